@@ -1,0 +1,36 @@
+//! Compiles `proto/` with protox (no system `protoc`) into ONE file descriptor set, which then feeds
+//! tonic/prost code generation, server reflection and (later) REST transcoding alike.
+
+use std::{env, fs, path::PathBuf};
+
+use prost::Message;
+
+/// The service files; protox pulls in everything they import.
+const ROOTS: &[&str] = &[
+    "yandex/cloud/compute/v1/instance_service.proto",
+    "yandex/cloud/operation/operation_service.proto",
+    "yandex/cloud/vpc/v1/network_service.proto",
+    "yandex/cloud/vpc/v1/subnet_service.proto",
+    "google/rpc/error_details.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    let out = PathBuf::from(env::var("OUT_DIR")?);
+
+    let mut fds = protox::Compiler::new(["proto"])?
+        .include_imports(true)
+        .include_source_info(false)
+        .open_files(ROOTS)?
+        .file_descriptor_set();
+    // Deterministic order (dependencies first is already guaranteed by protox).
+    fds.file.retain(|f| f.name.is_some());
+    fs::write(out.join("netplane.bin"), fds.encode_to_vec())?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_well_known_types(false)
+        .compile_fds(fds)?;
+    Ok(())
+}
