@@ -1,1 +1,8 @@
+//! netplane: a local, durable, wire-compatible implementation of cloud compute-networking
+//! control-plane APIs. See README.md for the layout; the dependency rule is
+//! api -> service -> domain, with service also using store and ops.
+#![forbid(unsafe_code)]
+
+pub mod domain;
+pub mod error;
 pub mod proto;

@@ -1,0 +1,48 @@
+//! Timestamps and the injected clock. Domain code never reads the system time itself.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Microseconds since the Unix epoch: ordered, compact and exact in every backend's integer column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn seconds(self) -> i64 {
+        self.0.div_euclid(1_000_000)
+    }
+    pub fn subsec_nanos(self) -> i32 {
+        (self.0.rem_euclid(1_000_000) * 1000) as i32
+    }
+    pub fn plus_millis(self, millis: u64) -> Timestamp {
+        Timestamp(self.0.saturating_add((millis as i64).saturating_mul(1000)))
+    }
+}
+
+/// Where "now" comes from; tests inject a fixed or stepping clock.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The real wall clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
+        Timestamp(i64::try_from(micros).unwrap_or(i64::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_into_seconds_and_nanos() {
+        let t = Timestamp(1_700_000_000_123_456);
+        assert_eq!(t.seconds(), 1_700_000_000);
+        assert_eq!(t.subsec_nanos(), 123_456_000);
+        assert_eq!(t.plus_millis(2).0, 1_700_000_000_125_456);
+    }
+}

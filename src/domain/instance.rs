@@ -1,0 +1,448 @@
+//! Compute instances: the aggregate, its status machine and its network interfaces.
+//!
+//! A long-running method moves the instance into a transitional status when it is accepted
+//! (`begin`), and into the final one when its operation completes (`finish`); cancelling or failing
+//! the operation puts the status back (`undo`). Only stable statuses accept new work, which is how
+//! concurrent operations on one instance are refused.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use super::clock::Timestamp;
+use super::zone::REGION;
+use crate::error::Error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Status {
+    Provisioning,
+    Running,
+    Stopping,
+    Stopped,
+    Starting,
+    Restarting,
+    Updating,
+    Error,
+    Crashed,
+    Deleting,
+}
+
+impl Status {
+    pub const ALL: [Status; 10] = [
+        Status::Provisioning,
+        Status::Running,
+        Status::Stopping,
+        Status::Stopped,
+        Status::Starting,
+        Status::Restarting,
+        Status::Updating,
+        Status::Error,
+        Status::Crashed,
+        Status::Deleting,
+    ];
+
+    /// The enum value name on the wire (`Instance.Status`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Provisioning => "PROVISIONING",
+            Status::Running => "RUNNING",
+            Status::Stopping => "STOPPING",
+            Status::Stopped => "STOPPED",
+            Status::Starting => "STARTING",
+            Status::Restarting => "RESTARTING",
+            Status::Updating => "UPDATING",
+            Status::Error => "ERROR",
+            Status::Crashed => "CRASHED",
+            Status::Deleting => "DELETING",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// No operation is under way on an instance in a stable status.
+    pub fn is_stable(self) -> bool {
+        matches!(self, Status::Running | Status::Stopped | Status::Error | Status::Crashed)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The lifecycle changes an operation can make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Transition {
+    Stop,
+    Start,
+    Restart,
+    Delete,
+    /// Update, UpdateMetadata and the network changes: the status stays, but it must be stable.
+    Change,
+    /// A change that needs the instance STOPPED (resources, platform, interfaces).
+    ChangeStopped,
+}
+
+impl Transition {
+    fn accepts(self, from: Status) -> bool {
+        match self {
+            Transition::Stop => matches!(from, Status::Running | Status::Error | Status::Crashed),
+            Transition::Start => from == Status::Stopped,
+            Transition::Restart => from == Status::Running,
+            Transition::Delete | Transition::Change => from.is_stable(),
+            Transition::ChangeStopped => from == Status::Stopped,
+        }
+    }
+
+    fn needed(self) -> &'static str {
+        match self {
+            Transition::Stop => "RUNNING, ERROR or CRASHED",
+            Transition::Start | Transition::ChangeStopped => "STOPPED",
+            Transition::Restart => "RUNNING",
+            Transition::Delete | Transition::Change => "RUNNING, STOPPED, ERROR or CRASHED",
+        }
+    }
+
+    fn transitional(self, from: Status) -> Status {
+        match self {
+            Transition::Stop => Status::Stopping,
+            Transition::Start => Status::Starting,
+            Transition::Restart => Status::Restarting,
+            Transition::Delete => Status::Deleting,
+            Transition::Change | Transition::ChangeStopped => from,
+        }
+    }
+
+    fn final_status(self, from: Status) -> Status {
+        match self {
+            Transition::Stop => Status::Stopped,
+            Transition::Start | Transition::Restart => Status::Running,
+            Transition::Delete => Status::Deleting,
+            Transition::Change | Transition::ChangeStopped => from,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Resources {
+    pub memory: i64,
+    pub cores: i64,
+    pub core_fraction: i64,
+    pub gpus: i64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DiskMode {
+    #[default]
+    ReadWrite,
+    ReadOnly,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AttachedDisk {
+    pub mode: DiskMode,
+    pub device_name: String,
+    pub auto_delete: bool,
+    pub disk_id: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DnsRecord {
+    pub fqdn: String,
+    pub dns_zone_id: String,
+    pub ttl: i64,
+    pub ptr: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OneToOneNat {
+    pub address: String,
+    /// True when the address was handed out for this interface and goes back to the pool on
+    /// stop or removal; false for a reserved static VPC address, which is kept.
+    pub ephemeral: bool,
+    pub dns_records: Vec<DnsRecord>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrimaryAddress {
+    pub address: String,
+    pub one_to_one_nat: Option<OneToOneNat>,
+    pub dns_records: Vec<DnsRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkInterface {
+    pub index: String,
+    pub mac_address: String,
+    pub subnet_id: String,
+    pub primary_v4_address: Option<PrimaryAddress>,
+    pub security_group_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub folder_id: String,
+    pub created_at: Timestamp,
+    pub name: String,
+    pub description: String,
+    pub labels: HashMap<String, String>,
+    pub zone_id: String,
+    pub platform_id: String,
+    pub resources: Resources,
+    pub status: Status,
+    pub metadata: HashMap<String, String>,
+    pub boot_disk: Option<AttachedDisk>,
+    pub secondary_disks: Vec<AttachedDisk>,
+    pub network_interfaces: Vec<NetworkInterface>,
+    pub hostname: String,
+    pub service_account_id: String,
+    /// Settings netplane keeps and returns but has no rules about (scheduling, placement, GPU,
+    /// metadata options, …), in the API layer's own encoding; opaque to the domain.
+    pub settings: Vec<u8>,
+}
+
+/// The fields Update may change; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InstancePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub labels: Option<HashMap<String, String>>,
+    pub platform_id: Option<String>,
+    pub resources: Option<Resources>,
+    pub metadata: Option<HashMap<String, String>>,
+    pub service_account_id: Option<String>,
+    /// Replacement settings, already merged by the API layer.
+    pub settings: Option<Vec<u8>>,
+}
+
+impl InstancePatch {
+    /// Changing the hardware needs a stopped instance, as on the real cloud.
+    pub fn needs_stopped(&self) -> bool {
+        self.platform_id.is_some() || self.resources.is_some()
+    }
+}
+
+impl Instance {
+    /// `<hostname>.<region>.internal`, or `<id>.auto.internal` without a hostname.
+    pub fn fqdn(&self) -> String {
+        if self.hostname.is_empty() { format!("{}.auto.internal", self.id) } else { format!("{}.{REGION}.internal", self.hostname) }
+    }
+
+    /// Checks that `transition` may start now and moves to its transitional status. Returns the
+    /// status before, which `undo` restores.
+    pub fn begin(&mut self, transition: Transition, action: &str) -> Result<Status, Error> {
+        let from = self.status;
+        if !transition.accepts(from) {
+            return Err(Error::WrongInstanceStatus {
+                id: self.id.clone(),
+                status: from.name().to_string(),
+                action: action.to_string(),
+                needed: transition.needed().to_string(),
+            });
+        }
+        self.status = transition.transitional(from);
+        Ok(from)
+    }
+
+    /// Completes `transition` that began from `from`.
+    pub fn finish(&mut self, transition: Transition, from: Status) {
+        self.status = transition.final_status(from);
+    }
+
+    /// Puts the status back after a cancelled or failed operation.
+    pub fn undo(&mut self, from: Status) {
+        self.status = from;
+    }
+
+    /// Completes creation: a provisioned instance runs.
+    pub fn provisioned(&mut self) {
+        if self.status == Status::Provisioning {
+            self.status = Status::Running;
+        }
+    }
+
+    pub fn apply(&mut self, patch: &InstancePatch) {
+        let InstancePatch { name, description, labels, platform_id, resources, metadata, service_account_id, settings } = patch;
+        if let Some(v) = name {
+            self.name = v.clone();
+        }
+        if let Some(v) = description {
+            self.description = v.clone();
+        }
+        if let Some(v) = labels {
+            self.labels = v.clone();
+        }
+        if let Some(v) = platform_id {
+            self.platform_id = v.clone();
+        }
+        if let Some(v) = resources {
+            self.resources = v.clone();
+        }
+        if let Some(v) = metadata {
+            self.metadata = v.clone();
+        }
+        if let Some(v) = service_account_id {
+            self.service_account_id = v.clone();
+        }
+        if let Some(v) = settings {
+            self.settings = v.clone();
+        }
+    }
+
+    /// UpdateMetadata: removes the `delete` keys, then sets the `upsert` pairs.
+    pub fn update_metadata(&mut self, delete: &[String], upsert: &BTreeMap<String, String>) {
+        for key in delete {
+            self.metadata.remove(key);
+        }
+        for (k, v) in upsert {
+            self.metadata.insert(k.clone(), v.clone());
+        }
+    }
+
+    /// The lowest interface index not in use ("0", "1", …), for specs that leave it empty.
+    pub fn next_interface_index(&self) -> String {
+        let used: Vec<&str> = self.network_interfaces.iter().map(|n| n.index.as_str()).collect();
+        (0..).map(|i: u32| i.to_string()).find(|i| !used.contains(&i.as_str())).unwrap_or_default()
+    }
+
+    pub fn interface(&self, index: &str) -> Option<&NetworkInterface> {
+        self.network_interfaces.iter().find(|n| n.index == index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(status: Status) -> Instance {
+        Instance {
+            id: "fhmtest".into(),
+            folder_id: "folder".into(),
+            created_at: Timestamp(0),
+            name: "vm".into(),
+            description: String::new(),
+            labels: HashMap::new(),
+            zone_id: "ru-central1-a".into(),
+            platform_id: "standard-v3".into(),
+            resources: Resources { memory: 2 << 30, cores: 2, core_fraction: 100, gpus: 0 },
+            status,
+            metadata: HashMap::new(),
+            boot_disk: None,
+            secondary_disks: vec![],
+            network_interfaces: vec![],
+            hostname: String::new(),
+            service_account_id: String::new(),
+            settings: vec![],
+        }
+    }
+
+    /// Every (transition, status) pair: which are accepted, and where they lead.
+    #[test]
+    fn status_machine_table() {
+        use Status::*;
+        use Transition::*;
+        let expect = |t: Transition, from: Status| -> Option<(Status, Status)> {
+            match (t, from) {
+                (Stop, Running | Error | Crashed) => Some((Stopping, Stopped)),
+                (Start, Stopped) => Some((Starting, Running)),
+                (Restart, Running) => Some((Restarting, Running)),
+                (Delete, Running | Stopped | Error | Crashed) => Some((Deleting, Deleting)),
+                (Change, Running | Stopped | Error | Crashed) => Some((from, from)),
+                (ChangeStopped, Stopped) => Some((Stopped, Stopped)),
+                _ => None,
+            }
+        };
+        for t in [Stop, Start, Restart, Delete, Change, ChangeStopped] {
+            for from in Status::ALL {
+                let mut i = instance(from);
+                match (i.begin(t, "Test"), expect(t, from)) {
+                    (Ok(prev), Some((mid, end))) => {
+                        assert_eq!(prev, from);
+                        assert_eq!(i.status, mid, "{t:?} from {from}");
+                        i.finish(t, prev);
+                        assert_eq!(i.status, end, "{t:?} from {from}");
+                    }
+                    (Err(e), None) => {
+                        assert_eq!(i.status, from, "a refusal leaves the status");
+                        assert!(matches!(e, crate::error::Error::WrongInstanceStatus { .. }));
+                    }
+                    (got, want) => panic!("{t:?} from {from}: got {got:?}, want {want:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn undo_restores_the_status() {
+        let mut i = instance(Status::Running);
+        let prev = i.begin(Transition::Stop, "Stop").unwrap();
+        assert_eq!(i.status, Status::Stopping);
+        i.undo(prev);
+        assert_eq!(i.status, Status::Running);
+    }
+
+    #[test]
+    fn refusal_names_instance_status_and_need() {
+        let mut i = instance(Status::Running);
+        let e = i.begin(Transition::ChangeStopped, "AttachNetworkInterface").unwrap_err();
+        assert_eq!(e.to_string(), "Instance fhmtest is RUNNING; AttachNetworkInterface needs it to be STOPPED");
+    }
+
+    #[test]
+    fn provisioning_then_running() {
+        let mut i = instance(Status::Provisioning);
+        i.provisioned();
+        assert_eq!(i.status, Status::Running);
+    }
+
+    #[test]
+    fn fqdn_with_and_without_hostname() {
+        let mut i = instance(Status::Running);
+        assert_eq!(i.fqdn(), "fhmtest.auto.internal");
+        i.hostname = "web".into();
+        assert_eq!(i.fqdn(), "web.ru-central1.internal");
+    }
+
+    #[test]
+    fn patch_and_metadata() {
+        let mut i = instance(Status::Running);
+        let patch = InstancePatch { name: Some("new".into()), ..Default::default() };
+        assert!(!patch.needs_stopped());
+        i.apply(&patch);
+        assert_eq!(i.name, "new");
+        assert!(InstancePatch { resources: Some(Resources::default()), ..Default::default() }.needs_stopped());
+        i.metadata.insert("a".into(), "1".into());
+        i.metadata.insert("b".into(), "2".into());
+        i.update_metadata(&["a".into()], &BTreeMap::from([("c".into(), "3".into()), ("b".into(), "x".into())]));
+        assert_eq!(i.metadata, HashMap::from([("b".into(), "x".into()), ("c".into(), "3".into())]));
+    }
+
+    #[test]
+    fn interface_indexes_fill_gaps() {
+        let mut i = instance(Status::Stopped);
+        assert_eq!(i.next_interface_index(), "0");
+        for idx in ["0", "2"] {
+            i.network_interfaces.push(NetworkInterface {
+                index: idx.into(),
+                mac_address: String::new(),
+                subnet_id: "s".into(),
+                primary_v4_address: None,
+                security_group_ids: vec![],
+            });
+        }
+        assert_eq!(i.next_interface_index(), "1");
+        assert!(i.interface("2").is_some());
+        assert!(i.interface("1").is_none());
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::from_name(s.name()), Some(s));
+        }
+        assert_eq!(Status::from_name("BOGUS"), None);
+    }
+}

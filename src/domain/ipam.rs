@@ -1,0 +1,118 @@
+//! IPv4 address management for a subnet's CIDR blocks: which addresses may be handed out, and which
+//! one to hand out next. Uniqueness itself is enforced by the store (a claim per address); this
+//! module only decides candidates, so it stays pure.
+
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+/// Why an explicitly requested address cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AddressRefusal {
+    NotInSubnet,
+    Reserved,
+}
+
+impl AddressRefusal {
+    pub fn describe(&self, address: Ipv4Addr, blocks: &[Ipv4Net]) -> String {
+        let cidrs = blocks.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ");
+        match self {
+            AddressRefusal::NotInSubnet => format!("address {address} is outside the subnet's CIDR blocks ({cidrs})"),
+            AddressRefusal::Reserved => format!("address {address} is reserved (network, gateway, DNS or broadcast address)"),
+        }
+    }
+}
+
+/// The network address, the gateway (first host), the DNS server (second host) and the broadcast
+/// address of each block are never handed out.
+pub fn is_reserved(block: &Ipv4Net, address: Ipv4Addr) -> bool {
+    let a = u32::from(address);
+    let net = u32::from(block.network());
+    let bcast = u32::from(block.broadcast());
+    a == net || a == net.wrapping_add(1) || a == net.wrapping_add(2) || a == bcast
+}
+
+/// Checks an address a client asked for.
+pub fn check_requested(blocks: &[Ipv4Net], address: Ipv4Addr) -> Result<(), AddressRefusal> {
+    let block = blocks.iter().find(|b| b.contains(&address)).ok_or(AddressRefusal::NotInSubnet)?;
+    if is_reserved(block, address) { Err(AddressRefusal::Reserved) } else { Ok(()) }
+}
+
+/// Every address that may be handed out, block by block, lowest first.
+pub fn usable(blocks: &[Ipv4Net]) -> impl Iterator<Item = Ipv4Addr> + '_ {
+    blocks.iter().flat_map(|block| {
+        let start = u32::from(block.network()).saturating_add(3);
+        let end = u32::from(block.broadcast());
+        (start..end).map(Ipv4Addr::from)
+    })
+}
+
+/// The lowest usable address not yet taken.
+pub fn first_free(blocks: &[Ipv4Net], mut taken: impl FnMut(Ipv4Addr) -> bool) -> Option<Ipv4Addr> {
+    usable(blocks).find(|a| !taken(*a))
+}
+
+/// How many addresses a block can hand out.
+pub fn capacity(block: &Ipv4Net) -> u64 {
+    (1u64 << (32 - block.prefix_len())).saturating_sub(4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn net(s: &str) -> Ipv4Net {
+        s.parse().unwrap()
+    }
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn reserved_addresses_are_skipped() {
+        let blocks = [net("10.0.0.0/24")];
+        assert_eq!(first_free(&blocks, |_| false), Some(ip("10.0.0.3")));
+        for r in ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.255"] {
+            assert_eq!(check_requested(&blocks, ip(r)), Err(AddressRefusal::Reserved), "{r}");
+        }
+        assert_eq!(check_requested(&blocks, ip("10.0.0.254")), Ok(()));
+    }
+
+    #[test]
+    fn explicit_address_outside_the_cidr_is_refused() {
+        let blocks = [net("10.0.0.0/24"), net("10.0.5.0/28")];
+        assert_eq!(check_requested(&blocks, ip("10.0.1.5")), Err(AddressRefusal::NotInSubnet));
+        assert_eq!(check_requested(&blocks, ip("10.0.5.7")), Ok(()));
+        let text = AddressRefusal::NotInSubnet.describe(ip("10.0.1.5"), &blocks);
+        assert!(text.contains("10.0.0.0/24, 10.0.5.0/28"), "{text}");
+    }
+
+    #[test]
+    fn allocation_exhausts_then_fails() {
+        let blocks = [net("192.168.0.0/29")];
+        assert_eq!(capacity(&blocks[0]), 4);
+        let mut taken = HashSet::new();
+        while let Some(a) = first_free(&blocks, |a| taken.contains(&a)) {
+            assert!(!is_reserved(&blocks[0], a));
+            taken.insert(a);
+        }
+        let mut got: Vec<_> = taken.into_iter().collect();
+        got.sort();
+        assert_eq!(got, [ip("192.168.0.3"), ip("192.168.0.4"), ip("192.168.0.5"), ip("192.168.0.6")]);
+    }
+
+    #[test]
+    fn allocation_moves_on_to_the_next_block() {
+        let blocks = [net("10.1.0.0/30"), net("10.2.0.0/29")];
+        // A /30 has no usable address at all: network, gateway, DNS and broadcast fill it.
+        assert_eq!(first_free(&blocks, |_| false), Some(ip("10.2.0.3")));
+    }
+
+    #[test]
+    fn freed_addresses_are_reused_lowest_first() {
+        let blocks = [net("10.0.0.0/24")];
+        let taken: HashSet<_> = [ip("10.0.0.3"), ip("10.0.0.5")].into();
+        assert_eq!(first_free(&blocks, |a| taken.contains(&a)), Some(ip("10.0.0.4")));
+    }
+}

@@ -1,0 +1,194 @@
+//! The one error table: every error netplane can answer, its exact text, its gRPC code and its
+//! HTTP status. gRPC, Yandex REST and Huawei REST all render errors from here, so they can never
+//! disagree. Storage failures become `Internal` and never leak their details into domain errors.
+
+use std::fmt;
+
+/// gRPC status codes (numbers as in `google.rpc.Code`); kept here so the domain stays free of tonic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Cancelled = 1,
+    InvalidArgument = 3,
+    NotFound = 5,
+    AlreadyExists = 6,
+    PermissionDenied = 7,
+    ResourceExhausted = 8,
+    FailedPrecondition = 9,
+    Aborted = 10,
+    Unimplemented = 12,
+    Internal = 13,
+    Unavailable = 14,
+    Unauthenticated = 16,
+}
+
+impl Code {
+    /// The HTTP status Yandex Cloud's REST gateway answers for this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Code::InvalidArgument | Code::FailedPrecondition => 400,
+            Code::Unauthenticated => 401,
+            Code::PermissionDenied => 403,
+            Code::NotFound => 404,
+            Code::AlreadyExists | Code::Aborted => 409,
+            Code::ResourceExhausted => 429,
+            Code::Cancelled => 499,
+            Code::Unimplemented => 501,
+            Code::Unavailable => 503,
+            Code::Internal => 500,
+        }
+    }
+}
+
+/// One invalid request field, reported in `google.rpc.BadRequest`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self { field: field.into(), description: description.into() }
+    }
+}
+
+/// The kind of resource an error names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ResourceKind {
+    Instance,
+    Network,
+    Subnet,
+    Operation,
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResourceKind::Instance => "Instance",
+            ResourceKind::Network => "Network",
+            ResourceKind::Subnet => "Subnet",
+            ResourceKind::Operation => "Operation",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum Error {
+    #[error("Request validation error: {}", join_violations(.0))]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("{0} {1} not found")]
+    NotFound(ResourceKind, String),
+    #[error("{kind} with name \"{name}\" already exists in folder {folder_id}")]
+    NameTaken { kind: ResourceKind, name: String, folder_id: String },
+    #[error("Instance {id} is {status}; {action} needs it to be {needed}")]
+    WrongInstanceStatus { id: String, status: String, action: String, needed: String },
+    #[error("Network {0} still has subnets; delete them first")]
+    NetworkHasSubnets(String),
+    #[error("Subnet {id} has addresses in use ({used}); release them first")]
+    SubnetInUse { id: String, used: String },
+    #[error("Subnet {subnet_id} is in zone {subnet_zone}, but the instance is in zone {instance_zone}")]
+    SubnetZoneMismatch { subnet_id: String, subnet_zone: String, instance_zone: String },
+    #[error("Subnet {subnet_id} belongs to network {subnet_network}, but the instance's other interfaces use network {network}")]
+    SubnetNetworkMismatch { subnet_id: String, subnet_network: String, network: String },
+    #[error("Address {address} is already in use in subnet {subnet_id}")]
+    AddressInUse { address: String, subnet_id: String },
+    #[error("Subnet {0} has no free addresses left")]
+    SubnetExhausted(String),
+    #[error("CIDR block {cidr} overlaps {other} of subnet {subnet_id} in network {network_id}")]
+    CidrOverlap { cidr: String, other: String, subnet_id: String, network_id: String },
+    #[error("Network interface index {index} is already in use on instance {instance_id}")]
+    InterfaceIndexInUse { index: String, instance_id: String },
+    #[error("Operation {0} is already done and cannot be cancelled")]
+    OperationAlreadyDone(String),
+    #[error("Operation {0} was cancelled")]
+    Cancelled(String),
+    #[error("Method {0} is not implemented by netplane")]
+    Unimplemented(String),
+    #[error("Internal error: {0}")]
+    Internal(String),
+    #[error("Service unavailable: {0}")]
+    Unavailable(String),
+}
+
+fn join_violations(v: &[FieldViolation]) -> String {
+    v.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+}
+
+impl Error {
+    pub fn code(&self) -> Code {
+        match self {
+            Error::InvalidArgument(_) | Error::SubnetZoneMismatch { .. } => Code::InvalidArgument,
+            Error::SubnetNetworkMismatch { .. } | Error::CidrOverlap { .. } => Code::InvalidArgument,
+            Error::NotFound(..) => Code::NotFound,
+            Error::NameTaken { .. } | Error::AddressInUse { .. } => Code::AlreadyExists,
+            Error::InterfaceIndexInUse { .. } => Code::AlreadyExists,
+            Error::WrongInstanceStatus { .. } | Error::NetworkHasSubnets(_) => Code::FailedPrecondition,
+            Error::SubnetInUse { .. } | Error::OperationAlreadyDone(_) => Code::FailedPrecondition,
+            Error::SubnetExhausted(_) => Code::ResourceExhausted,
+            Error::Cancelled(_) => Code::Cancelled,
+            Error::Unimplemented(_) => Code::Unimplemented,
+            Error::Internal(_) => Code::Internal,
+            Error::Unavailable(_) => Code::Unavailable,
+        }
+    }
+
+    pub fn not_found(kind: ResourceKind, id: impl Into<String>) -> Self {
+        Error::NotFound(kind, id.into())
+    }
+
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Error::InvalidArgument(vec![FieldViolation::new(field, description)])
+    }
+
+    /// The field violations to send as `google.rpc.BadRequest`, if any.
+    pub fn violations(&self) -> &[FieldViolation] {
+        match self {
+            Error::InvalidArgument(v) => v,
+            _ => &[],
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_maps_to_the_documented_http_status() {
+        let table = [
+            (Code::InvalidArgument, 400),
+            (Code::NotFound, 404),
+            (Code::AlreadyExists, 409),
+            (Code::PermissionDenied, 403),
+            (Code::ResourceExhausted, 429),
+            (Code::FailedPrecondition, 400),
+            (Code::Aborted, 409),
+            (Code::Unimplemented, 501),
+            (Code::Unavailable, 503),
+            (Code::Unauthenticated, 401),
+        ];
+        for (code, status) in table {
+            assert_eq!(code.http_status(), status, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_argument_names_every_field() {
+        let e = Error::InvalidArgument(vec![
+            FieldViolation::new("name", "bad"),
+            FieldViolation::new("zone_id", "unknown zone"),
+        ]);
+        assert_eq!(e.to_string(), "Request validation error: name: bad; zone_id: unknown zone");
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert_eq!(e.violations().len(), 2);
+    }
+
+    #[test]
+    fn not_found_names_the_resource() {
+        let e = Error::not_found(ResourceKind::Instance, "fhm123");
+        assert_eq!(e.to_string(), "Instance fhm123 not found");
+        assert_eq!(e.code(), Code::NotFound);
+    }
+}
