@@ -1,0 +1,247 @@
+//! The in-memory backend (`--store memory`): throwaway state with the same semantics as SQLite.
+//! Readers share a read lock; a write transaction holds the write lock and keeps an undo log, so a
+//! closure that fails leaves the state exactly as it was.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use parking_lot::RwLock;
+
+use super::{Backend, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Tx, TxFn};
+use crate::error::Result;
+
+#[derive(Default)]
+struct State {
+    resources: BTreeMap<(Kind, String), Record>,
+    claims: BTreeMap<(String, String), String>,
+    /// (owner, scope, key): the index behind `claims_of`.
+    owners: BTreeSet<(String, String, String)>,
+    operations: BTreeMap<String, OperationRow>,
+}
+
+impl State {
+    fn set_claim(&mut self, scope: &str, key: &str, owner: Option<String>) -> Option<String> {
+        let k = (scope.to_string(), key.to_string());
+        let old = match &owner {
+            Some(o) => self.claims.insert(k, o.clone()),
+            None => self.claims.remove(&k),
+        };
+        if let Some(o) = &old {
+            self.owners.remove(&(o.clone(), scope.to_string(), key.to_string()));
+        }
+        if let Some(o) = owner {
+            self.owners.insert((o, scope.to_string(), key.to_string()));
+        }
+        old
+    }
+}
+
+enum Undo {
+    Resource((Kind, String), Option<Record>),
+    Claim(String, String, Option<String>),
+    Operation(String, Option<OperationRow>),
+}
+
+#[derive(Default)]
+pub struct MemoryBackend {
+    state: RwLock<State>,
+}
+
+enum Access<'a> {
+    Read(&'a State),
+    Write(&'a mut State, Vec<Undo>),
+}
+
+struct MemTx<'a>(Access<'a>);
+
+impl MemTx<'_> {
+    fn state(&self) -> &State {
+        match &self.0 {
+            Access::Read(s) => s,
+            Access::Write(s, _) => s,
+        }
+    }
+
+    fn write(&mut self) -> StoreResult<(&mut State, &mut Vec<Undo>)> {
+        match &mut self.0 {
+            Access::Read(_) => Err(StoreError::Backend("write in a read-only transaction".into())),
+            Access::Write(s, undo) => Ok((s, undo)),
+        }
+    }
+
+    fn rollback(self) {
+        if let Access::Write(state, undo) = self.0 {
+            for step in undo.into_iter().rev() {
+                match step {
+                    Undo::Resource(k, Some(r)) => {
+                        state.resources.insert(k, r);
+                    }
+                    Undo::Resource(k, None) => {
+                        state.resources.remove(&k);
+                    }
+                    Undo::Claim(scope, key, owner) => {
+                        state.set_claim(&scope, &key, owner);
+                    }
+                    Undo::Operation(id, Some(op)) => {
+                        state.operations.insert(id, op);
+                    }
+                    Undo::Operation(id, None) => {
+                        state.operations.remove(&id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn put_resource(&mut self, record: &Record) -> StoreResult<()> {
+        let (state, undo) = self.write()?;
+        let key = (record.kind, record.id.clone());
+        let old = state.resources.insert(key.clone(), record.clone());
+        undo.push(Undo::Resource(key, old));
+        Ok(())
+    }
+}
+
+impl Tx for MemTx<'_> {
+    fn get(&mut self, kind: Kind, id: &str) -> StoreResult<Option<Record>> {
+        Ok(self.state().resources.get(&(kind, id.to_string())).cloned())
+    }
+
+    fn insert(&mut self, record: &Record) -> StoreResult<()> {
+        if self.state().resources.contains_key(&(record.kind, record.id.clone())) {
+            return Err(StoreError::Duplicate(format!("{} {}", record.kind.as_str(), record.id)));
+        }
+        self.put_resource(record)
+    }
+
+    fn update(&mut self, record: &Record) -> StoreResult<()> {
+        self.put_resource(record)
+    }
+
+    fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool> {
+        let (state, undo) = self.write()?;
+        let key = (kind, id.to_string());
+        let old = state.resources.remove(&key);
+        let existed = old.is_some();
+        undo.push(Undo::Resource(key, old));
+        Ok(existed)
+    }
+
+    fn list(&mut self, query: &Query) -> StoreResult<Vec<Record>> {
+        let state = self.state();
+        let start = (query.kind, String::new());
+        let mut rows: Vec<&Record> = state
+            .resources
+            .range(start..)
+            .take_while(|((kind, _), _)| *kind == query.kind)
+            .map(|(_, r)| r)
+            .filter(|r| query.folder_id.as_ref().is_none_or(|f| &r.folder_id == f))
+            .filter(|r| query.parent_id.as_ref().is_none_or(|p| &r.parent_id == p))
+            .filter(|r| query.conditions.iter().all(|c| r.matches(c)))
+            .collect();
+        let column = query.order.column;
+        let key = |r: &Record| (r.sort_value(column), r.id.clone());
+        rows.sort_by_key(|r| key(r));
+        if query.order.descending {
+            rows.reverse();
+        }
+        let after = query.after.as_ref().map(|c| (c.value.clone(), c.id.clone()));
+        Ok(rows
+            .into_iter()
+            .filter(|r| match &after {
+                None => true,
+                Some(a) if query.order.descending => key(r) < *a,
+                Some(a) => key(r) > *a,
+            })
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+
+    fn claim(&mut self, claim: &Claim) -> StoreResult<Result<(), String>> {
+        if let Some(holder) = self.state().claims.get(&(claim.scope.clone(), claim.key.clone())) {
+            return Ok(if *holder == claim.owner { Ok(()) } else { Err(holder.clone()) });
+        }
+        let (state, undo) = self.write()?;
+        let old = state.set_claim(&claim.scope, &claim.key, Some(claim.owner.clone()));
+        undo.push(Undo::Claim(claim.scope.clone(), claim.key.clone(), old));
+        Ok(Ok(()))
+    }
+
+    fn release(&mut self, scope: &str, key: &str) -> StoreResult<()> {
+        let (state, undo) = self.write()?;
+        let old = state.set_claim(scope, key, None);
+        undo.push(Undo::Claim(scope.to_string(), key.to_string(), old));
+        Ok(())
+    }
+
+    fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {
+        let start = (scope.to_string(), String::new());
+        Ok(self
+            .state()
+            .claims
+            .range(start..)
+            .take_while(|((s, _), _)| s == scope)
+            .map(|((s, k), o)| Claim::new(s.clone(), k.clone(), o.clone()))
+            .collect())
+    }
+
+    fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>> {
+        let start = (owner.to_string(), String::new(), String::new());
+        Ok(self
+            .state()
+            .owners
+            .range(start..)
+            .take_while(|(o, _, _)| o == owner)
+            .map(|(o, s, k)| Claim::new(s.clone(), k.clone(), o.clone()))
+            .collect())
+    }
+
+    fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
+        let (state, undo) = self.write()?;
+        let old = state.operations.insert(op.id.clone(), op.clone());
+        undo.push(Undo::Operation(op.id.clone(), old));
+        Ok(())
+    }
+
+    fn get_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>> {
+        Ok(self.state().operations.get(id).cloned())
+    }
+
+    fn operations_of(&mut self, resource_id: &str, after: Option<(i64, &str)>, limit: usize) -> StoreResult<Vec<OperationRow>> {
+        let mut ops: Vec<&OperationRow> = self.state().operations.values().filter(|o| o.resource_id == resource_id).collect();
+        ops.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(ops
+            .into_iter()
+            .filter(|o| after.is_none_or(|(t, id)| (o.created_at, o.id.as_str()) < (t, id)))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn pending_operations(&mut self) -> StoreResult<Vec<OperationRow>> {
+        let mut ops: Vec<OperationRow> = self.state().operations.values().filter(|o| !o.done).cloned().collect();
+        ops.sort_by_key(|o| (o.due_at.unwrap_or(i64::MAX), o.id.clone()));
+        Ok(ops)
+    }
+}
+
+impl Backend for MemoryBackend {
+    fn read(&self, f: &mut TxFn<'_>) -> Result<()> {
+        let guard = self.state.read();
+        f(&mut MemTx(Access::Read(&guard)))
+    }
+
+    fn write(&self, f: &mut TxFn<'_>) -> Result<()> {
+        let mut guard = self.state.write();
+        let mut tx = MemTx(Access::Write(&mut guard, Vec::new()));
+        let result = f(&mut tx);
+        if result.is_err() {
+            tx.rollback();
+        }
+        result
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}

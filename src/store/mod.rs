@@ -1,0 +1,256 @@
+//! Durable state behind one small transactional interface, with one implementation per backend.
+//!
+//! Everything is a row: resources (with the few columns lists filter and order on, and the domain
+//! value as a JSON body), claims (a unique `(scope, key)` taken by an owner: an IP in a subnet, an
+//! interface index in an instance, a name in a folder) and operations. Uniqueness that matters rests
+//! on the claims table's primary key, so it holds in the database, not only in memory.
+//!
+//! Transactions are synchronous closures run on a blocking thread: domain rules are synchronous
+//! anyway, and a closure may be re-run by a backend that retries serialization failures.
+
+pub mod memory;
+mod resource;
+pub mod sqlite;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use resource::{Resource, TxExt};
+
+use crate::domain::filter::{Column, Condition, Order};
+use crate::error::{Error, Result};
+
+/// The kinds of resource rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Instance,
+    Network,
+    Subnet,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Instance => "instance",
+            Kind::Network => "network",
+            Kind::Subnet => "subnet",
+        }
+    }
+}
+
+/// One resource row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub kind: Kind,
+    pub id: String,
+    pub folder_id: String,
+    /// The containing resource, for lists by parent (a subnet's network).
+    pub parent_id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub status: String,
+    pub zone_id: String,
+    pub platform_id: String,
+    pub body: Vec<u8>,
+}
+
+impl Record {
+    /// The value of `column`, as lists compare and order it.
+    pub fn sort_value(&self, column: Column) -> SortValue {
+        match column {
+            Column::Id => SortValue::Text(self.id.clone()),
+            Column::Name => SortValue::Text(self.name.clone()),
+            Column::CreatedAt => SortValue::Int(self.created_at),
+            Column::Status => SortValue::Text(self.status.clone()),
+            Column::ZoneId => SortValue::Text(self.zone_id.clone()),
+            Column::PlatformId => SortValue::Text(self.platform_id.clone()),
+        }
+    }
+
+    pub fn matches(&self, condition: &Condition) -> bool {
+        match self.sort_value(condition.column) {
+            SortValue::Text(v) => condition.matches(&v),
+            SortValue::Int(v) => condition.matches(&v.to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum SortValue {
+    Int(i64),
+    Text(String),
+}
+
+/// Where the previous page ended: keyset pagination stays stable while rows come and go.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cursor {
+    pub value: SortValue,
+    pub id: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub kind: Kind,
+    pub folder_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub conditions: Vec<Condition>,
+    pub order: Order,
+    pub after: Option<Cursor>,
+    pub limit: usize,
+}
+
+impl Query {
+    pub fn new(kind: Kind) -> Self {
+        Query { kind, folder_id: None, parent_id: None, conditions: vec![], order: Order::default(), after: None, limit: usize::MAX }
+    }
+}
+
+/// A unique `(scope, key)` held by `owner`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Claim {
+    pub scope: String,
+    pub key: String,
+    pub owner: String,
+}
+
+impl Claim {
+    pub fn new(scope: impl Into<String>, key: impl Into<String>, owner: impl Into<String>) -> Self {
+        Claim { scope: scope.into(), key: key.into(), owner: owner.into() }
+    }
+}
+
+/// One operation row; `body` is the ops module's own encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperationRow {
+    pub id: String,
+    pub resource_id: String,
+    pub created_at: i64,
+    pub done: bool,
+    /// When the runner should complete it (pending operations only).
+    pub due_at: Option<i64>,
+    pub body: Vec<u8>,
+}
+
+/// A failure of the storage itself; never a domain outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("row {0} already exists")]
+    Duplicate(String),
+    #[error("{0}")]
+    Backend(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Internal(format!("storage: {e}"))
+    }
+}
+
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// What one transaction can do. Implementations see every call of one closure in one transaction.
+pub trait Tx {
+    fn get(&mut self, kind: Kind, id: &str) -> StoreResult<Option<Record>>;
+    /// Fails with `Duplicate` if the row exists.
+    fn insert(&mut self, record: &Record) -> StoreResult<()>;
+    /// Replaces an existing row.
+    fn update(&mut self, record: &Record) -> StoreResult<()>;
+    fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool>;
+    fn list(&mut self, query: &Query) -> StoreResult<Vec<Record>>;
+
+    /// Takes `(scope, key)` for `owner`. `Ok(Err(holder))` when another owner holds it; taking it
+    /// again for the same owner succeeds.
+    fn claim(&mut self, claim: &Claim) -> StoreResult<Result<(), String>>;
+    fn release(&mut self, scope: &str, key: &str) -> StoreResult<()>;
+    /// Claims in a scope, ordered by key.
+    fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>>;
+    /// Claims held by an owner, ordered by scope and key.
+    fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>>;
+
+    /// Inserts or replaces.
+    fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()>;
+    fn get_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>>;
+    /// A resource's operations, newest first, after `(created_at, id)` of the previous page.
+    fn operations_of(&mut self, resource_id: &str, after: Option<(i64, &str)>, limit: usize) -> StoreResult<Vec<OperationRow>>;
+    /// Every operation not done yet, earliest due first.
+    fn pending_operations(&mut self) -> StoreResult<Vec<OperationRow>>;
+}
+
+/// A closure run inside one transaction.
+pub type TxFn<'a> = dyn FnMut(&mut dyn Tx) -> Result<()> + 'a;
+
+/// A storage backend. `write` commits when the closure returns `Ok` and rolls back otherwise.
+pub trait Backend: Send + Sync + 'static {
+    fn read(&self, f: &mut TxFn<'_>) -> Result<()>;
+    fn write(&self, f: &mut TxFn<'_>) -> Result<()>;
+    /// A short description for logs ("sqlite:/path", "memory").
+    fn describe(&self) -> String;
+}
+
+/// The handle services use: runs transactions on the blocking pool so the async runtime never
+/// waits on storage I/O.
+#[derive(Clone)]
+pub struct Store(Arc<dyn Backend>);
+
+impl Store {
+    pub fn new(backend: impl Backend) -> Self {
+        Store(Arc::new(backend))
+    }
+
+    /// Opens a store from its `--store` text: `memory` or `sqlite:<path>`.
+    pub fn open(spec: &str) -> Result<Store> {
+        if spec == "memory" {
+            return Ok(Store::new(memory::MemoryBackend::default()));
+        }
+        if let Some(path) = spec.strip_prefix("sqlite:") {
+            return Ok(Store::new(sqlite::SqliteBackend::open(path)?));
+        }
+        Err(Error::Unavailable(format!("unknown store \"{spec}\"; use memory or sqlite:<path>")))
+    }
+
+    pub fn describe(&self) -> String {
+        self.0.describe()
+    }
+
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        let backend = self.0.clone();
+        run_blocking(move || run(&*backend, true, f)).await
+    }
+
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        let backend = self.0.clone();
+        run_blocking(move || run(&*backend, false, f)).await
+    }
+
+    /// The same as `write`, on the calling thread (for start-up and tests).
+    pub fn write_now<T>(&self, f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        run(&*self.0, true, f)
+    }
+
+    pub fn read_now<T>(&self, f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        run(&*self.0, false, f)
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Internal(format!("storage task failed: {e}")))?
+}
+
+fn run<T>(backend: &dyn Backend, write: bool, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    let mut out = None;
+    let mut body = |tx: &mut dyn Tx| {
+        out = Some(f(tx)?);
+        Ok(())
+    };
+    if write { backend.write(&mut body)? } else { backend.read(&mut body)? }
+    out.ok_or_else(|| Error::Internal("storage: transaction produced no result".into()))
+}

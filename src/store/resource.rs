@@ -1,0 +1,103 @@
+//! Typed access on top of rows: which columns each domain type indexes, and JSON bodies.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{Kind, Query, Record, Tx};
+use crate::domain::{instance::Instance, network::Network, subnet::Subnet};
+use crate::error::{Error, Result};
+
+/// A domain type stored as a resource row.
+pub trait Resource: Serialize + DeserializeOwned {
+    const KIND: Kind;
+    fn id(&self) -> &str;
+    /// The row's index columns; `body` is filled in by `to_record`.
+    fn columns(&self) -> Record;
+
+    fn to_record(&self) -> Result<Record> {
+        let mut r = self.columns();
+        r.body = serde_json::to_vec(self).map_err(|e| Error::Internal(format!("encoding {}: {e}", Self::KIND.as_str())))?;
+        Ok(r)
+    }
+
+    fn from_record(r: &Record) -> Result<Self> {
+        serde_json::from_slice(&r.body).map_err(|e| Error::Internal(format!("decoding {} {}: {e}", Self::KIND.as_str(), r.id)))
+    }
+}
+
+fn row(kind: Kind, id: &str, folder_id: &str, parent_id: &str, name: &str, created_at: i64) -> Record {
+    Record {
+        kind,
+        id: id.to_string(),
+        folder_id: folder_id.to_string(),
+        parent_id: parent_id.to_string(),
+        name: name.to_string(),
+        created_at,
+        status: String::new(),
+        zone_id: String::new(),
+        platform_id: String::new(),
+        body: vec![],
+    }
+}
+
+impl Resource for Instance {
+    const KIND: Kind = Kind::Instance;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        let mut r = row(Kind::Instance, &self.id, &self.folder_id, "", &self.name, self.created_at.0);
+        r.status = self.status.name().to_string();
+        r.zone_id = self.zone_id.clone();
+        r.platform_id = self.platform_id.clone();
+        r
+    }
+}
+
+impl Resource for Network {
+    const KIND: Kind = Kind::Network;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::Network, &self.id, &self.folder_id, "", &self.name, self.created_at.0)
+    }
+}
+
+impl Resource for Subnet {
+    const KIND: Kind = Kind::Subnet;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        let mut r = row(Kind::Subnet, &self.id, &self.folder_id, &self.network_id, &self.name, self.created_at.0);
+        r.zone_id = self.zone_id.clone();
+        r
+    }
+}
+
+/// Typed helpers for any transaction.
+pub trait TxExt {
+    fn load<R: Resource>(&mut self, id: &str) -> Result<Option<R>>;
+    fn create<R: Resource>(&mut self, value: &R) -> Result<()>;
+    fn save<R: Resource>(&mut self, value: &R) -> Result<()>;
+    fn remove<R: Resource>(&mut self, id: &str) -> Result<bool>;
+    fn find<R: Resource>(&mut self, query: &Query) -> Result<Vec<R>>;
+}
+
+impl TxExt for dyn Tx + '_ {
+    fn load<R: Resource>(&mut self, id: &str) -> Result<Option<R>> {
+        self.get(R::KIND, id)?.map(|r| R::from_record(&r)).transpose()
+    }
+    fn create<R: Resource>(&mut self, value: &R) -> Result<()> {
+        Ok(self.insert(&value.to_record()?)?)
+    }
+    fn save<R: Resource>(&mut self, value: &R) -> Result<()> {
+        Ok(self.update(&value.to_record()?)?)
+    }
+    fn remove<R: Resource>(&mut self, id: &str) -> Result<bool> {
+        Ok(self.delete(R::KIND, id)?)
+    }
+    fn find<R: Resource>(&mut self, query: &Query) -> Result<Vec<R>> {
+        self.list(query)?.iter().map(R::from_record).collect()
+    }
+}

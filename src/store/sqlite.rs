@@ -1,0 +1,285 @@
+//! The embedded SQLite backend, the default (`--store sqlite:<path>`).
+//!
+//! WAL mode with `synchronous=NORMAL`: a committed transaction survives the process being killed
+//! at any moment (a power loss may lose the last few commits). SQLite admits one writer at a time,
+//! so writes go through one connection behind a mutex instead of contending on the file lock;
+//! reads run in parallel on a pool of connections, each in its own snapshot.
+
+use std::path::Path;
+
+use parking_lot::Mutex;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter, types::Value};
+
+use super::{Backend, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
+use crate::domain::filter::{Column, Op};
+use crate::error::{Error, Result};
+
+mod embedded {
+    refinery::embed_migrations!("src/store/migrations/sqlite");
+}
+
+pub struct SqliteBackend {
+    path: String,
+    writer: Mutex<Connection>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+fn backend_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn open_err(path: &str, e: impl std::fmt::Display) -> Error {
+    Error::Unavailable(format!("cannot open sqlite store {path}: {e}"))
+}
+
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
+
+impl SqliteBackend {
+    pub fn open(path: &str) -> Result<Self> {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(path, e))?;
+        }
+        let mut writer = Connection::open(path).map_err(|e| open_err(path, e))?;
+        writer.execute_batch(PRAGMAS).map_err(|e| open_err(path, e))?;
+        embedded::migrations::runner().run(&mut writer).map_err(|e| open_err(path, format!("migration failed: {e}")))?;
+        let manager = SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(PRAGMAS));
+        let readers = r2d2::Pool::builder().max_size(8).build(manager).map_err(|e| open_err(path, e))?;
+        Ok(SqliteBackend { path: path.to_string(), writer: Mutex::new(writer), readers })
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn read(&self, f: &mut TxFn<'_>) -> Result<()> {
+        let mut conn = self.readers.get().map_err(backend_err)?;
+        let tx = conn.transaction().map_err(backend_err)?;
+        f(&mut SqlTx(&tx))
+        // Dropping the read transaction rolls it back, which is all a reader needs.
+    }
+
+    fn write(&self, f: &mut TxFn<'_>) -> Result<()> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend_err)?;
+        f(&mut SqlTx(&tx))?;
+        tx.commit().map_err(backend_err)?;
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("sqlite:{}", self.path)
+    }
+}
+
+struct SqlTx<'a>(&'a Connection);
+
+fn kind_from(s: &str) -> rusqlite::Result<Kind> {
+    match s {
+        "instance" => Ok(Kind::Instance),
+        "network" => Ok(Kind::Network),
+        "subnet" => Ok(Kind::Subnet),
+        other => Err(rusqlite::Error::InvalidColumnType(0, other.to_string(), rusqlite::types::Type::Text)),
+    }
+}
+
+const RECORD_COLUMNS: &str = "kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body";
+
+fn record(row: &Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record {
+        kind: kind_from(&row.get::<_, String>(0)?)?,
+        id: row.get(1)?,
+        folder_id: row.get(2)?,
+        parent_id: row.get(3)?,
+        name: row.get(4)?,
+        created_at: row.get(5)?,
+        status: row.get(6)?,
+        zone_id: row.get(7)?,
+        platform_id: row.get(8)?,
+        body: row.get(9)?,
+    })
+}
+
+fn operation(row: &Row<'_>) -> rusqlite::Result<OperationRow> {
+    Ok(OperationRow {
+        id: row.get(0)?,
+        resource_id: row.get(1)?,
+        created_at: row.get(2)?,
+        done: row.get(3)?,
+        due_at: row.get(4)?,
+        body: row.get(5)?,
+    })
+}
+
+const OPERATION_COLUMNS: &str = "id, resource_id, created_at, done, due_at, body";
+
+fn column_name(c: Column) -> &'static str {
+    match c {
+        Column::Id => "id",
+        Column::Name => "name",
+        Column::CreatedAt => "created_at",
+        Column::Status => "status",
+        Column::ZoneId => "zone_id",
+        Column::PlatformId => "platform_id",
+    }
+}
+
+fn sql_value(column: Column, v: &str) -> Value {
+    match (column, v.parse::<i64>()) {
+        (Column::CreatedAt, Ok(n)) => Value::Integer(n),
+        _ => Value::Text(v.to_string()),
+    }
+}
+
+fn sort_sql_value(v: &SortValue) -> Value {
+    match v {
+        SortValue::Int(n) => Value::Integer(*n),
+        SortValue::Text(s) => Value::Text(s.clone()),
+    }
+}
+
+impl SqlTx<'_> {
+    fn write_record(&self, sql: &str, r: &Record) -> StoreResult<()> {
+        self.0
+            .prepare_cached(sql)
+            .and_then(|mut st| {
+                st.execute(params![
+                    r.kind.as_str(),
+                    r.id,
+                    r.folder_id,
+                    r.parent_id,
+                    r.name,
+                    r.created_at,
+                    r.status,
+                    r.zone_id,
+                    r.platform_id,
+                    r.body
+                ])
+            })
+            .map(|_| ())
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::Duplicate(format!("{} {}", r.kind.as_str(), r.id))
+                }
+                e => backend_err(e),
+            })
+    }
+
+    fn claims(&self, sql: &str, arg: &str) -> StoreResult<Vec<Claim>> {
+        let mut st = self.0.prepare_cached(sql).map_err(backend_err)?;
+        let rows = st.query_map([arg], |r| Ok(Claim { scope: r.get(0)?, key: r.get(1)?, owner: r.get(2)? })).map_err(backend_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+}
+
+impl Tx for SqlTx<'_> {
+    fn get(&mut self, kind: Kind, id: &str) -> StoreResult<Option<Record>> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM resources WHERE kind = ?1 AND id = ?2");
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        st.query_row(params![kind.as_str(), id], record).optional().map_err(backend_err)
+    }
+
+    fn insert(&mut self, r: &Record) -> StoreResult<()> {
+        self.write_record(&format!("INSERT INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"), r)
+    }
+
+    fn update(&mut self, r: &Record) -> StoreResult<()> {
+        self.write_record(&format!("INSERT OR REPLACE INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"), r)
+    }
+
+    fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool> {
+        let mut st = self.0.prepare_cached("DELETE FROM resources WHERE kind = ?1 AND id = ?2").map_err(backend_err)?;
+        Ok(st.execute(params![kind.as_str(), id]).map_err(backend_err)? > 0)
+    }
+
+    fn list(&mut self, q: &Query) -> StoreResult<Vec<Record>> {
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM resources WHERE kind = ?");
+        let mut args: Vec<Value> = vec![Value::Text(q.kind.as_str().into())];
+        if let Some(f) = &q.folder_id {
+            sql.push_str(" AND folder_id = ?");
+            args.push(Value::Text(f.clone()));
+        }
+        if let Some(p) = &q.parent_id {
+            sql.push_str(" AND parent_id = ?");
+            args.push(Value::Text(p.clone()));
+        }
+        for c in &q.conditions {
+            let col = column_name(c.column);
+            let marks = vec!["?"; c.values.len()].join(", ");
+            let clause = match c.op {
+                Op::Eq | Op::In => format!(" AND {col} IN ({marks})"),
+                Op::Ne | Op::NotIn => format!(" AND {col} NOT IN ({marks})"),
+            };
+            sql.push_str(&clause);
+            args.extend(c.values.iter().map(|v| sql_value(c.column, v)));
+        }
+        let col = column_name(q.order.column);
+        let (cmp, dir) = if q.order.descending { ("<", "DESC") } else { (">", "ASC") };
+        if let Some(after) = &q.after {
+            sql.push_str(&format!(" AND ({col} {cmp} ? OR ({col} = ? AND id {cmp} ?))"));
+            let v = sort_sql_value(&after.value);
+            args.extend([v.clone(), v, Value::Text(after.id.clone())]);
+        }
+        sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT ?"));
+        args.push(Value::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        let rows = st.query_map(params_from_iter(args), record).map_err(backend_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+
+    fn claim(&mut self, c: &Claim) -> StoreResult<Result<(), String>> {
+        let mut st =
+            self.0.prepare_cached("INSERT INTO claims (scope, key, owner) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").map_err(backend_err)?;
+        if st.execute(params![c.scope, c.key, c.owner]).map_err(backend_err)? == 1 {
+            return Ok(Ok(()));
+        }
+        let mut st = self.0.prepare_cached("SELECT owner FROM claims WHERE scope = ?1 AND key = ?2").map_err(backend_err)?;
+        let holder: String = st.query_row(params![c.scope, c.key], |r| r.get(0)).map_err(backend_err)?;
+        Ok(if holder == c.owner { Ok(()) } else { Err(holder) })
+    }
+
+    fn release(&mut self, scope: &str, key: &str) -> StoreResult<()> {
+        let mut st = self.0.prepare_cached("DELETE FROM claims WHERE scope = ?1 AND key = ?2").map_err(backend_err)?;
+        st.execute(params![scope, key]).map_err(backend_err)?;
+        Ok(())
+    }
+
+    fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {
+        self.claims("SELECT scope, key, owner FROM claims WHERE scope = ?1 ORDER BY key", scope)
+    }
+
+    fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>> {
+        self.claims("SELECT scope, key, owner FROM claims WHERE owner = ?1 ORDER BY scope, key", owner)
+    }
+
+    fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
+        let sql = format!("INSERT OR REPLACE INTO operations ({OPERATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        st.execute(params![op.id, op.resource_id, op.created_at, op.done, op.due_at, op.body]).map_err(backend_err)?;
+        Ok(())
+    }
+
+    fn get_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>> {
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?1");
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        st.query_row([id], operation).optional().map_err(backend_err)
+    }
+
+    fn operations_of(&mut self, resource_id: &str, after: Option<(i64, &str)>, limit: usize) -> StoreResult<Vec<OperationRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (t, id) = after.unwrap_or((i64::MAX, ""));
+        // Without a cursor, (MAX, "") sorts after every real row, so the first page is everything.
+        let cursor = if after.is_some() { "(created_at < ?2 OR (created_at = ?2 AND id < ?3))" } else { "?2 = ?2 AND ?3 = ?3" };
+        let sql = format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations WHERE resource_id = ?1 AND {cursor} ORDER BY created_at DESC, id DESC LIMIT ?4"
+        );
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        let rows = st.query_map(params![resource_id, t, id, limit], operation).map_err(backend_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+
+    fn pending_operations(&mut self) -> StoreResult<Vec<OperationRow>> {
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE done = 0 ORDER BY due_at IS NULL, due_at, id");
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        let rows = st.query_map([], operation).map_err(backend_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+}

@@ -1,0 +1,217 @@
+//! One suite, every backend: each test runs against memory and SQLite, and a difference between
+//! them is a failure. Add a backend by adding a line to `backends!` below.
+
+use super::*;
+use crate::domain::filter::{Column, Condition, Op, Order};
+use crate::error::Error;
+
+fn rec(kind: Kind, id: &str, folder: &str, name: &str, created_at: i64, status: &str) -> Record {
+    Record {
+        kind,
+        id: id.into(),
+        folder_id: folder.into(),
+        parent_id: String::new(),
+        name: name.into(),
+        created_at,
+        status: status.into(),
+        zone_id: "ru-central1-a".into(),
+        platform_id: "standard-v3".into(),
+        body: format!("{{\"id\":\"{id}\"}}").into_bytes(),
+    }
+}
+
+fn op(id: &str, resource: &str, created_at: i64, done: bool, due_at: Option<i64>) -> OperationRow {
+    OperationRow { id: id.into(), resource_id: resource.into(), created_at, done, due_at, body: b"{}".to_vec() }
+}
+
+fn insert_rows(store: &Store, rows: Vec<Record>) {
+    store
+        .write_now(move |tx| {
+            for r in &rows {
+                tx.insert(r)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn crud(store: Store) {
+    let r = rec(Kind::Instance, "i1", "f", "a", 10, "RUNNING");
+    insert_rows(&store, vec![r.clone()]);
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(r.clone()));
+    // Same id in another kind is another row.
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "i1")?)).unwrap(), None);
+    let dup = store.write_now(|tx| Ok(tx.insert(&rec(Kind::Instance, "i1", "f", "b", 11, ""))?));
+    assert!(matches!(dup, Err(Error::Internal(_))), "{dup:?}");
+    let mut changed = r.clone();
+    changed.status = "STOPPED".into();
+    let c = changed.clone();
+    store.write_now(move |tx| Ok(tx.update(&c)?)).unwrap();
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(changed));
+    assert!(store.write_now(|tx| Ok(tx.delete(Kind::Instance, "i1")?)).unwrap());
+    assert!(!store.write_now(|tx| Ok(tx.delete(Kind::Instance, "i1")?)).unwrap());
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), None);
+}
+
+fn failed_write_rolls_back_everything(store: Store) {
+    insert_rows(&store, vec![rec(Kind::Network, "n0", "f", "keep", 1, "")]);
+    let result: Result<()> = store.write_now(|tx| {
+        tx.insert(&rec(Kind::Network, "n1", "f", "x", 1, ""))?;
+        tx.update(&rec(Kind::Network, "n0", "f", "changed", 1, ""))?;
+        tx.delete(Kind::Network, "n0")?;
+        tx.claim(&Claim::new("s", "k", "o"))?.map_err(Error::Internal)?;
+        tx.release("s", "k")?;
+        tx.claim(&Claim::new("s", "k2", "o"))?.map_err(Error::Internal)?;
+        tx.put_operation(&op("op1", "n1", 1, false, Some(5)))?;
+        Err(Error::Internal("boom".into()))
+    });
+    assert!(result.is_err());
+    store
+        .read_now(|tx| {
+            assert_eq!(tx.get(Kind::Network, "n1")?, None);
+            assert_eq!(tx.get(Kind::Network, "n0")?.map(|r| r.name), Some("keep".to_string()));
+            assert!(tx.claims_in("s")?.is_empty());
+            assert!(tx.claims_of("o")?.is_empty());
+            assert_eq!(tx.get_operation("op1")?, None);
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn claims_are_unique(store: Store) {
+    let first = store.write_now(|tx| Ok(tx.claim(&Claim::new("subnet:s1", "10.0.0.3", "i1"))?)).unwrap();
+    assert_eq!(first, Ok(()));
+    let again = store.write_now(|tx| Ok(tx.claim(&Claim::new("subnet:s1", "10.0.0.3", "i1"))?)).unwrap();
+    assert_eq!(again, Ok(()), "the holder may claim again");
+    let other = store.write_now(|tx| Ok(tx.claim(&Claim::new("subnet:s1", "10.0.0.3", "i2"))?)).unwrap();
+    assert_eq!(other, Err("i1".to_string()));
+    store
+        .write_now(|tx| {
+            tx.claim(&Claim::new("subnet:s1", "10.0.0.4", "i2"))?.map_err(Error::Internal)?;
+            tx.claim(&Claim::new("subnet:s2", "10.0.0.3", "i1"))?.map_err(Error::Internal)?;
+            Ok(())
+        })
+        .unwrap();
+    let in_s1 = store.read_now(|tx| Ok(tx.claims_in("subnet:s1")?)).unwrap();
+    assert_eq!(in_s1, [Claim::new("subnet:s1", "10.0.0.3", "i1"), Claim::new("subnet:s1", "10.0.0.4", "i2")]);
+    let of_i1 = store.read_now(|tx| Ok(tx.claims_of("i1")?)).unwrap();
+    assert_eq!(of_i1, [Claim::new("subnet:s1", "10.0.0.3", "i1"), Claim::new("subnet:s2", "10.0.0.3", "i1")]);
+    store.write_now(|tx| Ok(tx.release("subnet:s1", "10.0.0.3")?)).unwrap();
+    let now = store.write_now(|tx| Ok(tx.claim(&Claim::new("subnet:s1", "10.0.0.3", "i2"))?)).unwrap();
+    assert_eq!(now, Ok(()));
+}
+
+fn lists_filter_order_and_page(store: Store) {
+    insert_rows(
+        &store,
+        vec![
+            rec(Kind::Instance, "a", "f1", "web", 30, "RUNNING"),
+            rec(Kind::Instance, "b", "f1", "db", 10, "STOPPED"),
+            rec(Kind::Instance, "c", "f1", "web", 20, "RUNNING"),
+            rec(Kind::Instance, "d", "f2", "web", 5, "RUNNING"),
+            rec(Kind::Network, "e", "f1", "web", 1, ""),
+        ],
+    );
+    let ids = |q: Query| store.read_now(move |tx| Ok(tx.list(&q)?.into_iter().map(|r| r.id).collect::<Vec<_>>())).unwrap();
+    let mut q = Query::new(Kind::Instance);
+    q.folder_id = Some("f1".into());
+    assert_eq!(ids(q.clone()), ["a", "b", "c"]);
+
+    let mut by_name = q.clone();
+    by_name.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec!["web".into()] }];
+    assert_eq!(ids(by_name), ["a", "c"]);
+
+    let mut not_running = q.clone();
+    not_running.conditions = vec![Condition { column: Column::Status, op: Op::NotIn, values: vec!["RUNNING".into()] }];
+    assert_eq!(ids(not_running), ["b"]);
+
+    let mut by_time = q.clone();
+    by_time.conditions = vec![Condition { column: Column::CreatedAt, op: Op::In, values: vec!["10".into(), "30".into()] }];
+    assert_eq!(ids(by_time), ["a", "b"]);
+
+    let mut newest = q.clone();
+    newest.order = Order { column: Column::CreatedAt, descending: true };
+    assert_eq!(ids(newest.clone()), ["a", "c", "b"]);
+    newest.limit = 2;
+    assert_eq!(ids(newest.clone()), ["a", "c"]);
+    newest.after = Some(Cursor { value: SortValue::Int(20), id: "c".into() });
+    assert_eq!(ids(newest), ["b"]);
+
+    let mut by_name_asc = q.clone();
+    by_name_asc.order = Order { column: Column::Name, descending: false };
+    by_name_asc.limit = 2;
+    assert_eq!(ids(by_name_asc.clone()), ["b", "a"]);
+    by_name_asc.after = Some(Cursor { value: SortValue::Text("web".into()), id: "a".into() });
+    assert_eq!(ids(by_name_asc), ["c"]);
+
+    let mut children = Query::new(Kind::Instance);
+    children.parent_id = Some("nothing".into());
+    assert!(ids(children).is_empty());
+}
+
+fn operations_by_resource_and_pending(store: Store) {
+    store
+        .write_now(|tx| {
+            tx.put_operation(&op("o1", "r", 1, true, None))?;
+            tx.put_operation(&op("o2", "r", 2, false, Some(50)))?;
+            tx.put_operation(&op("o3", "r", 2, false, Some(40)))?;
+            tx.put_operation(&op("o4", "other", 3, false, None))?;
+            Ok(())
+        })
+        .unwrap();
+    let ids = |v: Vec<OperationRow>| v.into_iter().map(|o| o.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.read_now(|tx| Ok(tx.operations_of("r", None, 10)?)).unwrap()), ["o3", "o2", "o1"]);
+    assert_eq!(ids(store.read_now(|tx| Ok(tx.operations_of("r", None, 2)?)).unwrap()), ["o3", "o2"]);
+    assert_eq!(ids(store.read_now(|tx| Ok(tx.operations_of("r", Some((2, "o2")), 10)?)).unwrap()), ["o1"]);
+    assert_eq!(ids(store.read_now(|tx| Ok(tx.pending_operations()?)).unwrap()), ["o3", "o2", "o4"]);
+    let mut done = op("o3", "r", 2, true, None);
+    done.body = b"{\"done\":true}".to_vec();
+    let d = done.clone();
+    store.write_now(move |tx| Ok(tx.put_operation(&d)?)).unwrap();
+    assert_eq!(store.read_now(|tx| Ok(tx.get_operation("o3")?)).unwrap(), Some(done));
+    assert_eq!(ids(store.read_now(|tx| Ok(tx.pending_operations()?)).unwrap()), ["o2", "o4"]);
+}
+
+fn read_transactions_refuse_writes_or_discard_them(store: Store) {
+    // A read transaction may not change anything that a later reader sees.
+    let _ = store.read_now(|tx| Ok(tx.insert(&rec(Kind::Network, "ghost", "f", "", 1, ""))?));
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "ghost")?)).unwrap(), None);
+}
+
+macro_rules! backends {
+    ($($test:ident),* $(,)?) => {
+        mod memory_backend {
+            $( #[test] fn $test() { super::$test(super::Store::open("memory").unwrap()); } )*
+        }
+        mod sqlite_backend {
+            $( #[test] fn $test() {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("store.db");
+                super::$test(super::Store::open(&format!("sqlite:{}", path.display())).unwrap());
+            } )*
+        }
+    };
+}
+
+backends!(
+    crud,
+    failed_write_rolls_back_everything,
+    claims_are_unique,
+    lists_filter_order_and_page,
+    operations_by_resource_and_pending,
+    read_transactions_refuse_writes_or_discard_them,
+);
+
+#[test]
+fn sqlite_state_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = format!("sqlite:{}", dir.path().join("s.db").display());
+    {
+        let store = Store::open(&spec).unwrap();
+        insert_rows(&store, vec![rec(Kind::Subnet, "s1", "f", "n", 1, "")]);
+        store.write_now(|tx| Ok(tx.claim(&Claim::new("x", "y", "z"))?)).unwrap().unwrap();
+    }
+    let store = Store::open(&spec).unwrap();
+    assert!(store.read_now(|tx| Ok(tx.get(Kind::Subnet, "s1")?)).unwrap().is_some());
+    assert_eq!(store.read_now(|tx| Ok(tx.claims_in("x")?)).unwrap().len(), 1);
+}
