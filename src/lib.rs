@@ -5,5 +5,7 @@
 
 pub mod domain;
 pub mod error;
+pub mod ops;
 pub mod proto;
+pub mod service;
 pub mod store;

@@ -1,0 +1,206 @@
+//! Long-running operations as stored rows.
+//!
+//! A mutating call writes its operation (`done = false`) in the same transaction as the change it
+//! reserves; the runner later applies the pending `Action` and stores the outcome. How soon is a
+//! setting (`Progression`), never a hard-coded choice. Any process reading the row sees the truth.
+
+mod action;
+pub mod runner;
+
+use std::time::Duration;
+
+pub use action::Action;
+pub use runner::{Executor, Runner};
+
+use crate::domain::{clock::Timestamp, instance::Instance, network::Network, subnet::Subnet};
+use crate::error::{Error, Result};
+use crate::store::OperationRow;
+
+/// What an operation is about; becomes the contract's `<Verb><Resource>Metadata` message.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Metadata {
+    CreateInstance { instance_id: String },
+    UpdateInstance { instance_id: String },
+    DeleteInstance { instance_id: String },
+    UpdateInstanceMetadata { instance_id: String },
+    StopInstance { instance_id: String },
+    StartInstance { instance_id: String },
+    RestartInstance { instance_id: String },
+    CreateNetwork { network_id: String },
+    UpdateNetwork { network_id: String },
+    DeleteNetwork { network_id: String },
+    CreateSubnet { subnet_id: String },
+    UpdateSubnet { subnet_id: String },
+    DeleteSubnet { subnet_id: String },
+}
+
+impl Metadata {
+    /// The resource whose `ListOperations` shows this operation.
+    pub fn resource_id(&self) -> &str {
+        match self {
+            Metadata::CreateInstance { instance_id }
+            | Metadata::UpdateInstance { instance_id }
+            | Metadata::DeleteInstance { instance_id }
+            | Metadata::UpdateInstanceMetadata { instance_id }
+            | Metadata::StopInstance { instance_id }
+            | Metadata::StartInstance { instance_id }
+            | Metadata::RestartInstance { instance_id } => instance_id,
+            Metadata::CreateNetwork { network_id } | Metadata::UpdateNetwork { network_id } | Metadata::DeleteNetwork { network_id } => {
+                network_id
+            }
+            Metadata::CreateSubnet { subnet_id } | Metadata::UpdateSubnet { subnet_id } | Metadata::DeleteSubnet { subnet_id } => subnet_id,
+        }
+    }
+
+    /// The human description Yandex Cloud puts in `Operation.description`.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Metadata::CreateInstance { .. } => "Create instance",
+            Metadata::UpdateInstance { .. } => "Update instance",
+            Metadata::DeleteInstance { .. } => "Delete instance",
+            Metadata::UpdateInstanceMetadata { .. } => "Update instance metadata",
+            Metadata::StopInstance { .. } => "Stop instance",
+            Metadata::StartInstance { .. } => "Start instance",
+            Metadata::RestartInstance { .. } => "Restart instance",
+            Metadata::CreateNetwork { .. } => "Create network",
+            Metadata::UpdateNetwork { .. } => "Update network",
+            Metadata::DeleteNetwork { .. } => "Delete network",
+            Metadata::CreateSubnet { .. } => "Create subnet",
+            Metadata::UpdateSubnet { .. } => "Update subnet",
+            Metadata::DeleteSubnet { .. } => "Delete subnet",
+        }
+    }
+}
+
+/// The value a successful operation returns.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Response {
+    Empty,
+    Instance(Box<Instance>),
+    Network(Network),
+    Subnet(Subnet),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Operation {
+    pub id: String,
+    pub description: String,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub modified_at: Timestamp,
+    pub done: bool,
+    pub metadata: Metadata,
+    /// Set exactly when `done`.
+    pub result: Option<std::result::Result<Response, Error>>,
+    /// The work left to do while pending; cleared when done.
+    pub action: Option<Action>,
+    /// When the runner completes it (`Progression::Delay`).
+    pub due_at: Option<Timestamp>,
+    /// How many more `Get` calls complete it (`Progression::Polls`).
+    pub polls_left: Option<u32>,
+}
+
+impl Operation {
+    pub fn to_row(&self) -> Result<OperationRow> {
+        Ok(OperationRow {
+            id: self.id.clone(),
+            resource_id: self.metadata.resource_id().to_string(),
+            created_at: self.created_at.0,
+            done: self.done,
+            due_at: self.due_at.map(|t| t.0),
+            body: serde_json::to_vec(self).map_err(|e| Error::Internal(format!("encoding operation: {e}")))?,
+        })
+    }
+
+    pub fn from_row(row: &OperationRow) -> Result<Operation> {
+        serde_json::from_slice(&row.body).map_err(|e| Error::Internal(format!("decoding operation {}: {e}", row.id)))
+    }
+
+    /// Marks the operation finished with `outcome`.
+    pub fn finish(&mut self, outcome: std::result::Result<Response, Error>, now: Timestamp) {
+        self.done = true;
+        self.result = Some(outcome);
+        self.action = None;
+        self.due_at = None;
+        self.polls_left = None;
+        self.modified_at = now;
+    }
+}
+
+/// How pending operations progress to done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progression {
+    /// Done before the call that created it returns.
+    Inline,
+    /// Done by the runner after this delay, so clients see `done = false` first.
+    Delay(Duration),
+    /// Done on the n-th `OperationService.Get`.
+    Polls(u32),
+}
+
+impl Default for Progression {
+    fn default() -> Self {
+        Progression::Delay(Duration::from_millis(50))
+    }
+}
+
+impl std::str::FromStr for Progression {
+    type Err = String;
+
+    /// `inline`, `delay=<duration>` (e.g. `delay=200ms`) or `polls=<n>`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        if s == "inline" {
+            return Ok(Progression::Inline);
+        }
+        if let Some(d) = s.strip_prefix("delay=") {
+            return humantime::parse_duration(d).map(Progression::Delay).map_err(|e| format!("bad delay \"{d}\": {e}"));
+        }
+        if let Some(n) = s.strip_prefix("polls=") {
+            return match n.parse::<u32>() {
+                Ok(n) if n >= 1 => Ok(Progression::Polls(n)),
+                _ => Err(format!("polls takes a whole number of at least 1, got \"{n}\"")),
+            };
+        }
+        Err(format!("unknown operations mode \"{s}\"; use inline, delay=<duration> or polls=<n>"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progression_parses() {
+        assert_eq!("inline".parse(), Ok(Progression::Inline));
+        assert_eq!("delay=250ms".parse(), Ok(Progression::Delay(Duration::from_millis(250))));
+        assert_eq!("polls=3".parse(), Ok(Progression::Polls(3)));
+        assert!("polls=0".parse::<Progression>().is_err());
+        assert!("delay=soon".parse::<Progression>().is_err());
+        assert!("eventually".parse::<Progression>().is_err());
+    }
+
+    #[test]
+    fn rows_round_trip() {
+        let mut op = Operation {
+            id: "op1".into(),
+            description: "Stop instance".into(),
+            created_at: Timestamp(5),
+            created_by: "me".into(),
+            modified_at: Timestamp(5),
+            done: false,
+            metadata: Metadata::StopInstance { instance_id: "fhm1".into() },
+            result: None,
+            action: Some(Action::Stop { instance_id: "fhm1".into(), from: crate::domain::instance::Status::Running }),
+            due_at: Some(Timestamp(9)),
+            polls_left: None,
+        };
+        let row = op.to_row().unwrap();
+        assert_eq!((row.resource_id.as_str(), row.done, row.due_at), ("fhm1", false, Some(9)));
+        assert_eq!(Operation::from_row(&row).unwrap(), op);
+        op.finish(Ok(Response::Empty), Timestamp(10));
+        let row = op.to_row().unwrap();
+        assert!(row.done);
+        assert_eq!(row.due_at, None);
+        assert_eq!(Operation::from_row(&row).unwrap().result, Some(Ok(Response::Empty)));
+    }
+}

@@ -1,0 +1,157 @@
+//! The operation runner: completes pending operations when they fall due, woken when new work
+//! arrives instead of polling. Completion is idempotent (a done operation is left as it is), so a
+//! Get in polls mode, an inline call and the runner can never apply an action twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use super::{Action, Operation, Response};
+use crate::domain::clock::{Clock, Timestamp};
+use crate::error::{Error, Result};
+use crate::store::{Store, Tx};
+
+/// Applies and undoes actions; implemented by the service layer.
+pub trait Executor: Send + Sync + 'static {
+    /// Performs the action. If it fails, the store rolls back everything it wrote.
+    fn apply(&self, tx: &mut dyn Tx, action: &Action, now: Timestamp) -> Result<Response>;
+    /// Gives back what the accepting call reserved (after a failure, or on cancel).
+    fn undo(&self, tx: &mut dyn Tx, action: &Action, now: Timestamp) -> Result<()>;
+}
+
+pub struct Runner {
+    store: Store,
+    executor: Arc<dyn Executor>,
+    clock: Arc<dyn Clock>,
+    wake: Notify,
+}
+
+pub fn load(tx: &mut dyn Tx, id: &str) -> Result<Operation> {
+    let row = tx.get_operation(id)?.ok_or_else(|| Error::not_found(crate::error::ResourceKind::Operation, id))?;
+    Operation::from_row(&row)
+}
+
+impl Runner {
+    pub fn new(store: Store, executor: Arc<dyn Executor>, clock: Arc<dyn Clock>) -> Self {
+        Runner { store, executor, clock, wake: Notify::new() }
+    }
+
+    /// Tells the runner that new work may be due.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Completes operation `id` now, if it is still pending, and returns it.
+    pub async fn complete(&self, id: &str) -> Result<Operation> {
+        let (executor, clock, op_id) = (self.executor.clone(), self.clock.clone(), id.to_string());
+        let applied = self
+            .store
+            .write(move |tx| {
+                let mut op = load(tx, &op_id)?;
+                let Some(action) = op.action.clone().filter(|_| !op.done) else {
+                    return Ok(op);
+                };
+                let now = clock.now();
+                let response = executor.apply(tx, &action, now)?;
+                op.finish(Ok(response), now);
+                tx.put_operation(&op.to_row()?)?;
+                Ok(op)
+            })
+            .await;
+        match applied {
+            Ok(op) => Ok(op),
+            // Nothing of the failed attempt was written; now give back what the call reserved
+            // and record the failure, in one transaction.
+            Err(cause) => self.settle(id, cause).await,
+        }
+    }
+
+    /// Cancels a pending operation: undoes its reservations and finishes it with CANCELLED.
+    pub async fn cancel(&self, id: &str) -> Result<Operation> {
+        let (executor, clock, op_id) = (self.executor.clone(), self.clock.clone(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let mut op = load(tx, &op_id)?;
+                let Some(action) = op.action.clone().filter(|_| !op.done) else {
+                    return Err(Error::OperationAlreadyDone(op.id.clone()));
+                };
+                let now = clock.now();
+                executor.undo(tx, &action, now)?;
+                op.finish(Err(Error::Cancelled(op.id.clone())), now);
+                tx.put_operation(&op.to_row()?)?;
+                Ok(op)
+            })
+            .await
+    }
+
+    async fn settle(&self, id: &str, cause: Error) -> Result<Operation> {
+        let (executor, clock, op_id) = (self.executor.clone(), self.clock.clone(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let mut op = load(tx, &op_id)?;
+                let Some(action) = op.action.clone().filter(|_| !op.done) else {
+                    return Ok(op);
+                };
+                let now = clock.now();
+                executor.undo(tx, &action, now)?;
+                op.finish(Err(cause.clone()), now);
+                tx.put_operation(&op.to_row()?)?;
+                Ok(op)
+            })
+            .await
+    }
+
+    /// Completes due operations until `shutdown` turns true. Operations still pending then stay in
+    /// the store and are finished by the next start.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let next = match self.run_due().await {
+                Ok(next) => next,
+                Err(e) => {
+                    tracing::error!(error = %e, "operation runner could not read pending operations");
+                    Some(self.clock.now().plus_millis(1000))
+                }
+            };
+            let sleep = match next {
+                Some(at) => Duration::from_micros(u64::try_from(at.0 - self.clock.now().0).unwrap_or(0)),
+                None => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+                _ = shutdown.changed() => return,
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// Completes every operation due now; returns when the next one falls due.
+    async fn run_due(self: &Arc<Self>) -> Result<Option<Timestamp>> {
+        let pending = self.store.read(|tx| Ok(tx.pending_operations()?)).await?;
+        let now = self.clock.now();
+        let mut next = None;
+        let mut running = JoinSet::new();
+        for row in pending {
+            match row.due_at.map(Timestamp) {
+                Some(due) if due <= now => {
+                    let runner = self.clone();
+                    running.spawn(async move {
+                        if let Err(e) = runner.complete(&row.id).await {
+                            tracing::error!(operation_id = %row.id, error = %e, "could not complete operation");
+                        }
+                    });
+                }
+                Some(due) => {
+                    next = Some(next.map_or(due, |n: Timestamp| n.min(due)));
+                }
+                None => {}
+            }
+        }
+        while running.join_next().await.is_some() {}
+        Ok(next)
+    }
+}

@@ -1,0 +1,45 @@
+//! Names of claim scopes and owners. A claim is a unique `(scope, key)`; these functions are the
+//! only place their spelling is decided.
+
+/// Internal IPv4 addresses of a subnet; key: the address.
+pub fn subnet_ips(subnet_id: &str) -> String {
+    format!("subnet/{subnet_id}/ip")
+}
+
+/// Network interface indexes of an instance; key: the index.
+pub fn instance_nics(instance_id: &str) -> String {
+    format!("instance/{instance_id}/nic")
+}
+
+/// Resource names within a folder; key: the name.
+pub fn names(kind: &str, folder_id: &str) -> String {
+    format!("name/{kind}/{folder_id}")
+}
+
+/// Public (one-to-one NAT) IPv4 addresses; key: the address.
+pub const PUBLIC_IPS: &str = "public/ip";
+
+/// Owners are `<referrer type>:<id>`, the form `ListUsedAddresses` reports.
+pub fn owner(referrer_type: &str, id: &str) -> String {
+    format!("{referrer_type}:{id}")
+}
+
+pub const INSTANCE: &str = "compute.instance";
+pub const NETWORK: &str = "vpc.network";
+pub const SUBNET: &str = "vpc.subnet";
+
+/// Splits an owner back into `(referrer type, id)`.
+pub fn parse_owner(owner: &str) -> (&str, &str) {
+    owner.split_once(':').unwrap_or(("", owner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owners_round_trip() {
+        assert_eq!(parse_owner(&owner(INSTANCE, "fhm1")), (INSTANCE, "fhm1"));
+        assert_eq!(parse_owner("bare"), ("", "bare"));
+    }
+}

@@ -1,0 +1,319 @@
+//! Instance use cases: what each InstanceService method checks when it is called, and what its
+//! operation does when it completes (`apply`) or is rolled back (`undo`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use ipnet::Ipv4Net;
+
+use super::claims::{self, INSTANCE};
+use super::paging::{self, Page};
+use super::plumbing::{self, InterfaceSpec};
+use super::Services;
+use crate::domain::filter::{Condition, Order};
+use crate::domain::ids::{IdGenerator, IdKind};
+use crate::domain::instance::{AttachedDisk, DiskMode, Instance, InstancePatch, Resources, Status, Transition};
+use crate::error::{Error, ResourceKind, Result};
+use crate::ops::{Action, Metadata, Operation, Response};
+use crate::store::{Claim, Cursor, Query, Record, Tx, TxExt};
+
+/// A disk to attach at creation: an existing one, or a new one made for the instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiskSpec {
+    pub mode: DiskMode,
+    pub device_name: String,
+    pub auto_delete: bool,
+    /// `None`: a new disk, whose id netplane mints.
+    pub disk_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateInstance {
+    pub folder_id: String,
+    pub name: String,
+    pub description: String,
+    pub labels: HashMap<String, String>,
+    pub zone_id: String,
+    pub platform_id: String,
+    pub resources: Resources,
+    pub metadata: HashMap<String, String>,
+    pub boot_disk: DiskSpec,
+    pub secondary_disks: Vec<DiskSpec>,
+    pub interfaces: Vec<InterfaceSpec>,
+    pub hostname: String,
+    pub service_account_id: String,
+    pub settings: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListInstances {
+    pub folder_id: String,
+    pub page_size: usize,
+    pub page_token: String,
+    pub conditions: Vec<Condition>,
+    pub order: Order,
+}
+
+fn owner(instance_id: &str) -> String {
+    claims::owner(INSTANCE, instance_id)
+}
+
+/// Claims `name` in the folder for `owner`; empty names are not unique.
+pub(super) fn claim_name(tx: &mut dyn Tx, kind: ResourceKind, folder_id: &str, name: &str, owner: &str) -> Result<()> {
+    if name.is_empty() {
+        return Ok(());
+    }
+    let scope = claims::names(&kind.to_string().to_lowercase(), folder_id);
+    match tx.claim(&Claim::new(scope, name, owner))? {
+        Ok(()) => Ok(()),
+        Err(_) => Err(Error::NameTaken { kind, name: name.to_string(), folder_id: folder_id.to_string() }),
+    }
+}
+
+pub(super) fn release_name(tx: &mut dyn Tx, kind: ResourceKind, folder_id: &str, name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Ok(());
+    }
+    Ok(tx.release(&claims::names(&kind.to_string().to_lowercase(), folder_id), name)?)
+}
+
+fn load(tx: &mut dyn Tx, id: &str) -> Result<Instance> {
+    tx.load::<Instance>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Instance, id))
+}
+
+fn attached_disk(ids: &dyn IdGenerator, zone_id: &str, spec: &DiskSpec) -> AttachedDisk {
+    let disk_id = spec.disk_id.clone().unwrap_or_else(|| ids.id(IdKind::Disk, zone_id));
+    let device_name = if spec.device_name.is_empty() { disk_id.clone() } else { spec.device_name.clone() };
+    AttachedDisk { mode: spec.mode, device_name, auto_delete: spec.auto_delete, disk_id }
+}
+
+/// Cursor of a row for the list order in force.
+pub(super) fn cursor(order: Order) -> impl Fn(&Record) -> Cursor {
+    move |r| Cursor { value: r.sort_value(order.column), id: r.id.clone() }
+}
+
+impl Services {
+    pub async fn create_instance(&self, cmd: CreateInstance) -> Result<Operation> {
+        let id = self.ids.id(IdKind::Instance, &cmd.zone_id);
+        let (ids, pool) = (self.ids.clone(), self.settings.public_pool);
+        self.start_operation(IdKind::ComputeOperation, &cmd.zone_id.clone(), move |tx, now| {
+            claim_name(tx, ResourceKind::Instance, &cmd.folder_id, &cmd.name, &owner(&id))?;
+            let mut instance = Instance {
+                id: id.clone(),
+                folder_id: cmd.folder_id.clone(),
+                created_at: now,
+                name: cmd.name.clone(),
+                description: cmd.description.clone(),
+                labels: cmd.labels.clone(),
+                zone_id: cmd.zone_id.clone(),
+                platform_id: cmd.platform_id.clone(),
+                resources: cmd.resources.clone(),
+                status: Status::Provisioning,
+                metadata: cmd.metadata.clone(),
+                boot_disk: Some(attached_disk(&*ids, &cmd.zone_id, &cmd.boot_disk)),
+                secondary_disks: cmd.secondary_disks.iter().map(|d| attached_disk(&*ids, &cmd.zone_id, d)).collect(),
+                network_interfaces: Vec::new(),
+                hostname: cmd.hostname.clone(),
+                service_account_id: cmd.service_account_id.clone(),
+                settings: cmd.settings.clone(),
+            };
+            for (i, spec) in cmd.interfaces.iter().enumerate() {
+                plumbing::add_interface(tx, &*ids, pool, &mut instance, spec, &format!("network_interface_specs[{i}]"))?;
+            }
+            tx.create(&instance)?;
+            Ok((Metadata::CreateInstance { instance_id: id.clone() }, Action::CreateInstance { instance_id: id.clone() }))
+        })
+        .await
+    }
+
+    pub async fn get_instance(&self, id: &str) -> Result<Instance> {
+        let id = id.to_string();
+        self.store.read(move |tx| load(tx, &id)).await
+    }
+
+    pub async fn list_instances(&self, cmd: ListInstances) -> Result<Page<Instance>> {
+        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        self.store
+            .read(move |tx| {
+                let query = Query {
+                    folder_id: Some(cmd.folder_id.clone()),
+                    conditions: cmd.conditions.clone(),
+                    order: cmd.order,
+                    after: after.clone(),
+                    limit: cmd.page_size + 1,
+                    ..Query::new(crate::store::Kind::Instance)
+                };
+                let rows = tx.list(&query)?;
+                paging::page(rows, cmd.page_size, cursor(cmd.order), |r| <Instance as crate::store::Resource>::from_record(&r))
+            })
+            .await
+    }
+
+    pub async fn update_instance(&self, id: &str, patch: InstancePatch) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            let mut instance = load(tx, &id)?;
+            let transition = if patch.needs_stopped() { Transition::ChangeStopped } else { Transition::Change };
+            instance.begin(transition, "Update")?;
+            let mut released_name = None;
+            if let Some(name) = patch.name.as_ref().filter(|n| **n != instance.name) {
+                claim_name(tx, ResourceKind::Instance, &instance.folder_id, name, &owner(&id))?;
+                released_name = Some(instance.name.clone());
+            }
+            Ok((
+                Metadata::UpdateInstance { instance_id: id.clone() },
+                Action::UpdateInstance { instance_id: id.clone(), patch: patch.clone(), released_name },
+            ))
+        })
+        .await
+    }
+
+    pub async fn update_instance_metadata(&self, id: &str, delete: Vec<String>, upsert: BTreeMap<String, String>) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            load(tx, &id)?.begin(Transition::Change, "UpdateMetadata")?;
+            Ok((
+                Metadata::UpdateInstanceMetadata { instance_id: id.clone() },
+                Action::UpdateInstanceMetadata { instance_id: id.clone(), delete: delete.clone(), upsert: upsert.clone() },
+            ))
+        })
+        .await
+    }
+
+    /// Stop, Start, Restart and Delete: a status transition now, the rest when the operation runs.
+    pub async fn transition_instance(&self, id: &str, transition: Transition) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            let mut instance = load(tx, &id)?;
+            let instance_id = id.clone();
+            let (name, metadata): (&str, Metadata) = match transition {
+                Transition::Stop => ("Stop", Metadata::StopInstance { instance_id: instance_id.clone() }),
+                Transition::Start => ("Start", Metadata::StartInstance { instance_id: instance_id.clone() }),
+                Transition::Restart => ("Restart", Metadata::RestartInstance { instance_id: instance_id.clone() }),
+                Transition::Delete => ("Delete", Metadata::DeleteInstance { instance_id: instance_id.clone() }),
+                Transition::Change | Transition::ChangeStopped => {
+                    return Err(Error::Internal("transition_instance takes Stop, Start, Restart or Delete".into()));
+                }
+            };
+            let from = instance.begin(transition, name)?;
+            tx.save(&instance)?;
+            let action = match transition {
+                Transition::Stop => Action::Stop { instance_id, from },
+                Transition::Start => Action::Start { instance_id, from },
+                Transition::Restart => Action::Restart { instance_id, from },
+                _ => Action::DeleteInstance { instance_id, from },
+            };
+            Ok((metadata, action))
+        })
+        .await
+    }
+
+    pub async fn list_instance_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
+        let id = id.to_string();
+        let after = paging::decode::<(i64, String)>(page_token)?;
+        self.store
+            .read(move |tx| {
+                load(tx, &id)?;
+                super::operations::page_of(tx, &id, after.clone(), page_size)
+            })
+            .await
+    }
+}
+
+/// Completes an instance action.
+pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &Action) -> Result<Response> {
+    let instance_response = |i: Instance| Ok(Response::Instance(Box::new(i)));
+    match action {
+        Action::CreateInstance { instance_id } => {
+            let mut i = load(tx, instance_id)?;
+            i.provisioned();
+            tx.save(&i)?;
+            instance_response(i)
+        }
+        Action::UpdateInstance { instance_id, patch, released_name } => {
+            let mut i = load(tx, instance_id)?;
+            i.apply(patch);
+            if let Some(old) = released_name {
+                release_name(tx, ResourceKind::Instance, &i.folder_id, old)?;
+            }
+            tx.save(&i)?;
+            instance_response(i)
+        }
+        Action::UpdateInstanceMetadata { instance_id, delete, upsert } => {
+            let mut i = load(tx, instance_id)?;
+            i.update_metadata(delete, upsert);
+            tx.save(&i)?;
+            instance_response(i)
+        }
+        Action::Stop { instance_id, from } => {
+            let mut i = load(tx, instance_id)?;
+            i.finish(Transition::Stop, *from);
+            plumbing::release_ephemeral_nat(tx, &mut i)?;
+            tx.save(&i)?;
+            Ok(Response::Empty)
+        }
+        Action::Start { instance_id, from } => {
+            let mut i = load(tx, instance_id)?;
+            i.finish(Transition::Start, *from);
+            plumbing::assign_ephemeral_nat(tx, pool, &mut i)?;
+            tx.save(&i)?;
+            instance_response(i)
+        }
+        Action::Restart { instance_id, from } => {
+            let mut i = load(tx, instance_id)?;
+            i.finish(Transition::Restart, *from);
+            tx.save(&i)?;
+            Ok(Response::Empty)
+        }
+        Action::DeleteInstance { instance_id, .. } => {
+            load(tx, instance_id)?;
+            plumbing::release_all(tx, &owner(instance_id))?;
+            tx.remove::<Instance>(instance_id)?;
+            Ok(Response::Empty)
+        }
+        other => Err(Error::Internal(format!("not an instance action: {other:?}"))),
+    }
+}
+
+/// Rolls back what accepting an instance action reserved.
+pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
+    match action {
+        Action::CreateInstance { instance_id } => {
+            plumbing::release_all(tx, &owner(instance_id))?;
+            tx.remove::<Instance>(instance_id)?;
+        }
+        Action::UpdateInstance { instance_id, patch, released_name } => {
+            if let (Some(new), Some(_)) = (&patch.name, released_name) {
+                let i = load(tx, instance_id)?;
+                release_name(tx, ResourceKind::Instance, &i.folder_id, new)?;
+            }
+        }
+        Action::UpdateInstanceMetadata { .. } => {}
+        Action::Stop { instance_id, from } | Action::Start { instance_id, from } | Action::Restart { instance_id, from } => {
+            let mut i = load(tx, instance_id)?;
+            i.undo(*from);
+            tx.save(&i)?;
+        }
+        Action::DeleteInstance { instance_id, from } => {
+            if let Some(mut i) = tx.load::<Instance>(instance_id)? {
+                i.undo(*from);
+                tx.save(&i)?;
+            }
+        }
+        other => return Err(Error::Internal(format!("not an instance action: {other:?}"))),
+    }
+    Ok(())
+}
+
+/// True when `action` belongs to this module.
+pub(super) fn owns(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::CreateInstance { .. }
+            | Action::UpdateInstance { .. }
+            | Action::UpdateInstanceMetadata { .. }
+            | Action::Stop { .. }
+            | Action::Start { .. }
+            | Action::Restart { .. }
+            | Action::DeleteInstance { .. }
+    )
+}

@@ -1,0 +1,120 @@
+//! Use cases: one async function per API method, typed protocol-free commands in, domain values
+//! out. Each opens one transaction, applies domain rules, reserves what must not be taken twice and
+//! records the operation; the runner later applies the operation's action through `Executor`.
+
+mod claims;
+pub mod compute;
+mod executor;
+pub mod operations;
+mod paging;
+mod plumbing;
+pub mod vpc;
+
+use std::sync::Arc;
+
+use ipnet::Ipv4Net;
+
+pub use paging::Page;
+
+use crate::domain::clock::{Clock, SystemClock, Timestamp};
+use crate::domain::ids::{IdGenerator, IdKind, RandomIds};
+use crate::error::Result;
+use crate::ops::{Action, Metadata, Operation, Progression, Runner};
+use crate::store::{Store, Tx};
+
+/// Settings the use cases depend on.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub progression: Progression,
+    /// Where ephemeral one-to-one NAT addresses come from.
+    pub public_pool: Ipv4Net,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            progression: Progression::default(),
+            // RFC 2544's benchmarking range: never routed on the internet, so a fake public
+            // address can never be mistaken for a real one.
+            public_pool: Ipv4Net::new(std::net::Ipv4Addr::new(198, 18, 0, 0), 15).unwrap_or_default(),
+        }
+    }
+}
+
+/// Everything a use case needs, cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    runner: Arc<Runner>,
+    settings: Settings,
+}
+
+impl Services {
+    pub fn new(store: Store, settings: Settings) -> Self {
+        Self::with(store, settings, Arc::new(SystemClock), Arc::new(RandomIds))
+    }
+
+    /// With an injected clock and id generator (deterministic tests).
+    pub fn with(store: Store, settings: Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        let executor = Arc::new(executor::ServiceExecutor { ids: ids.clone(), public_pool: settings.public_pool });
+        let runner = Arc::new(Runner::new(store.clone(), executor, clock.clone()));
+        Services { store, clock, ids, runner, settings }
+    }
+
+    pub fn runner(&self) -> Arc<Runner> {
+        self.runner.clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs `accept` in one transaction with the operation it starts, then lets the operation
+    /// progress as configured.
+    async fn start_operation<F>(&self, kind: IdKind, zone_id: &str, mut accept: F) -> Result<Operation>
+    where
+        F: FnMut(&mut dyn Tx, Timestamp) -> Result<(Metadata, Action)> + Send + 'static,
+    {
+        let id = self.ids.id(kind, zone_id);
+        let (clock, progression) = (self.clock.clone(), self.settings.progression);
+        let op = self
+            .store
+            .write(move |tx| {
+                let now = clock.now();
+                let (metadata, action) = accept(tx, now)?;
+                let op = Operation {
+                    id: id.clone(),
+                    description: metadata.description().to_string(),
+                    created_at: now,
+                    created_by: String::new(),
+                    modified_at: now,
+                    done: false,
+                    metadata,
+                    result: None,
+                    action: Some(action),
+                    due_at: match progression {
+                        Progression::Delay(d) => Some(now.plus_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))),
+                        _ => None,
+                    },
+                    polls_left: match progression {
+                        Progression::Polls(n) => Some(n),
+                        _ => None,
+                    },
+                };
+                tx.put_operation(&op.to_row()?)?;
+                Ok(op)
+            })
+            .await?;
+        tracing::info!(operation_id = %op.id, description = %op.description, resource_id = %op.metadata.resource_id(), "operation accepted");
+        match progression {
+            Progression::Inline => self.runner.complete(&op.id).await,
+            Progression::Delay(_) => {
+                self.runner.wake();
+                Ok(op)
+            }
+            Progression::Polls(_) => Ok(op),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! OperationService use cases: reading (which, in polls mode, is what moves an operation on) and
+//! cancelling; and the per-resource operation lists.
+
+use super::paging::{self, Page};
+use super::Services;
+use crate::error::Result;
+use crate::ops::{Operation, runner};
+use crate::store::Tx;
+
+impl Services {
+    pub async fn get_operation(&self, id: &str) -> Result<Operation> {
+        if !matches!(self.settings.progression, crate::ops::Progression::Polls(_)) {
+            let op_id = id.to_string();
+            return self.store.read(move |tx| runner::load(tx, &op_id)).await;
+        }
+        let op_id = id.to_string();
+        let op = self
+            .store
+            .write(move |tx| {
+                let mut op = runner::load(tx, &op_id)?;
+                if let Some(left) = op.polls_left.filter(|_| !op.done) {
+                    op.polls_left = Some(left.saturating_sub(1));
+                    tx.put_operation(&op.to_row()?)?;
+                }
+                Ok(op)
+            })
+            .await?;
+        if !op.done && op.polls_left == Some(0) { self.runner.complete(id).await } else { Ok(op) }
+    }
+
+    pub async fn cancel_operation(&self, id: &str) -> Result<Operation> {
+        self.runner.cancel(id).await
+    }
+}
+
+/// A page of a resource's operations, newest first; the cursor is `(created_at, id)`.
+pub(super) fn page_of(tx: &mut dyn Tx, resource_id: &str, after: Option<(i64, String)>, page_size: usize) -> Result<Page<Operation>> {
+    let rows = tx.operations_of(resource_id, after.as_ref().map(|(t, id)| (*t, id.as_str())), page_size + 1)?;
+    paging::page(rows, page_size, |r| (r.created_at, r.id.clone()), |r| Operation::from_row(&r))
+}

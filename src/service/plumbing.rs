@@ -1,0 +1,164 @@
+//! Network plumbing shared by every use case that gives an instance an interface: subnet
+//! visibility, internal and public address allocation through claims, and giving them back.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+use super::claims::{self, INSTANCE, PUBLIC_IPS};
+use crate::domain::ids::IdGenerator;
+use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, OneToOneNat, PrimaryAddress};
+use crate::domain::ipam;
+use crate::domain::subnet::Subnet;
+use crate::error::{Error, ResourceKind, Result};
+use crate::store::{Claim, Tx, TxExt};
+
+/// A requested network interface, already checked field by field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceSpec {
+    /// Empty: the lowest free index.
+    pub index: String,
+    pub subnet_id: String,
+    /// `None`: the subnet allocates one.
+    pub address: Option<Ipv4Addr>,
+    pub nat: Option<NatSpec>,
+    pub dns_records: Vec<DnsRecord>,
+    pub security_group_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NatSpec {
+    /// `None`: an ephemeral address from the public pool.
+    pub address: Option<Ipv4Addr>,
+    pub dns_records: Vec<DnsRecord>,
+}
+
+/// The subnet, if it exists and the caller's folder may use it.
+pub fn visible_subnet(tx: &mut dyn Tx, subnet_id: &str, folder_id: &str) -> Result<Subnet> {
+    tx.load::<Subnet>(subnet_id)?
+        .filter(|s| s.folder_id == folder_id)
+        .ok_or_else(|| Error::not_found(ResourceKind::Subnet, subnet_id))
+}
+
+fn take(tx: &mut dyn Tx, scope: &str, address: Ipv4Addr, owner: &str) -> Result<bool> {
+    Ok(tx.claim(&Claim::new(scope, address.to_string(), owner))?.is_ok())
+}
+
+fn used(tx: &mut dyn Tx, scope: &str) -> Result<HashSet<Ipv4Addr>> {
+    Ok(tx.claims_in(scope)?.iter().filter_map(|c| c.key.parse().ok()).collect())
+}
+
+/// Takes `requested` in the subnet, or the lowest free address. `field` names the request field
+/// for errors about an explicit address.
+pub fn allocate_internal(tx: &mut dyn Tx, subnet: &Subnet, requested: Option<Ipv4Addr>, owner: &str, field: &str) -> Result<Ipv4Addr> {
+    let scope = claims::subnet_ips(&subnet.id);
+    let address = match requested {
+        Some(address) => {
+            ipam::check_requested(&subnet.v4_cidr_blocks, address)
+                .map_err(|refusal| Error::invalid(field, refusal.describe(address, &subnet.v4_cidr_blocks)))?;
+            address
+        }
+        None => {
+            let used = used(tx, &scope)?;
+            ipam::first_free(&subnet.v4_cidr_blocks, |a| used.contains(&a)).ok_or_else(|| Error::SubnetExhausted(subnet.id.clone()))?
+        }
+    };
+    if !take(tx, &scope, address, owner)? {
+        return Err(Error::AddressInUse { address: address.to_string(), subnet_id: subnet.id.clone() });
+    }
+    Ok(address)
+}
+
+/// Takes the lowest free address of the public pool for one-to-one NAT.
+pub fn allocate_public(tx: &mut dyn Tx, pool: Ipv4Net, owner: &str) -> Result<Ipv4Addr> {
+    let used = used(tx, PUBLIC_IPS)?;
+    let address = ipam::first_free(&[pool], |a| used.contains(&a)).ok_or_else(|| Error::Unavailable("the public address pool is exhausted".into()))?;
+    if !take(tx, PUBLIC_IPS, address, owner)? {
+        return Err(Error::Internal(format!("public address {address} was taken concurrently")));
+    }
+    Ok(address)
+}
+
+/// Builds interface `spec` onto `instance`, allocating everything it needs. `field` is the
+/// request path of the spec, for errors.
+pub fn add_interface(
+    tx: &mut dyn Tx,
+    ids: &dyn IdGenerator,
+    public_pool: Ipv4Net,
+    instance: &mut Instance,
+    spec: &InterfaceSpec,
+    field: &str,
+) -> Result<()> {
+    let owner = claims::owner(INSTANCE, &instance.id);
+    let index = if spec.index.is_empty() { instance.next_interface_index() } else { spec.index.clone() };
+    let index_taken = instance.interface(&index).is_some();
+    if index_taken || tx.claim(&Claim::new(claims::instance_nics(&instance.id), &index, &owner))?.is_err() {
+        return Err(Error::InterfaceIndexInUse { index, instance_id: instance.id.clone() });
+    }
+    let subnet = visible_subnet(tx, &spec.subnet_id, &instance.folder_id)?;
+    if subnet.zone_id != instance.zone_id {
+        return Err(Error::SubnetZoneMismatch {
+            subnet_id: subnet.id.clone(),
+            subnet_zone: subnet.zone_id.clone(),
+            instance_zone: instance.zone_id.clone(),
+        });
+    }
+    let address = allocate_internal(tx, &subnet, spec.address, &owner, &format!("{field}.primary_v4_address_spec.address"))?;
+    let one_to_one_nat = match &spec.nat {
+        None => None,
+        Some(NatSpec { address: Some(static_address), .. }) => {
+            // Static addresses are VPC Address resources, which this build does not serve yet.
+            return Err(Error::invalid(
+                format!("{field}.primary_v4_address_spec.one_to_one_nat_spec.address"),
+                format!("address {static_address} is not a reserved external address of this folder"),
+            ));
+        }
+        Some(NatSpec { address: None, dns_records }) => {
+            let public = allocate_public(tx, public_pool, &owner)?;
+            Some(OneToOneNat { address: public.to_string(), ephemeral: true, dns_records: dns_records.clone() })
+        }
+    };
+    instance.network_interfaces.push(NetworkInterface {
+        index,
+        mac_address: ids.mac_address(),
+        subnet_id: subnet.id,
+        primary_v4_address: Some(PrimaryAddress { address: address.to_string(), one_to_one_nat, dns_records: spec.dns_records.clone() }),
+        security_group_ids: spec.security_group_ids.clone(),
+    });
+    Ok(())
+}
+
+/// Gives back every claim an owner holds (its addresses, interface indexes and name).
+pub fn release_all(tx: &mut dyn Tx, owner: &str) -> Result<()> {
+    for c in tx.claims_of(owner)? {
+        tx.release(&c.scope, &c.key)?;
+    }
+    Ok(())
+}
+
+/// Stop: ephemeral public addresses go back to the pool; the NAT stays configured, addressless.
+pub fn release_ephemeral_nat(tx: &mut dyn Tx, instance: &mut Instance) -> Result<()> {
+    for nic in &mut instance.network_interfaces {
+        if let Some(nat) = nic.primary_v4_address.as_mut().and_then(|p| p.one_to_one_nat.as_mut()).filter(|n| n.ephemeral) {
+            if !nat.address.is_empty() {
+                tx.release(PUBLIC_IPS, &nat.address)?;
+                nat.address.clear();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Start: every configured ephemeral NAT without an address gets a new one.
+pub fn assign_ephemeral_nat(tx: &mut dyn Tx, public_pool: Ipv4Net, instance: &mut Instance) -> Result<()> {
+    let owner = claims::owner(INSTANCE, &instance.id);
+    for nic in &mut instance.network_interfaces {
+        if let Some(nat) = nic.primary_v4_address.as_mut().and_then(|p| p.one_to_one_nat.as_mut()).filter(|n| n.ephemeral) {
+            if nat.address.is_empty() {
+                nat.address = allocate_public(tx, public_pool, &owner)?.to_string();
+            }
+        }
+    }
+    Ok(())
+}

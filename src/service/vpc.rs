@@ -1,0 +1,372 @@
+//! VPC use cases: networks and subnets, and what their operations do on completion or rollback.
+
+use std::collections::HashMap;
+
+use ipnet::Ipv4Net;
+
+use super::claims::{self, NETWORK, SUBNET};
+use super::compute::{claim_name, cursor, release_name};
+use super::paging::{self, Page};
+use super::Services;
+use crate::domain::filter::{Condition, Order};
+use crate::domain::ids::IdKind;
+use crate::domain::network::{Network, NetworkPatch};
+use crate::domain::subnet::{self, DhcpOptions, Subnet, SubnetPatch};
+use crate::error::{Error, ResourceKind, Result};
+use crate::ops::{Action, Metadata, Operation, Response};
+use crate::store::{Cursor, Kind, Query, Resource, Tx, TxExt};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateNetwork {
+    pub folder_id: String,
+    pub name: String,
+    pub description: String,
+    pub labels: HashMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateSubnet {
+    pub folder_id: String,
+    pub name: String,
+    pub description: String,
+    pub labels: HashMap<String, String>,
+    pub network_id: String,
+    pub zone_id: String,
+    pub v4_cidr_blocks: Vec<Ipv4Net>,
+    pub route_table_id: String,
+    pub dhcp_options: Option<DhcpOptions>,
+}
+
+/// A folder-scoped list request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListInFolder {
+    pub folder_id: String,
+    pub page_size: usize,
+    pub page_token: String,
+    pub conditions: Vec<Condition>,
+}
+
+/// One address in use in a subnet, and who uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsedAddress {
+    pub address: String,
+    pub referrer_type: String,
+    pub referrer_id: String,
+}
+
+fn load_network(tx: &mut dyn Tx, id: &str) -> Result<Network> {
+    tx.load::<Network>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Network, id))
+}
+
+fn load_subnet(tx: &mut dyn Tx, id: &str) -> Result<Subnet> {
+    tx.load::<Subnet>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Subnet, id))
+}
+
+fn subnets_of(tx: &mut dyn Tx, network_id: &str) -> Result<Vec<Subnet>> {
+    tx.find::<Subnet>(&Query { parent_id: Some(network_id.to_string()), ..Query::new(Kind::Subnet) })
+}
+
+fn list_page<R: Resource + Send + 'static>(tx: &mut dyn Tx, mut query: Query, page_size: usize, after: Option<Cursor>) -> Result<Page<R>> {
+    query.order = Order::default();
+    query.after = after;
+    query.limit = page_size + 1;
+    let rows = tx.list(&query)?;
+    paging::page(rows, page_size, cursor(query.order), |r| R::from_record(&r))
+}
+
+impl Services {
+    pub async fn create_network(&self, cmd: CreateNetwork) -> Result<Operation> {
+        let id = self.ids.id(IdKind::Network, "");
+        self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
+            claim_name(tx, ResourceKind::Network, &cmd.folder_id, &cmd.name, &claims::owner(NETWORK, &id))?;
+            tx.create(&Network {
+                id: id.clone(),
+                folder_id: cmd.folder_id.clone(),
+                created_at: now,
+                name: cmd.name.clone(),
+                description: cmd.description.clone(),
+                labels: cmd.labels.clone(),
+                default_security_group_id: String::new(),
+            })?;
+            Ok((Metadata::CreateNetwork { network_id: id.clone() }, Action::CreateNetwork { network_id: id.clone() }))
+        })
+        .await
+    }
+
+    pub async fn get_network(&self, id: &str) -> Result<Network> {
+        let id = id.to_string();
+        self.store.read(move |tx| load_network(tx, &id)).await
+    }
+
+    pub async fn list_networks(&self, cmd: ListInFolder) -> Result<Page<Network>> {
+        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        self.store
+            .read(move |tx| {
+                let query = Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(Kind::Network) };
+                list_page(tx, query, cmd.page_size, after.clone())
+            })
+            .await
+    }
+
+    pub async fn update_network(&self, id: &str, patch: NetworkPatch) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            let network = load_network(tx, &id)?;
+            let mut released_name = None;
+            if let Some(name) = patch.name.as_ref().filter(|n| **n != network.name) {
+                claim_name(tx, ResourceKind::Network, &network.folder_id, name, &claims::owner(NETWORK, &id))?;
+                released_name = Some(network.name.clone());
+            }
+            Ok((
+                Metadata::UpdateNetwork { network_id: id.clone() },
+                Action::UpdateNetwork { network_id: id.clone(), patch: patch.clone(), released_name },
+            ))
+        })
+        .await
+    }
+
+    pub async fn delete_network(&self, id: &str) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            load_network(tx, &id)?;
+            ensure_no_subnets(tx, &id)?;
+            Ok((Metadata::DeleteNetwork { network_id: id.clone() }, Action::DeleteNetwork { network_id: id.clone() }))
+        })
+        .await
+    }
+
+    pub async fn list_network_subnets(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Subnet>> {
+        let id = id.to_string();
+        let after = paging::decode::<Cursor>(page_token)?;
+        self.store
+            .read(move |tx| {
+                load_network(tx, &id)?;
+                list_page(tx, Query { parent_id: Some(id.clone()), ..Query::new(Kind::Subnet) }, page_size, after.clone())
+            })
+            .await
+    }
+
+    pub async fn list_network_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
+        let id = id.to_string();
+        let after = paging::decode::<(i64, String)>(page_token)?;
+        self.store
+            .read(move |tx| {
+                load_network(tx, &id)?;
+                super::operations::page_of(tx, &id, after.clone(), page_size)
+            })
+            .await
+    }
+
+    pub async fn create_subnet(&self, cmd: CreateSubnet) -> Result<Operation> {
+        let id = self.ids.id(IdKind::Subnet, &cmd.zone_id);
+        self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
+            let network = load_network(tx, &cmd.network_id)?;
+            subnet::check_no_overlap(&network.id, &cmd.v4_cidr_blocks, &subnets_of(tx, &network.id)?)?;
+            claim_name(tx, ResourceKind::Subnet, &cmd.folder_id, &cmd.name, &claims::owner(SUBNET, &id))?;
+            tx.create(&Subnet {
+                id: id.clone(),
+                folder_id: cmd.folder_id.clone(),
+                created_at: now,
+                name: cmd.name.clone(),
+                description: cmd.description.clone(),
+                labels: cmd.labels.clone(),
+                network_id: network.id,
+                zone_id: cmd.zone_id.clone(),
+                v4_cidr_blocks: cmd.v4_cidr_blocks.clone(),
+                route_table_id: cmd.route_table_id.clone(),
+                dhcp_options: cmd.dhcp_options.clone(),
+            })?;
+            Ok((Metadata::CreateSubnet { subnet_id: id.clone() }, Action::CreateSubnet { subnet_id: id.clone() }))
+        })
+        .await
+    }
+
+    pub async fn get_subnet(&self, id: &str) -> Result<Subnet> {
+        let id = id.to_string();
+        self.store.read(move |tx| load_subnet(tx, &id)).await
+    }
+
+    pub async fn list_subnets(&self, cmd: ListInFolder) -> Result<Page<Subnet>> {
+        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        self.store
+            .read(move |tx| {
+                let query = Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(Kind::Subnet) };
+                list_page(tx, query, cmd.page_size, after.clone())
+            })
+            .await
+    }
+
+    /// `v4_cidr_blocks`, when given, replaces the blocks; every used address must stay inside.
+    pub async fn update_subnet(&self, id: &str, patch: SubnetPatch, v4_cidr_blocks: Option<Vec<Ipv4Net>>) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            let subnet = load_subnet(tx, &id)?;
+            if let Some(blocks) = &v4_cidr_blocks {
+                let siblings: Vec<Subnet> = subnets_of(tx, &subnet.network_id)?.into_iter().filter(|s| s.id != id).collect();
+                subnet::check_no_overlap(&subnet.network_id, blocks, &siblings)?;
+                for used in tx.claims_in(&claims::subnet_ips(&id))? {
+                    let inside = used.key.parse::<std::net::Ipv4Addr>().is_ok_and(|a| blocks.iter().any(|b| b.contains(&a)));
+                    if !inside {
+                        return Err(Error::invalid("v4_cidr_blocks", format!("address {} is in use and must stay inside the subnet", used.key)));
+                    }
+                }
+            }
+            let mut released_name = None;
+            if let Some(name) = patch.name.as_ref().filter(|n| **n != subnet.name) {
+                claim_name(tx, ResourceKind::Subnet, &subnet.folder_id, name, &claims::owner(SUBNET, &id))?;
+                released_name = Some(subnet.name.clone());
+            }
+            Ok((
+                Metadata::UpdateSubnet { subnet_id: id.clone() },
+                Action::UpdateSubnet { subnet_id: id.clone(), patch: patch.clone(), v4_cidr_blocks: v4_cidr_blocks.clone(), released_name },
+            ))
+        })
+        .await
+    }
+
+    pub async fn delete_subnet(&self, id: &str) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            load_subnet(tx, &id)?;
+            ensure_unused(tx, &id)?;
+            Ok((Metadata::DeleteSubnet { subnet_id: id.clone() }, Action::DeleteSubnet { subnet_id: id.clone() }))
+        })
+        .await
+    }
+
+    pub async fn list_subnet_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
+        let id = id.to_string();
+        let after = paging::decode::<(i64, String)>(page_token)?;
+        self.store
+            .read(move |tx| {
+                load_subnet(tx, &id)?;
+                super::operations::page_of(tx, &id, after.clone(), page_size)
+            })
+            .await
+    }
+
+    pub async fn list_used_addresses(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<UsedAddress>> {
+        let id = id.to_string();
+        let after = paging::decode::<String>(page_token)?;
+        self.store
+            .read(move |tx| {
+                load_subnet(tx, &id)?;
+                let mut used: Vec<_> = tx.claims_in(&claims::subnet_ips(&id))?;
+                // Numeric order, so 10.0.0.10 follows 10.0.0.9.
+                used.sort_by_key(|c| c.key.parse::<std::net::Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX));
+                let rows: Vec<_> = used
+                    .into_iter()
+                    .skip_while(|c| after.as_ref().is_some_and(|a| *a != c.key))
+                    .skip(usize::from(after.is_some()))
+                    .take(page_size + 1)
+                    .collect();
+                let more = rows.len() > page_size;
+                let items: Vec<UsedAddress> = rows
+                    .into_iter()
+                    .take(page_size)
+                    .map(|c| {
+                        let (t, rid) = claims::parse_owner(&c.owner);
+                        UsedAddress { address: c.key.clone(), referrer_type: t.to_string(), referrer_id: rid.to_string() }
+                    })
+                    .collect();
+                let next_page_token = match items.last() {
+                    Some(last) if more => paging::encode(&last.address),
+                    _ => String::new(),
+                };
+                Ok(Page { items, next_page_token })
+            })
+            .await
+    }
+}
+
+fn ensure_no_subnets(tx: &mut dyn Tx, network_id: &str) -> Result<()> {
+    let q = Query { parent_id: Some(network_id.to_string()), limit: 1, ..Query::new(Kind::Subnet) };
+    if tx.list(&q)?.is_empty() { Ok(()) } else { Err(Error::NetworkHasSubnets(network_id.to_string())) }
+}
+
+fn ensure_unused(tx: &mut dyn Tx, subnet_id: &str) -> Result<()> {
+    let used = tx.claims_in(&claims::subnet_ips(subnet_id))?;
+    if used.is_empty() {
+        return Ok(());
+    }
+    let mut shown: Vec<String> = used.iter().take(5).map(|c| format!("{} by {}", c.key, claims::parse_owner(&c.owner).1)).collect();
+    if used.len() > 5 {
+        shown.push(format!("and {} more", used.len() - 5));
+    }
+    Err(Error::SubnetInUse { id: subnet_id.to_string(), used: shown.join(", ") })
+}
+
+/// Completes a VPC action.
+pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
+    match action {
+        Action::CreateNetwork { network_id } => Ok(Response::Network(load_network(tx, network_id)?)),
+        Action::UpdateNetwork { network_id, patch, released_name } => {
+            let mut n = load_network(tx, network_id)?;
+            n.apply(patch);
+            if let Some(old) = released_name {
+                release_name(tx, ResourceKind::Network, &n.folder_id, old)?;
+            }
+            tx.save(&n)?;
+            Ok(Response::Network(n))
+        }
+        Action::DeleteNetwork { network_id } => {
+            let n = load_network(tx, network_id)?;
+            // A subnet may have been created since the call was accepted.
+            ensure_no_subnets(tx, network_id)?;
+            release_name(tx, ResourceKind::Network, &n.folder_id, &n.name)?;
+            tx.remove::<Network>(network_id)?;
+            Ok(Response::Empty)
+        }
+        Action::CreateSubnet { subnet_id } => Ok(Response::Subnet(load_subnet(tx, subnet_id)?)),
+        Action::UpdateSubnet { subnet_id, patch, v4_cidr_blocks, released_name } => {
+            let mut s = load_subnet(tx, subnet_id)?;
+            s.apply(patch);
+            if let Some(blocks) = v4_cidr_blocks {
+                s.v4_cidr_blocks = blocks.clone();
+            }
+            if let Some(old) = released_name {
+                release_name(tx, ResourceKind::Subnet, &s.folder_id, old)?;
+            }
+            tx.save(&s)?;
+            Ok(Response::Subnet(s))
+        }
+        Action::DeleteSubnet { subnet_id } => {
+            let s = load_subnet(tx, subnet_id)?;
+            ensure_unused(tx, subnet_id)?;
+            release_name(tx, ResourceKind::Subnet, &s.folder_id, &s.name)?;
+            tx.remove::<Subnet>(subnet_id)?;
+            Ok(Response::Empty)
+        }
+        other => Err(Error::Internal(format!("not a VPC action: {other:?}"))),
+    }
+}
+
+/// Rolls back what accepting a VPC action reserved.
+pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
+    match action {
+        Action::CreateNetwork { network_id } => {
+            if let Some(n) = tx.load::<Network>(network_id)? {
+                release_name(tx, ResourceKind::Network, &n.folder_id, &n.name)?;
+                tx.remove::<Network>(network_id)?;
+            }
+        }
+        Action::CreateSubnet { subnet_id } => {
+            if let Some(s) = tx.load::<Subnet>(subnet_id)? {
+                release_name(tx, ResourceKind::Subnet, &s.folder_id, &s.name)?;
+                tx.remove::<Subnet>(subnet_id)?;
+            }
+        }
+        Action::UpdateNetwork { network_id, patch, released_name: Some(_) } => {
+            if let (Some(new), Some(n)) = (&patch.name, tx.load::<Network>(network_id)?) {
+                release_name(tx, ResourceKind::Network, &n.folder_id, new)?;
+            }
+        }
+        Action::UpdateSubnet { subnet_id, patch, released_name: Some(_), .. } => {
+            if let (Some(new), Some(s)) = (&patch.name, tx.load::<Subnet>(subnet_id)?) {
+                release_name(tx, ResourceKind::Subnet, &s.folder_id, new)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
