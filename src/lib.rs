@@ -3,9 +3,12 @@
 //! api -> service -> domain, with service also using store and ops.
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod ops;
 pub mod proto;
+pub mod server;
 pub mod service;
 pub mod store;

@@ -1,1 +1,27 @@
-fn main() {}
+//! The `netplane` binary: parses the command line, sets up logging and runs the server.
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use netplane::config::{Cli, Command, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let Command::Serve(args) = cli.command;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stdout);
+    match args.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    match netplane::server::serve(args, netplane::server::shutdown_signal()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "netplane failed");
+            eprintln!("netplane: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -200,8 +200,9 @@ pub struct Instance {
     pub hostname: String,
     pub service_account_id: String,
     /// Settings netplane keeps and returns but has no rules about (scheduling, placement, GPU,
-    /// metadata options, …), in the API layer's own encoding; opaque to the domain.
-    pub settings: Vec<u8>,
+    /// metadata options, …): one opaque fragment per field, keyed by field name, in the API
+    /// layer's encoding. Keeping fields apart lets an update replace one without reading the rest.
+    pub settings: BTreeMap<String, Vec<u8>>,
 }
 
 /// The fields Update may change; `None` leaves a field as it is.
@@ -214,8 +215,8 @@ pub struct InstancePatch {
     pub resources: Option<Resources>,
     pub metadata: Option<HashMap<String, String>>,
     pub service_account_id: Option<String>,
-    /// Replacement settings, already merged by the API layer.
-    pub settings: Option<Vec<u8>>,
+    /// Settings fields to replace (`Some`) or clear (`None`).
+    pub settings: BTreeMap<String, Option<Vec<u8>>>,
 }
 
 impl InstancePatch {
@@ -287,8 +288,11 @@ impl Instance {
         if let Some(v) = service_account_id {
             self.service_account_id = v.clone();
         }
-        if let Some(v) = settings {
-            self.settings = v.clone();
+        for (field, value) in settings {
+            match value {
+                Some(v) => self.settings.insert(field.clone(), v.clone()),
+                None => self.settings.remove(field),
+            };
         }
     }
 
@@ -335,7 +339,7 @@ mod tests {
             network_interfaces: vec![],
             hostname: String::new(),
             service_account_id: String::new(),
-            settings: vec![],
+            settings: BTreeMap::new(),
         }
     }
 

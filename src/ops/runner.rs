@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::{Action, Operation, Response};
+use super::{Action, Operation, Progression, Response};
 use crate::domain::clock::{Clock, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
@@ -25,6 +25,7 @@ pub struct Runner {
     store: Store,
     executor: Arc<dyn Executor>,
     clock: Arc<dyn Clock>,
+    progression: Progression,
     wake: Notify,
 }
 
@@ -34,8 +35,38 @@ pub fn load(tx: &mut dyn Tx, id: &str) -> Result<Operation> {
 }
 
 impl Runner {
-    pub fn new(store: Store, executor: Arc<dyn Executor>, clock: Arc<dyn Clock>) -> Self {
-        Runner { store, executor, clock, wake: Notify::new() }
+    pub fn new(store: Store, executor: Arc<dyn Executor>, clock: Arc<dyn Clock>, progression: Progression) -> Self {
+        Runner { store, executor, clock, progression, wake: Notify::new() }
+    }
+
+    /// At start-up: operations a previous process left pending, possibly under another
+    /// progression, are rescheduled under the current one, so none is left stuck.
+    pub async fn recover(&self) -> Result<usize> {
+        let (clock, progression) = (self.clock.clone(), self.progression);
+        self.store
+            .write(move |tx| {
+                let now = clock.now();
+                let mut rescheduled = 0;
+                for row in tx.pending_operations()? {
+                    let mut op = Operation::from_row(&row)?;
+                    let (due_at, polls_left) = match progression {
+                        Progression::Inline => (Some(now), None),
+                        Progression::Delay(d) => {
+                            let latest = now.plus_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                            (Some(op.due_at.map_or(latest, |due| due.min(latest))), None)
+                        }
+                        Progression::Polls(n) => (None, Some(op.polls_left.unwrap_or(n).min(n))),
+                    };
+                    if (due_at, polls_left) != (op.due_at, op.polls_left) {
+                        op.due_at = due_at;
+                        op.polls_left = polls_left;
+                        tx.put_operation(&op.to_row()?)?;
+                        rescheduled += 1;
+                    }
+                }
+                Ok(rescheduled)
+            })
+            .await
     }
 
     /// Tells the runner that new work may be due.
@@ -106,6 +137,11 @@ impl Runner {
     /// Completes due operations until `shutdown` turns true. Operations still pending then stay in
     /// the store and are finished by the next start.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        match self.recover().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(operations = n, "rescheduled operations left pending by a previous run"),
+            Err(e) => tracing::error!(error = %e, "could not reschedule pending operations"),
+        }
         loop {
             let next = match self.run_due().await {
                 Ok(next) => next,

@@ -41,7 +41,7 @@ pub struct CreateInstance {
     pub interfaces: Vec<InterfaceSpec>,
     pub hostname: String,
     pub service_account_id: String,
-    pub settings: Vec<u8>,
+    pub settings: BTreeMap<String, Vec<u8>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ pub mod compute;
 mod executor;
 pub mod operations;
 mod paging;
-mod plumbing;
+pub mod plumbing;
 pub mod vpc;
 
 use std::sync::Arc;
@@ -59,7 +59,7 @@ impl Services {
     /// With an injected clock and id generator (deterministic tests).
     pub fn with(store: Store, settings: Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
         let executor = Arc::new(executor::ServiceExecutor { ids: ids.clone(), public_pool: settings.public_pool });
-        let runner = Arc::new(Runner::new(store.clone(), executor, clock.clone()));
+        let runner = Arc::new(Runner::new(store.clone(), executor, clock.clone(), settings.progression));
         Services { store, clock, ids, runner, settings }
     }
 

@@ -1,0 +1,369 @@
+//! `yandex.cloud.compute.v1.InstanceService`: parse and validate, call the service, encode.
+
+use std::collections::BTreeMap;
+
+use tonic::{Request, Response, Status};
+
+use super::status::{self, parts};
+use super::{convert, fields, respond};
+use crate::domain::filter::{self, INSTANCE_FIELDS};
+use crate::domain::instance::{InstancePatch, Transition};
+use crate::domain::validate::{self, LabelRules, Violations};
+use crate::error::Result;
+use crate::proto::yandex::cloud::access;
+use crate::proto::yandex::cloud::compute::v1 as pb;
+use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceService;
+use crate::proto::yandex::cloud::operation::Operation as PbOperation;
+use crate::service::Services;
+use crate::service::compute::{CreateInstance, ListInstances};
+
+pub struct InstanceApi {
+    services: Services,
+}
+
+impl InstanceApi {
+    pub fn new(services: Services) -> Self {
+        InstanceApi { services }
+    }
+}
+
+fn unimplemented<T>(method: &str) -> std::result::Result<Response<T>, Status> {
+    status::unimplemented("yandex.cloud.compute.v1.InstanceService", method)
+}
+
+fn instance_id(id: &str) -> Result<()> {
+    let mut v = Violations::new();
+    v.id("instance_id", id);
+    v.finish()
+}
+
+fn create_command(r: &pb::CreateInstanceRequest) -> Result<CreateInstance> {
+    let mut v = Violations::new();
+    v.id("folder_id", &r.folder_id);
+    v.pattern("name", &r.name, &validate::COMPUTE_NAME);
+    v.description("description", &r.description);
+    v.labels("labels", &r.labels, LabelRules::Compute);
+    v.zone("zone_id", &r.zone_id);
+    v.required("platform_id", &r.platform_id);
+    let resources = fields::resources(&mut v, "resources_spec", r.resources_spec.as_ref());
+    let boot_disk = match &r.boot_disk_spec {
+        Some(spec) => fields::disk_spec(&mut v, "boot_disk_spec", spec),
+        None => {
+            v.add("boot_disk_spec", "required field is not set");
+            fields::disk_spec(&mut Violations::new(), "", &pb::AttachedDiskSpec::default())
+        }
+    };
+    if r.secondary_disk_specs.len() > 3 {
+        v.add("secondary_disk_specs", "at most 3 secondary disks are allowed");
+    }
+    let secondary_disks = r.secondary_disk_specs.iter().enumerate().map(|(i, d)| fields::disk_spec(&mut v, &format!("secondary_disk_specs[{i}]"), d)).collect();
+    if r.network_interface_specs.is_empty() {
+        v.add("network_interface_specs", "at least one network interface is required");
+    }
+    let interfaces = r
+        .network_interface_specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| fields::interface_spec(&mut v, &format!("network_interface_specs[{i}]"), s))
+        .collect();
+    v.pattern("hostname", &r.hostname, &validate::COMPUTE_NAME);
+    fields::grace_period(&mut v, "maintenance_grace_period", r.maintenance_grace_period.as_ref());
+    v.max_len("reserved_instance_pool_id", &r.reserved_instance_pool_id, 50);
+    v.finish()?;
+    Ok(CreateInstance {
+        folder_id: r.folder_id.clone(),
+        name: r.name.clone(),
+        description: r.description.clone(),
+        labels: r.labels.clone(),
+        zone_id: r.zone_id.clone(),
+        platform_id: r.platform_id.clone(),
+        resources,
+        metadata: r.metadata.clone(),
+        boot_disk,
+        secondary_disks,
+        interfaces,
+        hostname: r.hostname.clone(),
+        service_account_id: r.service_account_id.clone(),
+        settings: convert::create_settings(r),
+    })
+}
+
+const UPDATABLE: &[&str] = &[
+    "name",
+    "description",
+    "labels",
+    "platform_id",
+    "resources_spec",
+    "metadata",
+    "service_account_id",
+    "scheduling_policy",
+    "network_settings",
+    "placement_policy",
+    "maintenance_policy",
+    "maintenance_grace_period",
+    "metadata_options",
+    "serial_port_settings",
+    "application",
+    "reserved_instance_pool_id",
+];
+
+/// Without a mask, every field the request sets is updated.
+fn implied_mask(r: &pb::UpdateInstanceRequest) -> Vec<String> {
+    let set = [
+        ("name", !r.name.is_empty()),
+        ("description", !r.description.is_empty()),
+        ("labels", !r.labels.is_empty()),
+        ("platform_id", !r.platform_id.is_empty()),
+        ("resources_spec", r.resources_spec.is_some()),
+        ("metadata", !r.metadata.is_empty()),
+        ("service_account_id", !r.service_account_id.is_empty()),
+        ("scheduling_policy", r.scheduling_policy.is_some()),
+        ("network_settings", r.network_settings.is_some()),
+        ("placement_policy", r.placement_policy.is_some()),
+        ("maintenance_policy", r.maintenance_policy != 0),
+        ("maintenance_grace_period", r.maintenance_grace_period.is_some()),
+        ("metadata_options", r.metadata_options.is_some()),
+        ("serial_port_settings", r.serial_port_settings.is_some()),
+        ("application", r.application.is_some()),
+        ("reserved_instance_pool_id", !r.reserved_instance_pool_id.is_empty()),
+    ];
+    set.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect()
+}
+
+fn update_patch(r: &pb::UpdateInstanceRequest) -> Result<InstancePatch> {
+    let mut v = Violations::new();
+    v.id("instance_id", &r.instance_id);
+    let paths = fields::mask(r.update_mask.as_ref()).unwrap_or_else(|| implied_mask(r));
+    fields::check_mask(&mut v, &paths, UPDATABLE);
+    let has = |f: &str| paths.iter().any(|p| p == f);
+    let mut patch = InstancePatch::default();
+    if has("name") {
+        v.pattern("name", &r.name, &validate::COMPUTE_NAME);
+        patch.name = Some(r.name.clone());
+    }
+    if has("description") {
+        v.description("description", &r.description);
+        patch.description = Some(r.description.clone());
+    }
+    if has("labels") {
+        v.labels("labels", &r.labels, LabelRules::Compute);
+        patch.labels = Some(r.labels.clone());
+    }
+    if has("platform_id") {
+        v.required("platform_id", &r.platform_id);
+        patch.platform_id = Some(r.platform_id.clone());
+    }
+    if has("resources_spec") {
+        patch.resources = Some(fields::resources(&mut v, "resources_spec", r.resources_spec.as_ref()));
+    }
+    if has("metadata") {
+        patch.metadata = Some(r.metadata.clone());
+    }
+    if has("service_account_id") {
+        patch.service_account_id = Some(r.service_account_id.clone());
+    }
+    fields::grace_period(&mut v, "maintenance_grace_period", r.maintenance_grace_period.as_ref());
+    patch.settings = convert::update_settings(r, &paths);
+    v.finish()?;
+    Ok(patch)
+}
+
+#[tonic::async_trait]
+impl InstanceService for InstanceApi {
+    async fn get(&self, req: Request<pb::GetInstanceRequest>) -> std::result::Result<Response<pb::Instance>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            instance_id(&r.instance_id)?;
+            convert::instance(&self.services.get_instance(&r.instance_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn list(&self, req: Request<pb::ListInstancesRequest>) -> std::result::Result<Response<pb::ListInstancesResponse>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("folder_id", &r.folder_id);
+            v.page(r.page_size, &r.page_token);
+            v.max_len("filter", &r.filter, 1000);
+            v.max_len("order_by", &r.order_by, 100);
+            let conditions = filter::parse_filter(&r.filter, INSTANCE_FIELDS).unwrap_or_else(|e| {
+                v.add("filter", e);
+                vec![]
+            });
+            let order = filter::parse_order_by(&r.order_by, INSTANCE_FIELDS).unwrap_or_else(|e| {
+                v.add("order_by", e);
+                Default::default()
+            });
+            v.finish()?;
+            let page = self
+                .services
+                .list_instances(ListInstances {
+                    folder_id: r.folder_id.clone(),
+                    page_size: validate::page_size(r.page_size),
+                    page_token: r.page_token.clone(),
+                    conditions,
+                    order,
+                })
+                .await?;
+            Ok(pb::ListInstancesResponse {
+                instances: page.items.iter().map(convert::instance).collect::<Result<_>>()?,
+                next_page_token: page.next_page_token,
+            })
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn create(&self, req: Request<pb::CreateInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async { convert::operation(&self.services.create_instance(create_command(&r)?).await?) };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn update(&self, req: Request<pb::UpdateInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async { convert::operation(&self.services.update_instance(&r.instance_id, update_patch(&r)?).await?) };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn delete(&self, req: Request<pb::DeleteInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            instance_id(&r.instance_id)?;
+            convert::operation(&self.services.transition_instance(&r.instance_id, Transition::Delete).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn update_metadata(&self, req: Request<pb::UpdateInstanceMetadataRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            instance_id(&r.instance_id)?;
+            let upsert: BTreeMap<String, String> = r.upsert.clone().into_iter().collect();
+            convert::operation(&self.services.update_instance_metadata(&r.instance_id, r.delete.clone(), upsert).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn get_serial_port_output(
+        &self,
+        _: Request<pb::GetInstanceSerialPortOutputRequest>,
+    ) -> std::result::Result<Response<pb::GetInstanceSerialPortOutputResponse>, Status> {
+        unimplemented("GetSerialPortOutput")
+    }
+
+    async fn stop(&self, req: Request<pb::StopInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            instance_id(&r.instance_id)?;
+            convert::operation(&self.services.transition_instance(&r.instance_id, Transition::Stop).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn start(&self, req: Request<pb::StartInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            instance_id(&r.instance_id)?;
+            convert::operation(&self.services.transition_instance(&r.instance_id, Transition::Start).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn restart(&self, req: Request<pb::RestartInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            instance_id(&r.instance_id)?;
+            convert::operation(&self.services.transition_instance(&r.instance_id, Transition::Restart).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn attach_disk(&self, _: Request<pb::AttachInstanceDiskRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("AttachDisk")
+    }
+
+    async fn detach_disk(&self, _: Request<pb::DetachInstanceDiskRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("DetachDisk")
+    }
+
+    async fn attach_filesystem(&self, _: Request<pb::AttachInstanceFilesystemRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("AttachFilesystem")
+    }
+
+    async fn detach_filesystem(&self, _: Request<pb::DetachInstanceFilesystemRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("DetachFilesystem")
+    }
+
+    async fn add_one_to_one_nat(&self, _: Request<pb::AddInstanceOneToOneNatRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("AddOneToOneNat")
+    }
+
+    async fn remove_one_to_one_nat(&self, _: Request<pb::RemoveInstanceOneToOneNatRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("RemoveOneToOneNat")
+    }
+
+    async fn update_network_interface(
+        &self,
+        _: Request<pb::UpdateInstanceNetworkInterfaceRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("UpdateNetworkInterface")
+    }
+
+    async fn attach_network_interface(
+        &self,
+        _: Request<pb::AttachInstanceNetworkInterfaceRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("AttachNetworkInterface")
+    }
+
+    async fn detach_network_interface(
+        &self,
+        _: Request<pb::DetachInstanceNetworkInterfaceRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("DetachNetworkInterface")
+    }
+
+    async fn list_operations(&self, req: Request<pb::ListInstanceOperationsRequest>) -> std::result::Result<Response<pb::ListInstanceOperationsResponse>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("instance_id", &r.instance_id);
+            v.page(r.page_size, &r.page_token);
+            v.finish()?;
+            let page = self.services.list_instance_operations(&r.instance_id, validate::page_size(r.page_size), &r.page_token).await?;
+            Ok(pb::ListInstanceOperationsResponse { operations: convert::operations(&page.items)?, next_page_token: page.next_page_token })
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn simulate_maintenance_event(
+        &self,
+        _: Request<pb::SimulateInstanceMaintenanceEventRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("SimulateMaintenanceEvent")
+    }
+
+    async fn r#move(&self, _: Request<pb::MoveInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("Move")
+    }
+
+    async fn relocate(&self, _: Request<pb::RelocateInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("Relocate")
+    }
+
+    async fn list_access_bindings(
+        &self,
+        _: Request<access::ListAccessBindingsRequest>,
+    ) -> std::result::Result<Response<access::ListAccessBindingsResponse>, Status> {
+        unimplemented("ListAccessBindings")
+    }
+
+    async fn set_access_bindings(&self, _: Request<access::SetAccessBindingsRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("SetAccessBindings")
+    }
+
+    async fn update_access_bindings(&self, _: Request<access::UpdateAccessBindingsRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        unimplemented("UpdateAccessBindings")
+    }
+}

@@ -1,0 +1,270 @@
+//! Domain values as contract messages, and the instance settings netplane stores as fragments.
+
+use std::collections::BTreeMap;
+
+use prost::Message;
+use prost_types::Any;
+
+use super::pack::{pack, timestamp};
+use super::status::rpc_status;
+use crate::domain::instance::{self as di, DiskMode, Instance, Status};
+use crate::domain::network::Network;
+use crate::domain::subnet::{DhcpOptions, Subnet};
+use crate::error::{Error, Result};
+use crate::ops::{Metadata, Operation, Response};
+use crate::proto::yandex::cloud::compute::v1 as cpb;
+use crate::proto::yandex::cloud::operation as opb;
+use crate::proto::yandex::cloud::vpc::v1 as vpb;
+
+fn status(s: Status) -> cpb::instance::Status {
+    use cpb::instance::Status as P;
+    match s {
+        Status::Provisioning => P::Provisioning,
+        Status::Running => P::Running,
+        Status::Stopping => P::Stopping,
+        Status::Stopped => P::Stopped,
+        Status::Starting => P::Starting,
+        Status::Restarting => P::Restarting,
+        Status::Updating => P::Updating,
+        Status::Error => P::Error,
+        Status::Crashed => P::Crashed,
+        Status::Deleting => P::Deleting,
+    }
+}
+
+fn disk(d: &di::AttachedDisk) -> cpb::AttachedDisk {
+    let mode = match d.mode {
+        DiskMode::ReadOnly => cpb::attached_disk::Mode::ReadOnly,
+        DiskMode::ReadWrite => cpb::attached_disk::Mode::ReadWrite,
+    };
+    cpb::AttachedDisk { mode: mode as i32, device_name: d.device_name.clone(), auto_delete: d.auto_delete, disk_id: d.disk_id.clone() }
+}
+
+fn dns(records: &[di::DnsRecord]) -> Vec<cpb::DnsRecord> {
+    records.iter().map(|r| cpb::DnsRecord { fqdn: r.fqdn.clone(), dns_zone_id: r.dns_zone_id.clone(), ttl: r.ttl, ptr: r.ptr }).collect()
+}
+
+fn interface(n: &di::NetworkInterface) -> cpb::NetworkInterface {
+    cpb::NetworkInterface {
+        index: n.index.clone(),
+        mac_address: n.mac_address.clone(),
+        subnet_id: n.subnet_id.clone(),
+        primary_v4_address: n.primary_v4_address.as_ref().map(|p| cpb::PrimaryAddress {
+            address: p.address.clone(),
+            one_to_one_nat: p.one_to_one_nat.as_ref().map(|nat| cpb::OneToOneNat {
+                address: nat.address.clone(),
+                ip_version: cpb::IpVersion::Ipv4 as i32,
+                dns_records: dns(&nat.dns_records),
+            }),
+            dns_records: dns(&p.dns_records),
+        }),
+        primary_v6_address: None,
+        security_group_ids: n.security_group_ids.clone(),
+    }
+}
+
+/// The settings fragments merged back into one message (protobuf decoding of concatenated
+/// encodings merges them), then the modelled fields laid over it.
+pub fn instance(i: &Instance) -> Result<cpb::Instance> {
+    let mut merged = Vec::new();
+    for fragment in i.settings.values() {
+        merged.extend_from_slice(fragment);
+    }
+    let mut p = cpb::Instance::decode(merged.as_slice()).map_err(|e| Error::Internal(format!("instance {} settings: {e}", i.id)))?;
+    p.id = i.id.clone();
+    p.folder_id = i.folder_id.clone();
+    p.created_at = timestamp(i.created_at);
+    p.name = i.name.clone();
+    p.description = i.description.clone();
+    p.labels = i.labels.clone();
+    p.zone_id = i.zone_id.clone();
+    p.platform_id = i.platform_id.clone();
+    p.resources = Some(cpb::Resources { memory: i.resources.memory, cores: i.resources.cores, core_fraction: i.resources.core_fraction, gpus: i.resources.gpus });
+    p.status = status(i.status) as i32;
+    p.metadata = i.metadata.clone();
+    p.boot_disk = i.boot_disk.as_ref().map(disk);
+    p.secondary_disks = i.secondary_disks.iter().map(disk).collect();
+    p.network_interfaces = i.network_interfaces.iter().map(interface).collect();
+    p.fqdn = i.fqdn();
+    p.service_account_id = i.service_account_id.clone();
+    Ok(p)
+}
+
+fn fragment(build: impl FnOnce(&mut cpb::Instance)) -> Vec<u8> {
+    let mut p = cpb::Instance::default();
+    build(&mut p);
+    p.encode_to_vec()
+}
+
+/// The unmodelled Instance fields a Create request sets, one fragment per field.
+pub fn create_settings(r: &cpb::CreateInstanceRequest) -> BTreeMap<String, Vec<u8>> {
+    let mut s = BTreeMap::new();
+    let mut put = |name: &str, bytes: Vec<u8>| {
+        if !bytes.is_empty() {
+            s.insert(name.to_string(), bytes);
+        }
+    };
+    put("metadata_options", fragment(|p| p.metadata_options = r.metadata_options));
+    put("scheduling_policy", fragment(|p| p.scheduling_policy = r.scheduling_policy));
+    put("network_settings", fragment(|p| p.network_settings = r.network_settings));
+    put("placement_policy", fragment(|p| p.placement_policy = r.placement_policy.clone()));
+    put("gpu_settings", fragment(|p| p.gpu_settings = r.gpu_settings.clone()));
+    put("maintenance_policy", fragment(|p| p.maintenance_policy = r.maintenance_policy));
+    put("maintenance_grace_period", fragment(|p| p.maintenance_grace_period = r.maintenance_grace_period));
+    put("serial_port_settings", fragment(|p| p.serial_port_settings = r.serial_port_settings));
+    put("application", fragment(|p| p.application = r.application.clone()));
+    put("reserved_instance_pool_id", fragment(|p| p.reserved_instance_pool_id = r.reserved_instance_pool_id.clone()));
+    put(
+        "local_disks",
+        fragment(|p| {
+            p.local_disks = r
+                .local_disk_specs
+                .iter()
+                .enumerate()
+                .map(|(i, d)| cpb::AttachedLocalDisk { size: d.size, device_name: format!("local-disk-{i}"), r#type: None })
+                .collect()
+        }),
+    );
+    put(
+        "filesystems",
+        fragment(|p| {
+            p.filesystems = r
+                .filesystem_specs
+                .iter()
+                .map(|f| cpb::AttachedFilesystem { mode: f.mode, device_name: f.device_name.clone(), filesystem_id: f.filesystem_id.clone() })
+                .collect()
+        }),
+    );
+    s
+}
+
+/// Settings fields an Update may replace: `Some(fragment)` to set, `None` to clear.
+pub fn update_settings(r: &cpb::UpdateInstanceRequest, paths: &[String]) -> BTreeMap<String, Option<Vec<u8>>> {
+    let mut s = BTreeMap::new();
+    for path in paths {
+        let bytes = match path.as_str() {
+            "metadata_options" => fragment(|p| p.metadata_options = r.metadata_options),
+            "scheduling_policy" => fragment(|p| p.scheduling_policy = r.scheduling_policy),
+            "network_settings" => fragment(|p| p.network_settings = r.network_settings),
+            "placement_policy" => fragment(|p| p.placement_policy = r.placement_policy.clone()),
+            "maintenance_policy" => fragment(|p| p.maintenance_policy = r.maintenance_policy),
+            "maintenance_grace_period" => fragment(|p| p.maintenance_grace_period = r.maintenance_grace_period),
+            "serial_port_settings" => fragment(|p| p.serial_port_settings = r.serial_port_settings),
+            "application" => fragment(|p| p.application = r.application.clone()),
+            "reserved_instance_pool_id" => fragment(|p| p.reserved_instance_pool_id = r.reserved_instance_pool_id.clone()),
+            _ => continue,
+        };
+        s.insert(path.clone(), if bytes.is_empty() { None } else { Some(bytes) });
+    }
+    s
+}
+
+pub fn network(n: &Network) -> vpb::Network {
+    vpb::Network {
+        id: n.id.clone(),
+        folder_id: n.folder_id.clone(),
+        created_at: timestamp(n.created_at),
+        name: n.name.clone(),
+        description: n.description.clone(),
+        labels: n.labels.clone(),
+        default_security_group_id: n.default_security_group_id.clone(),
+    }
+}
+
+pub fn dhcp_options(d: &DhcpOptions) -> vpb::DhcpOptions {
+    vpb::DhcpOptions { domain_name_servers: d.domain_name_servers.clone(), domain_name: d.domain_name.clone(), ntp_servers: d.ntp_servers.clone() }
+}
+
+pub fn subnet(s: &Subnet) -> vpb::Subnet {
+    vpb::Subnet {
+        id: s.id.clone(),
+        folder_id: s.folder_id.clone(),
+        created_at: timestamp(s.created_at),
+        name: s.name.clone(),
+        description: s.description.clone(),
+        labels: s.labels.clone(),
+        network_id: s.network_id.clone(),
+        zone_id: s.zone_id.clone(),
+        v4_cidr_blocks: s.v4_cidr_blocks.iter().map(|b| b.to_string()).collect(),
+        v6_cidr_blocks: vec![],
+        route_table_id: s.route_table_id.clone(),
+        dhcp_options: s.dhcp_options.as_ref().map(dhcp_options),
+    }
+}
+
+fn metadata(m: &Metadata) -> Any {
+    let instance_id = |id: &String| id.clone();
+    match m {
+        Metadata::CreateInstance { instance_id: id } => {
+            pack("yandex.cloud.compute.v1.CreateInstanceMetadata", &cpb::CreateInstanceMetadata { instance_id: instance_id(id) })
+        }
+        Metadata::UpdateInstance { instance_id: id } => {
+            pack("yandex.cloud.compute.v1.UpdateInstanceMetadata", &cpb::UpdateInstanceMetadata { instance_id: instance_id(id) })
+        }
+        Metadata::DeleteInstance { instance_id: id } => {
+            pack("yandex.cloud.compute.v1.DeleteInstanceMetadata", &cpb::DeleteInstanceMetadata { instance_id: instance_id(id) })
+        }
+        Metadata::UpdateInstanceMetadata { instance_id: id } => pack(
+            "yandex.cloud.compute.v1.UpdateInstanceMetadataMetadata",
+            &cpb::UpdateInstanceMetadataMetadata { instance_id: instance_id(id) },
+        ),
+        Metadata::StopInstance { instance_id: id } => {
+            pack("yandex.cloud.compute.v1.StopInstanceMetadata", &cpb::StopInstanceMetadata { instance_id: instance_id(id) })
+        }
+        Metadata::StartInstance { instance_id: id } => {
+            pack("yandex.cloud.compute.v1.StartInstanceMetadata", &cpb::StartInstanceMetadata { instance_id: instance_id(id) })
+        }
+        Metadata::RestartInstance { instance_id: id } => {
+            pack("yandex.cloud.compute.v1.RestartInstanceMetadata", &cpb::RestartInstanceMetadata { instance_id: instance_id(id) })
+        }
+        Metadata::CreateNetwork { network_id } => {
+            pack("yandex.cloud.vpc.v1.CreateNetworkMetadata", &vpb::CreateNetworkMetadata { network_id: network_id.clone() })
+        }
+        Metadata::UpdateNetwork { network_id } => {
+            pack("yandex.cloud.vpc.v1.UpdateNetworkMetadata", &vpb::UpdateNetworkMetadata { network_id: network_id.clone() })
+        }
+        Metadata::DeleteNetwork { network_id } => {
+            pack("yandex.cloud.vpc.v1.DeleteNetworkMetadata", &vpb::DeleteNetworkMetadata { network_id: network_id.clone() })
+        }
+        Metadata::CreateSubnet { subnet_id } => {
+            pack("yandex.cloud.vpc.v1.CreateSubnetMetadata", &vpb::CreateSubnetMetadata { subnet_id: subnet_id.clone() })
+        }
+        Metadata::UpdateSubnet { subnet_id } => {
+            pack("yandex.cloud.vpc.v1.UpdateSubnetMetadata", &vpb::UpdateSubnetMetadata { subnet_id: subnet_id.clone() })
+        }
+        Metadata::DeleteSubnet { subnet_id } => {
+            pack("yandex.cloud.vpc.v1.DeleteSubnetMetadata", &vpb::DeleteSubnetMetadata { subnet_id: subnet_id.clone() })
+        }
+    }
+}
+
+fn response(r: &Response) -> Result<Any> {
+    Ok(match r {
+        Response::Empty => pack("google.protobuf.Empty", &()),
+        Response::Instance(i) => pack("yandex.cloud.compute.v1.Instance", &instance(i)?),
+        Response::Network(n) => pack("yandex.cloud.vpc.v1.Network", &network(n)),
+        Response::Subnet(s) => pack("yandex.cloud.vpc.v1.Subnet", &subnet(s)),
+    })
+}
+
+pub fn operation(op: &Operation) -> Result<opb::Operation> {
+    let result = match &op.result {
+        None => None,
+        Some(Ok(r)) => Some(opb::operation::Result::Response(response(r)?)),
+        Some(Err(e)) => Some(opb::operation::Result::Error(rpc_status(e, None))),
+    };
+    Ok(opb::Operation {
+        id: op.id.clone(),
+        description: op.description.clone(),
+        created_at: timestamp(op.created_at),
+        created_by: op.created_by.clone(),
+        modified_at: timestamp(op.modified_at),
+        done: op.done,
+        metadata: Some(metadata(&op.metadata)),
+        result,
+    })
+}
+
+pub fn operations(ops: &[Operation]) -> Result<Vec<opb::Operation>> {
+    ops.iter().map(operation).collect()
+}

@@ -1,0 +1,94 @@
+//! Request identity for every call, whatever the protocol: the client's `x-request-id` is echoed
+//! (or a new one minted), a server request id is added, both go into the response headers and into
+//! a tracing span that every log line of the call carries.
+
+use std::task::{Context, Poll};
+
+use http::{HeaderValue, Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+use tracing::Instrument;
+
+/// The ids of the call being served, available to handlers through request extensions.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub server_request_id: String,
+}
+
+const REQUEST_ID: &str = "x-request-id";
+const SERVER_REQUEST_ID: &str = "x-server-request-id";
+const CLIENT_REQUEST_ID: &str = "x-client-request-id";
+const CLIENT_TRACE_ID: &str = "x-client-trace-id";
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestIdLayer;
+
+impl<S> Layer<S> for RequestIdLayer {
+    type Service = RequestIdService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestIdService { inner }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RequestIdService<S> {
+    inner: S,
+}
+
+fn header<'a, B>(req: &'a Request<B>, name: &str) -> &'a str {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+impl<S, B, RB> Service<Request<B>> for RequestIdService<S>
+where
+    S: Service<Request<B>, Response = Response<RB>> + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<RB>;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<RB>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        let given = header(&req, REQUEST_ID);
+        // Only a sane, header-safe id is echoed; anything else gets a fresh one.
+        let request_id = if !given.is_empty() && given.len() <= 128 && HeaderValue::from_str(given).is_ok() {
+            given.to_string()
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        };
+        let ctx = RequestContext { request_id, server_request_id: uuid::Uuid::new_v4().to_string() };
+        let span = tracing::info_span!(
+            "request",
+            method = %req.method(),
+            path = %req.uri().path(),
+            request_id = %ctx.request_id,
+            server_request_id = %ctx.server_request_id,
+            client_request_id = %header(&req, CLIENT_REQUEST_ID),
+            client_trace_id = %header(&req, CLIENT_TRACE_ID),
+        );
+        req.extensions_mut().insert(ctx.clone());
+        let fut = self.inner.call(req);
+        Box::pin(
+            async move {
+                let started = std::time::Instant::now();
+                let mut res = fut.await?;
+                let headers = res.headers_mut();
+                for (name, value) in [(REQUEST_ID, &ctx.request_id), (SERVER_REQUEST_ID, &ctx.server_request_id)] {
+                    if let Ok(v) = HeaderValue::from_str(value) {
+                        headers.insert(name, v);
+                    }
+                }
+                let grpc_status = res.headers().get("grpc-status").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                tracing::debug!(status = %res.status().as_u16(), grpc_status, elapsed_us = started.elapsed().as_micros() as u64, "served");
+                Ok(res)
+            }
+            .instrument(span),
+        )
+    }
+}

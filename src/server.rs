@@ -1,0 +1,113 @@
+//! Assembles and runs the server: one listening address serving the APIs, server reflection (v1
+//! and v1alpha, for old grpcurl), gRPC health, per-call request ids, and a graceful shutdown that
+//! lets in-flight calls finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::api::grpc::{InstanceApi, NetworkApi, OperationApi, SubnetApi};
+use crate::api::request_id::RequestIdLayer;
+use crate::config::ServeArgs;
+use crate::error::{Error, Result};
+use crate::proto::FILE_DESCRIPTOR_SET;
+use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceServiceServer;
+use crate::proto::yandex::cloud::operation::operation_service_server::OperationServiceServer;
+use crate::proto::yandex::cloud::vpc::v1::network_service_server::NetworkServiceServer;
+use crate::proto::yandex::cloud::vpc::v1::subnet_service_server::SubnetServiceServer;
+use crate::service::{Services, Settings};
+use crate::store::Store;
+
+/// The gRPC services netplane serves, by full name (health reports each).
+pub const SERVICES: &[&str] = &[
+    "yandex.cloud.compute.v1.InstanceService",
+    "yandex.cloud.operation.OperationService",
+    "yandex.cloud.vpc.v1.NetworkService",
+    "yandex.cloud.vpc.v1.SubnetService",
+];
+
+fn startup(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Unavailable(format!("{what}: {e}"))
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+    let started = std::time::Instant::now();
+    let store = Store::open(&args.store)?;
+    let services = Services::new(store.clone(), Settings { progression: args.operations, public_pool: args.public_pool });
+
+    let (stop_runner, runner_stopped) = watch::channel(false);
+    let runner = tokio::spawn(services.runner().run(runner_stopped));
+
+    let reflection_v1 = reflection().build_v1().map_err(|e| startup("reflection", e))?;
+    let reflection_v1alpha = reflection().build_v1alpha().map_err(|e| startup("reflection", e))?;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in SERVICES {
+        health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
+    }
+
+    let listener = TcpListener::bind(args.listen).await.map_err(|e| startup(&format!("cannot listen on {}", args.listen), e))?;
+    let address: SocketAddr = listener.local_addr().map_err(|e| startup("listener address", e))?;
+    tracing::info!(
+        %address,
+        store = %store.describe(),
+        operations = ?args.operations,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "netplane listening on {address}"
+    );
+
+    let result = Server::builder()
+        .layer(RequestIdLayer)
+        .add_service(InstanceServiceServer::new(InstanceApi::new(services.clone())))
+        .add_service(OperationServiceServer::new(OperationApi::new(services.clone())))
+        .add_service(NetworkServiceServer::new(NetworkApi::new(services.clone())))
+        .add_service(SubnetServiceServer::new(SubnetApi::new(services.clone())))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight calls");
+        })
+        .await;
+
+    let _ = stop_runner.send(true);
+    let _ = runner.await;
+    tracing::info!("netplane stopped");
+    result.map_err(|e| startup("server", e))
+}
+
+/// Reflection over everything served: our one descriptor set, health and reflection itself.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
