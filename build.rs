@@ -3,8 +3,6 @@
 
 use std::{env, fs, path::PathBuf};
 
-use prost::Message;
-
 /// The service files; protox pulls in everything they import.
 const ROOTS: &[&str] = &[
     "yandex/cloud/compute/v1/instance_service.proto",
@@ -18,14 +16,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
     let out = PathBuf::from(env::var("OUT_DIR")?);
 
-    let mut fds = protox::Compiler::new(["proto"])?
-        .include_imports(true)
-        .include_source_info(false)
-        .open_files(ROOTS)?
-        .file_descriptor_set();
-    // Deterministic order (dependencies first is already guaranteed by protox).
-    fds.file.retain(|f| f.name.is_some());
-    fs::write(out.join("netplane.bin"), fds.encode_to_vec())?;
+    let mut compiler = protox::Compiler::new(["proto"])?;
+    compiler.include_imports(true).include_source_info(false).open_files(ROOTS)?;
+    // The encoded set keeps custom options (google.api.http, yandex.cloud.api.operation,
+    // validation); decoding into prost_types would drop them, so reflection and REST get these bytes.
+    fs::write(out.join("netplane.bin"), compiler.encode_file_descriptor_set())?;
+    let fds = compiler.file_descriptor_set();
 
     tonic_prost_build::configure()
         .build_client(true)

@@ -38,6 +38,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "198.18.0.0/15", env = "NETPLANE_PUBLIC_POOL")]
     pub public_pool: Ipv4Net,
 
+    /// How long a graceful shutdown waits for open connections to finish before it stops anyway.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, env = "NETPLANE_SHUTDOWN_GRACE")]
+    pub shutdown_grace: std::time::Duration,
+
     /// Log format: `text` or `json`.
     #[arg(long, default_value = "text", env = "NETPLANE_LOG_FORMAT")]
     pub log_format: LogFormat,

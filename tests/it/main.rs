@@ -1,0 +1,10 @@
+//! One integration test binary: every test starts the real server and uses real clients.
+
+mod fixtures;
+mod grpcurl;
+mod harness;
+mod instances;
+mod official_sdk;
+mod operations;
+mod restart;
+mod vpc;
