@@ -23,10 +23,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     fs::write(out.join("netplane.bin"), compiler.encode_file_descriptor_set())?;
     let fds = compiler.file_descriptor_set();
 
-    tonic_prost_build::configure()
-        .build_client(true)
-        .build_server(true)
-        .compile_well_known_types(false)
-        .compile_fds(fds)?;
+    tonic_prost_build::configure().build_client(true).build_server(true).compile_well_known_types(false).compile_fds(fds)?;
     Ok(())
 }

@@ -176,10 +176,7 @@ mod tests {
 
     #[test]
     fn invalid_argument_names_every_field() {
-        let e = Error::InvalidArgument(vec![
-            FieldViolation::new("name", "bad"),
-            FieldViolation::new("zone_id", "unknown zone"),
-        ]);
+        let e = Error::InvalidArgument(vec![FieldViolation::new("name", "bad"), FieldViolation::new("zone_id", "unknown zone")]);
         assert_eq!(e.to_string(), "Request validation error: name: bad; zone_id: unknown zone");
         assert_eq!(e.code(), Code::InvalidArgument);
         assert_eq!(e.violations().len(), 2);

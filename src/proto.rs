@@ -1,5 +1,8 @@
 //! Generated protobuf and gRPC code, one module per proto package, and the descriptor set.
 
+// Generated code follows the proto layout (e.g. `operation::operation` for a oneof), not our lints.
+#![allow(clippy::all)]
+
 /// The encoded `FileDescriptorSet` of every file in `proto/`: reflection and REST use this.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/netplane.bin"));
 

@@ -165,7 +165,7 @@ mod tests {
             route_table_id: String::new(),
             dhcp_options: None,
         };
-        let err = check_no_overlap("enp1", &["10.0.3.0/24".parse().unwrap()], &[sibling.clone()]).unwrap_err();
+        let err = check_no_overlap("enp1", &["10.0.3.0/24".parse().unwrap()], std::slice::from_ref(&sibling)).unwrap_err();
         assert!(matches!(err, Error::CidrOverlap { .. }));
         assert!(check_no_overlap("enp1", &["10.1.0.0/24".parse().unwrap()], &[sibling]).is_ok());
     }

@@ -87,7 +87,10 @@ impl Violations {
                 self.add(format!("{field}[{key}]"), format!("label key must match {} and be 1-63 characters long", pattern_text(key_re)));
             }
             if value.chars().count() > 63 || !value_re.is_match(value) {
-                self.add(format!("{field}[{key}]"), format!("label value must match {} and be at most 63 characters long", pattern_text(value_re)));
+                self.add(
+                    format!("{field}[{key}]"),
+                    format!("label value must match {} and be at most 63 characters long", pattern_text(value_re)),
+                );
             }
         }
     }

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use ipnet::Ipv4Net;
 
+use super::Services;
 use super::claims::{self, INSTANCE};
 use super::paging::{self, Page};
 use super::plumbing::{self, InterfaceSpec};
-use super::Services;
 use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::{IdGenerator, IdKind};
 use crate::domain::instance::{AttachedDisk, DiskMode, Instance, InstancePatch, Resources, Status, Transition};

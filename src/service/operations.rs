@@ -1,8 +1,8 @@
 //! OperationService use cases: reading (which, in polls mode, is what moves an operation on) and
 //! cancelling; and the per-resource operation lists.
 
-use super::paging::{self, Page};
 use super::Services;
+use super::paging::{self, Page};
 use crate::error::Result;
 use crate::ops::{Operation, runner};
 use crate::store::Tx;

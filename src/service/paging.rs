@@ -27,7 +27,12 @@ pub fn decode<T: serde::de::DeserializeOwned>(token: &str) -> Result<Option<T>> 
 }
 
 /// Cuts `rows` (fetched with one extra) to `size` and makes the token for the next page.
-pub fn page<R, C: serde::Serialize, T>(mut rows: Vec<R>, size: usize, cursor: impl Fn(&R) -> C, convert: impl Fn(R) -> Result<T>) -> Result<Page<T>> {
+pub fn page<R, C: serde::Serialize, T>(
+    mut rows: Vec<R>,
+    size: usize,
+    cursor: impl Fn(&R) -> C,
+    convert: impl Fn(R) -> Result<T>,
+) -> Result<Page<T>> {
     let more = rows.len() > size;
     rows.truncate(size);
     let next_page_token = match rows.last() {

@@ -36,9 +36,7 @@ pub struct NatSpec {
 
 /// The subnet, if it exists and the caller's folder may use it.
 pub fn visible_subnet(tx: &mut dyn Tx, subnet_id: &str, folder_id: &str) -> Result<Subnet> {
-    tx.load::<Subnet>(subnet_id)?
-        .filter(|s| s.folder_id == folder_id)
-        .ok_or_else(|| Error::not_found(ResourceKind::Subnet, subnet_id))
+    tx.load::<Subnet>(subnet_id)?.filter(|s| s.folder_id == folder_id).ok_or_else(|| Error::not_found(ResourceKind::Subnet, subnet_id))
 }
 
 fn take(tx: &mut dyn Tx, scope: &str, address: Ipv4Addr, owner: &str) -> Result<bool> {
@@ -73,7 +71,8 @@ pub fn allocate_internal(tx: &mut dyn Tx, subnet: &Subnet, requested: Option<Ipv
 /// Takes the lowest free address of the public pool for one-to-one NAT.
 pub fn allocate_public(tx: &mut dyn Tx, pool: Ipv4Net, owner: &str) -> Result<Ipv4Addr> {
     let used = used(tx, PUBLIC_IPS)?;
-    let address = ipam::first_free(&[pool], |a| used.contains(&a)).ok_or_else(|| Error::Unavailable("the public address pool is exhausted".into()))?;
+    let address = ipam::first_free(&[pool], |a| used.contains(&a))
+        .ok_or_else(|| Error::Unavailable("the public address pool is exhausted".into()))?;
     if !take(tx, PUBLIC_IPS, address, owner)? {
         return Err(Error::Internal(format!("public address {address} was taken concurrently")));
     }

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use ipnet::Ipv4Net;
 
+use super::Services;
 use super::claims::{self, NETWORK, SUBNET};
 use super::compute::{claim_name, cursor, release_name};
 use super::paging::{self, Page};
-use super::Services;
 use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::IdKind;
 use crate::domain::network::{Network, NetworkPatch};
@@ -102,7 +102,8 @@ impl Services {
         let after = paging::decode::<Cursor>(&cmd.page_token)?;
         self.store
             .read(move |tx| {
-                let query = Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(Kind::Network) };
+                let query =
+                    Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(Kind::Network) };
                 list_page(tx, query, cmd.page_size, after.clone())
             })
             .await
@@ -190,7 +191,8 @@ impl Services {
         let after = paging::decode::<Cursor>(&cmd.page_token)?;
         self.store
             .read(move |tx| {
-                let query = Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(Kind::Subnet) };
+                let query =
+                    Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(Kind::Subnet) };
                 list_page(tx, query, cmd.page_size, after.clone())
             })
             .await
@@ -207,7 +209,10 @@ impl Services {
                 for used in tx.claims_in(&claims::subnet_ips(&id))? {
                     let inside = used.key.parse::<std::net::Ipv4Addr>().is_ok_and(|a| blocks.iter().any(|b| b.contains(&a)));
                     if !inside {
-                        return Err(Error::invalid("v4_cidr_blocks", format!("address {} is in use and must stay inside the subnet", used.key)));
+                        return Err(Error::invalid(
+                            "v4_cidr_blocks",
+                            format!("address {} is in use and must stay inside the subnet", used.key),
+                        ));
                     }
                 }
             }

@@ -210,12 +210,7 @@ impl Tx for MemTx<'_> {
     fn operations_of(&mut self, resource_id: &str, after: Option<(i64, &str)>, limit: usize) -> StoreResult<Vec<OperationRow>> {
         let mut ops: Vec<&OperationRow> = self.state().operations.values().filter(|o| o.resource_id == resource_id).collect();
         ops.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
-        Ok(ops
-            .into_iter()
-            .filter(|o| after.is_none_or(|(t, id)| (o.created_at, o.id.as_str()) < (t, id)))
-            .take(limit)
-            .cloned()
-            .collect())
+        Ok(ops.into_iter().filter(|o| after.is_none_or(|(t, id)| (o.created_at, o.id.as_str()) < (t, id))).take(limit).cloned().collect())
     }
 
     fn pending_operations(&mut self) -> StoreResult<Vec<OperationRow>> {

@@ -251,6 +251,10 @@ fn run<T>(backend: &dyn Backend, write: bool, mut f: impl FnMut(&mut dyn Tx) -> 
         out = Some(f(tx)?);
         Ok(())
     };
-    if write { backend.write(&mut body)? } else { backend.read(&mut body)? }
+    if write {
+        backend.write(&mut body)?
+    } else {
+        backend.read(&mut body)?
+    }
     out.ok_or_else(|| Error::Internal("storage: transaction produced no result".into()))
 }

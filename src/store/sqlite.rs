@@ -182,7 +182,10 @@ impl Tx for SqlTx<'_> {
     }
 
     fn update(&mut self, r: &Record) -> StoreResult<()> {
-        self.write_record(&format!("INSERT OR REPLACE INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"), r)
+        self.write_record(
+            &format!("INSERT OR REPLACE INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            r,
+        )
     }
 
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool> {
@@ -226,8 +229,10 @@ impl Tx for SqlTx<'_> {
     }
 
     fn claim(&mut self, c: &Claim) -> StoreResult<Result<(), String>> {
-        let mut st =
-            self.0.prepare_cached("INSERT INTO claims (scope, key, owner) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").map_err(backend_err)?;
+        let mut st = self
+            .0
+            .prepare_cached("INSERT INTO claims (scope, key, owner) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+            .map_err(backend_err)?;
         if st.execute(params![c.scope, c.key, c.owner]).map_err(backend_err)? == 1 {
             return Ok(Ok(()));
         }

@@ -31,7 +31,8 @@ fn grpcurl_lists_describes_and_invokes() {
     let message = run(&["-plaintext", addr, "describe", "yandex.cloud.compute.v1.AttachInstanceNetworkInterfaceMetadata"]);
     assert!(message.contains("network_interface_index"), "{message}");
 
-    let created = run(&["-plaintext", "-d", r#"{"folder_id": "f1", "name": "from-grpcurl"}"#, addr, "yandex.cloud.vpc.v1.NetworkService/Create"]);
+    let created =
+        run(&["-plaintext", "-d", r#"{"folder_id": "f1", "name": "from-grpcurl"}"#, addr, "yandex.cloud.vpc.v1.NetworkService/Create"]);
     let op: serde_json::Value = serde_json::from_str(&created).expect("json");
     assert_eq!(op["metadata"]["@type"], "type.googleapis.com/yandex.cloud.vpc.v1.CreateNetworkMetadata");
     assert_eq!(op["response"]["@type"], "type.googleapis.com/yandex.cloud.vpc.v1.Network");

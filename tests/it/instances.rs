@@ -47,7 +47,10 @@ async fn create_shows_provisioning_until_the_operation_completes() {
     assert_eq!(status(&vm), Status::Running);
     assert_eq!(vm.id, meta.instance_id);
     assert!(vm.id.starts_with("fhm") && vm.id.len() == 20);
-    assert_eq!((vm.folder_id.as_str(), vm.zone_id.as_str(), vm.platform_id.as_str(), vm.name.as_str()), (FOLDER, ZONE, "standard-v3", "web-1"));
+    assert_eq!(
+        (vm.folder_id.as_str(), vm.zone_id.as_str(), vm.platform_id.as_str(), vm.name.as_str()),
+        (FOLDER, ZONE, "standard-v3", "web-1")
+    );
     assert_eq!(vm.fqdn, "web.ru-central1.internal");
     assert_eq!(vm.labels["env"], "test");
     assert_eq!(vm.metadata["user-data"], "#cloud-config");
@@ -66,7 +69,10 @@ async fn create_shows_provisioning_until_the_operation_completes() {
     assert_eq!(get(&c, &vm.id).await, vm);
 }
 
-async fn poll_done(c: &Clients, op: &netplane::proto::yandex::cloud::operation::Operation) -> netplane::proto::yandex::cloud::operation::Operation {
+async fn poll_done(
+    c: &Clients,
+    op: &netplane::proto::yandex::cloud::operation::Operation,
+) -> netplane::proto::yandex::cloud::operation::Operation {
     c.wait(op).await
 }
 
@@ -74,7 +80,11 @@ async fn network_polled(c: &Clients, name: &str) -> String {
     let op = c
         .networks
         .clone()
-        .create(netplane::proto::yandex::cloud::vpc::v1::CreateNetworkRequest { folder_id: FOLDER.into(), name: name.into(), ..Default::default() })
+        .create(netplane::proto::yandex::cloud::vpc::v1::CreateNetworkRequest {
+            folder_id: FOLDER.into(),
+            name: name.into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -189,7 +199,11 @@ async fn update_and_metadata() {
     let with_meta: cpb::Instance = response(&op, "yandex.cloud.compute.v1.Instance");
     assert_eq!(with_meta.metadata["ssh-keys"], "k");
 
-    let ops = api.list_operations(cpb::ListInstanceOperationsRequest { instance_id: vm.id.clone(), ..Default::default() }).await.unwrap().into_inner();
+    let ops = api
+        .list_operations(cpb::ListInstanceOperationsRequest { instance_id: vm.id.clone(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     let descriptions: Vec<_> = ops.operations.iter().map(|o| o.description.as_str()).collect();
     assert_eq!(descriptions, ["Update instance metadata", "Update instance", "Stop instance", "Update instance", "Create instance"]);
     let page = api
@@ -251,7 +265,8 @@ async fn refusals_are_clear_and_leave_state_untouched() {
     }
     let full = api.create(create_instance("one-too-many", vec![nic(&sub.id)])).await.unwrap_err();
     assert_eq!(full.code(), Code::ResourceExhausted);
-    let listed = api.list(cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 1000, ..Default::default() }).await.unwrap().into_inner();
+    let listed =
+        api.list(cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 1000, ..Default::default() }).await.unwrap().into_inner();
     assert_eq!(listed.instances.len(), 12);
     assert!(listed.instances.iter().any(|i| i.id == first.id));
 
@@ -285,7 +300,11 @@ async fn list_filters_orders_and_pages() {
 
     let stopped = api.list(list(r#"status = "STOPPED""#, "", 0, String::new())).await.unwrap().into_inner();
     assert_eq!(names(stopped), ["bravo"]);
-    let some = api.list(list(r#"name IN ("alpha", "delta") AND zoneId = "ru-central1-a""#, "name desc", 0, String::new())).await.unwrap().into_inner();
+    let some = api
+        .list(list(r#"name IN ("alpha", "delta") AND zoneId = "ru-central1-a""#, "name desc", 0, String::new()))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(names(some), ["delta", "alpha"]);
     let newest = api.list(list("", "createdAt desc", 3, String::new())).await.unwrap().into_inner();
     let token = newest.next_page_token.clone();
@@ -297,7 +316,8 @@ async fn list_filters_orders_and_pages() {
     assert_eq!(violations(&err), ["filter"]);
     let err = api.list(list("", "", 1001, String::new())).await.unwrap_err();
     assert_eq!(violations(&err), ["page_size"]);
-    let other_folder = api.list(cpb::ListInstancesRequest { folder_id: "another".into(), ..Default::default() }).await.unwrap().into_inner();
+    let other_folder =
+        api.list(cpb::ListInstancesRequest { folder_id: "another".into(), ..Default::default() }).await.unwrap().into_inner();
     assert!(other_folder.instances.is_empty());
 }
 
@@ -323,7 +343,10 @@ async fn delete_releases_everything() {
     let meta: cpb::DeleteInstanceMetadata = unpack(op.metadata.as_ref().unwrap(), "yandex.cloud.compute.v1.DeleteInstanceMetadata");
     assert_eq!(meta.instance_id, vm.id);
     let _: () = response(&c.wait(&op).await, "google.protobuf.Empty");
-    assert_eq!(c.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm.id.clone(), ..Default::default() }).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(
+        c.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm.id.clone(), ..Default::default() }).await.unwrap_err().code(),
+        Code::NotFound
+    );
     assert!(used_addresses(&c, &sub.id).await.is_empty());
     // Name, address and public address can all be used again.
     let again = instance(&c, create_instance("vm", vec![nic_with(&sub.id, "10.0.0.9", true)])).await;

@@ -12,7 +12,8 @@ use crate::harness::Server;
 async fn inline_operations_are_done_when_returned() {
     let server = Server::start("inline");
     let c = server.clients().await;
-    let op = c.networks.clone().create(vpb::CreateNetworkRequest { folder_id: FOLDER.into(), ..Default::default() }).await.unwrap().into_inner();
+    let op =
+        c.networks.clone().create(vpb::CreateNetworkRequest { folder_id: FOLDER.into(), ..Default::default() }).await.unwrap().into_inner();
     assert!(op.done);
     let net: vpb::Network = response(&op, "yandex.cloud.vpc.v1.Network");
     assert_eq!(net.name, "");
@@ -50,7 +51,8 @@ async fn cancel_rolls_back_and_done_operations_cannot_be_cancelled() {
     let vm = instance(&c, create_instance("vm2", vec![nic(&sub.id)])).await;
     let stop = c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: vm.id.clone() }).await.unwrap().into_inner();
     c.operations.clone().cancel(CancelOperationRequest { operation_id: stop.id.clone() }).await.unwrap();
-    let back = c.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm.id.clone(), ..Default::default() }).await.unwrap().into_inner();
+    let back =
+        c.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm.id.clone(), ..Default::default() }).await.unwrap().into_inner();
     assert_eq!(back.status, cpb::instance::Status::Running as i32);
 }
 
@@ -60,7 +62,13 @@ async fn a_failing_operation_records_the_error_and_rolls_back() {
     // runs makes it fail when applied, which must leave the network in place.
     let server = Server::start("polls=1000");
     let c = server.clients().await;
-    let op = c.networks.clone().create(vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: "n".into(), ..Default::default() }).await.unwrap().into_inner();
+    let op = c
+        .networks
+        .clone()
+        .create(vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: "n".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     let net: vpb::Network = response(&c.wait(&op).await, "yandex.cloud.vpc.v1.Network");
     let delete = c.networks.clone().delete(vpb::DeleteNetworkRequest { network_id: net.id.clone() }).await.unwrap().into_inner();
     subnet(&c, &net.id, "10.0.0.0/24").await;

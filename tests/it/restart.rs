@@ -31,7 +31,8 @@ async fn state_and_pending_operations_survive_restarts() {
     assert_eq!(c.networks.clone().get(vpb::GetNetworkRequest { network_id: net.id.clone() }).await.unwrap().into_inner(), net);
     assert_eq!(c.subnets.clone().get(vpb::GetSubnetRequest { subnet_id: sub.id.clone() }).await.unwrap().into_inner(), sub);
     let _: () = response(&c.wait(&pending_stop).await, "google.protobuf.Empty");
-    let stopped = c.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm.id.clone(), ..Default::default() }).await.unwrap().into_inner();
+    let stopped =
+        c.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm.id.clone(), ..Default::default() }).await.unwrap().into_inner();
     assert_eq!(stopped.status, cpb::instance::Status::Stopped as i32);
     assert_eq!(used_addresses(&c, &sub.id).await, ["10.5.0.10"]);
 

@@ -38,7 +38,7 @@ async fn network_lifecycle() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(listed.networks, [net.clone()]);
+    assert_eq!(listed.networks, std::slice::from_ref(&net));
 
     let dup = networks.create(vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: "prod-net".into(), ..Default::default() }).await;
     assert_eq!(dup.unwrap_err().code(), Code::AlreadyExists);
@@ -99,7 +99,8 @@ async fn bad_requests_name_every_bad_field() {
         .await
         .unwrap_err();
     assert_eq!(violations(&err), ["zone_id", "v4_cidr_blocks[0]", "v4_cidr_blocks[1]"]);
-    let listed = c.subnets.clone().list(vpb::ListSubnetsRequest { folder_id: FOLDER.into(), ..Default::default() }).await.unwrap().into_inner();
+    let listed =
+        c.subnets.clone().list(vpb::ListSubnetsRequest { folder_id: FOLDER.into(), ..Default::default() }).await.unwrap().into_inner();
     assert!(listed.subnets.is_empty(), "a refused create leaves nothing behind");
 
     let err = c
@@ -136,7 +137,13 @@ async fn subnets_overlap_usage_and_deletion_order() {
     assert!(overlap.message().contains(&s1.id), "{}", overlap.message());
 
     let s2 = subnet(&c, &net.id, "10.20.0.0/24").await;
-    let listed = c.networks.clone().list_subnets(vpb::ListNetworkSubnetsRequest { network_id: net.id.clone(), ..Default::default() }).await.unwrap().into_inner();
+    let listed = c
+        .networks
+        .clone()
+        .list_subnets(vpb::ListNetworkSubnetsRequest { network_id: net.id.clone(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     let ids: Vec<_> = listed.subnets.iter().map(|s| s.id.clone()).collect();
     let mut want = vec![s1.id.clone(), s2.id.clone()];
     want.sort();
@@ -145,7 +152,13 @@ async fn subnets_overlap_usage_and_deletion_order() {
     let vm = instance(&c, create_instance("vm", vec![nic(&s1.id)])).await;
     let address = vm.network_interfaces[0].primary_v4_address.as_ref().unwrap().address.clone();
     assert_eq!(address, "10.10.0.3", "network, gateway and DNS addresses are skipped");
-    let used = c.subnets.clone().list_used_addresses(vpb::ListUsedAddressesRequest { subnet_id: s1.id.clone(), ..Default::default() }).await.unwrap().into_inner();
+    let used = c
+        .subnets
+        .clone()
+        .list_used_addresses(vpb::ListUsedAddressesRequest { subnet_id: s1.id.clone(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(used.addresses.len(), 1);
     let reference = &used.addresses[0].references[0];
     let referrer = reference.referrer.as_ref().unwrap();
@@ -157,7 +170,13 @@ async fn subnets_overlap_usage_and_deletion_order() {
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("10.10.0.3"), "{}", err.message());
 
-    let op = c.instances.clone().delete(netplane::proto::yandex::cloud::compute::v1::DeleteInstanceRequest { instance_id: vm.id.clone() }).await.unwrap().into_inner();
+    let op = c
+        .instances
+        .clone()
+        .delete(netplane::proto::yandex::cloud::compute::v1::DeleteInstanceRequest { instance_id: vm.id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
     c.wait(&op).await;
     assert!(used_addresses(&c, &s1.id).await.is_empty(), "deleting the instance releases its address");
     for s in [&s1, &s2] {

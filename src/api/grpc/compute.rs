@@ -56,7 +56,12 @@ fn create_command(r: &pb::CreateInstanceRequest) -> Result<CreateInstance> {
     if r.secondary_disk_specs.len() > 3 {
         v.add("secondary_disk_specs", "at most 3 secondary disks are allowed");
     }
-    let secondary_disks = r.secondary_disk_specs.iter().enumerate().map(|(i, d)| fields::disk_spec(&mut v, &format!("secondary_disk_specs[{i}]"), d)).collect();
+    let secondary_disks = r
+        .secondary_disk_specs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| fields::disk_spec(&mut v, &format!("secondary_disk_specs[{i}]"), d))
+        .collect();
     if r.network_interface_specs.is_empty() {
         v.add("network_interface_specs", "at least one network interface is required");
     }
@@ -287,19 +292,31 @@ impl InstanceService for InstanceApi {
         unimplemented("DetachDisk")
     }
 
-    async fn attach_filesystem(&self, _: Request<pb::AttachInstanceFilesystemRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+    async fn attach_filesystem(
+        &self,
+        _: Request<pb::AttachInstanceFilesystemRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
         unimplemented("AttachFilesystem")
     }
 
-    async fn detach_filesystem(&self, _: Request<pb::DetachInstanceFilesystemRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+    async fn detach_filesystem(
+        &self,
+        _: Request<pb::DetachInstanceFilesystemRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
         unimplemented("DetachFilesystem")
     }
 
-    async fn add_one_to_one_nat(&self, _: Request<pb::AddInstanceOneToOneNatRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+    async fn add_one_to_one_nat(
+        &self,
+        _: Request<pb::AddInstanceOneToOneNatRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
         unimplemented("AddOneToOneNat")
     }
 
-    async fn remove_one_to_one_nat(&self, _: Request<pb::RemoveInstanceOneToOneNatRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+    async fn remove_one_to_one_nat(
+        &self,
+        _: Request<pb::RemoveInstanceOneToOneNatRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
         unimplemented("RemoveOneToOneNat")
     }
 
@@ -324,7 +341,10 @@ impl InstanceService for InstanceApi {
         unimplemented("DetachNetworkInterface")
     }
 
-    async fn list_operations(&self, req: Request<pb::ListInstanceOperationsRequest>) -> std::result::Result<Response<pb::ListInstanceOperationsResponse>, Status> {
+    async fn list_operations(
+        &self,
+        req: Request<pb::ListInstanceOperationsRequest>,
+    ) -> std::result::Result<Response<pb::ListInstanceOperationsResponse>, Status> {
         let (ctx, r) = parts(req);
         let result = async {
             let mut v = Violations::new();
@@ -359,11 +379,17 @@ impl InstanceService for InstanceApi {
         unimplemented("ListAccessBindings")
     }
 
-    async fn set_access_bindings(&self, _: Request<access::SetAccessBindingsRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+    async fn set_access_bindings(
+        &self,
+        _: Request<access::SetAccessBindingsRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
         unimplemented("SetAccessBindings")
     }
 
-    async fn update_access_bindings(&self, _: Request<access::UpdateAccessBindingsRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+    async fn update_access_bindings(
+        &self,
+        _: Request<access::UpdateAccessBindingsRequest>,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
         unimplemented("UpdateAccessBindings")
     }
 }

@@ -79,7 +79,12 @@ pub fn instance(i: &Instance) -> Result<cpb::Instance> {
     p.labels = i.labels.clone();
     p.zone_id = i.zone_id.clone();
     p.platform_id = i.platform_id.clone();
-    p.resources = Some(cpb::Resources { memory: i.resources.memory, cores: i.resources.cores, core_fraction: i.resources.core_fraction, gpus: i.resources.gpus });
+    p.resources = Some(cpb::Resources {
+        memory: i.resources.memory,
+        cores: i.resources.cores,
+        core_fraction: i.resources.core_fraction,
+        gpus: i.resources.gpus,
+    });
     p.status = status(i.status) as i32;
     p.metadata = i.metadata.clone();
     p.boot_disk = i.boot_disk.as_ref().map(disk);
@@ -131,7 +136,11 @@ pub fn create_settings(r: &cpb::CreateInstanceRequest) -> BTreeMap<String, Vec<u
             p.filesystems = r
                 .filesystem_specs
                 .iter()
-                .map(|f| cpb::AttachedFilesystem { mode: f.mode, device_name: f.device_name.clone(), filesystem_id: f.filesystem_id.clone() })
+                .map(|f| cpb::AttachedFilesystem {
+                    mode: f.mode,
+                    device_name: f.device_name.clone(),
+                    filesystem_id: f.filesystem_id.clone(),
+                })
                 .collect()
         }),
     );
@@ -172,7 +181,11 @@ pub fn network(n: &Network) -> vpb::Network {
 }
 
 pub fn dhcp_options(d: &DhcpOptions) -> vpb::DhcpOptions {
-    vpb::DhcpOptions { domain_name_servers: d.domain_name_servers.clone(), domain_name: d.domain_name.clone(), ntp_servers: d.ntp_servers.clone() }
+    vpb::DhcpOptions {
+        domain_name_servers: d.domain_name_servers.clone(),
+        domain_name: d.domain_name.clone(),
+        ntp_servers: d.ntp_servers.clone(),
+    }
 }
 
 pub fn subnet(s: &Subnet) -> vpb::Subnet {

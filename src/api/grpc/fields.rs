@@ -86,11 +86,18 @@ pub fn nat_spec(v: &mut Violations, field: &str, spec: &pb::OneToOneNatSpec) -> 
     if spec.ip_version == pb::IpVersion::Ipv6 as i32 {
         v.add(format!("{field}.ip_version"), "IPv6 one-to-one NAT is not available yet");
     }
-    NatSpec { address: ipv4(v, &format!("{field}.address"), &spec.address), dns_records: dns_records(v, &format!("{field}.dns_record_specs"), &spec.dns_record_specs) }
+    NatSpec {
+        address: ipv4(v, &format!("{field}.address"), &spec.address),
+        dns_records: dns_records(v, &format!("{field}.dns_record_specs"), &spec.dns_record_specs),
+    }
 }
 
 /// The IPv4 part of an interface spec: explicit address, NAT and DNS records.
-pub fn primary_v4(v: &mut Violations, field: &str, spec: Option<&pb::PrimaryAddressSpec>) -> (Option<Ipv4Addr>, Option<NatSpec>, Vec<DnsRecord>) {
+pub fn primary_v4(
+    v: &mut Violations,
+    field: &str,
+    spec: Option<&pb::PrimaryAddressSpec>,
+) -> (Option<Ipv4Addr>, Option<NatSpec>, Vec<DnsRecord>) {
     let Some(spec) = spec else {
         return (None, None, vec![]);
     };
@@ -217,7 +224,11 @@ mod tests {
     fn dns_and_nat_rules() {
         let mut v = Violations::new();
         dns_records(&mut v, "d", &[pb::DnsRecordSpec { fqdn: String::new(), ttl: 90_000, ..Default::default() }]);
-        nat_spec(&mut v, "n", &pb::OneToOneNatSpec { ip_version: pb::IpVersion::Ipv6 as i32, address: "nope".into(), ..Default::default() });
+        nat_spec(
+            &mut v,
+            "n",
+            &pb::OneToOneNatSpec { ip_version: pb::IpVersion::Ipv6 as i32, address: "nope".into(), ..Default::default() },
+        );
         let fields: Vec<_> = v.finish().unwrap_err().violations().iter().map(|f| f.field.clone()).collect();
         assert_eq!(fields, ["d[0].fqdn", "d[0].ttl", "n.ip_version", "n.address"]);
     }

@@ -57,7 +57,12 @@ fn list_in_folder(folder_id: &str, page_size: i64, page_token: &str, filter_text
         vec![]
     });
     v.finish()?;
-    Ok(ListInFolder { folder_id: folder_id.to_string(), page_size: validate::page_size(page_size), page_token: page_token.to_string(), conditions })
+    Ok(ListInFolder {
+        folder_id: folder_id.to_string(),
+        page_size: validate::page_size(page_size),
+        page_token: page_token.to_string(),
+        conditions,
+    })
 }
 
 fn child_page(field: &str, id: &str, page_size: i64, page_token: &str) -> Result<usize> {
@@ -77,7 +82,11 @@ fn dhcp(v: &mut Violations, d: Option<&pb::DhcpOptions>) -> Option<DhcpOptions> 
             }
         }
     }
-    Some(DhcpOptions { domain_name_servers: d.domain_name_servers.clone(), domain_name: d.domain_name.clone(), ntp_servers: d.ntp_servers.clone() })
+    Some(DhcpOptions {
+        domain_name_servers: d.domain_name_servers.clone(),
+        domain_name: d.domain_name.clone(),
+        ntp_servers: d.ntp_servers.clone(),
+    })
 }
 
 #[tonic::async_trait]
@@ -95,7 +104,10 @@ impl NetworkService for NetworkApi {
         let (ctx, r) = parts(req);
         let result = async {
             let page = self.services.list_networks(list_in_folder(&r.folder_id, r.page_size, &r.page_token, &r.filter)?).await?;
-            Ok(pb::ListNetworksResponse { networks: page.items.iter().map(convert::network).collect(), next_page_token: page.next_page_token })
+            Ok(pb::ListNetworksResponse {
+                networks: page.items.iter().map(convert::network).collect(),
+                next_page_token: page.next_page_token,
+            })
         };
         respond(ctx.as_ref(), result.await)
     }
@@ -109,7 +121,12 @@ impl NetworkService for NetworkApi {
             v.description("description", &r.description);
             v.labels("labels", &r.labels, LabelRules::Vpc);
             v.finish()?;
-            let cmd = CreateNetwork { folder_id: r.folder_id.clone(), name: r.name.clone(), description: r.description.clone(), labels: r.labels.clone() };
+            let cmd = CreateNetwork {
+                folder_id: r.folder_id.clone(),
+                name: r.name.clone(),
+                description: r.description.clone(),
+                labels: r.labels.clone(),
+            };
             convert::operation(&self.services.create_network(cmd).await?)
         };
         respond(ctx.as_ref(), result.await)
@@ -158,7 +175,10 @@ impl NetworkService for NetworkApi {
         let result = async {
             let size = child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
             let page = self.services.list_network_subnets(&r.network_id, size, &r.page_token).await?;
-            Ok(pb::ListNetworkSubnetsResponse { subnets: page.items.iter().map(convert::subnet).collect(), next_page_token: page.next_page_token })
+            Ok(pb::ListNetworkSubnetsResponse {
+                subnets: page.items.iter().map(convert::subnet).collect(),
+                next_page_token: page.next_page_token,
+            })
         };
         respond(ctx.as_ref(), result.await)
     }
