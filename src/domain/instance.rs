@@ -79,7 +79,8 @@ pub enum Transition {
     Start,
     Restart,
     Delete,
-    /// Update, UpdateMetadata and the network changes: the status stays, but it must be stable.
+    /// Update, UpdateMetadata and the network changes: UPDATING while the operation runs, then the
+    /// status it had before.
     Change,
     /// A change that needs the instance STOPPED (resources, platform, interfaces).
     ChangeStopped,
@@ -105,13 +106,13 @@ impl Transition {
         }
     }
 
-    fn transitional(self, from: Status) -> Status {
+    fn transitional(self) -> Status {
         match self {
             Transition::Stop => Status::Stopping,
             Transition::Start => Status::Starting,
             Transition::Restart => Status::Restarting,
             Transition::Delete => Status::Deleting,
-            Transition::Change | Transition::ChangeStopped => from,
+            Transition::Change | Transition::ChangeStopped => Status::Updating,
         }
     }
 
@@ -244,7 +245,7 @@ impl Instance {
                 needed: transition.needed().to_string(),
             });
         }
-        self.status = transition.transitional(from);
+        self.status = transition.transitional();
         Ok(from)
     }
 
@@ -354,8 +355,8 @@ mod tests {
                 (Start, Stopped) => Some((Starting, Running)),
                 (Restart, Running) => Some((Restarting, Running)),
                 (Delete, Running | Stopped | Error | Crashed) => Some((Deleting, Deleting)),
-                (Change, Running | Stopped | Error | Crashed) => Some((from, from)),
-                (ChangeStopped, Stopped) => Some((Stopped, Stopped)),
+                (Change, Running | Stopped | Error | Crashed) => Some((Updating, from)),
+                (ChangeStopped, Stopped) => Some((Updating, Stopped)),
                 _ => None,
             }
         };

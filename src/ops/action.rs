@@ -12,8 +12,8 @@ use crate::domain::{
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Action {
     CreateInstance { instance_id: String },
-    UpdateInstance { instance_id: String, patch: InstancePatch, released_name: Option<String> },
-    UpdateInstanceMetadata { instance_id: String, delete: Vec<String>, upsert: BTreeMap<String, String> },
+    UpdateInstance { instance_id: String, from: Status, patch: InstancePatch, released_name: Option<String> },
+    UpdateInstanceMetadata { instance_id: String, from: Status, delete: Vec<String>, upsert: BTreeMap<String, String> },
     DeleteInstance { instance_id: String, from: Status },
     Stop { instance_id: String, from: Status },
     Start { instance_id: String, from: Status },

@@ -153,7 +153,8 @@ impl Services {
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
             let transition = if patch.needs_stopped() { Transition::ChangeStopped } else { Transition::Change };
-            instance.begin(transition, "Update")?;
+            let from = instance.begin(transition, "Update")?;
+            tx.save(&instance)?;
             let mut released_name = None;
             if let Some(name) = patch.name.as_ref().filter(|n| **n != instance.name) {
                 claim_name(tx, ResourceKind::Instance, &instance.folder_id, name, &owner(&id))?;
@@ -161,7 +162,7 @@ impl Services {
             }
             Ok((
                 Metadata::UpdateInstance { instance_id: id.clone() },
-                Action::UpdateInstance { instance_id: id.clone(), patch: patch.clone(), released_name },
+                Action::UpdateInstance { instance_id: id.clone(), from, patch: patch.clone(), released_name },
             ))
         })
         .await
@@ -170,10 +171,12 @@ impl Services {
     pub async fn update_instance_metadata(&self, id: &str, delete: Vec<String>, upsert: BTreeMap<String, String>) -> Result<Operation> {
         let id = id.to_string();
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
-            load(tx, &id)?.begin(Transition::Change, "UpdateMetadata")?;
+            let mut instance = load(tx, &id)?;
+            let from = instance.begin(Transition::Change, "UpdateMetadata")?;
+            tx.save(&instance)?;
             Ok((
                 Metadata::UpdateInstanceMetadata { instance_id: id.clone() },
-                Action::UpdateInstanceMetadata { instance_id: id.clone(), delete: delete.clone(), upsert: upsert.clone() },
+                Action::UpdateInstanceMetadata { instance_id: id.clone(), from, delete: delete.clone(), upsert: upsert.clone() },
             ))
         })
         .await
@@ -229,8 +232,9 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &Action) -> Result<R
             tx.save(&i)?;
             instance_response(i)
         }
-        Action::UpdateInstance { instance_id, patch, released_name } => {
+        Action::UpdateInstance { instance_id, from, patch, released_name } => {
             let mut i = load(tx, instance_id)?;
+            i.finish(Transition::Change, *from);
             i.apply(patch);
             if let Some(old) = released_name {
                 release_name(tx, ResourceKind::Instance, &i.folder_id, old)?;
@@ -238,8 +242,9 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &Action) -> Result<R
             tx.save(&i)?;
             instance_response(i)
         }
-        Action::UpdateInstanceMetadata { instance_id, delete, upsert } => {
+        Action::UpdateInstanceMetadata { instance_id, from, delete, upsert } => {
             let mut i = load(tx, instance_id)?;
+            i.finish(Transition::Change, *from);
             i.update_metadata(delete, upsert);
             tx.save(&i)?;
             instance_response(i)
@@ -281,14 +286,18 @@ pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
             plumbing::release_all(tx, &owner(instance_id))?;
             tx.remove::<Instance>(instance_id)?;
         }
-        Action::UpdateInstance { instance_id, patch, released_name } => {
+        Action::UpdateInstance { instance_id, from, patch, released_name } => {
+            let mut i = load(tx, instance_id)?;
             if let (Some(new), Some(_)) = (&patch.name, released_name) {
-                let i = load(tx, instance_id)?;
                 release_name(tx, ResourceKind::Instance, &i.folder_id, new)?;
             }
+            i.undo(*from);
+            tx.save(&i)?;
         }
-        Action::UpdateInstanceMetadata { .. } => {}
-        Action::Stop { instance_id, from } | Action::Start { instance_id, from } | Action::Restart { instance_id, from } => {
+        Action::UpdateInstanceMetadata { instance_id, from, .. }
+        | Action::Stop { instance_id, from }
+        | Action::Start { instance_id, from }
+        | Action::Restart { instance_id, from } => {
             let mut i = load(tx, instance_id)?;
             i.undo(*from);
             tx.save(&i)?;

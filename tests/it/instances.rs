@@ -136,6 +136,19 @@ async fn stop_start_restart_show_intermediate_statuses_and_move_ephemeral_nat() 
     let err = api.start(cpb::StartInstanceRequest { instance_id: vm.id.clone() }).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("RUNNING") && err.message().contains("STOPPED"), "{}", err.message());
+
+    let op = api
+        .update_metadata(cpb::UpdateInstanceMetadataRequest {
+            instance_id: vm.id.clone(),
+            upsert: [("k".to_string(), "v".to_string())].into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status(&get(&c, &vm.id).await), Status::Updating);
+    let updated: cpb::Instance = response(&c.wait(&op).await, "yandex.cloud.compute.v1.Instance");
+    assert_eq!((status(&updated), updated.metadata["k"].as_str()), (Status::Running, "v"));
 }
 
 #[tokio::test]

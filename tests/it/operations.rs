@@ -22,9 +22,9 @@ async fn inline_operations_are_done_when_returned() {
 
 #[tokio::test]
 async fn cancel_rolls_back_and_done_operations_cannot_be_cancelled() {
-    let server = Server::start("polls=100");
+    let server = Server::start("polls=2");
     let c = server.clients().await;
-    let net = network(&c, "n").await; // waits with ~100 polls
+    let net = network(&c, "n").await;
     let sub = subnet(&c, &net.id, "10.0.0.0/24").await;
     let op = c.instances.clone().create(create_instance("vm", vec![nic_with(&sub.id, "10.0.0.7", true)])).await.unwrap().into_inner();
     assert_eq!(used_addresses(&c, &sub.id).await, ["10.0.0.7"], "the address is reserved while the operation runs");
@@ -60,7 +60,7 @@ async fn cancel_rolls_back_and_done_operations_cannot_be_cancelled() {
 async fn a_failing_operation_records_the_error_and_rolls_back() {
     // Delete of a network is accepted while it is empty; a subnet created before the operation
     // runs makes it fail when applied, which must leave the network in place.
-    let server = Server::start("polls=1000");
+    let server = Server::start("polls=2");
     let c = server.clients().await;
     let op = c
         .networks
