@@ -9,6 +9,8 @@ const ROOTS: &[&str] = &[
     "yandex/cloud/operation/operation_service.proto",
     "yandex/cloud/vpc/v1/network_service.proto",
     "yandex/cloud/vpc/v1/subnet_service.proto",
+    "yandex/cloud/vpc/v1/address_service.proto",
+    "yandex/cloud/vpc/v1/security_group_service.proto",
     "google/rpc/error_details.proto",
 ];
 

@@ -59,6 +59,8 @@ pub enum ResourceKind {
     Network,
     Subnet,
     Operation,
+    Address,
+    SecurityGroup,
 }
 
 impl fmt::Display for ResourceKind {
@@ -68,6 +70,8 @@ impl fmt::Display for ResourceKind {
             ResourceKind::Network => "Network",
             ResourceKind::Subnet => "Subnet",
             ResourceKind::Operation => "Operation",
+            ResourceKind::Address => "Address",
+            ResourceKind::SecurityGroup => "Security group",
         })
     }
 }
@@ -82,7 +86,7 @@ pub enum Error {
     NameTaken { kind: ResourceKind, name: String, folder_id: String },
     #[error("Instance {id} is {status}; {action} needs it to be {needed}")]
     WrongInstanceStatus { id: String, status: String, action: String, needed: String },
-    #[error("Network {0} still has subnets; delete them first")]
+    #[error("Network {0} still has subnets or security groups; delete them first")]
     NetworkHasSubnets(String),
     #[error("Subnet {id} has addresses in use ({used}); release them first")]
     SubnetInUse { id: String, used: String },
@@ -98,6 +102,30 @@ pub enum Error {
     CidrOverlap { cidr: String, other: String, subnet_id: String, network_id: String },
     #[error("Network interface index {index} is already in use on instance {instance_id}")]
     InterfaceIndexInUse { index: String, instance_id: String },
+    #[error("Network interface {index} not found on instance {instance_id}")]
+    InterfaceNotFound { instance_id: String, index: String },
+    #[error("No network interface of instance {instance_id} has the internal address {address}")]
+    InterfaceAddressNotFound { instance_id: String, address: String },
+    #[error("The primary network interface (index 0) of instance {0} cannot be detached")]
+    PrimaryInterface(String),
+    #[error("Network interface {index} of instance {instance_id} already has a one-to-one NAT address")]
+    NatAlreadyConfigured { instance_id: String, index: String },
+    #[error("Network interface {index} of instance {instance_id} has no one-to-one NAT address")]
+    NoNat { instance_id: String, index: String },
+    #[error("{address} is not a reserved external address of folder {folder_id}")]
+    AddressNotReserved { address: String, folder_id: String },
+    #[error("External address {address} is in zone {address_zone}, but the instance is in zone {instance_zone}")]
+    AddressZoneMismatch { address: String, address_zone: String, instance_zone: String },
+    #[error("External address {address} is already used by {user}")]
+    AddressTaken { address: String, user: String },
+    #[error("Address {0} is in use; remove it from its instance first")]
+    AddressInUseByInstance(String),
+    #[error("{kind} {id} has deletion protection")]
+    DeletionProtected { kind: ResourceKind, id: String },
+    #[error("Security group {id} belongs to network {group_network}, but the interface's subnet is in network {network}")]
+    SecurityGroupNetworkMismatch { id: String, group_network: String, network: String },
+    #[error("Security group {0} is in use by network interfaces; detach it first")]
+    SecurityGroupInUse(String),
     #[error("Operation {0} is already done and cannot be cancelled")]
     OperationAlreadyDone(String),
     #[error("Operation {0} was cancelled")]
@@ -121,10 +149,16 @@ impl Error {
             Error::SubnetNetworkMismatch { .. } | Error::CidrOverlap { .. } => Code::InvalidArgument,
             Error::NotFound(..) => Code::NotFound,
             Error::NameTaken { .. } | Error::AddressInUse { .. } => Code::AlreadyExists,
-            Error::InterfaceIndexInUse { .. } => Code::AlreadyExists,
+            Error::InterfaceIndexInUse { .. } | Error::NatAlreadyConfigured { .. } => Code::AlreadyExists,
+            Error::InterfaceNotFound { .. } | Error::InterfaceAddressNotFound { .. } => Code::NotFound,
+            Error::PrimaryInterface(_) | Error::NoNat { .. } => Code::FailedPrecondition,
             Error::WrongInstanceStatus { .. } | Error::NetworkHasSubnets(_) => Code::FailedPrecondition,
             Error::SubnetInUse { .. } | Error::OperationAlreadyDone(_) => Code::FailedPrecondition,
             Error::SubnetExhausted(_) => Code::ResourceExhausted,
+            Error::AddressNotReserved { .. } => Code::NotFound,
+            Error::AddressZoneMismatch { .. } | Error::SecurityGroupNetworkMismatch { .. } => Code::InvalidArgument,
+            Error::AddressTaken { .. } => Code::AlreadyExists,
+            Error::AddressInUseByInstance(_) | Error::DeletionProtected { .. } | Error::SecurityGroupInUse(_) => Code::FailedPrecondition,
             Error::Cancelled(_) => Code::Cancelled,
             Error::Unimplemented(_) => Code::Unimplemented,
             Error::Internal(_) => Code::Internal,

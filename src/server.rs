@@ -10,14 +10,16 @@ use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-use crate::api::grpc::{InstanceApi, NetworkApi, OperationApi, SubnetApi};
+use crate::api::grpc::{AddressApi, InstanceApi, NetworkApi, OperationApi, SecurityGroupApi, SubnetApi};
 use crate::api::request_id::RequestIdLayer;
 use crate::config::ServeArgs;
 use crate::error::{Error, Result};
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceServiceServer;
 use crate::proto::yandex::cloud::operation::operation_service_server::OperationServiceServer;
+use crate::proto::yandex::cloud::vpc::v1::address_service_server::AddressServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::network_service_server::NetworkServiceServer;
+use crate::proto::yandex::cloud::vpc::v1::security_group_service_server::SecurityGroupServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::subnet_service_server::SubnetServiceServer;
 use crate::service::{Services, Settings};
 use crate::store::Store;
@@ -28,6 +30,8 @@ pub const SERVICES: &[&str] = &[
     "yandex.cloud.operation.OperationService",
     "yandex.cloud.vpc.v1.NetworkService",
     "yandex.cloud.vpc.v1.SubnetService",
+    "yandex.cloud.vpc.v1.AddressService",
+    "yandex.cloud.vpc.v1.SecurityGroupService",
 ];
 
 fn startup(what: &str, e: impl std::fmt::Display) -> Error {
@@ -70,6 +74,8 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         .add_service(OperationServiceServer::new(OperationApi::new(services.clone())))
         .add_service(NetworkServiceServer::new(NetworkApi::new(services.clone())))
         .add_service(SubnetServiceServer::new(SubnetApi::new(services.clone())))
+        .add_service(AddressServiceServer::new(AddressApi::new(services.clone())))
+        .add_service(SecurityGroupServiceServer::new(SecurityGroupApi::new(services.clone())))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

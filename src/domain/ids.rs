@@ -11,6 +11,7 @@ pub enum IdKind {
     Network,
     Subnet,
     SecurityGroup,
+    Address,
     ComputeOperation,
     VpcOperation,
 }
@@ -27,6 +28,9 @@ pub fn prefix(kind: IdKind, zone_id: &str) -> &'static str {
         (IdKind::Subnet, _) => "e9b",
         (IdKind::Network, _) => "enp",
         (IdKind::SecurityGroup, _) => "enp",
+        (IdKind::Address, "b") => "e2l",
+        (IdKind::Address, "d") => "fl8",
+        (IdKind::Address, _) => "e9b",
         (IdKind::VpcOperation, _) => "enp",
     }
 }

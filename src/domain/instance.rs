@@ -163,6 +163,9 @@ pub struct OneToOneNat {
     /// True when the address was handed out for this interface and goes back to the pool on
     /// stop or removal; false for a reserved static VPC address, which is kept.
     pub ephemeral: bool,
+    /// The VPC Address resource of a static address; empty for an ephemeral one.
+    #[serde(default)]
+    pub address_id: String,
     pub dns_records: Vec<DnsRecord>,
 }
 
@@ -316,6 +319,66 @@ impl Instance {
     pub fn interface(&self, index: &str) -> Option<&NetworkInterface> {
         self.network_interfaces.iter().find(|n| n.index == index)
     }
+
+    /// The interface a request names by index or, when the index is empty, by internal address.
+    pub fn find_interface(&self, index: &str, internal_address: &str) -> Result<&NetworkInterface, Error> {
+        if !index.is_empty() {
+            return self
+                .interface(index)
+                .ok_or_else(|| Error::InterfaceNotFound { instance_id: self.id.clone(), index: index.to_string() });
+        }
+        self.network_interfaces
+            .iter()
+            .find(|n| n.primary_v4_address.as_ref().is_some_and(|p| p.address == internal_address))
+            .ok_or_else(|| Error::InterfaceAddressNotFound { instance_id: self.id.clone(), address: internal_address.to_string() })
+    }
+
+    /// Detaching is refused for an unknown index and for the primary interface ("0").
+    pub fn check_detachable(&self, index: &str) -> Result<&NetworkInterface, Error> {
+        let nic = self.find_interface(index, "")?;
+        if nic.index == "0" {
+            return Err(Error::PrimaryInterface(self.id.clone()));
+        }
+        Ok(nic)
+    }
+
+    /// Puts `after` in place of interface `index` (adding it if new, removing it when `None`),
+    /// keeping interfaces ordered by index.
+    pub fn replace_interface(&mut self, index: &str, after: Option<NetworkInterface>) {
+        self.network_interfaces.retain(|n| n.index != index);
+        if let Some(nic) = after {
+            self.network_interfaces.push(nic);
+        }
+        self.network_interfaces.sort_by_key(|n| n.index.parse::<u32>().unwrap_or(u32::MAX));
+    }
+}
+
+impl NetworkInterface {
+    pub fn nat(&self) -> Option<&OneToOneNat> {
+        self.primary_v4_address.as_ref().and_then(|p| p.one_to_one_nat.as_ref())
+    }
+
+    /// The interface with one-to-one NAT `nat` added; refused if it already has one.
+    pub fn with_nat(&self, instance_id: &str, nat: OneToOneNat) -> Result<NetworkInterface, Error> {
+        if self.nat().is_some() {
+            return Err(Error::NatAlreadyConfigured { instance_id: instance_id.to_string(), index: self.index.clone() });
+        }
+        let mut nic = self.clone();
+        nic.primary_v4_address.get_or_insert_with(PrimaryAddress::default).one_to_one_nat = Some(nat);
+        Ok(nic)
+    }
+
+    /// The interface without its one-to-one NAT; refused if it has none.
+    pub fn without_nat(&self, instance_id: &str) -> Result<NetworkInterface, Error> {
+        if self.nat().is_none() {
+            return Err(Error::NoNat { instance_id: instance_id.to_string(), index: self.index.clone() });
+        }
+        let mut nic = self.clone();
+        if let Some(p) = nic.primary_v4_address.as_mut() {
+            p.one_to_one_nat = None;
+        }
+        Ok(nic)
+    }
 }
 
 #[cfg(test)]
@@ -441,6 +504,61 @@ mod tests {
         assert_eq!(i.next_interface_index(), "1");
         assert!(i.interface("2").is_some());
         assert!(i.interface("1").is_none());
+    }
+
+    fn nic(index: &str, address: &str) -> NetworkInterface {
+        NetworkInterface {
+            index: index.into(),
+            mac_address: String::new(),
+            subnet_id: "s".into(),
+            primary_v4_address: Some(PrimaryAddress { address: address.into(), ..Default::default() }),
+            security_group_ids: vec![],
+        }
+    }
+
+    #[test]
+    fn interfaces_are_found_by_index_or_address() {
+        let mut i = instance(Status::Stopped);
+        i.network_interfaces = vec![nic("0", "10.0.0.3"), nic("1", "10.1.0.3")];
+        assert_eq!(i.find_interface("1", "").unwrap().index, "1");
+        assert_eq!(i.find_interface("", "10.1.0.3").unwrap().index, "1");
+        assert!(matches!(i.find_interface("7", ""), Err(Error::InterfaceNotFound { .. })));
+        assert!(matches!(i.find_interface("", "10.9.9.9"), Err(Error::InterfaceAddressNotFound { .. })));
+    }
+
+    #[test]
+    fn the_primary_interface_cannot_be_detached() {
+        let mut i = instance(Status::Stopped);
+        i.network_interfaces = vec![nic("0", "10.0.0.3"), nic("1", "10.1.0.3")];
+        assert!(matches!(i.check_detachable("0"), Err(Error::PrimaryInterface(_))));
+        assert!(i.check_detachable("1").is_ok());
+        assert!(matches!(i.check_detachable("2"), Err(Error::InterfaceNotFound { .. })));
+    }
+
+    #[test]
+    fn replacing_interfaces_keeps_index_order() {
+        let mut i = instance(Status::Stopped);
+        i.replace_interface("2", Some(nic("2", "a")));
+        i.replace_interface("0", Some(nic("0", "b")));
+        i.replace_interface("10", Some(nic("10", "c")));
+        let order: Vec<_> = i.network_interfaces.iter().map(|n| n.index.as_str()).collect();
+        assert_eq!(order, ["0", "2", "10"]);
+        i.replace_interface("2", None);
+        assert_eq!(i.network_interfaces.len(), 2);
+        i.replace_interface("0", Some(nic("0", "new")));
+        assert_eq!(i.interface("0").unwrap().primary_v4_address.as_ref().unwrap().address, "new");
+    }
+
+    #[test]
+    fn nat_is_added_once_and_removed_once() {
+        let plain = nic("0", "10.0.0.3");
+        let nat = OneToOneNat { address: "198.18.0.3".into(), ephemeral: true, address_id: String::new(), dns_records: vec![] };
+        let with = plain.with_nat("i", nat.clone()).unwrap();
+        assert_eq!(with.nat(), Some(&nat));
+        assert!(matches!(with.with_nat("i", nat), Err(Error::NatAlreadyConfigured { .. })));
+        let without = with.without_nat("i").unwrap();
+        assert_eq!(without.nat(), None);
+        assert!(matches!(without.without_nat("i"), Err(Error::NoNat { .. })));
     }
 
     #[test]

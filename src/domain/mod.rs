@@ -1,12 +1,14 @@
 //! Pure domain rules: plain types and functions with no protocol, storage, async or clock reads.
 //! Time and ids are passed in, so every rule here is unit-tested deterministically.
 
+pub mod address;
 pub mod clock;
 pub mod filter;
 pub mod ids;
 pub mod instance;
 pub mod ipam;
 pub mod network;
+pub mod security_group;
 pub mod subnet;
 pub mod validate;
 pub mod zone;

@@ -9,10 +9,12 @@ pub mod runner;
 
 use std::time::Duration;
 
-pub use action::Action;
+pub use action::{Action, ClaimKey};
 pub use runner::{Executor, Runner};
 
-use crate::domain::{clock::Timestamp, instance::Instance, network::Network, subnet::Subnet};
+use crate::domain::{
+    address::Address, clock::Timestamp, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet,
+};
 use crate::error::{Error, Result};
 use crate::store::OperationRow;
 
@@ -26,12 +28,23 @@ pub enum Metadata {
     StopInstance { instance_id: String },
     StartInstance { instance_id: String },
     RestartInstance { instance_id: String },
+    AttachNetworkInterface { instance_id: String, network_interface_index: String },
+    DetachNetworkInterface { instance_id: String, network_interface_index: String },
+    UpdateNetworkInterface { instance_id: String, network_interface_index: String },
+    AddOneToOneNat { instance_id: String },
+    RemoveOneToOneNat { instance_id: String },
     CreateNetwork { network_id: String },
     UpdateNetwork { network_id: String },
     DeleteNetwork { network_id: String },
     CreateSubnet { subnet_id: String },
     UpdateSubnet { subnet_id: String },
     DeleteSubnet { subnet_id: String },
+    CreateAddress { address_id: String },
+    UpdateAddress { address_id: String },
+    DeleteAddress { address_id: String },
+    CreateSecurityGroup { security_group_id: String },
+    UpdateSecurityGroup { security_group_id: String, added_rule_ids: Vec<String> },
+    DeleteSecurityGroup { security_group_id: String },
 }
 
 impl Metadata {
@@ -44,11 +57,22 @@ impl Metadata {
             | Metadata::UpdateInstanceMetadata { instance_id }
             | Metadata::StopInstance { instance_id }
             | Metadata::StartInstance { instance_id }
-            | Metadata::RestartInstance { instance_id } => instance_id,
+            | Metadata::RestartInstance { instance_id }
+            | Metadata::AttachNetworkInterface { instance_id, .. }
+            | Metadata::DetachNetworkInterface { instance_id, .. }
+            | Metadata::UpdateNetworkInterface { instance_id, .. }
+            | Metadata::AddOneToOneNat { instance_id }
+            | Metadata::RemoveOneToOneNat { instance_id } => instance_id,
             Metadata::CreateNetwork { network_id } | Metadata::UpdateNetwork { network_id } | Metadata::DeleteNetwork { network_id } => {
                 network_id
             }
             Metadata::CreateSubnet { subnet_id } | Metadata::UpdateSubnet { subnet_id } | Metadata::DeleteSubnet { subnet_id } => subnet_id,
+            Metadata::CreateAddress { address_id } | Metadata::UpdateAddress { address_id } | Metadata::DeleteAddress { address_id } => {
+                address_id
+            }
+            Metadata::CreateSecurityGroup { security_group_id }
+            | Metadata::UpdateSecurityGroup { security_group_id, .. }
+            | Metadata::DeleteSecurityGroup { security_group_id } => security_group_id,
         }
     }
 
@@ -62,12 +86,23 @@ impl Metadata {
             Metadata::StopInstance { .. } => "Stop instance",
             Metadata::StartInstance { .. } => "Start instance",
             Metadata::RestartInstance { .. } => "Restart instance",
+            Metadata::AttachNetworkInterface { .. } => "Attach network interface",
+            Metadata::DetachNetworkInterface { .. } => "Detach network interface",
+            Metadata::UpdateNetworkInterface { .. } => "Update network interface",
+            Metadata::AddOneToOneNat { .. } => "Add one-to-one NAT",
+            Metadata::RemoveOneToOneNat { .. } => "Remove one-to-one NAT",
             Metadata::CreateNetwork { .. } => "Create network",
             Metadata::UpdateNetwork { .. } => "Update network",
             Metadata::DeleteNetwork { .. } => "Delete network",
             Metadata::CreateSubnet { .. } => "Create subnet",
             Metadata::UpdateSubnet { .. } => "Update subnet",
             Metadata::DeleteSubnet { .. } => "Delete subnet",
+            Metadata::CreateAddress { .. } => "Create address",
+            Metadata::UpdateAddress { .. } => "Update address",
+            Metadata::DeleteAddress { .. } => "Delete address",
+            Metadata::CreateSecurityGroup { .. } => "Create security group",
+            Metadata::UpdateSecurityGroup { .. } => "Update security group",
+            Metadata::DeleteSecurityGroup { .. } => "Delete security group",
         }
     }
 }
@@ -79,6 +114,9 @@ pub enum Response {
     Instance(Box<Instance>),
     Network(Network),
     Subnet(Subnet),
+    /// The address and whether it is used.
+    Address(Address, bool),
+    SecurityGroup(SecurityGroup),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

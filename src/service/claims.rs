@@ -19,6 +19,18 @@ pub fn names(kind: &str, folder_id: &str) -> String {
 /// Public (one-to-one NAT) IPv4 addresses; key: the address.
 pub const PUBLIC_IPS: &str = "public/ip";
 
+/// The one user of a static VPC address; key: `ADDRESS_USER_KEY`, owner: the instance.
+pub fn address_user(address_id: &str) -> String {
+    format!("address/{address_id}/user")
+}
+
+pub const ADDRESS_USER_KEY: &str = "user";
+
+/// The interfaces using a security group; key: `<instance id>/<interface index>`.
+pub fn security_group_users(security_group_id: &str) -> String {
+    format!("security-group/{security_group_id}/users")
+}
+
 /// Owners are `<referrer type>:<id>`, the form `ListUsedAddresses` reports.
 pub fn owner(referrer_type: &str, id: &str) -> String {
     format!("{referrer_type}:{id}")
@@ -27,6 +39,8 @@ pub fn owner(referrer_type: &str, id: &str) -> String {
 pub const INSTANCE: &str = "compute.instance";
 pub const NETWORK: &str = "vpc.network";
 pub const SUBNET: &str = "vpc.subnet";
+pub const ADDRESS: &str = "vpc.address";
+pub const SECURITY_GROUP: &str = "vpc.securityGroup";
 
 /// Splits an owner back into `(referrer type, id)`.
 pub fn parse_owner(owner: &str) -> (&str, &str) {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ipnet::Ipv4Net;
 
-use super::{compute, vpc};
+use super::{addresses, compute, interfaces, security_groups, vpc};
 use crate::domain::clock::Timestamp;
 use crate::domain::ids::IdGenerator;
 use crate::error::Result;
@@ -19,10 +19,22 @@ pub struct ServiceExecutor {
 
 impl Executor for ServiceExecutor {
     fn apply(&self, tx: &mut dyn Tx, action: &Action, _now: Timestamp) -> Result<Response> {
-        if compute::owns(action) { compute::apply(tx, self.public_pool, action) } else { vpc::apply(tx, action) }
+        match action {
+            Action::ChangeInterface { .. } => interfaces::apply(tx, action),
+            a if compute::owns(a) => compute::apply(tx, self.public_pool, a),
+            a if addresses::owns(a) => addresses::apply(tx, a),
+            a if security_groups::owns(a) => security_groups::apply(tx, a),
+            a => vpc::apply(tx, a),
+        }
     }
 
     fn undo(&self, tx: &mut dyn Tx, action: &Action, _now: Timestamp) -> Result<()> {
-        if compute::owns(action) { compute::undo(tx, action) } else { vpc::undo(tx, action) }
+        match action {
+            Action::ChangeInterface { .. } => interfaces::undo(tx, action),
+            a if compute::owns(a) => compute::undo(tx, a),
+            a if addresses::owns(a) => addresses::undo(tx, a),
+            a if security_groups::owns(a) => security_groups::undo(tx, a),
+            a => vpc::undo(tx, a),
+        }
     }
 }

@@ -2,12 +2,15 @@
 //! out. Each opens one transaction, applies domain rules, reserves what must not be taken twice and
 //! records the operation; the runner later applies the operation's action through `Executor`.
 
+pub mod addresses;
 mod claims;
 pub mod compute;
 mod executor;
+pub mod interfaces;
 pub mod operations;
 mod paging;
 pub mod plumbing;
+pub mod security_groups;
 pub mod vpc;
 
 use std::sync::Arc;

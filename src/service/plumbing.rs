@@ -103,29 +103,43 @@ pub fn add_interface(
             instance_zone: instance.zone_id.clone(),
         });
     }
-    let address = allocate_internal(tx, &subnet, spec.address, &owner, &format!("{field}.primary_v4_address_spec.address"))?;
+    let address = allocate_internal(tx, &subnet, spec.address, &owner, &path(field, "primary_v4_address_spec.address"))?;
+    // A new instance (PROVISIONING) gets its ephemeral address now; a stopped one when it starts.
+    let running = instance.status != crate::domain::instance::Status::Stopped;
     let one_to_one_nat = match &spec.nat {
         None => None,
-        Some(NatSpec { address: Some(static_address), .. }) => {
-            // Static addresses are VPC Address resources, which this build does not serve yet.
-            return Err(Error::invalid(
-                format!("{field}.primary_v4_address_spec.one_to_one_nat_spec.address"),
-                format!("address {static_address} is not a reserved external address of this folder"),
-            ));
-        }
-        Some(NatSpec { address: None, dns_records }) => {
-            let public = allocate_public(tx, public_pool, &owner)?;
-            Some(OneToOneNat { address: public.to_string(), ephemeral: true, dns_records: dns_records.clone() })
+        Some(nat) => {
+            Some(new_nat(tx, public_pool, instance, running, nat, &path(field, "primary_v4_address_spec.one_to_one_nat_spec.address"))?)
         }
     };
-    instance.network_interfaces.push(NetworkInterface {
+    let nic = NetworkInterface {
         index,
         mac_address: ids.mac_address(),
         subnet_id: subnet.id,
         primary_v4_address: Some(PrimaryAddress { address: address.to_string(), one_to_one_nat, dns_records: spec.dns_records.clone() }),
         security_group_ids: spec.security_group_ids.clone(),
-    });
+    };
+    super::security_groups::check_all(tx, &instance.folder_id, &nic, &path(field, "security_group_ids"))?;
+    super::interfaces::claim_all(tx, &super::interfaces::interface_claims(&instance.id, &nic), &owner)?;
+    instance.network_interfaces.push(nic);
     Ok(())
+}
+
+/// `field.rest`, or `rest` at the top level.
+fn path(field: &str, rest: &str) -> String {
+    if field.is_empty() { rest.to_string() } else { format!("{field}.{rest}") }
+}
+
+/// A one-to-one NAT for `spec`, claiming its address: a reserved static VPC address, or an
+/// ephemeral one from the pool (left empty on a stopped instance, which gets one when it starts).
+pub fn new_nat(tx: &mut dyn Tx, pool: Ipv4Net, instance: &Instance, running: bool, spec: &NatSpec, field: &str) -> Result<OneToOneNat> {
+    let owner = claims::owner(INSTANCE, &instance.id);
+    if let Some(address) = spec.address {
+        let address_id = super::addresses::take_static(tx, instance, address, &owner, field)?;
+        return Ok(OneToOneNat { address: address.to_string(), ephemeral: false, address_id, dns_records: spec.dns_records.clone() });
+    }
+    let address = if running { allocate_public(tx, pool, &owner)?.to_string() } else { String::new() };
+    Ok(OneToOneNat { address, ephemeral: true, address_id: String::new(), dns_records: spec.dns_records.clone() })
 }
 
 /// Gives back every claim an owner holds (its addresses, interface indexes and name).

@@ -285,8 +285,13 @@ impl Services {
 }
 
 fn ensure_no_subnets(tx: &mut dyn Tx, network_id: &str) -> Result<()> {
-    let q = Query { parent_id: Some(network_id.to_string()), limit: 1, ..Query::new(Kind::Subnet) };
-    if tx.list(&q)?.is_empty() { Ok(()) } else { Err(Error::NetworkHasSubnets(network_id.to_string())) }
+    for kind in [Kind::Subnet, Kind::SecurityGroup] {
+        let q = Query { parent_id: Some(network_id.to_string()), limit: 1, ..Query::new(kind) };
+        if !tx.list(&q)?.is_empty() {
+            return Err(Error::NetworkHasSubnets(network_id.to_string()));
+        }
+    }
+    Ok(())
 }
 
 fn ensure_unused(tx: &mut dyn Tx, subnet_id: &str) -> Result<()> {

@@ -174,6 +174,10 @@ impl Tx for MemTx<'_> {
         Ok(())
     }
 
+    fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>> {
+        Ok(self.state().claims.get(&(scope.to_string(), key.to_string())).cloned())
+    }
+
     fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {
         let start = (scope.to_string(), String::new());
         Ok(self

@@ -27,6 +27,8 @@ pub enum Kind {
     Instance,
     Network,
     Subnet,
+    Address,
+    SecurityGroup,
 }
 
 impl Kind {
@@ -35,6 +37,8 @@ impl Kind {
             Kind::Instance => "instance",
             Kind::Network => "network",
             Kind::Subnet => "subnet",
+            Kind::Address => "address",
+            Kind::SecurityGroup => "security_group",
         }
     }
 }
@@ -163,6 +167,8 @@ pub trait Tx {
     /// again for the same owner succeeds.
     fn claim(&mut self, claim: &Claim) -> StoreResult<Result<(), String>>;
     fn release(&mut self, scope: &str, key: &str) -> StoreResult<()>;
+    /// Who holds `(scope, key)`, if anyone.
+    fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>>;
     /// Claims in a scope, ordered by key.
     fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>>;
     /// Claims held by an owner, ordered by scope and key.

@@ -3,7 +3,7 @@
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Kind, Query, Record, Tx};
-use crate::domain::{instance::Instance, network::Network, subnet::Subnet};
+use crate::domain::{address::Address, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet};
 use crate::error::{Error, Result};
 
 /// A domain type stored as a resource row.
@@ -72,6 +72,28 @@ impl Resource for Subnet {
         let mut r = row(Kind::Subnet, &self.id, &self.folder_id, &self.network_id, &self.name, self.created_at.0);
         r.zone_id = self.zone_id.clone();
         r
+    }
+}
+
+impl Resource for Address {
+    const KIND: Kind = Kind::Address;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        let mut r = row(Kind::Address, &self.id, &self.folder_id, "", &self.name, self.created_at.0);
+        r.zone_id = self.zone_id.clone();
+        r
+    }
+}
+
+impl Resource for SecurityGroup {
+    const KIND: Kind = Kind::SecurityGroup;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::SecurityGroup, &self.id, &self.folder_id, &self.network_id, &self.name, self.created_at.0)
     }
 }
 

@@ -77,6 +77,8 @@ fn kind_from(s: &str) -> rusqlite::Result<Kind> {
         "instance" => Ok(Kind::Instance),
         "network" => Ok(Kind::Network),
         "subnet" => Ok(Kind::Subnet),
+        "address" => Ok(Kind::Address),
+        "security_group" => Ok(Kind::SecurityGroup),
         other => Err(rusqlite::Error::InvalidColumnType(0, other.to_string(), rusqlite::types::Type::Text)),
     }
 }
@@ -245,6 +247,11 @@ impl Tx for SqlTx<'_> {
         let mut st = self.0.prepare_cached("DELETE FROM claims WHERE scope = ?1 AND key = ?2").map_err(backend_err)?;
         st.execute(params![scope, key]).map_err(backend_err)?;
         Ok(())
+    }
+
+    fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>> {
+        let mut st = self.0.prepare_cached("SELECT owner FROM claims WHERE scope = ?1 AND key = ?2").map_err(backend_err)?;
+        st.query_row(params![scope, key], |r| r.get(0)).optional().map_err(backend_err)
     }
 
     fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {

@@ -85,6 +85,8 @@ fn claims_are_unique(store: Store) {
     assert_eq!(again, Ok(()), "the holder may claim again");
     let other = store.write_now(|tx| Ok(tx.claim(&Claim::new("subnet:s1", "10.0.0.3", "i2"))?)).unwrap();
     assert_eq!(other, Err("i1".to_string()));
+    assert_eq!(store.read_now(|tx| Ok(tx.holder("subnet:s1", "10.0.0.3")?)).unwrap(), Some("i1".to_string()));
+    assert_eq!(store.read_now(|tx| Ok(tx.holder("subnet:s1", "10.0.0.99")?)).unwrap(), None);
     store
         .write_now(|tx| {
             tx.claim(&Claim::new("subnet:s1", "10.0.0.4", "i2"))?.map_err(Error::Internal)?;

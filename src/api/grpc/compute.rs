@@ -16,6 +16,7 @@ use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceS
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::service::Services;
 use crate::service::compute::{CreateInstance, ListInstances};
+use crate::service::interfaces::InterfaceUpdate;
 
 pub struct InstanceApi {
     services: Services,
@@ -91,6 +92,60 @@ fn create_command(r: &pb::CreateInstanceRequest) -> Result<CreateInstance> {
         service_account_id: r.service_account_id.clone(),
         settings: convert::create_settings(r),
     })
+}
+
+/// AddOneToOneNat and RemoveOneToOneNat pick the interface by index or by internal address.
+fn nic_selector(v: &mut Violations, index: &str, internal_address: &str) {
+    if index.is_empty() && internal_address.is_empty() {
+        v.add("network_interface_index", "set network_interface_index or internal_address");
+    }
+    if !internal_address.is_empty() {
+        fields::ipv4(v, "internal_address", internal_address);
+    }
+}
+
+const INTERFACE_UPDATABLE: &[&str] = &[
+    "subnet_id",
+    "security_group_ids",
+    "primary_v4_address_spec",
+    "primary_v4_address_spec.address",
+    "primary_v4_address_spec.dns_record_specs",
+];
+
+fn interface_update(r: &pb::UpdateInstanceNetworkInterfaceRequest) -> Result<InterfaceUpdate> {
+    let mut v = Violations::new();
+    v.id("instance_id", &r.instance_id);
+    v.required("network_interface_index", &r.network_interface_index);
+    let implied = [
+        ("subnet_id", !r.subnet_id.is_empty()),
+        ("security_group_ids", !r.security_group_ids.is_empty()),
+        ("primary_v4_address_spec", r.primary_v4_address_spec.is_some()),
+    ];
+    let paths =
+        fields::mask(r.update_mask.as_ref()).unwrap_or_else(|| implied.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect());
+    fields::check_mask(&mut v, &paths, INTERFACE_UPDATABLE);
+    fields::no_ipv6(&mut v, "primary_v6_address_spec", r.primary_v6_address_spec.as_ref());
+    let has = |f: &str| paths.iter().any(|p| p == f);
+    let mut update = InterfaceUpdate::default();
+    if has("subnet_id") {
+        v.id("subnet_id", &r.subnet_id);
+        update.subnet_id = Some(r.subnet_id.clone());
+    }
+    if has("security_group_ids") {
+        update.security_group_ids = Some(r.security_group_ids.clone());
+    }
+    let spec = r.primary_v4_address_spec.clone().unwrap_or_default();
+    if spec.one_to_one_nat_spec.is_some() {
+        v.add("primary_v4_address_spec.one_to_one_nat_spec", "use AddOneToOneNat and RemoveOneToOneNat to change one-to-one NAT");
+    }
+    if has("primary_v4_address_spec") || has("primary_v4_address_spec.address") {
+        update.address = fields::ipv4(&mut v, "primary_v4_address_spec.address", &spec.address);
+    }
+    if has("primary_v4_address_spec") || has("primary_v4_address_spec.dns_record_specs") {
+        update.dns_records = Some(fields::dns_records(&mut v, "primary_v4_address_spec.dns_record_specs", &spec.dns_record_specs));
+    }
+    v.finish()?;
+    Ok(update)
 }
 
 const UPDATABLE: &[&str] = &[
@@ -308,37 +363,92 @@ impl InstanceService for InstanceApi {
 
     async fn add_one_to_one_nat(
         &self,
-        _: Request<pb::AddInstanceOneToOneNatRequest>,
+        req: Request<pb::AddInstanceOneToOneNatRequest>,
     ) -> std::result::Result<Response<PbOperation>, Status> {
-        unimplemented("AddOneToOneNat")
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("instance_id", &r.instance_id);
+            nic_selector(&mut v, &r.network_interface_index, &r.internal_address);
+            let spec = fields::nat_spec(&mut v, "one_to_one_nat_spec", &r.one_to_one_nat_spec.clone().unwrap_or_default());
+            v.finish()?;
+            convert::operation(
+                &self.services.add_one_to_one_nat(&r.instance_id, &r.network_interface_index, &r.internal_address, spec).await?,
+            )
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn remove_one_to_one_nat(
         &self,
-        _: Request<pb::RemoveInstanceOneToOneNatRequest>,
+        req: Request<pb::RemoveInstanceOneToOneNatRequest>,
     ) -> std::result::Result<Response<PbOperation>, Status> {
-        unimplemented("RemoveOneToOneNat")
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("instance_id", &r.instance_id);
+            nic_selector(&mut v, &r.network_interface_index, &r.internal_address);
+            v.finish()?;
+            convert::operation(&self.services.remove_one_to_one_nat(&r.instance_id, &r.network_interface_index, &r.internal_address).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn update_network_interface(
         &self,
-        _: Request<pb::UpdateInstanceNetworkInterfaceRequest>,
+        req: Request<pb::UpdateInstanceNetworkInterfaceRequest>,
     ) -> std::result::Result<Response<PbOperation>, Status> {
-        unimplemented("UpdateNetworkInterface")
+        let (ctx, r) = parts(req);
+        let result = async {
+            let update = interface_update(&r)?;
+            convert::operation(&self.services.update_network_interface(&r.instance_id, &r.network_interface_index, update).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn attach_network_interface(
         &self,
-        _: Request<pb::AttachInstanceNetworkInterfaceRequest>,
+        req: Request<pb::AttachInstanceNetworkInterfaceRequest>,
     ) -> std::result::Result<Response<PbOperation>, Status> {
-        unimplemented("AttachNetworkInterface")
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("instance_id", &r.instance_id);
+            v.required("network_interface_index", &r.network_interface_index);
+            v.id("subnet_id", &r.subnet_id);
+            if r.security_group_ids.is_empty() {
+                v.add("security_group_ids", "at least one security group is required");
+            }
+            let spec = fields::interface_spec(
+                &mut v,
+                "",
+                &pb::NetworkInterfaceSpec {
+                    index: r.network_interface_index.clone(),
+                    subnet_id: r.subnet_id.clone(),
+                    primary_v4_address_spec: r.primary_v4_address_spec.clone(),
+                    primary_v6_address_spec: None,
+                    security_group_ids: r.security_group_ids.clone(),
+                },
+            );
+            v.finish()?;
+            convert::operation(&self.services.attach_network_interface(&r.instance_id, spec).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn detach_network_interface(
         &self,
-        _: Request<pb::DetachInstanceNetworkInterfaceRequest>,
+        req: Request<pb::DetachInstanceNetworkInterfaceRequest>,
     ) -> std::result::Result<Response<PbOperation>, Status> {
-        unimplemented("DetachNetworkInterface")
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("instance_id", &r.instance_id);
+            v.required("network_interface_index", &r.network_interface_index);
+            v.finish()?;
+            convert::operation(&self.services.detach_network_interface(&r.instance_id, &r.network_interface_index).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(

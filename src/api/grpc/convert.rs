@@ -7,8 +7,10 @@ use prost_types::Any;
 
 use super::pack::{pack, timestamp};
 use super::status::rpc_status;
+use crate::domain::address::Address;
 use crate::domain::instance::{self as di, DiskMode, Instance, Status};
 use crate::domain::network::Network;
+use crate::domain::security_group::{Direction, Rule, SecurityGroup, Target};
 use crate::domain::subnet::{DhcpOptions, Subnet};
 use crate::error::{Error, Result};
 use crate::ops::{Metadata, Operation, Response};
@@ -205,6 +207,71 @@ pub fn subnet(s: &Subnet) -> vpb::Subnet {
     }
 }
 
+pub fn address(a: &Address, used: bool) -> vpb::Address {
+    vpb::Address {
+        id: a.id.clone(),
+        folder_id: a.folder_id.clone(),
+        created_at: timestamp(a.created_at),
+        name: a.name.clone(),
+        description: a.description.clone(),
+        labels: a.labels.clone(),
+        address: Some(vpb::address::Address::ExternalIpv4Address(vpb::ExternalIpv4Address {
+            address: a.address.clone(),
+            zone_id: a.zone_id.clone(),
+            requirements: Some(vpb::AddressRequirements {
+                ddos_protection_provider: a.ddos_protection_provider.clone(),
+                outgoing_smtp_capability: a.outgoing_smtp_capability.clone(),
+            }),
+        })),
+        reserved: a.reserved,
+        used,
+        r#type: vpb::address::Type::External as i32,
+        ip_version: vpb::address::IpVersion::Ipv4 as i32,
+        deletion_protection: a.deletion_protection,
+        dns_records: a
+            .dns_records
+            .iter()
+            .map(|r| vpb::DnsRecord { fqdn: r.fqdn.clone(), dns_zone_id: r.dns_zone_id.clone(), ttl: r.ttl, ptr: r.ptr })
+            .collect(),
+    }
+}
+
+fn rule(r: &Rule) -> vpb::SecurityGroupRule {
+    use vpb::security_group_rule::{Direction as D, Target as T};
+    vpb::SecurityGroupRule {
+        id: r.id.clone(),
+        description: r.description.clone(),
+        labels: r.labels.clone(),
+        direction: match r.direction {
+            Direction::Ingress => D::Ingress as i32,
+            Direction::Egress => D::Egress as i32,
+        },
+        ports: r.ports.map(|(from_port, to_port)| vpb::PortRange { from_port, to_port }),
+        protocol_name: r.protocol_name.clone(),
+        protocol_number: r.protocol_number,
+        target: Some(match &r.target {
+            Target::Cidr { v4, v6 } => T::CidrBlocks(vpb::CidrBlocks { v4_cidr_blocks: v4.clone(), v6_cidr_blocks: v6.clone() }),
+            Target::SecurityGroup(id) => T::SecurityGroupId(id.clone()),
+            Target::Predefined(t) => T::PredefinedTarget(t.clone()),
+        }),
+    }
+}
+
+pub fn security_group(g: &SecurityGroup) -> vpb::SecurityGroup {
+    vpb::SecurityGroup {
+        id: g.id.clone(),
+        folder_id: g.folder_id.clone(),
+        created_at: timestamp(g.created_at),
+        name: g.name.clone(),
+        description: g.description.clone(),
+        labels: g.labels.clone(),
+        network_id: g.network_id.clone(),
+        status: vpb::security_group::Status::Active as i32,
+        rules: g.rules.iter().map(rule).collect(),
+        default_for_network: g.default_for_network,
+    }
+}
+
 fn metadata(m: &Metadata) -> Any {
     let instance_id = |id: &String| id.clone();
     match m {
@@ -230,6 +297,56 @@ fn metadata(m: &Metadata) -> Any {
         Metadata::RestartInstance { instance_id: id } => {
             pack("yandex.cloud.compute.v1.RestartInstanceMetadata", &cpb::RestartInstanceMetadata { instance_id: instance_id(id) })
         }
+        Metadata::AttachNetworkInterface { instance_id, network_interface_index } => pack(
+            "yandex.cloud.compute.v1.AttachInstanceNetworkInterfaceMetadata",
+            &cpb::AttachInstanceNetworkInterfaceMetadata {
+                instance_id: instance_id.clone(),
+                network_interface_index: network_interface_index.clone(),
+            },
+        ),
+        Metadata::DetachNetworkInterface { instance_id, network_interface_index } => pack(
+            "yandex.cloud.compute.v1.DetachInstanceNetworkInterfaceMetadata",
+            &cpb::DetachInstanceNetworkInterfaceMetadata {
+                instance_id: instance_id.clone(),
+                network_interface_index: network_interface_index.clone(),
+            },
+        ),
+        Metadata::UpdateNetworkInterface { instance_id, network_interface_index } => pack(
+            "yandex.cloud.compute.v1.UpdateInstanceNetworkInterfaceMetadata",
+            &cpb::UpdateInstanceNetworkInterfaceMetadata {
+                instance_id: instance_id.clone(),
+                network_interface_index: network_interface_index.clone(),
+            },
+        ),
+        Metadata::AddOneToOneNat { instance_id } => pack(
+            "yandex.cloud.compute.v1.AddInstanceOneToOneNatMetadata",
+            &cpb::AddInstanceOneToOneNatMetadata { instance_id: instance_id.clone() },
+        ),
+        Metadata::RemoveOneToOneNat { instance_id } => pack(
+            "yandex.cloud.compute.v1.RemoveInstanceOneToOneNatMetadata",
+            &cpb::RemoveInstanceOneToOneNatMetadata { instance_id: instance_id.clone() },
+        ),
+        Metadata::CreateAddress { address_id } => {
+            pack("yandex.cloud.vpc.v1.CreateAddressMetadata", &vpb::CreateAddressMetadata { address_id: address_id.clone() })
+        }
+        Metadata::UpdateAddress { address_id } => {
+            pack("yandex.cloud.vpc.v1.UpdateAddressMetadata", &vpb::UpdateAddressMetadata { address_id: address_id.clone() })
+        }
+        Metadata::DeleteAddress { address_id } => {
+            pack("yandex.cloud.vpc.v1.DeleteAddressMetadata", &vpb::DeleteAddressMetadata { address_id: address_id.clone() })
+        }
+        Metadata::CreateSecurityGroup { security_group_id } => pack(
+            "yandex.cloud.vpc.v1.CreateSecurityGroupMetadata",
+            &vpb::CreateSecurityGroupMetadata { security_group_id: security_group_id.clone() },
+        ),
+        Metadata::UpdateSecurityGroup { security_group_id, added_rule_ids } => pack(
+            "yandex.cloud.vpc.v1.UpdateSecurityGroupMetadata",
+            &vpb::UpdateSecurityGroupMetadata { security_group_id: security_group_id.clone(), added_rule_ids: added_rule_ids.clone() },
+        ),
+        Metadata::DeleteSecurityGroup { security_group_id } => pack(
+            "yandex.cloud.vpc.v1.DeleteSecurityGroupMetadata",
+            &vpb::DeleteSecurityGroupMetadata { security_group_id: security_group_id.clone() },
+        ),
         Metadata::CreateNetwork { network_id } => {
             pack("yandex.cloud.vpc.v1.CreateNetworkMetadata", &vpb::CreateNetworkMetadata { network_id: network_id.clone() })
         }
@@ -257,6 +374,8 @@ fn response(r: &Response) -> Result<Any> {
         Response::Instance(i) => pack("yandex.cloud.compute.v1.Instance", &instance(i)?),
         Response::Network(n) => pack("yandex.cloud.vpc.v1.Network", &network(n)),
         Response::Subnet(s) => pack("yandex.cloud.vpc.v1.Subnet", &subnet(s)),
+        Response::Address(a, used) => pack("yandex.cloud.vpc.v1.Address", &address(a, *used)),
+        Response::SecurityGroup(g) => pack("yandex.cloud.vpc.v1.SecurityGroup", &security_group(g)),
     })
 }
 

@@ -1,14 +1,18 @@
 //! gRPC front end: thin tonic services over `service::Services`, plus reflection and health.
 
+mod address;
 mod compute;
 mod convert;
 mod fields;
 mod operation;
 mod pack;
+mod security_group;
 mod status;
 mod vpc;
 
+pub use address::AddressApi;
 pub use compute::InstanceApi;
 pub use operation::OperationApi;
+pub use security_group::SecurityGroupApi;
 pub use status::{respond, to_status};
 pub use vpc::{NetworkApi, SubnetApi};

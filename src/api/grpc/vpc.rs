@@ -183,8 +183,21 @@ impl NetworkService for NetworkApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn list_security_groups(&self, _: Request<pb::ListNetworkSecurityGroupsRequest>) -> Reply<pb::ListNetworkSecurityGroupsResponse> {
-        status::unimplemented("yandex.cloud.vpc.v1.NetworkService", "ListSecurityGroups")
+    async fn list_security_groups(
+        &self,
+        req: Request<pb::ListNetworkSecurityGroupsRequest>,
+    ) -> Reply<pb::ListNetworkSecurityGroupsResponse> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let page_size = child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
+            let cmd = ListInFolder { folder_id: String::new(), page_size, page_token: r.page_token.clone(), conditions: vec![] };
+            let page = self.services.list_security_groups(cmd, Some(r.network_id.clone())).await?;
+            Ok(pb::ListNetworkSecurityGroupsResponse {
+                security_groups: page.items.iter().map(convert::security_group).collect(),
+                next_page_token: page.next_page_token,
+            })
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn list_route_tables(&self, _: Request<pb::ListNetworkRouteTablesRequest>) -> Reply<pb::ListNetworkRouteTablesResponse> {

@@ -1,0 +1,225 @@
+//! `yandex.cloud.vpc.v1.AddressService`: parse and validate, call the service, encode.
+
+use tonic::{Request, Response, Status};
+
+use super::status::{self, parts};
+use super::{convert, fields, respond};
+use crate::domain::address::AddressPatch;
+use crate::domain::filter::{self, NAME_ONLY};
+use crate::domain::instance::DnsRecord;
+use crate::domain::validate::{self, LabelRules, Violations};
+use crate::proto::yandex::cloud::compute::v1 as cpb;
+use crate::proto::yandex::cloud::operation::Operation as PbOperation;
+use crate::proto::yandex::cloud::vpc::v1 as pb;
+use crate::proto::yandex::cloud::vpc::v1::address_service_server::AddressService;
+use crate::service::Services;
+use crate::service::addresses::CreateAddress;
+use crate::service::vpc::ListInFolder;
+
+type Reply<T> = std::result::Result<Response<T>, Status>;
+
+pub struct AddressApi {
+    services: Services,
+}
+
+impl AddressApi {
+    pub fn new(services: Services) -> Self {
+        AddressApi { services }
+    }
+}
+
+/// VPC DNS record specs have the same shape as compute's; one checker serves both.
+fn dns(v: &mut Violations, field: &str, specs: &[pb::DnsRecordSpec]) -> Vec<DnsRecord> {
+    let as_compute: Vec<cpb::DnsRecordSpec> = specs
+        .iter()
+        .map(|s| cpb::DnsRecordSpec { fqdn: s.fqdn.clone(), dns_zone_id: s.dns_zone_id.clone(), ttl: s.ttl, ptr: s.ptr })
+        .collect();
+    fields::dns_records(v, field, &as_compute)
+}
+
+fn id(field: &str, value: &str) -> crate::error::Result<()> {
+    let mut v = Violations::new();
+    v.id(field, value);
+    v.finish()
+}
+
+#[tonic::async_trait]
+impl AddressService for AddressApi {
+    async fn get(&self, req: Request<pb::GetAddressRequest>) -> Reply<pb::Address> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            id("address_id", &r.address_id)?;
+            let (a, used) = self.services.get_address(&r.address_id).await?;
+            Ok(convert::address(&a, used))
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn get_by_value(&self, req: Request<pb::GetAddressByValueRequest>) -> Reply<pb::Address> {
+        use pb::get_address_by_value_request::Address as By;
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            let ip = match &r.address {
+                Some(By::ExternalIpv4Address(a)) => fields::ipv4(&mut v, "external_ipv4_address", a),
+                Some(By::InternalIpv4Address(_)) => {
+                    v.add("internal_ipv4_address", "internal addresses are not served; look up external addresses");
+                    None
+                }
+                None => None,
+            };
+            if ip.is_none() && v.is_empty() {
+                v.add("external_ipv4_address", "required field is empty");
+            }
+            v.finish()?;
+            let ip = ip.ok_or_else(|| crate::error::Error::invalid("external_ipv4_address", "required field is empty"))?;
+            let (a, used) = self.services.get_address_by_value(ip).await?;
+            Ok(convert::address(&a, used))
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn list(&self, req: Request<pb::ListAddressesRequest>) -> Reply<pb::ListAddressesResponse> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("folder_id", &r.folder_id);
+            v.page(r.page_size, &r.page_token);
+            let conditions = filter::parse_filter(&r.filter, NAME_ONLY).unwrap_or_else(|e| {
+                v.add("filter", e);
+                vec![]
+            });
+            v.finish()?;
+            let cmd = ListInFolder {
+                folder_id: r.folder_id.clone(),
+                page_size: validate::page_size(r.page_size),
+                page_token: r.page_token.clone(),
+                conditions,
+            };
+            let page = self.services.list_addresses(cmd).await?;
+            Ok(pb::ListAddressesResponse {
+                addresses: page.items.iter().map(|(a, u)| convert::address(a, *u)).collect(),
+                next_page_token: page.next_page_token,
+            })
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn list_by_subnet(&self, _: Request<pb::ListAddressesBySubnetRequest>) -> Reply<pb::ListAddressesBySubnetResponse> {
+        status::unimplemented("yandex.cloud.vpc.v1.AddressService", "ListBySubnet")
+    }
+
+    async fn create(&self, req: Request<pb::CreateAddressRequest>) -> Reply<PbOperation> {
+        use pb::create_address_request::AddressSpec;
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("folder_id", &r.folder_id);
+            v.pattern("name", &r.name, &validate::VPC_NAME);
+            v.description("description", &r.description);
+            v.labels("labels", &r.labels, LabelRules::Vpc);
+            let dns_records = dns(&mut v, "dns_record_specs", &r.dns_record_specs);
+            let spec = match &r.address_spec {
+                Some(AddressSpec::ExternalIpv4AddressSpec(spec)) => Some(spec.clone()),
+                Some(AddressSpec::InternalIpv4AddressSpec(_)) => {
+                    v.add("internal_ipv4_address_spec", "internal addresses are not served; reserve an external address");
+                    None
+                }
+                None => {
+                    v.add("external_ipv4_address_spec", "required field is not set");
+                    None
+                }
+            };
+            let spec = spec.unwrap_or_default();
+            v.zone("external_ipv4_address_spec.zone_id", &spec.zone_id);
+            let address = fields::ipv4(&mut v, "external_ipv4_address_spec.address", &spec.address);
+            v.finish()?;
+            let requirements = spec.requirements.unwrap_or_default();
+            let cmd = CreateAddress {
+                folder_id: r.folder_id.clone(),
+                name: r.name.clone(),
+                description: r.description.clone(),
+                labels: r.labels.clone(),
+                zone_id: spec.zone_id.clone(),
+                address,
+                ddos_protection_provider: requirements.ddos_protection_provider,
+                outgoing_smtp_capability: requirements.outgoing_smtp_capability,
+                deletion_protection: r.deletion_protection,
+                dns_records,
+            };
+            convert::operation(&self.services.create_address(cmd).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn update(&self, req: Request<pb::UpdateAddressRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("address_id", &r.address_id);
+            let implied = [
+                ("name", !r.name.is_empty()),
+                ("description", !r.description.is_empty()),
+                ("labels", !r.labels.is_empty()),
+                ("reserved", r.reserved),
+                ("deletion_protection", r.deletion_protection),
+                ("dns_record_specs", !r.dns_record_specs.is_empty()),
+            ];
+            let paths = fields::mask(r.update_mask.as_ref())
+                .unwrap_or_else(|| implied.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect());
+            fields::check_mask(&mut v, &paths, &["name", "description", "labels", "reserved", "deletion_protection", "dns_record_specs"]);
+            let has = |f: &str| paths.iter().any(|p| p == f);
+            let mut patch = AddressPatch::default();
+            if has("name") {
+                v.pattern("name", &r.name, &validate::VPC_NAME);
+                patch.name = Some(r.name.clone());
+            }
+            if has("description") {
+                v.description("description", &r.description);
+                patch.description = Some(r.description.clone());
+            }
+            if has("labels") {
+                v.labels("labels", &r.labels, LabelRules::Vpc);
+                patch.labels = Some(r.labels.clone());
+            }
+            if has("reserved") {
+                patch.reserved = Some(r.reserved);
+            }
+            if has("deletion_protection") {
+                patch.deletion_protection = Some(r.deletion_protection);
+            }
+            if has("dns_record_specs") {
+                patch.dns_records = Some(dns(&mut v, "dns_record_specs", &r.dns_record_specs));
+            }
+            v.finish()?;
+            convert::operation(&self.services.update_address(&r.address_id, patch).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn delete(&self, req: Request<pb::DeleteAddressRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            id("address_id", &r.address_id)?;
+            convert::operation(&self.services.delete_address(&r.address_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn list_operations(&self, req: Request<pb::ListAddressOperationsRequest>) -> Reply<pb::ListAddressOperationsResponse> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("address_id", &r.address_id);
+            v.page(r.page_size, &r.page_token);
+            v.finish()?;
+            let page = self.services.list_address_operations(&r.address_id, validate::page_size(r.page_size), &r.page_token).await?;
+            Ok(pb::ListAddressOperationsResponse { operations: convert::operations(&page.items)?, next_page_token: page.next_page_token })
+        };
+        respond(ctx.as_ref(), result.await)
+    }
+
+    async fn r#move(&self, _: Request<pb::MoveAddressRequest>) -> Reply<PbOperation> {
+        status::unimplemented("yandex.cloud.vpc.v1.AddressService", "Move")
+    }
+}

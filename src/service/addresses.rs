@@ -1,0 +1,255 @@
+//! VPC addresses: reserving external addresses from the public pool, and handing a reserved one to
+//! exactly one one-to-one NAT at a time.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use super::Services;
+use super::claims::{self, ADDRESS, PUBLIC_IPS};
+use super::compute::{claim_name, cursor, release_name};
+use super::paging::{self, Page};
+use super::plumbing;
+use super::vpc::ListInFolder;
+use crate::domain::address::{Address, AddressPatch};
+use crate::domain::filter::Order;
+use crate::domain::ids::IdKind;
+use crate::domain::instance::{DnsRecord, Instance};
+use crate::error::{Error, ResourceKind, Result};
+use crate::ops::{Action, Metadata, Operation, Response};
+use crate::store::{Claim, Cursor, Kind, Query, Resource, Tx, TxExt};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateAddress {
+    pub folder_id: String,
+    pub name: String,
+    pub description: String,
+    pub labels: HashMap<String, String>,
+    pub zone_id: String,
+    /// `None`: any free address of the pool.
+    pub address: Option<Ipv4Addr>,
+    pub ddos_protection_provider: String,
+    pub outgoing_smtp_capability: String,
+    pub deletion_protection: bool,
+    pub dns_records: Vec<DnsRecord>,
+}
+
+fn owner(id: &str) -> String {
+    claims::owner(ADDRESS, id)
+}
+
+fn load(tx: &mut dyn Tx, id: &str) -> Result<Address> {
+    tx.load::<Address>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Address, id))
+}
+
+/// Whether an instance's one-to-one NAT uses the address.
+pub fn is_used(tx: &mut dyn Tx, id: &str) -> Result<bool> {
+    Ok(tx.holder(&claims::address_user(id), claims::ADDRESS_USER_KEY)?.is_some())
+}
+
+fn view(tx: &mut dyn Tx, a: Address) -> Result<(Address, bool)> {
+    let used = is_used(tx, &a.id)?;
+    Ok((a, used))
+}
+
+/// Takes reserved address `ip` of the instance's folder and zone as `owner`'s static NAT address;
+/// returns the Address id. Refused if it is not such an address or another interface uses it.
+pub fn take_static(tx: &mut dyn Tx, instance: &Instance, ip: Ipv4Addr, owner: &str, field: &str) -> Result<String> {
+    let not_reserved = || Error::AddressNotReserved { address: ip.to_string(), folder_id: instance.folder_id.clone() };
+    let holder = tx.holder(PUBLIC_IPS, &ip.to_string())?.ok_or_else(not_reserved)?;
+    let (kind, address_id) = claims::parse_owner(&holder);
+    if kind != ADDRESS {
+        return Err(not_reserved());
+    }
+    let address = tx.load::<Address>(address_id)?.filter(|a| a.folder_id == instance.folder_id && a.reserved).ok_or_else(not_reserved)?;
+    if address.zone_id != instance.zone_id {
+        return Err(Error::AddressZoneMismatch {
+            address: ip.to_string(),
+            address_zone: address.zone_id,
+            instance_zone: instance.zone_id.clone(),
+        });
+    }
+    let _ = field;
+    match tx.claim(&Claim::new(claims::address_user(&address.id), claims::ADDRESS_USER_KEY, owner))? {
+        Ok(()) => Ok(address.id),
+        Err(user) => Err(Error::AddressTaken { address: ip.to_string(), user: claims::parse_owner(&user).1.to_string() }),
+    }
+}
+
+impl Services {
+    pub async fn create_address(&self, cmd: CreateAddress) -> Result<Operation> {
+        let id = self.ids.id(IdKind::Address, &cmd.zone_id);
+        let pool = self.settings.public_pool;
+        self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
+            let owner = owner(&id);
+            claim_name(tx, ResourceKind::Address, &cmd.folder_id, &cmd.name, &owner)?;
+            let ip = match cmd.address {
+                Some(ip) => {
+                    if !pool.contains(&ip) {
+                        return Err(Error::invalid(
+                            "external_ipv4_address_spec.address",
+                            format!("{ip} is not in the public address pool {pool}"),
+                        ));
+                    }
+                    if tx.claim(&Claim::new(PUBLIC_IPS, ip.to_string(), &owner))?.is_err() {
+                        return Err(Error::AddressTaken { address: ip.to_string(), user: "another resource".into() });
+                    }
+                    ip
+                }
+                None => plumbing::allocate_public(tx, pool, &owner)?,
+            };
+            tx.create(&Address {
+                id: id.clone(),
+                folder_id: cmd.folder_id.clone(),
+                created_at: now,
+                name: cmd.name.clone(),
+                description: cmd.description.clone(),
+                labels: cmd.labels.clone(),
+                address: ip.to_string(),
+                zone_id: cmd.zone_id.clone(),
+                ddos_protection_provider: cmd.ddos_protection_provider.clone(),
+                outgoing_smtp_capability: cmd.outgoing_smtp_capability.clone(),
+                reserved: true,
+                deletion_protection: cmd.deletion_protection,
+                dns_records: cmd.dns_records.clone(),
+            })?;
+            Ok((Metadata::CreateAddress { address_id: id.clone() }, Action::CreateAddress { address_id: id.clone() }))
+        })
+        .await
+    }
+
+    pub async fn get_address(&self, id: &str) -> Result<(Address, bool)> {
+        let id = id.to_string();
+        self.store
+            .read(move |tx| {
+                let a = load(tx, &id)?;
+                view(tx, a)
+            })
+            .await
+    }
+
+    pub async fn get_address_by_value(&self, ip: Ipv4Addr) -> Result<(Address, bool)> {
+        self.store
+            .read(move |tx| {
+                let holder = tx.holder(PUBLIC_IPS, &ip.to_string())?;
+                let id = holder.as_deref().map(claims::parse_owner).filter(|(k, _)| *k == ADDRESS).map(|(_, id)| id.to_string());
+                let address = id.ok_or_else(|| Error::not_found(ResourceKind::Address, ip.to_string()))?;
+                let a = load(tx, &address)?;
+                view(tx, a)
+            })
+            .await
+    }
+
+    pub async fn list_addresses(&self, cmd: ListInFolder) -> Result<Page<(Address, bool)>> {
+        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        self.store
+            .read(move |tx| {
+                let query = Query {
+                    folder_id: Some(cmd.folder_id.clone()),
+                    conditions: cmd.conditions.clone(),
+                    after: after.clone(),
+                    limit: cmd.page_size + 1,
+                    ..Query::new(Kind::Address)
+                };
+                let rows = tx.list(&query)?;
+                let page = paging::page(rows, cmd.page_size, cursor(Order::default()), |r| Address::from_record(&r))?;
+                let items = page.items.into_iter().map(|a| view(tx, a)).collect::<Result<_>>()?;
+                Ok(Page { items, next_page_token: page.next_page_token })
+            })
+            .await
+    }
+
+    pub async fn update_address(&self, id: &str, patch: AddressPatch) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            let address = load(tx, &id)?;
+            let mut released_name = None;
+            if let Some(name) = patch.name.as_ref().filter(|n| **n != address.name) {
+                claim_name(tx, ResourceKind::Address, &address.folder_id, name, &owner(&id))?;
+                released_name = Some(address.name.clone());
+            }
+            Ok((
+                Metadata::UpdateAddress { address_id: id.clone() },
+                Action::UpdateAddress { address_id: id.clone(), patch: patch.clone(), released_name },
+            ))
+        })
+        .await
+    }
+
+    pub async fn delete_address(&self, id: &str) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            let a = load(tx, &id)?;
+            ensure_deletable(tx, &a)?;
+            Ok((Metadata::DeleteAddress { address_id: id.clone() }, Action::DeleteAddress { address_id: id.clone() }))
+        })
+        .await
+    }
+
+    pub async fn list_address_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
+        let id = id.to_string();
+        let after = paging::decode::<(i64, String)>(page_token)?;
+        self.store
+            .read(move |tx| {
+                load(tx, &id)?;
+                super::operations::page_of(tx, &id, after.clone(), page_size)
+            })
+            .await
+    }
+}
+
+fn ensure_deletable(tx: &mut dyn Tx, a: &Address) -> Result<()> {
+    if a.deletion_protection {
+        return Err(Error::DeletionProtected { kind: ResourceKind::Address, id: a.id.clone() });
+    }
+    if is_used(tx, &a.id)? {
+        return Err(Error::AddressInUseByInstance(a.id.clone()));
+    }
+    Ok(())
+}
+
+pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
+    let (a, used) = match action {
+        Action::CreateAddress { address_id } => {
+            let a = load(tx, address_id)?;
+            view(tx, a)?
+        }
+        Action::UpdateAddress { address_id, patch, released_name } => {
+            let mut a = load(tx, address_id)?;
+            a.apply(patch);
+            if let Some(old) = released_name {
+                release_name(tx, ResourceKind::Address, &a.folder_id, old)?;
+            }
+            tx.save(&a)?;
+            view(tx, a)?
+        }
+        Action::DeleteAddress { address_id } => {
+            let a = load(tx, address_id)?;
+            ensure_deletable(tx, &a)?;
+            plumbing::release_all(tx, &owner(address_id))?;
+            tx.remove::<Address>(address_id)?;
+            return Ok(Response::Empty);
+        }
+        other => return Err(Error::Internal(format!("not an address action: {other:?}"))),
+    };
+    Ok(Response::Address(a, used))
+}
+
+pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
+    match action {
+        Action::CreateAddress { address_id } => {
+            plumbing::release_all(tx, &owner(address_id))?;
+            tx.remove::<Address>(address_id)?;
+        }
+        Action::UpdateAddress { address_id, patch, released_name: Some(_) } => {
+            if let (Some(new), Some(a)) = (&patch.name, tx.load::<Address>(address_id)?) {
+                release_name(tx, ResourceKind::Address, &a.folder_id, new)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub(super) fn owns(action: &Action) -> bool {
+    matches!(action, Action::CreateAddress { .. } | Action::UpdateAddress { .. } | Action::DeleteAddress { .. })
+}

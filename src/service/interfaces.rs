@@ -1,0 +1,237 @@
+//! Network plumbing of existing instances: attach and detach interfaces, one-to-one NAT, interface
+//! updates. Every call is checked and everything the new interface needs is claimed when it is
+//! accepted; the operation then swaps the interface in (`Action::ChangeInterface`).
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use super::claims::{self, INSTANCE, PUBLIC_IPS};
+use super::plumbing::{self, InterfaceSpec, NatSpec};
+
+use super::Services;
+use crate::domain::ids::IdKind;
+use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, Transition};
+use crate::error::{Error, ResourceKind, Result};
+use crate::ops::{Action, ClaimKey, Metadata, Operation, Response};
+use crate::store::{Claim, Tx, TxExt};
+
+/// What an interface holds in the claims table.
+pub fn interface_claims(instance_id: &str, nic: &NetworkInterface) -> BTreeSet<ClaimKey> {
+    let mut held = BTreeSet::from([(claims::instance_nics(instance_id), nic.index.clone())]);
+    if let Some(p) = &nic.primary_v4_address {
+        held.insert((claims::subnet_ips(&nic.subnet_id), p.address.clone()));
+    }
+    for group in &nic.security_group_ids {
+        held.insert((claims::security_group_users(group), format!("{instance_id}/{}", nic.index)));
+    }
+    if let Some(nat) = nic.nat() {
+        if !nat.address_id.is_empty() {
+            held.insert((claims::address_user(&nat.address_id), claims::ADDRESS_USER_KEY.to_string()));
+        } else if !nat.address.is_empty() {
+            held.insert((PUBLIC_IPS.to_string(), nat.address.clone()));
+        }
+    }
+    held
+}
+
+fn diff(a: &BTreeSet<ClaimKey>, b: &BTreeSet<ClaimKey>) -> Vec<ClaimKey> {
+    a.difference(b).cloned().collect()
+}
+
+fn load(tx: &mut dyn Tx, id: &str) -> Result<Instance> {
+    tx.load::<Instance>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Instance, id))
+}
+
+/// The action that turns `before` into `after` on `instance` (whose status `begin` already moved).
+fn change(
+    instance: &Instance,
+    from: crate::domain::instance::Status,
+    index: &str,
+    before: Option<&NetworkInterface>,
+    after: Option<NetworkInterface>,
+) -> Action {
+    let old = before.map(|n| interface_claims(&instance.id, n)).unwrap_or_default();
+    let new = after.as_ref().map(|n| interface_claims(&instance.id, n)).unwrap_or_default();
+    Action::ChangeInterface {
+        instance_id: instance.id.clone(),
+        from,
+        index: index.to_string(),
+        after,
+        release_on_apply: diff(&old, &new),
+        release_on_undo: diff(&new, &old),
+    }
+}
+
+/// A requested change of an interface, already checked field by field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceUpdate {
+    pub subnet_id: Option<String>,
+    /// A new internal address. Without one, a subnet change allocates one from the new subnet.
+    pub address: Option<Ipv4Addr>,
+    pub dns_records: Option<Vec<DnsRecord>>,
+    pub security_group_ids: Option<Vec<String>>,
+}
+
+impl InterfaceUpdate {
+    fn needs_stopped(&self) -> bool {
+        self.subnet_id.is_some() || self.address.is_some()
+    }
+}
+
+impl Services {
+    pub async fn attach_network_interface(&self, instance_id: &str, spec: InterfaceSpec) -> Result<Operation> {
+        let (id, ids, pool) = (instance_id.to_string(), self.ids.clone(), self.settings.public_pool);
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            let mut instance = load(tx, &id)?;
+            let from = instance.begin(Transition::ChangeStopped, "AttachNetworkInterface")?;
+            let mut with_new = instance.clone();
+            plumbing::add_interface(tx, &*ids, pool, &mut with_new, &spec, "")?;
+            let nic = with_new.interface(&spec.index).cloned().ok_or_else(|| Error::Internal("attached interface vanished".into()))?;
+            tx.save(&instance)?;
+            Ok((
+                Metadata::AttachNetworkInterface { instance_id: id.clone(), network_interface_index: spec.index.clone() },
+                change(&instance, from, &spec.index, None, Some(nic)),
+            ))
+        })
+        .await
+    }
+
+    pub async fn detach_network_interface(&self, instance_id: &str, index: &str) -> Result<Operation> {
+        let (id, index) = (instance_id.to_string(), index.to_string());
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            let mut instance = load(tx, &id)?;
+            let before = instance.check_detachable(&index)?.clone();
+            let from = instance.begin(Transition::ChangeStopped, "DetachNetworkInterface")?;
+            tx.save(&instance)?;
+            Ok((
+                Metadata::DetachNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() },
+                change(&instance, from, &index, Some(&before), None),
+            ))
+        })
+        .await
+    }
+
+    pub async fn add_one_to_one_nat(&self, instance_id: &str, index: &str, internal_address: &str, spec: NatSpec) -> Result<Operation> {
+        let (id, index, internal, pool) =
+            (instance_id.to_string(), index.to_string(), internal_address.to_string(), self.settings.public_pool);
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            let mut instance = load(tx, &id)?;
+            let before = instance.find_interface(&index, &internal)?.clone();
+            if before.nat().is_some() {
+                return Err(Error::NatAlreadyConfigured { instance_id: id.clone(), index: before.index.clone() });
+            }
+            let from = instance.begin(Transition::Change, "AddOneToOneNat")?;
+            let running = from == crate::domain::instance::Status::Running;
+            let nat = plumbing::new_nat(tx, pool, &instance, running, &spec, "one_to_one_nat_spec.address")?;
+            let after = before.with_nat(&id, nat)?;
+            tx.save(&instance)?;
+            Ok((Metadata::AddOneToOneNat { instance_id: id.clone() }, change(&instance, from, &before.index, Some(&before), Some(after))))
+        })
+        .await
+    }
+
+    pub async fn remove_one_to_one_nat(&self, instance_id: &str, index: &str, internal_address: &str) -> Result<Operation> {
+        let (id, index, internal) = (instance_id.to_string(), index.to_string(), internal_address.to_string());
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            let mut instance = load(tx, &id)?;
+            let before = instance.find_interface(&index, &internal)?.clone();
+            let after = before.without_nat(&id)?;
+            let from = instance.begin(Transition::Change, "RemoveOneToOneNat")?;
+            tx.save(&instance)?;
+            Ok((
+                Metadata::RemoveOneToOneNat { instance_id: id.clone() },
+                change(&instance, from, &before.index, Some(&before), Some(after)),
+            ))
+        })
+        .await
+    }
+
+    pub async fn update_network_interface(&self, instance_id: &str, index: &str, update: InterfaceUpdate) -> Result<Operation> {
+        let (id, index) = (instance_id.to_string(), index.to_string());
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            let mut instance = load(tx, &id)?;
+            let before = instance.find_interface(&index, "")?.clone();
+            let transition = if update.needs_stopped() { Transition::ChangeStopped } else { Transition::Change };
+            let from = instance.begin(transition, "UpdateNetworkInterface")?;
+            let owner = claims::owner(INSTANCE, &id);
+            let mut after = before.clone();
+            if let Some(groups) = &update.security_group_ids {
+                after.security_group_ids = groups.clone();
+            }
+            let primary = after.primary_v4_address.get_or_insert_with(Default::default);
+            if let Some(records) = &update.dns_records {
+                primary.dns_records = records.clone();
+            }
+            if update.needs_stopped() {
+                let subnet_id = update.subnet_id.clone().unwrap_or_else(|| before.subnet_id.clone());
+                let subnet = plumbing::visible_subnet(tx, &subnet_id, &instance.folder_id)?;
+                if subnet.zone_id != instance.zone_id {
+                    return Err(Error::SubnetZoneMismatch {
+                        subnet_id,
+                        subnet_zone: subnet.zone_id,
+                        instance_zone: instance.zone_id.clone(),
+                    });
+                }
+                let requested = update.address;
+                let old = before.primary_v4_address.as_ref().map(|p| p.address.clone()).unwrap_or_default();
+                let keeps_address = subnet.id == before.subnet_id && requested.is_none_or(|a| a.to_string() == old);
+                if !keeps_address {
+                    let address = plumbing::allocate_internal(tx, &subnet, requested, &owner, "primary_v4_address_spec.address")?;
+                    primary.address = address.to_string();
+                }
+                after.subnet_id = subnet.id;
+            }
+            super::security_groups::check_all(tx, &instance.folder_id, &after, "security_group_ids")?;
+            claim_all(tx, &interface_claims(&id, &after), &owner)?;
+            tx.save(&instance)?;
+            Ok((
+                Metadata::UpdateNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() },
+                change(&instance, from, &index, Some(&before), Some(after)),
+            ))
+        })
+        .await
+    }
+}
+
+/// Takes every claim of `keys` for `owner` (those it holds already are kept).
+pub fn claim_all(tx: &mut dyn Tx, keys: &BTreeSet<ClaimKey>, owner: &str) -> Result<()> {
+    for (scope, key) in keys {
+        if let Err(holder) = tx.claim(&Claim::new(scope, key, owner))? {
+            return Err(Error::Internal(format!("{scope}/{key} is held by {holder}")));
+        }
+    }
+    Ok(())
+}
+
+fn release(tx: &mut dyn Tx, keys: &[ClaimKey]) -> Result<()> {
+    for (scope, key) in keys {
+        tx.release(scope, key)?;
+    }
+    Ok(())
+}
+
+/// Completes an interface change.
+pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
+    let Action::ChangeInterface { instance_id, from, index, after, release_on_apply, .. } = action else {
+        return Err(Error::Internal(format!("not an interface action: {action:?}")));
+    };
+    let mut instance = load(tx, instance_id)?;
+    instance.replace_interface(index, after.clone());
+    instance.finish(Transition::Change, *from);
+    release(tx, release_on_apply)?;
+    tx.save(&instance)?;
+    Ok(Response::Instance(Box::new(instance)))
+}
+
+/// Gives back what accepting an interface change claimed.
+pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
+    let Action::ChangeInterface { instance_id, from, release_on_undo, .. } = action else {
+        return Err(Error::Internal(format!("not an interface action: {action:?}")));
+    };
+    release(tx, release_on_undo)?;
+    if let Some(mut instance) = tx.load::<Instance>(instance_id)? {
+        instance.undo(*from);
+        tx.save(&instance)?;
+    }
+    Ok(())
+}

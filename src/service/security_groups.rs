@@ -1,0 +1,227 @@
+//! VPC security groups: lifecycle, rules, and the check that interfaces only use groups of their
+//! own network. Which interfaces use a group is kept as claims, so a used group cannot be deleted.
+
+use std::collections::HashMap;
+
+use super::Services;
+use super::claims::{self, SECURITY_GROUP};
+use super::compute::{claim_name, cursor, release_name};
+use super::paging::{self, Page};
+use super::plumbing;
+use super::vpc::ListInFolder;
+use crate::domain::filter::Order;
+use crate::domain::ids::IdKind;
+use crate::domain::instance::NetworkInterface;
+use crate::domain::network::Network;
+use crate::domain::security_group::{Rule, SecurityGroup, SecurityGroupPatch};
+use crate::domain::subnet::Subnet;
+use crate::error::{Error, ResourceKind, Result};
+use crate::ops::{Action, Metadata, Operation, Response};
+use crate::store::{Cursor, Kind, Query, Resource, Tx, TxExt};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateSecurityGroup {
+    pub folder_id: String,
+    pub name: String,
+    pub description: String,
+    pub labels: HashMap<String, String>,
+    pub network_id: String,
+    /// Rules without ids; ids are minted when the call is accepted.
+    pub rules: Vec<Rule>,
+}
+
+fn owner(id: &str) -> String {
+    claims::owner(SECURITY_GROUP, id)
+}
+
+fn load(tx: &mut dyn Tx, id: &str) -> Result<SecurityGroup> {
+    tx.load::<SecurityGroup>(id)?.ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, id))
+}
+
+/// Every security group of `nic` exists in the folder and belongs to the network of its subnet.
+pub fn check_all(tx: &mut dyn Tx, folder_id: &str, nic: &NetworkInterface, field: &str) -> Result<()> {
+    if nic.security_group_ids.is_empty() {
+        return Ok(());
+    }
+    let subnet = tx.load::<Subnet>(&nic.subnet_id)?.ok_or_else(|| Error::not_found(ResourceKind::Subnet, &nic.subnet_id))?;
+    for id in &nic.security_group_ids {
+        let group = tx
+            .load::<SecurityGroup>(id)?
+            .filter(|g| g.folder_id == folder_id)
+            .ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, id))?;
+        if group.network_id != subnet.network_id {
+            let _ = field;
+            return Err(Error::SecurityGroupNetworkMismatch {
+                id: id.clone(),
+                group_network: group.network_id,
+                network: subnet.network_id.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn with_ids(ids: &dyn crate::domain::ids::IdGenerator, rules: &[Rule]) -> Vec<Rule> {
+    rules.iter().map(|r| Rule { id: ids.id(IdKind::SecurityGroup, ""), ..r.clone() }).collect()
+}
+
+impl Services {
+    pub async fn create_security_group(&self, cmd: CreateSecurityGroup) -> Result<Operation> {
+        let id = self.ids.id(IdKind::SecurityGroup, "");
+        let ids = self.ids.clone();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
+            tx.load::<Network>(&cmd.network_id)?.ok_or_else(|| Error::not_found(ResourceKind::Network, &cmd.network_id))?;
+            claim_name(tx, ResourceKind::SecurityGroup, &cmd.folder_id, &cmd.name, &owner(&id))?;
+            tx.create(&SecurityGroup {
+                id: id.clone(),
+                folder_id: cmd.folder_id.clone(),
+                created_at: now,
+                name: cmd.name.clone(),
+                description: cmd.description.clone(),
+                labels: cmd.labels.clone(),
+                network_id: cmd.network_id.clone(),
+                rules: with_ids(&*ids, &cmd.rules),
+                default_for_network: false,
+            })?;
+            Ok((
+                Metadata::CreateSecurityGroup { security_group_id: id.clone() },
+                Action::CreateSecurityGroup { security_group_id: id.clone() },
+            ))
+        })
+        .await
+    }
+
+    pub async fn get_security_group(&self, id: &str) -> Result<SecurityGroup> {
+        let id = id.to_string();
+        self.store.read(move |tx| load(tx, &id)).await
+    }
+
+    /// Groups of a folder, or of a network when `network_id` is set.
+    pub async fn list_security_groups(&self, cmd: ListInFolder, network_id: Option<String>) -> Result<Page<SecurityGroup>> {
+        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        self.store
+            .read(move |tx| {
+                if let Some(n) = &network_id {
+                    tx.load::<Network>(n)?.ok_or_else(|| Error::not_found(ResourceKind::Network, n))?;
+                }
+                let query = Query {
+                    folder_id: network_id.is_none().then(|| cmd.folder_id.clone()),
+                    parent_id: network_id.clone(),
+                    conditions: cmd.conditions.clone(),
+                    after: after.clone(),
+                    limit: cmd.page_size + 1,
+                    ..Query::new(Kind::SecurityGroup)
+                };
+                let rows = tx.list(&query)?;
+                paging::page(rows, cmd.page_size, cursor(Order::default()), |r| SecurityGroup::from_record(&r))
+            })
+            .await
+    }
+
+    /// Update (name, description, labels, and `rules` replacing every rule) and UpdateRules
+    /// (`deleted` rule ids, `added` rules) share this.
+    pub async fn update_security_group(
+        &self,
+        id: &str,
+        mut patch: SecurityGroupPatch,
+        deleted: Vec<String>,
+        added: Vec<Rule>,
+    ) -> Result<Operation> {
+        let (id, ids) = (id.to_string(), self.ids.clone());
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            let group = load(tx, &id)?;
+            let added = with_ids(&*ids, &added);
+            if !deleted.is_empty() || !added.is_empty() {
+                let mut rules = group.clone();
+                rules
+                    .update_rules(&deleted, added.clone())
+                    .map_err(|missing| Error::invalid("deletion_rule_ids", format!("rule {missing} is not in security group {id}")))?;
+                patch.rules = Some(rules.rules);
+            } else if let Some(rules) = &patch.rules {
+                patch.rules = Some(with_ids(&*ids, rules));
+            }
+            let mut released_name = None;
+            if let Some(name) = patch.name.as_ref().filter(|n| **n != group.name) {
+                claim_name(tx, ResourceKind::SecurityGroup, &group.folder_id, name, &owner(&id))?;
+                released_name = Some(group.name.clone());
+            }
+            let added_rule_ids = added.iter().map(|r| r.id.clone()).collect();
+            Ok((
+                Metadata::UpdateSecurityGroup { security_group_id: id.clone(), added_rule_ids },
+                Action::UpdateSecurityGroup { security_group_id: id.clone(), patch: patch.clone(), released_name },
+            ))
+        })
+        .await
+    }
+
+    pub async fn delete_security_group(&self, id: &str) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            load(tx, &id)?;
+            ensure_unused(tx, &id)?;
+            Ok((
+                Metadata::DeleteSecurityGroup { security_group_id: id.clone() },
+                Action::DeleteSecurityGroup { security_group_id: id.clone() },
+            ))
+        })
+        .await
+    }
+
+    pub async fn list_security_group_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
+        let id = id.to_string();
+        let after = paging::decode::<(i64, String)>(page_token)?;
+        self.store
+            .read(move |tx| {
+                load(tx, &id)?;
+                super::operations::page_of(tx, &id, after.clone(), page_size)
+            })
+            .await
+    }
+}
+
+fn ensure_unused(tx: &mut dyn Tx, id: &str) -> Result<()> {
+    if tx.claims_in(&claims::security_group_users(id))?.is_empty() { Ok(()) } else { Err(Error::SecurityGroupInUse(id.to_string())) }
+}
+
+pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
+    match action {
+        Action::CreateSecurityGroup { security_group_id } => Ok(Response::SecurityGroup(load(tx, security_group_id)?)),
+        Action::UpdateSecurityGroup { security_group_id, patch, released_name } => {
+            let mut g = load(tx, security_group_id)?;
+            g.apply(patch);
+            if let Some(old) = released_name {
+                release_name(tx, ResourceKind::SecurityGroup, &g.folder_id, old)?;
+            }
+            tx.save(&g)?;
+            Ok(Response::SecurityGroup(g))
+        }
+        Action::DeleteSecurityGroup { security_group_id } => {
+            load(tx, security_group_id)?;
+            ensure_unused(tx, security_group_id)?;
+            plumbing::release_all(tx, &owner(security_group_id))?;
+            tx.remove::<SecurityGroup>(security_group_id)?;
+            Ok(Response::Empty)
+        }
+        other => Err(Error::Internal(format!("not a security group action: {other:?}"))),
+    }
+}
+
+pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
+    match action {
+        Action::CreateSecurityGroup { security_group_id } => {
+            plumbing::release_all(tx, &owner(security_group_id))?;
+            tx.remove::<SecurityGroup>(security_group_id)?;
+        }
+        Action::UpdateSecurityGroup { security_group_id, patch, released_name: Some(_) } => {
+            if let (Some(new), Some(g)) = (&patch.name, tx.load::<SecurityGroup>(security_group_id)?) {
+                release_name(tx, ResourceKind::SecurityGroup, &g.folder_id, new)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub(super) fn owns(action: &Action) -> bool {
+    matches!(action, Action::CreateSecurityGroup { .. } | Action::UpdateSecurityGroup { .. } | Action::DeleteSecurityGroup { .. })
+}
