@@ -62,7 +62,8 @@ pub fn allocate_internal(tx: &mut dyn Tx, subnet: &Subnet, requested: Option<Ipv
             ipam::first_free(&subnet.v4_cidr_blocks, |a| used.contains(&a)).ok_or_else(|| Error::SubnetExhausted(subnet.id.clone()))?
         }
     };
-    if !take(tx, &scope, address, owner)? {
+    // Any holder, the caller included, means the address is taken: one address, one interface.
+    if tx.holder(&scope, &address.to_string())?.is_some() || !take(tx, &scope, address, owner)? {
         return Err(Error::AddressInUse { address: address.to_string(), subnet_id: subnet.id.clone() });
     }
     Ok(address)

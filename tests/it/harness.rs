@@ -73,7 +73,8 @@ impl Server {
             instances: InstanceServiceClient::new(ch.clone()),
             operations: OperationServiceClient::new(ch.clone()),
             networks: NetworkServiceClient::new(ch.clone()),
-            subnets: SubnetServiceClient::new(ch),
+            subnets: SubnetServiceClient::new(ch.clone()),
+            channel: ch,
         }
     }
 
@@ -105,9 +106,20 @@ pub struct Clients {
     pub operations: OperationServiceClient<Channel>,
     pub networks: NetworkServiceClient<Channel>,
     pub subnets: SubnetServiceClient<Channel>,
+    channel: Channel,
 }
 
 impl Clients {
+    pub fn addresses(&self) -> netplane::proto::yandex::cloud::vpc::v1::address_service_client::AddressServiceClient<Channel> {
+        netplane::proto::yandex::cloud::vpc::v1::address_service_client::AddressServiceClient::new(self.channel.clone())
+    }
+
+    pub fn security_groups(
+        &self,
+    ) -> netplane::proto::yandex::cloud::vpc::v1::security_group_service_client::SecurityGroupServiceClient<Channel> {
+        netplane::proto::yandex::cloud::vpc::v1::security_group_service_client::SecurityGroupServiceClient::new(self.channel.clone())
+    }
+
     /// Polls `OperationService.Get` until the operation is done (10 s at most).
     pub async fn wait(&self, op: &Operation) -> Operation {
         let mut ops = self.operations.clone();

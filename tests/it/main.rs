@@ -4,6 +4,7 @@ mod fixtures;
 mod grpcurl;
 mod harness;
 mod instances;
+mod networking;
 mod official_sdk;
 mod operations;
 mod restart;
