@@ -482,3 +482,35 @@ async fn concurrent_conflicts_have_exactly_one_winner() {
     assert_eq!(vm.network_interfaces.len(), expected);
     assert!(vm.network_interfaces.iter().any(|n| n.index == "2"));
 }
+
+#[tokio::test]
+async fn a_cancelled_attach_gives_back_everything_it_reserved() {
+    let server = Server::start("polls=2");
+    let c = server.clients().await;
+    let w = world(&c).await;
+    c.wait(&c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: w.vm.id.clone() }).await.unwrap().into_inner()).await;
+    let reserved = reserve(&c, ZONE).await;
+    let mut req = attach(&w, "1", &w.sub_b, "10.2.0.9");
+    req.primary_v4_address_spec.as_mut().unwrap().one_to_one_nat_spec =
+        Some(cpb::OneToOneNatSpec { ip_version: cpb::IpVersion::Ipv4 as i32, address: external(&reserved), ..Default::default() });
+    let op = c.instances.clone().attach_network_interface(req.clone()).await.unwrap().into_inner();
+    assert_eq!(used_addresses(&c, &w.sub_b).await, ["10.2.0.9"]);
+    assert!(address(&c, &reserved.id).await.used);
+
+    let cancelled = c
+        .operations
+        .clone()
+        .cancel(netplane::proto::yandex::cloud::operation::CancelOperationRequest { operation_id: op.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(op_error(&cancelled).code, Code::Cancelled as i32);
+    assert!(used_addresses(&c, &w.sub_b).await.is_empty());
+    assert!(!address(&c, &reserved.id).await.used);
+    let vm = get(&c, &w.vm.id).await;
+    assert_eq!((vm.network_interfaces.len(), vm.status), (1, cpb::instance::Status::Stopped as i32));
+    // Everything can be taken again.
+    let op = c.instances.clone().attach_network_interface(req).await.unwrap().into_inner();
+    let done: cpb::Instance = response(&c.wait(&op).await, "yandex.cloud.compute.v1.Instance");
+    assert_eq!(done.network_interfaces.len(), 2);
+}

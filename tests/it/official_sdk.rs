@@ -18,3 +18,10 @@ fn official_stubs_create_network_subnet_and_instance() {
     let out = run_python("sdk_flow.py", &[&server.addr]);
     assert!(out.contains("sdk flow: OK"), "{out}");
 }
+
+#[test]
+fn official_stubs_run_the_seed_flow() {
+    let server = Server::start("delay=20ms");
+    let out = run_python("seed_flow.py", &[&server.addr]);
+    assert!(out.contains("seed flow: OK"), "{out}");
+}
