@@ -16,6 +16,9 @@ pub fn names(kind: &str, folder_id: &str) -> String {
     format!("name/{kind}/{folder_id}")
 }
 
+/// MAC addresses of network interfaces; key: the MAC address.
+pub const MAC_ADDRESSES: &str = "mac";
+
 /// Public (one-to-one NAT) IPv4 addresses; key: the address.
 pub const PUBLIC_IPS: &str = "public/ip";
 

@@ -17,7 +17,10 @@ use crate::store::{Claim, Tx, TxExt};
 
 /// What an interface holds in the claims table.
 pub fn interface_claims(instance_id: &str, nic: &NetworkInterface) -> BTreeSet<ClaimKey> {
-    let mut held = BTreeSet::from([(claims::instance_nics(instance_id), nic.index.clone())]);
+    let mut held = BTreeSet::from([
+        (claims::instance_nics(instance_id), nic.index.clone()),
+        (claims::MAC_ADDRESSES.to_string(), nic.mac_address.clone()),
+    ]);
     if let Some(p) = &nic.primary_v4_address {
         held.insert((claims::subnet_ips(&nic.subnet_id), p.address.clone()));
     }

@@ -115,7 +115,7 @@ pub fn add_interface(
     };
     let nic = NetworkInterface {
         index,
-        mac_address: ids.mac_address(),
+        mac_address: unique_mac(tx, ids, &owner)?,
         subnet_id: subnet.id,
         primary_v4_address: Some(PrimaryAddress { address: address.to_string(), one_to_one_nat, dns_records: spec.dns_records.clone() }),
         security_group_ids: spec.security_group_ids.clone(),
@@ -124,6 +124,17 @@ pub fn add_interface(
     super::interfaces::claim_all(tx, &super::interfaces::interface_claims(&instance.id, &nic), &owner)?;
     instance.network_interfaces.push(nic);
     Ok(())
+}
+
+/// A MAC address no other interface has; random, so a clash is rare and simply retried.
+fn unique_mac(tx: &mut dyn Tx, ids: &dyn IdGenerator, owner: &str) -> Result<String> {
+    for _ in 0..16 {
+        let mac = ids.mac_address();
+        if tx.holder(claims::MAC_ADDRESSES, &mac)?.is_none() && tx.claim(&Claim::new(claims::MAC_ADDRESSES, &mac, owner))?.is_ok() {
+            return Ok(mac);
+        }
+    }
+    Err(Error::Unavailable("could not find a free MAC address".into()))
 }
 
 /// `field.rest`, or `rest` at the top level.

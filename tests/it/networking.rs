@@ -481,6 +481,59 @@ async fn concurrent_conflicts_have_exactly_one_winner() {
     let expected = if first_winner.instance_id == target { 3 } else { 2 };
     assert_eq!(vm.network_interfaces.len(), expected);
     assert!(vm.network_interfaces.iter().any(|n| n.index == "2"));
+
+    // One static address, NAT on eight running instances at once: one wins, it is used once.
+    let reserved = reserve(&c, ZONE).await;
+    let mut runners = Vec::new();
+    for i in 0..8 {
+        runners.push(instance(&c, create_instance(&format!("nat-{i}"), vec![nic(&w.sub_a)])).await.id);
+    }
+    let mut tasks = Vec::new();
+    for id in runners {
+        let (mut api, public) = (c.instances.clone(), external(&reserved));
+        tasks.push(tokio::spawn(async move {
+            api.add_one_to_one_nat(cpb::AddInstanceOneToOneNatRequest {
+                instance_id: id,
+                network_interface_index: "0".into(),
+                one_to_one_nat_spec: Some(cpb::OneToOneNatSpec {
+                    ip_version: cpb::IpVersion::Ipv4 as i32,
+                    address: public,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+        }));
+    }
+    let mut nat_winners = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(op) => {
+                c.wait(&op.into_inner()).await;
+                nat_winners += 1;
+            }
+            Err(e) => assert_eq!(e.code(), Code::AlreadyExists, "{e:?}"),
+        }
+    }
+    assert_eq!(nat_winners, 1);
+    assert!(address(&c, &reserved.id).await.used);
+    let listed = c
+        .instances
+        .clone()
+        .list(cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 1000, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    let holders = listed
+        .instances
+        .iter()
+        .filter(|i| {
+            i.network_interfaces.iter().any(|n| {
+                n.primary_v4_address.as_ref().and_then(|p| p.one_to_one_nat.as_ref()).is_some_and(|nat| nat.address == external(&reserved))
+            })
+        })
+        .count();
+    assert_eq!(holders, 1, "exactly one instance shows the static address");
 }
 
 #[tokio::test]
