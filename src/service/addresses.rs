@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use super::Services;
 use super::claims::{self, ADDRESS, PUBLIC_IPS};
-use super::compute::{claim_name, cursor, release_name};
+use super::compute::{claim_name, cursor, release_name, rename};
 use super::paging::{self, Page};
 use super::plumbing;
 use super::vpc::ListInFolder;
@@ -162,11 +162,7 @@ impl Services {
         let id = id.to_string();
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             let address = load(tx, &id)?;
-            let mut released_name = None;
-            if let Some(name) = patch.name.as_ref().filter(|n| **n != address.name) {
-                claim_name(tx, ResourceKind::Address, &address.folder_id, name, &owner(&id))?;
-                released_name = Some(address.name.clone());
-            }
+            let released_name = rename(tx, ResourceKind::Address, &address.folder_id, &address.name, patch.name.as_ref(), &owner(&id))?;
             Ok((
                 Metadata::UpdateAddress { address_id: id.clone() },
                 Action::UpdateAddress { address_id: id.clone(), patch: patch.clone(), released_name },

@@ -69,6 +69,25 @@ pub(super) fn claim_name(tx: &mut dyn Tx, kind: ResourceKind, folder_id: &str, n
     }
 }
 
+/// Claims `new_name` when it differs from `current`; returns the current name, which the
+/// operation gives back when it completes (or `None` when the name stays).
+pub(super) fn rename(
+    tx: &mut dyn Tx,
+    kind: ResourceKind,
+    folder_id: &str,
+    current: &str,
+    new_name: Option<&String>,
+    owner: &str,
+) -> Result<Option<String>> {
+    match new_name.filter(|n| n.as_str() != current) {
+        Some(name) => {
+            claim_name(tx, kind, folder_id, name, owner)?;
+            Ok(Some(current.to_string()))
+        }
+        None => Ok(None),
+    }
+}
+
 pub(super) fn release_name(tx: &mut dyn Tx, kind: ResourceKind, folder_id: &str, name: &str) -> Result<()> {
     if name.is_empty() {
         return Ok(());
@@ -155,11 +174,7 @@ impl Services {
             let transition = if patch.needs_stopped() { Transition::ChangeStopped } else { Transition::Change };
             let from = instance.begin(transition, "Update")?;
             tx.save(&instance)?;
-            let mut released_name = None;
-            if let Some(name) = patch.name.as_ref().filter(|n| **n != instance.name) {
-                claim_name(tx, ResourceKind::Instance, &instance.folder_id, name, &owner(&id))?;
-                released_name = Some(instance.name.clone());
-            }
+            let released_name = rename(tx, ResourceKind::Instance, &instance.folder_id, &instance.name, patch.name.as_ref(), &owner(&id))?;
             Ok((
                 Metadata::UpdateInstance { instance_id: id.clone() },
                 Action::UpdateInstance { instance_id: id.clone(), from, patch: patch.clone(), released_name },

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::Services;
 use super::claims::{self, SECURITY_GROUP};
-use super::compute::{claim_name, cursor, release_name};
+use super::compute::{claim_name, cursor, release_name, rename};
 use super::paging::{self, Page};
 use super::plumbing;
 use super::vpc::ListInFolder;
@@ -140,11 +140,7 @@ impl Services {
             } else if let Some(rules) = &patch.rules {
                 patch.rules = Some(with_ids(&*ids, rules));
             }
-            let mut released_name = None;
-            if let Some(name) = patch.name.as_ref().filter(|n| **n != group.name) {
-                claim_name(tx, ResourceKind::SecurityGroup, &group.folder_id, name, &owner(&id))?;
-                released_name = Some(group.name.clone());
-            }
+            let released_name = rename(tx, ResourceKind::SecurityGroup, &group.folder_id, &group.name, patch.name.as_ref(), &owner(&id))?;
             let added_rule_ids = added.iter().map(|r| r.id.clone()).collect();
             Ok((
                 Metadata::UpdateSecurityGroup { security_group_id: id.clone(), added_rule_ids },

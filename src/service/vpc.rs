@@ -6,7 +6,7 @@ use ipnet::Ipv4Net;
 
 use super::Services;
 use super::claims::{self, NETWORK, SUBNET};
-use super::compute::{claim_name, cursor, release_name};
+use super::compute::{claim_name, cursor, release_name, rename};
 use super::paging::{self, Page};
 use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::IdKind;
@@ -113,11 +113,8 @@ impl Services {
         let id = id.to_string();
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             let network = load_network(tx, &id)?;
-            let mut released_name = None;
-            if let Some(name) = patch.name.as_ref().filter(|n| **n != network.name) {
-                claim_name(tx, ResourceKind::Network, &network.folder_id, name, &claims::owner(NETWORK, &id))?;
-                released_name = Some(network.name.clone());
-            }
+            let released_name =
+                rename(tx, ResourceKind::Network, &network.folder_id, &network.name, patch.name.as_ref(), &claims::owner(NETWORK, &id))?;
             Ok((
                 Metadata::UpdateNetwork { network_id: id.clone() },
                 Action::UpdateNetwork { network_id: id.clone(), patch: patch.clone(), released_name },
@@ -216,11 +213,8 @@ impl Services {
                     }
                 }
             }
-            let mut released_name = None;
-            if let Some(name) = patch.name.as_ref().filter(|n| **n != subnet.name) {
-                claim_name(tx, ResourceKind::Subnet, &subnet.folder_id, name, &claims::owner(SUBNET, &id))?;
-                released_name = Some(subnet.name.clone());
-            }
+            let released_name =
+                rename(tx, ResourceKind::Subnet, &subnet.folder_id, &subnet.name, patch.name.as_ref(), &claims::owner(SUBNET, &id))?;
             Ok((
                 Metadata::UpdateSubnet { subnet_id: id.clone() },
                 Action::UpdateSubnet { subnet_id: id.clone(), patch: patch.clone(), v4_cidr_blocks: v4_cidr_blocks.clone(), released_name },

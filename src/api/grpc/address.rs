@@ -3,9 +3,9 @@
 use tonic::{Request, Response, Status};
 
 use super::status::{self, parts};
+use super::vpc::list_in_folder;
 use super::{convert, fields, respond};
 use crate::domain::address::AddressPatch;
-use crate::domain::filter::{self, NAME_ONLY};
 use crate::domain::instance::DnsRecord;
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::proto::yandex::cloud::compute::v1 as cpb;
@@ -14,7 +14,6 @@ use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::address_service_server::AddressService;
 use crate::service::Services;
 use crate::service::addresses::CreateAddress;
-use crate::service::vpc::ListInFolder;
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 
@@ -82,21 +81,7 @@ impl AddressService for AddressApi {
     async fn list(&self, req: Request<pb::ListAddressesRequest>) -> Reply<pb::ListAddressesResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("folder_id", &r.folder_id);
-            v.page(r.page_size, &r.page_token);
-            let conditions = filter::parse_filter(&r.filter, NAME_ONLY).unwrap_or_else(|e| {
-                v.add("filter", e);
-                vec![]
-            });
-            v.finish()?;
-            let cmd = ListInFolder {
-                folder_id: r.folder_id.clone(),
-                page_size: validate::page_size(r.page_size),
-                page_token: r.page_token.clone(),
-                conditions,
-            };
-            let page = self.services.list_addresses(cmd).await?;
+            let page = self.services.list_addresses(list_in_folder(&r.folder_id, r.page_size, &r.page_token, &r.filter)?).await?;
             Ok(pb::ListAddressesResponse {
                 addresses: page.items.iter().map(|(a, u)| convert::address(a, *u)).collect(),
                 next_page_token: page.next_page_token,

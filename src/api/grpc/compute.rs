@@ -168,8 +168,8 @@ const UPDATABLE: &[&str] = &[
 ];
 
 /// Without a mask, every field the request sets is updated.
-fn implied_mask(r: &pb::UpdateInstanceRequest) -> Vec<String> {
-    let set = [
+fn implied_mask(r: &pb::UpdateInstanceRequest) -> [(&'static str, bool); 16] {
+    [
         ("name", !r.name.is_empty()),
         ("description", !r.description.is_empty()),
         ("labels", !r.labels.is_empty()),
@@ -186,29 +186,17 @@ fn implied_mask(r: &pb::UpdateInstanceRequest) -> Vec<String> {
         ("serial_port_settings", r.serial_port_settings.is_some()),
         ("application", r.application.is_some()),
         ("reserved_instance_pool_id", !r.reserved_instance_pool_id.is_empty()),
-    ];
-    set.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect()
+    ]
 }
 
 fn update_patch(r: &pb::UpdateInstanceRequest) -> Result<InstancePatch> {
     let mut v = Violations::new();
     v.id("instance_id", &r.instance_id);
-    let paths = fields::mask(r.update_mask.as_ref()).unwrap_or_else(|| implied_mask(r));
+    let paths = fields::paths(r.update_mask.as_ref(), &implied_mask(r));
     fields::check_mask(&mut v, &paths, UPDATABLE);
     let has = |f: &str| paths.iter().any(|p| p == f);
-    let mut patch = InstancePatch::default();
-    if has("name") {
-        v.pattern("name", &r.name, &validate::COMPUTE_NAME);
-        patch.name = Some(r.name.clone());
-    }
-    if has("description") {
-        v.description("description", &r.description);
-        patch.description = Some(r.description.clone());
-    }
-    if has("labels") {
-        v.labels("labels", &r.labels, LabelRules::Compute);
-        patch.labels = Some(r.labels.clone());
-    }
+    let common = fields::common(&mut v, &paths, (&r.name, &r.description, &r.labels), &validate::COMPUTE_NAME, LabelRules::Compute);
+    let mut patch = InstancePatch { name: common.name, description: common.description, labels: common.labels, ..Default::default() };
     if has("platform_id") {
         v.required("platform_id", &r.platform_id);
         patch.platform_id = Some(r.platform_id.clone());

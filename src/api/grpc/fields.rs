@@ -1,6 +1,7 @@
 //! Checks request fields as the contract's validation rules say, turning proto specs into the typed
 //! pieces of service commands. Every bad field is collected, so one reply names them all.
 
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::LazyLock;
 
@@ -8,7 +9,7 @@ use prost_types::FieldMask;
 use regex::Regex;
 
 use crate::domain::instance::{DiskMode, DnsRecord, Resources};
-use crate::domain::validate::Violations;
+use crate::domain::validate::{LabelRules, Violations};
 use crate::proto::yandex::cloud::compute::v1 as pb;
 use crate::service::compute::DiskSpec;
 use crate::service::plumbing::{InterfaceSpec, NatSpec};
@@ -176,6 +177,43 @@ fn to_snake(path: &str) -> String {
         } else {
             out.push(c);
         }
+    }
+    out
+}
+
+/// The update mask's paths, or without a mask, the fields the request sets (`implied`).
+pub fn paths(update_mask: Option<&FieldMask>, implied: &[(&str, bool)]) -> Vec<String> {
+    mask(update_mask).unwrap_or_else(|| implied.iter().filter(|(_, set)| *set).map(|(name, _)| name.to_string()).collect())
+}
+
+/// The name, description and labels part of an Update, each checked when the mask names it.
+#[derive(Debug, Default)]
+pub struct Common {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub labels: Option<HashMap<String, String>>,
+}
+
+pub fn common(
+    v: &mut Violations,
+    paths: &[String],
+    (name, description, labels): (&str, &str, &HashMap<String, String>),
+    name_pattern: &Regex,
+    label_rules: LabelRules,
+) -> Common {
+    let has = |f: &str| paths.iter().any(|p| p == f);
+    let mut out = Common::default();
+    if has("name") {
+        v.pattern("name", name, name_pattern);
+        out.name = Some(name.to_string());
+    }
+    if has("description") {
+        v.description("description", description);
+        out.description = Some(description.to_string());
+    }
+    if has("labels") {
+        v.labels("labels", labels, label_rules);
+        out.labels = Some(labels.clone());
     }
     out
 }

@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::status::{self, parts};
+use super::vpc::list_in_folder;
 use super::{convert, fields, respond};
-use crate::domain::filter::{self, NAME_ONLY};
 use crate::domain::security_group::{self as sg, Direction, Rule, SecurityGroupPatch, Target};
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::error::Result;
@@ -13,7 +13,6 @@ use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::security_group_service_server::SecurityGroupService;
 use crate::service::Services;
 use crate::service::security_groups::CreateSecurityGroup;
-use crate::service::vpc::ListInFolder;
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 
@@ -100,21 +99,8 @@ impl SecurityGroupService for SecurityGroupApi {
     async fn list(&self, req: Request<pb::ListSecurityGroupsRequest>) -> Reply<pb::ListSecurityGroupsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("folder_id", &r.folder_id);
-            v.page(r.page_size, &r.page_token);
-            let conditions = filter::parse_filter(&r.filter, NAME_ONLY).unwrap_or_else(|e| {
-                v.add("filter", e);
-                vec![]
-            });
-            v.finish()?;
-            let cmd = ListInFolder {
-                folder_id: r.folder_id.clone(),
-                page_size: validate::page_size(r.page_size),
-                page_token: r.page_token.clone(),
-                conditions,
-            };
-            let page = self.services.list_security_groups(cmd, None).await?;
+            let page =
+                self.services.list_security_groups(list_in_folder(&r.folder_id, r.page_size, &r.page_token, &r.filter)?, None).await?;
             Ok(pb::ListSecurityGroupsResponse {
                 security_groups: page.items.iter().map(convert::security_group).collect(),
                 next_page_token: page.next_page_token,

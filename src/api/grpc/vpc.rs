@@ -47,7 +47,7 @@ fn check_id(field: &str, id: &str) -> Result<()> {
     v.finish()
 }
 
-fn list_in_folder(folder_id: &str, page_size: i64, page_token: &str, filter_text: &str) -> Result<ListInFolder> {
+pub(super) fn list_in_folder(folder_id: &str, page_size: i64, page_token: &str, filter_text: &str) -> Result<ListInFolder> {
     let mut v = Violations::new();
     v.id("folder_id", folder_id);
     v.page(page_size, page_token);
@@ -138,23 +138,10 @@ impl NetworkService for NetworkApi {
             let mut v = Violations::new();
             v.id("network_id", &r.network_id);
             let implied = [("name", !r.name.is_empty()), ("description", !r.description.is_empty()), ("labels", !r.labels.is_empty())];
-            let paths = fields::mask(r.update_mask.as_ref())
-                .unwrap_or_else(|| implied.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect());
+            let paths = fields::paths(r.update_mask.as_ref(), &implied);
             fields::check_mask(&mut v, &paths, &["name", "description", "labels"]);
-            let has = |f: &str| paths.iter().any(|p| p == f);
-            let mut patch = NetworkPatch::default();
-            if has("name") {
-                v.pattern("name", &r.name, &validate::VPC_NAME);
-                patch.name = Some(r.name.clone());
-            }
-            if has("description") {
-                v.description("description", &r.description);
-                patch.description = Some(r.description.clone());
-            }
-            if has("labels") {
-                v.labels("labels", &r.labels, LabelRules::Vpc);
-                patch.labels = Some(r.labels.clone());
-            }
+            let common = fields::common(&mut v, &paths, (&r.name, &r.description, &r.labels), &validate::VPC_NAME, LabelRules::Vpc);
+            let patch = NetworkPatch { name: common.name, description: common.description, labels: common.labels };
             v.finish()?;
             convert::operation(&self.services.update_network(&r.network_id, patch).await?)
         };
@@ -287,23 +274,11 @@ impl SubnetService for SubnetApi {
                 ("dhcp_options", r.dhcp_options.is_some()),
                 ("v4_cidr_blocks", !r.v4_cidr_blocks.is_empty()),
             ];
-            let paths = fields::mask(r.update_mask.as_ref())
-                .unwrap_or_else(|| implied.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect());
+            let paths = fields::paths(r.update_mask.as_ref(), &implied);
             fields::check_mask(&mut v, &paths, &["name", "description", "labels", "route_table_id", "dhcp_options", "v4_cidr_blocks"]);
             let has = |f: &str| paths.iter().any(|p| p == f);
-            let mut patch = SubnetPatch::default();
-            if has("name") {
-                v.pattern("name", &r.name, &validate::VPC_NAME);
-                patch.name = Some(r.name.clone());
-            }
-            if has("description") {
-                v.description("description", &r.description);
-                patch.description = Some(r.description.clone());
-            }
-            if has("labels") {
-                v.labels("labels", &r.labels, LabelRules::Vpc);
-                patch.labels = Some(r.labels.clone());
-            }
+            let common = fields::common(&mut v, &paths, (&r.name, &r.description, &r.labels), &validate::VPC_NAME, LabelRules::Vpc);
+            let mut patch = SubnetPatch { name: common.name, description: common.description, labels: common.labels, ..Default::default() };
             if has("route_table_id") {
                 v.max_len("route_table_id", &r.route_table_id, 50);
                 patch.route_table_id = Some(r.route_table_id.clone());
