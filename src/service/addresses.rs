@@ -182,14 +182,7 @@ impl Services {
     }
 
     pub async fn list_address_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
-        let id = id.to_string();
-        let after = paging::decode::<(i64, String)>(page_token)?;
-        self.store
-            .read(move |tx| {
-                load(tx, &id)?;
-                super::operations::page_of(tx, &id, after.clone(), page_size)
-            })
-            .await
+        self.resource_operations::<Address>(ResourceKind::Address, id, page_size, page_token).await
     }
 }
 

@@ -226,14 +226,7 @@ impl Services {
     }
 
     pub async fn list_instance_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
-        let id = id.to_string();
-        let after = paging::decode::<(i64, String)>(page_token)?;
-        self.store
-            .read(move |tx| {
-                load(tx, &id)?;
-                super::operations::page_of(tx, &id, after.clone(), page_size)
-            })
-            .await
+        self.resource_operations::<Instance>(ResourceKind::Instance, id, page_size, page_token).await
     }
 }
 

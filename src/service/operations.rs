@@ -3,9 +3,9 @@
 
 use super::Services;
 use super::paging::{self, Page};
-use crate::error::Result;
+use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Operation, runner};
-use crate::store::Tx;
+use crate::store::{Resource, Tx, TxExt};
 
 impl Services {
     pub async fn get_operation(&self, id: &str) -> Result<Operation> {
@@ -30,6 +30,26 @@ impl Services {
 
     pub async fn cancel_operation(&self, id: &str) -> Result<Operation> {
         self.runner.cancel(id).await
+    }
+}
+
+impl Services {
+    /// The operations of resource `id` (a `R`, reported as `kind` when missing), newest first.
+    pub(super) async fn resource_operations<R: Resource>(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<Page<Operation>> {
+        let id = id.to_string();
+        let after = paging::decode::<(i64, String)>(page_token)?;
+        self.store
+            .read(move |tx| {
+                tx.load::<R>(&id)?.ok_or_else(|| Error::not_found(kind, &id))?;
+                page_of(tx, &id, after.clone(), page_size)
+            })
+            .await
     }
 }
 

@@ -164,14 +164,7 @@ impl Services {
     }
 
     pub async fn list_security_group_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
-        let id = id.to_string();
-        let after = paging::decode::<(i64, String)>(page_token)?;
-        self.store
-            .read(move |tx| {
-                load(tx, &id)?;
-                super::operations::page_of(tx, &id, after.clone(), page_size)
-            })
-            .await
+        self.resource_operations::<SecurityGroup>(ResourceKind::SecurityGroup, id, page_size, page_token).await
     }
 }
 

@@ -145,14 +145,7 @@ impl Services {
     }
 
     pub async fn list_network_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
-        let id = id.to_string();
-        let after = paging::decode::<(i64, String)>(page_token)?;
-        self.store
-            .read(move |tx| {
-                load_network(tx, &id)?;
-                super::operations::page_of(tx, &id, after.clone(), page_size)
-            })
-            .await
+        self.resource_operations::<Network>(ResourceKind::Network, id, page_size, page_token).await
     }
 
     pub async fn create_subnet(&self, cmd: CreateSubnet) -> Result<Operation> {
@@ -234,14 +227,7 @@ impl Services {
     }
 
     pub async fn list_subnet_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
-        let id = id.to_string();
-        let after = paging::decode::<(i64, String)>(page_token)?;
-        self.store
-            .read(move |tx| {
-                load_subnet(tx, &id)?;
-                super::operations::page_of(tx, &id, after.clone(), page_size)
-            })
-            .await
+        self.resource_operations::<Subnet>(ResourceKind::Subnet, id, page_size, page_token).await
     }
 
     pub async fn list_used_addresses(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<UsedAddress>> {
