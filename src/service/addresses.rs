@@ -53,7 +53,7 @@ fn view(tx: &mut dyn Tx, a: Address) -> Result<(Address, bool)> {
 
 /// Takes reserved address `ip` of the instance's folder and zone as `owner`'s static NAT address;
 /// returns the Address id. Refused if it is not such an address or another interface uses it.
-pub fn take_static(tx: &mut dyn Tx, instance: &Instance, ip: Ipv4Addr, owner: &str, field: &str) -> Result<String> {
+pub fn take_static(tx: &mut dyn Tx, instance: &Instance, ip: Ipv4Addr, owner: &str) -> Result<String> {
     let not_reserved = || Error::AddressNotReserved { address: ip.to_string(), folder_id: instance.folder_id.clone() };
     let holder = tx.holder(PUBLIC_IPS, &ip.to_string())?.ok_or_else(not_reserved)?;
     let (kind, address_id) = claims::parse_owner(&holder);
@@ -68,7 +68,6 @@ pub fn take_static(tx: &mut dyn Tx, instance: &Instance, ip: Ipv4Addr, owner: &s
             instance_zone: instance.zone_id.clone(),
         });
     }
-    let _ = field;
     match tx.claim(&Claim::new(claims::address_user(&address.id), claims::ADDRESS_USER_KEY, owner))? {
         Ok(()) => Ok(address.id),
         Err(user) => Err(Error::AddressTaken { address: ip.to_string(), user: claims::parse_owner(&user).1.to_string() }),

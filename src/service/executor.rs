@@ -1,19 +1,14 @@
 //! The runner's view of the services: dispatches an action to the module that owns it.
 
-use std::sync::Arc;
-
 use ipnet::Ipv4Net;
 
 use super::{addresses, compute, interfaces, security_groups, vpc};
 use crate::domain::clock::Timestamp;
-use crate::domain::ids::IdGenerator;
 use crate::error::Result;
 use crate::ops::{Action, Executor, Response};
 use crate::store::Tx;
 
 pub struct ServiceExecutor {
-    #[allow(dead_code)]
-    pub ids: Arc<dyn IdGenerator>,
     pub public_pool: Ipv4Net,
 }
 

@@ -125,7 +125,7 @@ impl Services {
             }
             let from = instance.begin(Transition::Change, "AddOneToOneNat")?;
             let running = from == crate::domain::instance::Status::Running;
-            let nat = plumbing::new_nat(tx, pool, &instance, running, &spec, "one_to_one_nat_spec.address")?;
+            let nat = plumbing::new_nat(tx, pool, &instance, running, &spec)?;
             let after = before.with_nat(&id, nat)?;
             tx.save(&instance)?;
             Ok((Metadata::AddOneToOneNat { instance_id: id.clone() }, change(&instance, from, &before.index, Some(&before), Some(after))))
@@ -184,7 +184,7 @@ impl Services {
                 }
                 after.subnet_id = subnet.id;
             }
-            super::security_groups::check_all(tx, &instance.folder_id, &after, "security_group_ids")?;
+            super::security_groups::check_all(tx, &instance.folder_id, &after)?;
             claim_all(tx, &interface_claims(&id, &after), &owner)?;
             tx.save(&instance)?;
             Ok((

@@ -61,7 +61,7 @@ impl Services {
 
     /// With an injected clock and id generator (deterministic tests).
     pub fn with(store: Store, settings: Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        let executor = Arc::new(executor::ServiceExecutor { ids: ids.clone(), public_pool: settings.public_pool });
+        let executor = Arc::new(executor::ServiceExecutor { public_pool: settings.public_pool });
         let runner = Arc::new(Runner::new(store.clone(), executor, clock.clone(), settings.progression));
         Services { store, clock, ids, runner, settings }
     }

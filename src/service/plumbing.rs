@@ -109,9 +109,7 @@ pub fn add_interface(
     let running = instance.status != crate::domain::instance::Status::Stopped;
     let one_to_one_nat = match &spec.nat {
         None => None,
-        Some(nat) => {
-            Some(new_nat(tx, public_pool, instance, running, nat, &path(field, "primary_v4_address_spec.one_to_one_nat_spec.address"))?)
-        }
+        Some(nat) => Some(new_nat(tx, public_pool, instance, running, nat)?),
     };
     let nic = NetworkInterface {
         index,
@@ -120,7 +118,7 @@ pub fn add_interface(
         primary_v4_address: Some(PrimaryAddress { address: address.to_string(), one_to_one_nat, dns_records: spec.dns_records.clone() }),
         security_group_ids: spec.security_group_ids.clone(),
     };
-    super::security_groups::check_all(tx, &instance.folder_id, &nic, &path(field, "security_group_ids"))?;
+    super::security_groups::check_all(tx, &instance.folder_id, &nic)?;
     super::interfaces::claim_all(tx, &super::interfaces::interface_claims(&instance.id, &nic), &owner)?;
     instance.network_interfaces.push(nic);
     Ok(())
@@ -144,10 +142,10 @@ fn path(field: &str, rest: &str) -> String {
 
 /// A one-to-one NAT for `spec`, claiming its address: a reserved static VPC address, or an
 /// ephemeral one from the pool (left empty on a stopped instance, which gets one when it starts).
-pub fn new_nat(tx: &mut dyn Tx, pool: Ipv4Net, instance: &Instance, running: bool, spec: &NatSpec, field: &str) -> Result<OneToOneNat> {
+pub fn new_nat(tx: &mut dyn Tx, pool: Ipv4Net, instance: &Instance, running: bool, spec: &NatSpec) -> Result<OneToOneNat> {
     let owner = claims::owner(INSTANCE, &instance.id);
     if let Some(address) = spec.address {
-        let address_id = super::addresses::take_static(tx, instance, address, &owner, field)?;
+        let address_id = super::addresses::take_static(tx, instance, address, &owner)?;
         return Ok(OneToOneNat { address: address.to_string(), ephemeral: false, address_id, dns_records: spec.dns_records.clone() });
     }
     let address = if running { allocate_public(tx, pool, &owner)?.to_string() } else { String::new() };

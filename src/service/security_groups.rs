@@ -39,7 +39,7 @@ fn load(tx: &mut dyn Tx, id: &str) -> Result<SecurityGroup> {
 }
 
 /// Every security group of `nic` exists in the folder and belongs to the network of its subnet.
-pub fn check_all(tx: &mut dyn Tx, folder_id: &str, nic: &NetworkInterface, field: &str) -> Result<()> {
+pub fn check_all(tx: &mut dyn Tx, folder_id: &str, nic: &NetworkInterface) -> Result<()> {
     if nic.security_group_ids.is_empty() {
         return Ok(());
     }
@@ -50,7 +50,6 @@ pub fn check_all(tx: &mut dyn Tx, folder_id: &str, nic: &NetworkInterface, field
             .filter(|g| g.folder_id == folder_id)
             .ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, id))?;
         if group.network_id != subnet.network_id {
-            let _ = field;
             return Err(Error::SecurityGroupNetworkMismatch {
                 id: id.clone(),
                 group_network: group.network_id,
