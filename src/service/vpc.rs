@@ -99,14 +99,7 @@ impl Services {
     }
 
     pub async fn list_networks(&self, cmd: ListInFolder) -> Result<Page<Network>> {
-        let after = paging::decode::<Cursor>(&cmd.page_token)?;
-        self.store
-            .read(move |tx| {
-                let query =
-                    Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(Kind::Network) };
-                list_page(tx, query, cmd.page_size, after.clone())
-            })
-            .await
+        self.list_in_folder(Kind::Network, cmd).await
     }
 
     pub async fn update_network(&self, id: &str, patch: NetworkPatch) -> Result<Operation> {
@@ -178,14 +171,7 @@ impl Services {
     }
 
     pub async fn list_subnets(&self, cmd: ListInFolder) -> Result<Page<Subnet>> {
-        let after = paging::decode::<Cursor>(&cmd.page_token)?;
-        self.store
-            .read(move |tx| {
-                let query =
-                    Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(Kind::Subnet) };
-                list_page(tx, query, cmd.page_size, after.clone())
-            })
-            .await
+        self.list_in_folder(Kind::Subnet, cmd).await
     }
 
     /// `v4_cidr_blocks`, when given, replaces the blocks; every used address must stay inside.
@@ -259,6 +245,19 @@ impl Services {
                     _ => String::new(),
                 };
                 Ok(Page { items, next_page_token })
+            })
+            .await
+    }
+}
+
+impl Services {
+    /// A page of the folder's resources of `kind`, filtered by `cmd`'s conditions.
+    async fn list_in_folder<R: Resource + Send + 'static>(&self, kind: Kind, cmd: ListInFolder) -> Result<Page<R>> {
+        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        self.store
+            .read(move |tx| {
+                let query = Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(kind) };
+                list_page(tx, query, cmd.page_size, after.clone())
             })
             .await
     }

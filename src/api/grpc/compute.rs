@@ -6,6 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::status::{self, parts};
 use super::{convert, fields, respond};
+use crate::api::request_id::RequestContext;
 use crate::domain::filter::{self, INSTANCE_FIELDS};
 use crate::domain::instance::{InstancePatch, Transition};
 use crate::domain::validate::{self, LabelRules, Violations};
@@ -25,6 +26,20 @@ pub struct InstanceApi {
 impl InstanceApi {
     pub fn new(services: Services) -> Self {
         InstanceApi { services }
+    }
+
+    /// Stop, Start, Restart and Delete: the same request shape, one status transition each.
+    async fn transition(
+        &self,
+        ctx: Option<RequestContext>,
+        id: &str,
+        transition: Transition,
+    ) -> std::result::Result<Response<PbOperation>, Status> {
+        let result = async {
+            instance_id(id)?;
+            convert::operation(&self.services.transition_instance(id, transition).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 }
 
@@ -276,11 +291,7 @@ impl InstanceService for InstanceApi {
 
     async fn delete(&self, req: Request<pb::DeleteInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
         let (ctx, r) = parts(req);
-        let result = async {
-            instance_id(&r.instance_id)?;
-            convert::operation(&self.services.transition_instance(&r.instance_id, Transition::Delete).await?)
-        };
-        respond(ctx.as_ref(), result.await)
+        self.transition(ctx, &r.instance_id, Transition::Delete).await
     }
 
     async fn update_metadata(&self, req: Request<pb::UpdateInstanceMetadataRequest>) -> std::result::Result<Response<PbOperation>, Status> {
@@ -302,29 +313,17 @@ impl InstanceService for InstanceApi {
 
     async fn stop(&self, req: Request<pb::StopInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
         let (ctx, r) = parts(req);
-        let result = async {
-            instance_id(&r.instance_id)?;
-            convert::operation(&self.services.transition_instance(&r.instance_id, Transition::Stop).await?)
-        };
-        respond(ctx.as_ref(), result.await)
+        self.transition(ctx, &r.instance_id, Transition::Stop).await
     }
 
     async fn start(&self, req: Request<pb::StartInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
         let (ctx, r) = parts(req);
-        let result = async {
-            instance_id(&r.instance_id)?;
-            convert::operation(&self.services.transition_instance(&r.instance_id, Transition::Start).await?)
-        };
-        respond(ctx.as_ref(), result.await)
+        self.transition(ctx, &r.instance_id, Transition::Start).await
     }
 
     async fn restart(&self, req: Request<pb::RestartInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
         let (ctx, r) = parts(req);
-        let result = async {
-            instance_id(&r.instance_id)?;
-            convert::operation(&self.services.transition_instance(&r.instance_id, Transition::Restart).await?)
-        };
-        respond(ctx.as_ref(), result.await)
+        self.transition(ctx, &r.instance_id, Transition::Restart).await
     }
 
     async fn attach_disk(&self, _: Request<pb::AttachInstanceDiskRequest>) -> std::result::Result<Response<PbOperation>, Status> {
