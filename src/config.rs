@@ -26,6 +26,11 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:50051", env = "NETPLANE_LISTEN")]
     pub listen: SocketAddr,
 
+    /// Serve REST/JSON on this address instead of beside gRPC on `--listen` (then `--listen` is
+    /// gRPC and gRPC-Web only).
+    #[arg(long, env = "NETPLANE_REST_LISTEN")]
+    pub rest_listen: Option<SocketAddr>,
+
     /// Where state lives: `sqlite:<path>` (durable) or `memory` (gone on exit).
     #[arg(long, default_value = "sqlite:.netplane/netplane.db", env = "NETPLANE_STORE")]
     pub store: String,

@@ -8,16 +8,20 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     Cancelled = 1,
+    Unknown = 2,
     InvalidArgument = 3,
+    DeadlineExceeded = 4,
     NotFound = 5,
     AlreadyExists = 6,
     PermissionDenied = 7,
     ResourceExhausted = 8,
     FailedPrecondition = 9,
     Aborted = 10,
+    OutOfRange = 11,
     Unimplemented = 12,
     Internal = 13,
     Unavailable = 14,
+    DataLoss = 15,
     Unauthenticated = 16,
 }
 
@@ -25,7 +29,7 @@ impl Code {
     /// The HTTP status Yandex Cloud's REST gateway answers for this code.
     pub fn http_status(self) -> u16 {
         match self {
-            Code::InvalidArgument | Code::FailedPrecondition => 400,
+            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => 400,
             Code::Unauthenticated => 401,
             Code::PermissionDenied => 403,
             Code::NotFound => 404,
@@ -34,8 +38,33 @@ impl Code {
             Code::Cancelled => 499,
             Code::Unimplemented => 501,
             Code::Unavailable => 503,
-            Code::Internal => 500,
+            Code::Internal | Code::Unknown | Code::DataLoss => 500,
+            Code::DeadlineExceeded => 504,
         }
+    }
+
+    /// The code of a `google.rpc.Status`; numbers outside the table (and 0, which is not an
+    /// error) read as `Unknown`.
+    pub fn from_number(code: i32) -> Code {
+        const ALL: [Code; 16] = [
+            Code::Cancelled,
+            Code::Unknown,
+            Code::InvalidArgument,
+            Code::DeadlineExceeded,
+            Code::NotFound,
+            Code::AlreadyExists,
+            Code::PermissionDenied,
+            Code::ResourceExhausted,
+            Code::FailedPrecondition,
+            Code::Aborted,
+            Code::OutOfRange,
+            Code::Unimplemented,
+            Code::Internal,
+            Code::Unavailable,
+            Code::DataLoss,
+            Code::Unauthenticated,
+        ];
+        ALL.into_iter().find(|c| *c as i32 == code).unwrap_or(Code::Unknown)
     }
 }
 
@@ -134,6 +163,12 @@ pub enum Error {
     Unimplemented(String),
     #[error("Internal error: {0}")]
     Internal(String),
+    #[error("No REST method at {method} {path}")]
+    NoRoute { method: String, path: String },
+    #[error("{path} does not accept {method}; it accepts {allowed}")]
+    MethodNotAllowed { method: String, path: String, allowed: String },
+    #[error("Request body exceeds the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
     #[error("Service unavailable: {0}")]
     Unavailable(String),
 }
@@ -163,6 +198,18 @@ impl Error {
             Error::Unimplemented(_) => Code::Unimplemented,
             Error::Internal(_) => Code::Internal,
             Error::Unavailable(_) => Code::Unavailable,
+            Error::NoRoute { .. } => Code::NotFound,
+            Error::MethodNotAllowed { .. } => Code::Unimplemented,
+            Error::BodyTooLarge { .. } => Code::InvalidArgument,
+        }
+    }
+
+    /// The HTTP status of this error on REST: the code's, except where HTTP has a closer one.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::MethodNotAllowed { .. } => 405,
+            Error::BodyTooLarge { .. } => 413,
+            _ => self.code().http_status(),
         }
     }
 
@@ -206,6 +253,24 @@ mod tests {
         for (code, status) in table {
             assert_eq!(code.http_status(), status, "{code:?}");
         }
+    }
+
+    #[test]
+    fn codes_read_back_from_their_numbers() {
+        for n in 1..=16 {
+            assert_eq!(Code::from_number(n) as i32, n);
+        }
+        assert_eq!(Code::from_number(0), Code::Unknown);
+        assert_eq!(Code::from_number(99), Code::Unknown);
+    }
+
+    #[test]
+    fn rest_only_errors_have_their_http_status() {
+        let e = Error::MethodNotAllowed { method: "PUT".into(), path: "/x".into(), allowed: "GET".into() };
+        assert_eq!((e.http_status(), e.code()), (405, Code::Unimplemented));
+        assert_eq!(Error::BodyTooLarge { limit: 1 }.http_status(), 413);
+        assert_eq!(Error::NoRoute { method: "GET".into(), path: "/x".into() }.http_status(), 404);
+        assert_eq!(Error::not_found(ResourceKind::Instance, "x").http_status(), 404);
     }
 
     #[test]

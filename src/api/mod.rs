@@ -1,5 +1,6 @@
-//! Protocol front ends. They parse and validate requests into commands, call `service`, and
+//! Protocol front ends (gRPC, and REST/JSON transcoded onto it). They parse and validate requests into commands, call `service`, and
 //! encode the results; no rule of the cloud lives here.
 
 pub mod grpc;
 pub mod request_id;
+pub mod rest;

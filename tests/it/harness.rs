@@ -16,7 +16,10 @@ use tonic::transport::Channel;
 
 pub struct Server {
     child: Child,
+    /// The gRPC address (REST too, unless the server was started with `--rest-listen`).
     pub addr: String,
+    /// Where REST is served: `http://host:port`.
+    pub rest: String,
     _log: Arc<Mutex<Vec<String>>>,
     _dir: Arc<tempfile::TempDir>,
 }
@@ -37,8 +40,19 @@ impl Server {
     }
 
     pub fn start_with(dir: Arc<tempfile::TempDir>, store: &str, operations: &str) -> Server {
+        Server::start_with_args(dir, store, operations, &[])
+    }
+
+    /// REST on an address of its own.
+    pub fn start_split(operations: &str) -> Server {
+        Server::start_with_args(data_dir(), "memory", operations, &["--rest-listen", "127.0.0.1:0"])
+    }
+
+    fn start_with_args(dir: Arc<tempfile::TempDir>, store: &str, operations: &str, extra: &[&str]) -> Server {
+        let split = extra.contains(&"--rest-listen");
         let mut child = Command::new(env!("CARGO_BIN_EXE_netplane"))
             .args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", operations])
+            .args(extra)
             .env("RUST_LOG", "info,netplane=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -50,17 +64,24 @@ impl Server {
         let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("netplane listening on ").nth(1) {
-                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_string());
+                for (what, marker) in [("grpc", "netplane listening on "), ("rest", "netplane REST listening on ")] {
+                    if let Some(rest) = line.split(marker).nth(1) {
+                        let _ = tx.send((what, rest.split_whitespace().next().unwrap_or_default().to_string()));
+                    }
                 }
                 lines.lock().unwrap().push(line);
             }
         });
-        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("netplane did not start; log:\n{}", log.lock().unwrap().join("\n"))
-        });
-        Server { child, addr, _log: log, _dir: dir }
+        let mut next = |expected: &str| match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok((what, addr)) if what == expected => addr,
+            _ => {
+                let _ = child.kill();
+                panic!("netplane did not start; log:\n{}", log.lock().unwrap().join("\n"))
+            }
+        };
+        let addr = next("grpc");
+        let rest = format!("http://{}", if split { next("rest") } else { addr.clone() });
+        Server { child, addr, rest, _log: log, _dir: dir }
     }
 
     pub async fn channel(&self) -> Channel {

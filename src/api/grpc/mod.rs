@@ -14,5 +14,5 @@ pub use address::AddressApi;
 pub use compute::InstanceApi;
 pub use operation::OperationApi;
 pub use security_group::SecurityGroupApi;
-pub use status::{respond, to_status};
+pub use status::{respond, rpc_status, to_status};
 pub use vpc::{NetworkApi, SubnetApi};

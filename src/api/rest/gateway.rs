@@ -1,0 +1,349 @@
+//! The REST gateway: a tower layer in front of the gRPC services that answers HTTP/JSON requests by
+//! calling those same services in process (so auth, idempotency, request ids and every rule are
+//! shared), and hands gRPC and gRPC-Web requests straight through.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Version};
+use http_body_util::{BodyExt, Full, Limited};
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage};
+use tonic::body::Body;
+use tower::ServiceExt;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::json;
+use super::routes::{Lookup, Route, RouteTable};
+use crate::api::grpc::rpc_status;
+use crate::api::request_id::RequestContext;
+use crate::error::{Code, Error};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type BoxFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
+
+/// The largest request body accepted, as for gRPC messages (tonic's default decode limit).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Which protocols a listener serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// gRPC (and gRPC-Web) and REST on one address, told apart by content type.
+    Shared,
+    GrpcOnly,
+    RestOnly,
+}
+
+/// What REST needs: the descriptors (for JSON) and the routes read from them.
+#[derive(Debug)]
+pub struct Gateway {
+    pool: DescriptorPool,
+    routes: RouteTable,
+}
+
+impl Gateway {
+    pub fn new(pool: DescriptorPool, services: &[&str]) -> Result<Gateway, String> {
+        let routes = RouteTable::from_descriptors(&pool, services)?;
+        Ok(Gateway { pool, routes })
+    }
+
+    pub fn routes(&self) -> usize {
+        self.routes.routes().len()
+    }
+
+    /// Answers one REST request; every failure is a JSON error, never a bare status.
+    async fn serve<S, RB>(&self, grpc: S, req: Request<Body>) -> Response<Body>
+    where
+        S: Service<Request<Body>, Response = Response<RB>>,
+        S::Error: Into<BoxError>,
+        RB: http_body::Body<Data = Bytes>,
+        RB::Error: Into<BoxError>,
+    {
+        let ctx = req.extensions().get::<RequestContext>().cloned();
+        match self.transcode(grpc, req).await {
+            Ok(response) => response,
+            Err(e) => {
+                let mut headers = HeaderMap::new();
+                if let Error::MethodNotAllowed { allowed, .. } = &e
+                    && let Ok(allowed) = HeaderValue::from_str(allowed)
+                {
+                    headers.insert(header::ALLOW, allowed);
+                }
+                tracing::debug!(error = %e, "REST request refused");
+                self.error_response(e.http_status(), &rpc_status(&e, ctx.as_ref()).encode_to_vec(), headers)
+            }
+        }
+    }
+
+    async fn transcode<S, RB>(&self, grpc: S, req: Request<Body>) -> Result<Response<Body>, Error>
+    where
+        S: Service<Request<Body>, Response = Response<RB>>,
+        S::Error: Into<BoxError>,
+        RB: http_body::Body<Data = Bytes>,
+        RB::Error: Into<BoxError>,
+    {
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path();
+        let (route, vars) = match self.routes.lookup(&parts.method, path) {
+            Lookup::Found(route, vars) => (route, vars),
+            Lookup::WrongMethod(allowed) => {
+                let allowed = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+                return Err(Error::MethodNotAllowed { method: parts.method.to_string(), path: path.to_string(), allowed });
+            }
+            Lookup::NotFound => return Err(Error::NoRoute { method: parts.method.to_string(), path: path.to_string() }),
+        };
+        let body = read_body(&parts.headers, body).await?;
+        let message = json::request_message(route, &vars, parts.uri.query().unwrap_or(""), &body)?;
+
+        let mut call = Request::new(Body::new(Full::new(grpc_frame(&message.encode_to_vec()))));
+        *call.uri_mut() = route.grpc_path.parse().map_err(|e| Error::Internal(format!("gRPC path {}: {e}", route.grpc_path)))?;
+        *call.method_mut() = Method::POST;
+        // A gRPC call is HTTP/2 whatever the REST call came over (gRPC-Web refuses others).
+        *call.version_mut() = Version::HTTP_2;
+        *call.headers_mut() = metadata_of(&parts.headers);
+        *call.extensions_mut() = parts.extensions;
+        let answer = grpc.oneshot(call).await.map_err(|e| Error::Internal(format!("calling {}: {}", route.grpc_path, e.into())))?;
+        self.reply(route, answer).await
+    }
+
+    /// Turns the gRPC answer (a message, or a status in trailers or trailers-only headers) into
+    /// the HTTP response.
+    async fn reply<RB>(&self, route: &Route, answer: Response<RB>) -> Result<Response<Body>, Error>
+    where
+        RB: http_body::Body<Data = Bytes>,
+        RB::Error: Into<BoxError>,
+    {
+        let (parts, body) = answer.into_parts();
+        let collected = body.collect().await.map_err(|e| Error::Internal(format!("reading the gRPC answer: {}", e.into())))?;
+        let trailers = collected.trailers().cloned().unwrap_or_default();
+        let bytes = collected.to_bytes();
+        let status = |name: &str| trailers.get(name).or_else(|| parts.headers.get(name)).cloned();
+        let passed = passthrough_headers(&parts.headers);
+        let code = status("grpc-status").and_then(|v| v.to_str().ok()?.parse::<i32>().ok());
+        let code =
+            code.ok_or_else(|| Error::Internal(format!("{} answered HTTP {} without a grpc-status", route.grpc_path, parts.status)))?;
+        if code != 0 {
+            let details = match status("grpc-status-details-bin") {
+                Some(v) => base64_decode(v.as_bytes())?,
+                None => {
+                    let message =
+                        status("grpc-message").map(|v| percent_encoding::percent_decode(v.as_bytes()).decode_utf8_lossy().into_owned());
+                    crate::proto::google::rpc::Status { code, message: message.unwrap_or_default(), details: vec![] }.encode_to_vec()
+                }
+            };
+            return Ok(self.error_response(Code::from_number(code).http_status(), &details, passed));
+        }
+        let payload = grpc_payload(&bytes)?;
+        let message =
+            DynamicMessage::decode(route.output.clone(), payload).map_err(|e| Error::Internal(format!("decoding the answer: {e}")))?;
+        Ok(json_response(StatusCode::OK, json::render(&message)?, passed))
+    }
+
+    /// The JSON body of a `google.rpc.Status` (`{"code", "message", "details": [{"@type", …}]}`).
+    fn error_response(&self, http_status: u16, status: &[u8], headers: HeaderMap) -> Response<Body> {
+        let status_code = StatusCode::from_u16(http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let rendered = self
+            .pool
+            .get_message_by_name("google.rpc.Status")
+            .ok_or_else(|| Error::Internal("google.rpc.Status is not in the descriptor set".into()))
+            .and_then(|d| DynamicMessage::decode(d, status).map_err(|e| Error::Internal(e.to_string())))
+            .and_then(|m| json::render(&m));
+        match rendered {
+            Ok(body) => json_response(status_code, body, headers),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot render an error status");
+                let body = serde_json::json!({"code": Code::Internal as i32, "message": e.to_string()});
+                json_response(StatusCode::INTERNAL_SERVER_ERROR, body.to_string().into_bytes(), headers)
+            }
+        }
+    }
+}
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Error> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(Error::BodyTooLarge { limit: MAX_BODY_BYTES });
+    }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::BodyTooLarge { limit: MAX_BODY_BYTES }),
+        Err(e) => Err(Error::invalid("body", format!("cannot read the request body: {e}"))),
+    }
+}
+
+/// HTTP headers that are not gRPC metadata: they describe the HTTP exchange itself.
+fn is_transport_header(name: &HeaderName) -> bool {
+    const TRANSPORT: [HeaderName; 10] = [
+        header::HOST,
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+        header::CONNECTION,
+        header::ACCEPT,
+        header::ACCEPT_ENCODING,
+        header::TE,
+        header::UPGRADE,
+        header::USER_AGENT,
+    ];
+    TRANSPORT.contains(name) || name.as_str().starts_with("grpc-") || name.as_str() == "keep-alive"
+}
+
+/// The gRPC metadata of a REST call: its own headers (`Authorization`, `Idempotency-Key`,
+/// `X-Request-Id`, …), which HTTP/1.1 and gRPC both carry as lowercase names.
+fn metadata_of(headers: &HeaderMap) -> HeaderMap {
+    let mut metadata: HeaderMap =
+        headers.iter().filter(|(name, _)| !is_transport_header(name)).map(|(n, v)| (n.clone(), v.clone())).collect();
+    metadata.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    metadata.insert(header::TE, HeaderValue::from_static("trailers"));
+    metadata
+}
+
+/// Headers of the gRPC answer worth keeping on the HTTP one (say `x-operation-poll-interval`).
+fn passthrough_headers(headers: &HeaderMap) -> HeaderMap {
+    headers.iter().filter(|(name, _)| !is_transport_header(name)).map(|(n, v)| (n.clone(), v.clone())).collect()
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, headers: HeaderMap) -> Response<Body> {
+    let mut response = Response::new(Body::new(Full::new(Bytes::from(body))));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// One uncompressed gRPC length-prefixed message.
+fn grpc_frame(message: &[u8]) -> Bytes {
+    let mut frame = BytesMut::with_capacity(5 + message.len());
+    frame.put_u8(0);
+    frame.put_u32(message.len() as u32);
+    frame.put_slice(message);
+    frame.freeze()
+}
+
+fn grpc_payload(bytes: &[u8]) -> Result<&[u8], Error> {
+    let bad = |why: &str| Error::Internal(format!("malformed gRPC answer: {why}"));
+    let (header, rest) = bytes.split_at_checked(5).ok_or_else(|| bad("no message"))?;
+    if header[0] != 0 {
+        return Err(bad("compressed message"));
+    }
+    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+    rest.get(..len).ok_or_else(|| bad("truncated message"))
+}
+
+fn base64_decode(value: &[u8]) -> Result<Vec<u8>, Error> {
+    use base64::Engine;
+    // gRPC sends binary metadata unpadded, but tolerates padding.
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(value.strip_suffix(b"==").or_else(|| value.strip_suffix(b"=")).unwrap_or(value))
+        .map_err(|e| Error::Internal(format!("grpc-status-details-bin: {e}")))
+}
+
+/// Puts the gateway in front of the gRPC services.
+#[derive(Clone, Debug)]
+pub struct RestLayer {
+    gateway: Arc<Gateway>,
+    mode: Mode,
+}
+
+impl RestLayer {
+    pub fn new(gateway: Arc<Gateway>, mode: Mode) -> RestLayer {
+        RestLayer { gateway, mode }
+    }
+}
+
+impl<S> Layer<S> for RestLayer {
+    type Service = RestService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RestService { inner, gateway: self.gateway.clone(), mode: self.mode }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RestService<S> {
+    inner: S,
+    gateway: Arc<Gateway>,
+    mode: Mode,
+}
+
+fn is_grpc(req: &Request<Body>) -> bool {
+    req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+}
+
+impl<S, RB> Service<Request<Body>> for RestService<S>
+where
+    S: Service<Request<Body>, Response = Response<RB>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    RB: http_body::Body<Data = Bytes> + Send + 'static,
+    RB::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = BoxError;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let to_grpc = match self.mode {
+            Mode::Shared => is_grpc(&req),
+            Mode::GrpcOnly => true,
+            Mode::RestOnly => false,
+        };
+        // The service made ready by `poll_ready` serves this call; its clone serves the next.
+        let clone = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, clone);
+        if to_grpc {
+            let answer = ready.oneshot(req);
+            Box::pin(async move { answer.await.map(|r| r.map(Body::new)).map_err(Into::into) })
+        } else {
+            let gateway = self.gateway.clone();
+            Box::pin(async move { Ok(gateway.serve(ready, req).await) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let frame = grpc_frame(b"abc");
+        assert_eq!(&frame[..], b"\0\0\0\0\x03abc");
+        assert_eq!(grpc_payload(&frame).unwrap(), b"abc");
+        assert!(grpc_payload(b"\0\0\0\0\x09abc").is_err());
+        assert!(grpc_payload(b"\x01\0\0\0\x03abc").is_err());
+        assert!(grpc_payload(b"").is_err());
+    }
+
+    #[test]
+    fn metadata_keeps_the_caller_headers_and_drops_http_ones() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in
+            [("authorization", "Bearer t"), ("idempotency-key", "k"), ("x-request-id", "r"), ("content-type", "application/json")]
+        {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        headers.insert(header::HOST, HeaderValue::from_static("localhost"));
+        headers.insert(HeaderName::from_static("grpc-timeout"), HeaderValue::from_static("1S"));
+        let metadata = metadata_of(&headers);
+        assert_eq!(metadata["authorization"], "Bearer t");
+        assert_eq!(metadata["idempotency-key"], "k");
+        assert_eq!(metadata["x-request-id"], "r");
+        assert_eq!(metadata["content-type"], "application/grpc");
+        assert!(metadata.get("host").is_none() && metadata.get("grpc-timeout").is_none());
+    }
+
+    #[test]
+    fn status_details_decode_with_or_without_padding() {
+        assert_eq!(base64_decode(b"YWI").unwrap(), b"ab");
+        assert_eq!(base64_decode(b"YWI=").unwrap(), b"ab");
+    }
+}

@@ -1,0 +1,181 @@
+//! The REST route table, read from the `google.api.http` options of the served gRPC methods in our
+//! one descriptor set: no route is written by hand, so REST can never drift from the contract.
+
+use http::Method;
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, MethodDescriptor};
+
+use super::template::{PathVars, Specificity, Template};
+use crate::proto::google::api::{HttpRule, http_rule::Pattern};
+
+/// Where the HTTP body goes in the request message (`HttpRule.body`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyMapping {
+    /// No body: every field not in the path comes from the query string.
+    None,
+    /// `body: "*"`: the body is the request message; the path fills in the rest.
+    Whole,
+    /// `body: "field"`: the body is that field; the query string fills in the rest.
+    Field(String),
+}
+
+/// One HTTP binding of one gRPC method.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub http_method: Method,
+    pub template: Template,
+    pub body: BodyMapping,
+    /// The gRPC path the call is forwarded to: `/<package>.<Service>/<Method>`.
+    pub grpc_path: String,
+    pub input: MessageDescriptor,
+    pub output: MessageDescriptor,
+}
+
+/// What a request line resolves to.
+#[derive(Debug)]
+pub enum Lookup<'a> {
+    Found(&'a Route, PathVars),
+    /// The path exists, but not for this HTTP method; these are the methods it has.
+    WrongMethod(Vec<Method>),
+    NotFound,
+}
+
+#[derive(Debug)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+}
+
+impl RouteTable {
+    /// The routes of every method of `services` (full names) that carries a `google.api.http`
+    /// option. A rule we cannot serve is a startup error, never a silently missing route.
+    pub fn from_descriptors(pool: &DescriptorPool, services: &[&str]) -> Result<RouteTable, String> {
+        let http = pool.get_extension_by_name("google.api.http").ok_or("the descriptor set lacks google.api.http")?;
+        let mut routes = Vec::new();
+        for name in services {
+            let service = pool.get_service_by_name(name).ok_or_else(|| format!("service {name} is not in the descriptor set"))?;
+            for method in service.methods() {
+                let options = method.options();
+                if !options.has_extension(&http) {
+                    continue;
+                }
+                let rule = options.get_extension(&http).as_message().map(DynamicMessage::transcode_to::<HttpRule>);
+                let rule = rule.ok_or("google.api.http is not a message")?.map_err(|e| format!("{}: {e}", method.full_name()))?;
+                for binding in std::iter::once(&rule).chain(&rule.additional_bindings) {
+                    routes.push(route(&method, binding)?);
+                }
+            }
+        }
+        Ok(RouteTable { routes })
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The most specific template that fits `path` decides; if it is bound to other HTTP methods
+    /// only, the answer is "wrong method" (so `GET /x/{id}:start` is a 405, not a lookup of the
+    /// id `"{id}:start"`).
+    pub fn lookup(&self, method: &Method, path: &str) -> Lookup<'_> {
+        let fitting: Vec<(Specificity, &Route, PathVars)> =
+            self.routes.iter().filter_map(|r| r.template.matches(path).map(|vars| (r.template.specificity(), r, vars))).collect();
+        let Some(best) = fitting.iter().map(|(s, ..)| *s).max() else { return Lookup::NotFound };
+        let mut allowed = Vec::new();
+        for (specificity, route, vars) in fitting {
+            if specificity != best {
+                continue;
+            }
+            if route.http_method == *method {
+                return Lookup::Found(route, vars);
+            }
+            if !allowed.contains(&route.http_method) {
+                allowed.push(route.http_method.clone());
+            }
+        }
+        Lookup::WrongMethod(allowed)
+    }
+}
+
+fn route(method: &MethodDescriptor, rule: &HttpRule) -> Result<Route, String> {
+    let (http_method, path) = match &rule.pattern {
+        Some(Pattern::Get(p)) => (Method::GET, p),
+        Some(Pattern::Post(p)) => (Method::POST, p),
+        Some(Pattern::Put(p)) => (Method::PUT, p),
+        Some(Pattern::Delete(p)) => (Method::DELETE, p),
+        Some(Pattern::Patch(p)) => (Method::PATCH, p),
+        Some(Pattern::Custom(c)) => (Method::from_bytes(c.kind.as_bytes()).map_err(|e| format!("{}: {e}", method.full_name()))?, &c.path),
+        None => return Err(format!("{}: google.api.http without a pattern", method.full_name())),
+    };
+    if !rule.response_body.is_empty() {
+        return Err(format!("{}: response_body is not supported", method.full_name()));
+    }
+    let body = match rule.body.as_str() {
+        "" => BodyMapping::None,
+        "*" => BodyMapping::Whole,
+        field => BodyMapping::Field(field.to_string()),
+    };
+    Ok(Route {
+        http_method,
+        template: Template::parse(path)?,
+        body,
+        grpc_path: format!("/{}/{}", method.parent_service().full_name(), method.name()),
+        input: method.input(),
+        output: method.output(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::rest::descriptor_pool;
+    use crate::server::SERVICES;
+
+    fn table() -> RouteTable {
+        RouteTable::from_descriptors(descriptor_pool(), SERVICES).unwrap()
+    }
+
+    fn found(table: &RouteTable, method: Method, path: &str) -> (String, Vec<(String, String)>) {
+        match table.lookup(&method, path) {
+            Lookup::Found(route, vars) => (route.grpc_path.clone(), vars),
+            other => panic!("{method} {path}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_http_rule_of_every_served_method_becomes_a_route() {
+        let pool = descriptor_pool();
+        let methods: usize = SERVICES.iter().map(|s| pool.get_service_by_name(s).unwrap().methods().len()).sum();
+        assert_eq!(table().routes().len(), methods, "every served method has exactly one http rule");
+    }
+
+    #[test]
+    fn the_seed_paths_resolve_to_their_methods() {
+        let table = table();
+        let id = vec![("instance_id".to_string(), "fhm1".to_string())];
+        assert_eq!(
+            found(&table, Method::POST, "/compute/v1/instances/fhm1:attachNetworkInterface"),
+            ("/yandex.cloud.compute.v1.InstanceService/AttachNetworkInterface".into(), id.clone())
+        );
+        assert_eq!(
+            found(&table, Method::POST, "/compute/v1/instances/fhm1/addOneToOneNat"),
+            ("/yandex.cloud.compute.v1.InstanceService/AddOneToOneNat".into(), id.clone())
+        );
+        assert_eq!(found(&table, Method::GET, "/compute/v1/instances/fhm1"), ("/yandex.cloud.compute.v1.InstanceService/Get".into(), id));
+        assert_eq!(found(&table, Method::GET, "/operations/op1").0, "/yandex.cloud.operation.OperationService/Get");
+        assert_eq!(found(&table, Method::GET, "/operations/op1:cancel").0, "/yandex.cloud.operation.OperationService/Cancel");
+        assert_eq!(found(&table, Method::GET, "/vpc/v1/addresses:byValue").0, "/yandex.cloud.vpc.v1.AddressService/GetByValue");
+        assert_eq!(found(&table, Method::GET, "/vpc/v1/addresses").0, "/yandex.cloud.vpc.v1.AddressService/List");
+    }
+
+    #[test]
+    fn a_known_path_with_another_method_is_told_apart_from_an_unknown_path() {
+        let table = table();
+        match table.lookup(&Method::PUT, "/compute/v1/instances/fhm1") {
+            Lookup::WrongMethod(mut allowed) => {
+                allowed.sort_by_key(|m| m.to_string());
+                assert_eq!(allowed, vec![Method::DELETE, Method::GET, Method::PATCH]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(table.lookup(&Method::GET, "/compute/v1/nothing"), Lookup::NotFound));
+        assert!(matches!(table.lookup(&Method::GET, "/compute/v1/instances/fhm1:attachNetworkInterface"), Lookup::WrongMethod(_)));
+    }
+}
