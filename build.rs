@@ -1,5 +1,5 @@
 //! Compiles `proto/` with protox (no system `protoc`) into ONE file descriptor set, which then feeds
-//! tonic/prost code generation, server reflection and (later) REST transcoding alike.
+//! tonic/prost code generation, server reflection and REST transcoding alike.
 
 use std::{env, fs, path::PathBuf};
 
@@ -12,6 +12,9 @@ const ROOTS: &[&str] = &[
     "yandex/cloud/vpc/v1/address_service.proto",
     "yandex/cloud/vpc/v1/security_group_service.proto",
     "google/rpc/error_details.proto",
+    // Stop, Restart and Delete answer `Empty` inside `Operation.response`: reflection and the REST
+    // JSON mapping must be able to resolve that `Any`.
+    "google/protobuf/empty.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

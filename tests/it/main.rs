@@ -7,5 +7,6 @@ mod instances;
 mod networking;
 mod official_sdk;
 mod operations;
+mod rest;
 mod restart;
 mod vpc;

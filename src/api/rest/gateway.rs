@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 use tonic::body::Body;
@@ -164,16 +164,33 @@ impl Gateway {
     }
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Error> {
+/// Bodies past the limit but under this are read to the end before the 413, so that clients which
+/// do not read a response before they finish sending still see it; larger ones are cut off.
+const DRAIN_LIMIT_BYTES: usize = 4 * MAX_BODY_BYTES;
+
+async fn read_body(headers: &HeaderMap, mut body: Body) -> Result<Bytes, Error> {
+    let too_large = Error::BodyTooLarge { limit: MAX_BODY_BYTES };
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(Error::BodyTooLarge { limit: MAX_BODY_BYTES });
+    if declared.is_some_and(|n| n > DRAIN_LIMIT_BYTES) {
+        return Err(too_large);
     }
-    match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::BodyTooLarge { limit: MAX_BODY_BYTES }),
-        Err(e) => Err(Error::invalid("body", format!("cannot read the request body: {e}"))),
+    let mut bytes = BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Error::invalid("body", format!("cannot read the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len();
+        if seen > DRAIN_LIMIT_BYTES {
+            return Err(too_large);
+        }
+        if seen <= MAX_BODY_BYTES {
+            bytes.put(data);
+        }
     }
+    if seen > MAX_BODY_BYTES {
+        return Err(too_large);
+    }
+    Ok(bytes.freeze())
 }
 
 /// HTTP headers that are not gRPC metadata: they describe the HTTP exchange itself.
