@@ -11,6 +11,8 @@ const ROOTS: &[&str] = &[
     "yandex/cloud/vpc/v1/subnet_service.proto",
     "yandex/cloud/vpc/v1/address_service.proto",
     "yandex/cloud/vpc/v1/security_group_service.proto",
+    "yandex/cloud/endpoint/api_endpoint_service.proto",
+    "yandex/cloud/iam/v1/iam_token_service.proto",
     "google/rpc/error_details.proto",
     // Stop, Restart and Delete answer `Empty` inside `Operation.response`: reflection and the REST
     // JSON mapping must be able to resolve that `Any`.

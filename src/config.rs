@@ -47,9 +47,61 @@ pub struct ServeArgs {
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, env = "NETPLANE_SHUTDOWN_GRACE")]
     pub shutdown_grace: std::time::Duration,
 
+    /// Principals file (JSON): who may call with which token, on which folders. Without it,
+    /// development mode: every call is accepted, as one subject allowed every folder.
+    #[arg(long, env = "NETPLANE_PRINCIPALS")]
+    pub principals: Option<std::path::PathBuf>,
+
+    /// How long IAM tokens issued by `IamTokenService.Create` stay valid.
+    #[arg(long, default_value = "12h", value_parser = humantime::parse_duration, env = "NETPLANE_IAM_TOKEN_LIFETIME")]
+    pub iam_token_lifetime: std::time::Duration,
+
+    /// TLS on `--tls-listen`: `off`, or `auto` (a local CA and a localhost certificate, made once
+    /// in `--tls-dir`). `--tls-cert` with `--tls-key` use given files instead.
+    #[arg(long, default_value = "off", env = "NETPLANE_TLS")]
+    pub tls: TlsMode,
+
+    #[arg(long, env = "NETPLANE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    #[arg(long, env = "NETPLANE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// Where `--tls auto` keeps its CA and certificate (default: beside the SQLite store, or
+    /// `.netplane` for a memory store).
+    #[arg(long, env = "NETPLANE_TLS_DIR")]
+    pub tls_dir: Option<std::path::PathBuf>,
+
+    /// The TLS listener (gRPC, gRPC-Web and REST), when TLS is on.
+    #[arg(long, default_value = "127.0.0.1:50052", env = "NETPLANE_TLS_LISTEN")]
+    pub tls_listen: SocketAddr,
+
+    /// The `host:port` endpoint discovery hands out for every service (default: the TLS listener
+    /// when TLS is on, else `--listen`). Set it when clients reach netplane through a proxy or mesh.
+    #[arg(long, env = "NETPLANE_ADVERTISE")]
+    pub advertise: Option<String>,
+
     /// Log format: `text` or `json`.
     #[arg(long, default_value = "text", env = "NETPLANE_LOG_FORMAT")]
     pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TlsMode {
+    Off,
+    Auto,
+}
+
+impl ServeArgs {
+    /// Where `--tls auto` keeps its files.
+    pub fn tls_dir(&self) -> std::path::PathBuf {
+        if let Some(dir) = &self.tls_dir {
+            return dir.clone();
+        }
+        let beside_store =
+            self.store.strip_prefix("sqlite:").and_then(|p| std::path::Path::new(p).parent()).filter(|p| !p.as_os_str().is_empty());
+        beside_store.map_or_else(|| std::path::PathBuf::from(".netplane"), |p| p.join("tls"))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -90,12 +90,14 @@ pub enum ResourceKind {
     Operation,
     Address,
     SecurityGroup,
+    ApiEndpoint,
 }
 
 impl fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             ResourceKind::Instance => "Instance",
+            ResourceKind::ApiEndpoint => "API endpoint",
             ResourceKind::Network => "Network",
             ResourceKind::Subnet => "Subnet",
             ResourceKind::Operation => "Operation",
@@ -169,6 +171,12 @@ pub enum Error {
     MethodNotAllowed { method: String, path: String, allowed: String },
     #[error("Request body exceeds the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
+    #[error("Unauthenticated: {0}")]
+    Unauthenticated(String),
+    #[error("Permission denied: {subject} may not use folder {folder_id}")]
+    PermissionDenied { subject: String, folder_id: String },
+    #[error("Idempotency key {key} was already used for a different {method} request")]
+    IdempotencyKeyReused { key: String, method: String },
     #[error("Service unavailable: {0}")]
     Unavailable(String),
 }
@@ -201,6 +209,9 @@ impl Error {
             Error::NoRoute { .. } => Code::NotFound,
             Error::MethodNotAllowed { .. } => Code::Unimplemented,
             Error::BodyTooLarge { .. } => Code::InvalidArgument,
+            Error::Unauthenticated(_) => Code::Unauthenticated,
+            Error::PermissionDenied { .. } => Code::PermissionDenied,
+            Error::IdempotencyKeyReused { .. } => Code::InvalidArgument,
         }
     }
 

@@ -40,5 +40,13 @@ pub mod yandex {
                 tonic::include_proto!("yandex.cloud.vpc.v1");
             }
         }
+        pub mod endpoint {
+            tonic::include_proto!("yandex.cloud.endpoint");
+        }
+        pub mod iam {
+            pub mod v1 {
+                tonic::include_proto!("yandex.cloud.iam.v1");
+            }
+        }
     }
 }

@@ -11,23 +11,30 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
-use tonic::transport::Server;
+use tonic::transport::{Server, ServerTlsConfig};
 use tonic_web::GrpcWebLayer;
 
-use crate::api::grpc::{AddressApi, InstanceApi, NetworkApi, OperationApi, SecurityGroupApi, SubnetApi};
+use crate::api::grpc::{AddressApi, EndpointApi, IamApi, InstanceApi, NetworkApi, OperationApi, SecurityGroupApi, SubnetApi};
+use crate::api::guard::{Guard, GuardLayer};
 use crate::api::request_id::RequestIdLayer;
 use crate::api::rest::{Gateway, Mode, RestLayer, descriptor_pool};
-use crate::config::ServeArgs;
+use crate::config::{ServeArgs, TlsMode};
+use crate::domain::clock::SystemClock;
+use crate::domain::principals::Principals;
 use crate::error::{Error, Result};
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceServiceServer;
+use crate::proto::yandex::cloud::endpoint::api_endpoint_service_server::ApiEndpointServiceServer;
+use crate::proto::yandex::cloud::iam::v1::iam_token_service_server::IamTokenServiceServer;
 use crate::proto::yandex::cloud::operation::operation_service_server::OperationServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::address_service_server::AddressServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::network_service_server::NetworkServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::security_group_service_server::SecurityGroupServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::subnet_service_server::SubnetServiceServer;
+use crate::service::iam::Iam;
 use crate::service::{Services, Settings};
 use crate::store::Store;
+use crate::tls;
 
 /// The gRPC services netplane serves, by full name (health reports each).
 pub const SERVICES: &[&str] = &[
@@ -37,6 +44,8 @@ pub const SERVICES: &[&str] = &[
     "yandex.cloud.vpc.v1.SubnetService",
     "yandex.cloud.vpc.v1.AddressService",
     "yandex.cloud.vpc.v1.SecurityGroupService",
+    "yandex.cloud.endpoint.ApiEndpointService",
+    "yandex.cloud.iam.v1.IamTokenService",
 ];
 
 fn startup(what: &str, e: impl std::fmt::Display) -> Error {
@@ -59,16 +68,22 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
     }
 
-    let gateway = Arc::new(Gateway::new(descriptor_pool().clone(), SERVICES).map_err(|e| startup("REST routes", e))?);
-    let routes = Routes::new(InstanceServiceServer::new(InstanceApi::new(services.clone())))
-        .add_service(OperationServiceServer::new(OperationApi::new(services.clone())))
-        .add_service(NetworkServiceServer::new(NetworkApi::new(services.clone())))
-        .add_service(SubnetServiceServer::new(SubnetApi::new(services.clone())))
-        .add_service(AddressServiceServer::new(AddressApi::new(services.clone())))
-        .add_service(SecurityGroupServiceServer::new(SecurityGroupApi::new(services.clone())))
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
+    let principals = match &args.principals {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| startup(&format!("cannot read {}", path.display()), e))?;
+            Some(Principals::parse(&text).map_err(|e| startup(&path.display().to_string(), e))?)
+        }
+        None => {
+            tracing::warn!("no --principals: development mode, every call is accepted as one subject allowed every folder");
+            None
+        }
+    };
+    let iam = Iam::new(principals, store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
+    let tls = match (&args.tls_cert, &args.tls_key, args.tls) {
+        (Some(cert), Some(key), _) => Some(tls::from_files(cert, key)?),
+        (_, _, TlsMode::Auto) => Some(tls::automatic(&args.tls_dir())?),
+        _ => None,
+    };
 
     let listener = bind(args.listen).await?;
     let address = local_address(&listener)?;
@@ -76,11 +91,39 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         Some(rest) => Some(bind(rest).await?),
         None => None,
     };
+    let tls_listener = match &tls {
+        Some(_) => Some(bind(args.tls_listen).await?),
+        None => None,
+    };
+    let advertised = match (&args.advertise, &tls_listener) {
+        (Some(given), _) => given.clone(),
+        (None, Some(l)) => dialable(local_address(l)?),
+        (None, None) => dialable(address),
+    };
+
+    let pool = descriptor_pool();
+    let gateway = Arc::new(Gateway::new(pool.clone(), SERVICES).map_err(|e| startup("REST routes", e))?);
+    let guard = Guard::new(pool, SERVICES, iam.clone(), services.clone()).map_err(|e| startup("guard", e))?;
+    let routes = Routes::new(InstanceServiceServer::new(InstanceApi::new(services.clone())))
+        .add_service(OperationServiceServer::new(OperationApi::new(services.clone())))
+        .add_service(NetworkServiceServer::new(NetworkApi::new(services.clone())))
+        .add_service(SubnetServiceServer::new(SubnetApi::new(services.clone())))
+        .add_service(AddressServiceServer::new(AddressApi::new(services.clone())))
+        .add_service(SecurityGroupServiceServer::new(SecurityGroupApi::new(services.clone())))
+        .add_service(ApiEndpointServiceServer::new(EndpointApi::new(advertised.clone())))
+        .add_service(IamTokenServiceServer::new(IamApi::new(iam.clone())))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    let guard = GuardLayer::new(guard);
+
     tracing::info!(
         %address,
         store = %store.describe(),
         operations = ?args.operations,
         rest_routes = gateway.routes(),
+        %advertised,
+        development_mode = iam.development_mode(),
         startup_ms = started.elapsed().as_millis() as u64,
         "netplane listening on {address}"
     );
@@ -94,13 +137,18 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         let _ = draining.send(true);
     });
     let main_mode = if rest_listener.is_some() { Mode::GrpcOnly } else { Mode::Shared };
-    let main = listen(listener, routes.clone(), RestLayer::new(gateway.clone(), main_mode), drain_started.clone());
-    let rest_drain = drain_started.clone();
-    let rest = async move {
-        let Some(listener) = rest_listener else { return Ok(()) };
-        let address = local_address(&listener)?;
-        tracing::info!(%address, "netplane REST listening on {address}");
-        listen(listener, routes, RestLayer::new(gateway, Mode::RestOnly), rest_drain).await
+    let stack = |mode| Stack { routes: routes.clone(), rest: RestLayer::new(gateway.clone(), mode), guard: guard.clone() };
+    let main = listen(listener, None, stack(main_mode), drain_started.clone());
+    let rest = optional("REST", rest_listener.map(|l| listen(l, None, stack(Mode::RestOnly), drain_started.clone())));
+    let secure = match tls_listener.zip(tls) {
+        Some((l, tls)) => {
+            if let Some(ca) = &tls.ca_path {
+                tracing::info!(ca = %ca.display(), "clients verify the TLS listener with this CA");
+            }
+            let config = ServerTlsConfig::new().identity(tls.identity);
+            optional("TLS", Some(listen(l, Some(config), stack(main_mode), drain_started.clone())))
+        }
+        None => optional("TLS", None),
     };
     let grace = args.shutdown_grace;
     let mut drain = drain_started;
@@ -109,7 +157,7 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         tokio::time::sleep(grace).await;
     };
     let result = tokio::select! {
-        (main, rest) = async { tokio::join!(main, rest) } => main.and(rest),
+        (main, rest, secure) = async { tokio::join!(main, rest, secure) } => main.and(rest).and(secure),
         _ = deadline => {
             tracing::warn!(grace = ?grace, "connections still open after the shutdown grace period; stopping anyway");
             Ok(())
@@ -130,23 +178,53 @@ fn local_address(listener: &TcpListener) -> Result<SocketAddr> {
     listener.local_addr().map_err(|e| startup("listener address", e))
 }
 
-/// Serves `routes` on `listener` until the drain starts. HTTP/1.1 is accepted beside HTTP/2 for
-/// REST and gRPC-Web; the REST layer decides by content type (or `mode`) which protocol a request
-/// speaks.
-async fn listen(listener: TcpListener, routes: Routes, rest: RestLayer, mut drain_started: watch::Receiver<bool>) -> Result<()> {
-    Server::builder()
+/// What every listener serves: the services behind the guard, gRPC-Web and REST layers.
+struct Stack {
+    routes: Routes,
+    rest: RestLayer,
+    guard: GuardLayer,
+}
+
+/// The address clients should dial for a listener: `localhost` for an unspecified IP.
+fn dialable(address: SocketAddr) -> String {
+    if address.ip().is_unspecified() { format!("localhost:{}", address.port()) } else { address.to_string() }
+}
+
+/// A listener that may not be configured; logs its address when it is.
+async fn optional(what: &str, serving: Option<impl Future<Output = Result<()>>>) -> Result<()> {
+    match serving {
+        Some(serving) => serving.await,
+        None => Ok(()),
+    }
+    .inspect_err(|e| tracing::error!(listener = what, error = %e, "listener failed"))
+}
+
+/// Serves `stack` on `listener` (with TLS when configured) until the drain starts. HTTP/1.1 is
+/// accepted beside HTTP/2 for REST and gRPC-Web; the REST layer decides by content type (or its
+/// mode) which protocol a request speaks.
+async fn listen(listener: TcpListener, tls: Option<ServerTlsConfig>, stack: Stack, mut drain_started: watch::Receiver<bool>) -> Result<()> {
+    let address = local_address(&listener)?;
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls).map_err(|e| startup("TLS", e))?;
+        tracing::info!(%address, "netplane TLS listening on {address}");
+    }
+    if stack.rest.mode() == Mode::RestOnly {
+        tracing::info!(%address, "netplane REST listening on {address}");
+    }
+    builder
         .accept_http1(true)
         .layer(RequestIdLayer)
-        .layer(rest)
+        .layer(stack.rest)
         .layer(GrpcWebLayer::new())
-        .add_routes(routes)
+        .layer(stack.guard)
+        .add_routes(stack.routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             let _ = drain_started.wait_for(|started| *started).await;
         })
         .await
         .map_err(|e| startup("server", e))
 }
-
 /// Reflection over everything served: our one descriptor set, health and reflection itself.
 fn reflection() -> tonic_reflection::server::Builder<'static> {
     tonic_reflection::server::Builder::configure()

@@ -2,5 +2,6 @@
 //! encode the results; no rule of the cloud lives here.
 
 pub mod grpc;
+pub mod guard;
 pub mod request_id;
 pub mod rest;

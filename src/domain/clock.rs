@@ -18,6 +18,16 @@ impl Timestamp {
     }
 }
 
+impl From<SystemTime> for Timestamp {
+    fn from(at: SystemTime) -> Timestamp {
+        let micros = match at.duration_since(UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_micros()).unwrap_or(i64::MAX),
+            Err(before) => -i64::try_from(before.duration().as_micros()).unwrap_or(i64::MAX),
+        };
+        Timestamp(micros)
+    }
+}
+
 /// Where "now" comes from; tests inject a fixed or stepping clock.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
@@ -29,8 +39,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
-        Timestamp(i64::try_from(micros).unwrap_or(i64::MAX))
+        Timestamp::from(SystemTime::now())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod instance;
 pub mod ipam;
 pub mod network;
+pub mod principals;
 pub mod security_group;
 pub mod subnet;
 pub mod validate;

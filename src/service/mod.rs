@@ -2,10 +2,14 @@
 //! out. Each opens one transaction, applies domain rules, reserves what must not be taken twice and
 //! records the operation; the runner later applies the operation's action through `Executor`.
 
+mod access;
 pub mod addresses;
+pub mod caller;
 mod claims;
 pub mod compute;
 mod executor;
+pub mod iam;
+mod idempotency;
 pub mod interfaces;
 pub mod operations;
 mod paging;
@@ -17,12 +21,14 @@ use std::sync::Arc;
 
 use ipnet::Ipv4Net;
 
+pub use access::OperationOwner;
 pub use paging::Page;
 
 use crate::domain::clock::{Clock, SystemClock, Timestamp};
 use crate::domain::ids::{IdGenerator, IdKind, RandomIds};
 use crate::error::Result;
 use crate::ops::{Action, Metadata, Operation, Progression, Runner};
+use crate::service::caller::Caller;
 use crate::store::{Store, Tx};
 
 /// Settings the use cases depend on.
@@ -75,23 +81,31 @@ impl Services {
     }
 
     /// Runs `accept` in one transaction with the operation it starts, then lets the operation
-    /// progress as configured.
+    /// progress as configured. The caller's subject becomes `created_by`; a repeated idempotency
+    /// key returns the operation it started the first time, in its current state, without running
+    /// `accept` again (checked in the same transaction, so concurrent repeats act once).
     async fn start_operation<F>(&self, kind: IdKind, zone_id: &str, mut accept: F) -> Result<Operation>
     where
         F: FnMut(&mut dyn Tx, Timestamp) -> Result<(Metadata, Action)> + Send + 'static,
     {
         let id = self.ids.id(kind, zone_id);
         let (clock, progression) = (self.clock.clone(), self.settings.progression);
-        let op = self
+        let caller = Caller::current();
+        let (op, again) = self
             .store
             .write(move |tx| {
                 let now = clock.now();
+                if let Some(key) = &caller.idempotency
+                    && let Some(first) = idempotency::earlier(tx, &caller.subject, key, now)?
+                {
+                    return Ok((first, true));
+                }
                 let (metadata, action) = accept(tx, now)?;
                 let op = Operation {
                     id: id.clone(),
                     description: metadata.description().to_string(),
                     created_at: now,
-                    created_by: String::new(),
+                    created_by: caller.subject.clone(),
                     modified_at: now,
                     done: false,
                     metadata,
@@ -107,9 +121,16 @@ impl Services {
                     },
                 };
                 tx.put_operation(&op.to_row()?)?;
-                Ok(op)
+                if let Some(key) = &caller.idempotency {
+                    idempotency::record(tx, &caller.subject, key, &op.id, now)?;
+                }
+                Ok((op, false))
             })
             .await?;
+        if again {
+            tracing::info!(operation_id = %op.id, "idempotent repeat: answering the operation the key started");
+            return Ok(op);
+        }
         tracing::info!(operation_id = %op.id, description = %op.description, resource_id = %op.metadata.resource_id(), "operation accepted");
         match progression {
             Progression::Inline => self.runner.complete(&op.id).await,

@@ -32,6 +32,8 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 5] = [Kind::Instance, Kind::Network, Kind::Subnet, Kind::Address, Kind::SecurityGroup];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Instance => "instance",

@@ -3,7 +3,9 @@
 mod address;
 mod compute;
 mod convert;
+mod endpoint;
 mod fields;
+mod iam;
 mod operation;
 mod pack;
 mod security_group;
@@ -12,6 +14,8 @@ mod vpc;
 
 pub use address::AddressApi;
 pub use compute::InstanceApi;
+pub use endpoint::EndpointApi;
+pub use iam::IamApi;
 pub use operation::OperationApi;
 pub use security_group::SecurityGroupApi;
 pub use status::{respond, rpc_status, to_status};

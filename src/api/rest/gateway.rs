@@ -271,6 +271,10 @@ impl RestLayer {
     pub fn new(gateway: Arc<Gateway>, mode: Mode) -> RestLayer {
         RestLayer { gateway, mode }
     }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
 }
 
 impl<S> Layer<S> for RestLayer {

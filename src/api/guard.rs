@@ -1,0 +1,211 @@
+//! The guard in front of every API method, gRPC and REST alike (REST reaches it as an in-process
+//! gRPC call): it authenticates the bearer token, keeps a principal inside its folders (another
+//! folder is PERMISSION_DENIED for folder-addressed calls and NOT_FOUND for resources addressed by
+//! id, so their existence does not leak), and runs the call as its `Caller`, with the idempotency
+//! key of operation-starting methods. It reads the request generically, through the descriptors.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage, Value};
+use sha2::{Digest, Sha256};
+use tonic::body::Body;
+use tower::ServiceExt;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::grpc::to_status;
+use super::request_id::RequestContext;
+use crate::domain::principals::{FolderScope, Principal};
+use crate::error::{Error, ResourceKind, Result};
+use crate::service::Services;
+use crate::service::caller::{Caller, IdempotencyKey};
+use crate::service::iam::Iam;
+use crate::store::Kind;
+
+/// Services clients call before they have a token (the SDKs send none to these).
+const UNAUTHENTICATED_SERVICES: [&str; 2] = ["yandex.cloud.endpoint.ApiEndpointService", "yandex.cloud.iam.v1.IamTokenService"];
+
+/// Request fields that address a resource by id, and its kind.
+const ID_FIELDS: [(&str, Kind, ResourceKind); 5] = [
+    ("instance_id", Kind::Instance, ResourceKind::Instance),
+    ("network_id", Kind::Network, ResourceKind::Network),
+    ("subnet_id", Kind::Subnet, ResourceKind::Subnet),
+    ("address_id", Kind::Address, ResourceKind::Address),
+    ("security_group_id", Kind::SecurityGroup, ResourceKind::SecurityGroup),
+];
+
+#[derive(Debug)]
+struct Method {
+    input: MessageDescriptor,
+    /// Carries the `yandex.cloud.api.operation` option: it starts an operation.
+    starts_operation: bool,
+}
+
+/// What the guard knows: the methods it protects, and how to check callers and targets.
+pub struct Guard {
+    methods: HashMap<String, Method>,
+    iam: Iam,
+    services: Services,
+}
+
+impl Guard {
+    pub fn new(pool: &DescriptorPool, services_served: &[&str], iam: Iam, services: Services) -> std::result::Result<Guard, String> {
+        let operation =
+            pool.get_extension_by_name("yandex.cloud.api.operation").ok_or("the descriptor set lacks yandex.cloud.api.operation")?;
+        let mut methods = HashMap::new();
+        for name in services_served.iter().filter(|s| !UNAUTHENTICATED_SERVICES.contains(s)) {
+            let service = pool.get_service_by_name(name).ok_or_else(|| format!("service {name} is not in the descriptor set"))?;
+            for m in service.methods() {
+                let starts_operation = m.options().has_extension(&operation);
+                methods.insert(format!("/{name}/{}", m.name()), Method { input: m.input(), starts_operation });
+            }
+        }
+        Ok(Guard { methods, iam, services })
+    }
+
+    /// Checks that `principal` may address what `request` names.
+    async fn check_targets(&self, principal: &Principal, request: &DynamicMessage) -> Result<()> {
+        if principal.folders == FolderScope::All {
+            return Ok(());
+        }
+        let text = |name: &str| match request.descriptor().get_field_by_name(name).map(|f| request.get_field(&f).into_owned()) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
+        if let Some(folder_id) = text("folder_id")
+            && !principal.folders.allows(&folder_id)
+        {
+            return Err(Error::PermissionDenied { subject: principal.subject.clone(), folder_id });
+        }
+        for (field, kind, resource) in ID_FIELDS {
+            if let Some(id) = text(field)
+                && let Some(folder_id) = self.services.folder_of(kind, &id).await?
+                && !principal.folders.allows(&folder_id)
+            {
+                return Err(Error::not_found(resource, id));
+            }
+        }
+        if let Some(id) = text("operation_id")
+            && let Some(owner) = self.services.operation_owner(&id).await?
+        {
+            let visible = match &owner.folder_id {
+                Some(folder_id) => principal.folders.allows(folder_id),
+                None => owner.created_by == principal.subject,
+            };
+            if !visible {
+                return Err(Error::not_found(ResourceKind::Operation, id));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn header<'a>(req: &'a Request<Body>, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
+}
+
+/// The message of a unary gRPC request body (one uncompressed frame), if it is one.
+fn unary_message(body: &[u8]) -> Option<&[u8]> {
+    let (header, rest) = body.split_at_checked(5)?;
+    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+    (header[0] == 0).then(|| rest.get(..len)).flatten()
+}
+
+#[derive(Clone)]
+pub struct GuardLayer {
+    guard: Arc<Guard>,
+}
+
+impl GuardLayer {
+    pub fn new(guard: Guard) -> Self {
+        GuardLayer { guard: Arc::new(guard) }
+    }
+}
+
+impl<S> Layer<S> for GuardLayer {
+    type Service = GuardService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        GuardService { inner, guard: self.guard.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct GuardService<S> {
+    inner: S,
+    guard: Arc<Guard>,
+}
+
+impl<S> Service<Request<Body>> for GuardService<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = std::result::Result<Response<Body>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let guard = self.guard.clone();
+        Box::pin(async move {
+            if !guard.methods.contains_key(req.uri().path()) {
+                return inner.oneshot(req).await;
+            }
+            let ctx = req.extensions().get::<RequestContext>().cloned();
+            match admit(&guard, req).await {
+                Ok((caller, req)) => caller.scope(inner.oneshot(req)).await,
+                Err(e) => Ok(to_status(&e, ctx.as_ref()).into_http()),
+            }
+        })
+    }
+}
+
+/// Authenticates and checks one call; gives back the caller and the request to run.
+async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Body>)> {
+    let principal = guard.iam.authenticate(header(&req, "authorization")).await?;
+    let idempotency_key = header(&req, "idempotency-key").map(str::to_string);
+    let (parts, body) = req.into_parts();
+    let Some(method) = guard.methods.get(parts.uri.path()) else {
+        return Err(Error::Internal(format!("no method {}", parts.uri.path())));
+    };
+    let bytes: Bytes = body.collect().await.map_err(|e| Error::invalid("body", format!("cannot read the request: {e}")))?.to_bytes();
+    let mut idempotency = None;
+    // A body that is not one plain frame is left for tonic to refuse with its own error.
+    if let Some(message) = unary_message(&bytes) {
+        if let Ok(request) = DynamicMessage::decode(method.input.clone(), message) {
+            guard.check_targets(&principal, &request).await?;
+        }
+        if let Some(key) = idempotency_key.filter(|_| method.starts_operation) {
+            let fingerprint = format!("{:x}", Sha256::digest(message));
+            idempotency = Some(IdempotencyKey { key, method: parts.uri.path().to_string(), fingerprint });
+        }
+    }
+    let caller = Caller { subject: principal.subject, idempotency };
+    Ok((caller, Request::from_parts(parts, Body::new(Full::new(bytes)))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_single_frames_are_read() {
+        assert_eq!(unary_message(b"\0\0\0\0\x02ab"), Some(&b"ab"[..]));
+        assert_eq!(unary_message(b"\x01\0\0\0\x02ab"), None, "compressed");
+        assert_eq!(unary_message(b"\0\0\0\0\x05ab"), None, "truncated");
+        assert_eq!(unary_message(b"\0\0"), None);
+    }
+}

@@ -1,0 +1,37 @@
+//! Who is calling, for the length of one call: the subject (recorded as an operation's
+//! `created_by`) and the idempotency key it sent. The API's guard layer sets it around the call;
+//! it travels as a task-local so that every use case starting an operation gets it without each
+//! handler passing it along.
+
+use std::future::Future;
+
+/// An idempotency key as the guard saw it: the key, the method it was sent to, and a fingerprint
+/// of the request so that a different request with the same key is told apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub method: String,
+    pub fingerprint: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: String,
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+tokio::task_local! {
+    static CALLER: Caller;
+}
+
+impl Caller {
+    /// The caller of the call being served; an anonymous one outside a call (runner, tests).
+    pub fn current() -> Caller {
+        CALLER.try_with(Clone::clone).unwrap_or_default()
+    }
+
+    /// Runs `call` as this caller.
+    pub async fn scope<F: Future>(self, call: F) -> F::Output {
+        CALLER.scope(self, call).await
+    }
+}
