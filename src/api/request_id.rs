@@ -1,5 +1,5 @@
 //! Request identity for every call, whatever the protocol: the client's `x-request-id` is echoed
-//! (or a new one minted), a server request id is added, both go into the response headers and into
+//! (or a new one minted), a server request id and trace id are added, all go into the response headers and into
 //! a tracing span that every log line of the call carries.
 
 use std::task::{Context, Poll};
@@ -14,10 +14,12 @@ use tracing::Instrument;
 pub struct RequestContext {
     pub request_id: String,
     pub server_request_id: String,
+    pub server_trace_id: String,
 }
 
 const REQUEST_ID: &str = "x-request-id";
 const SERVER_REQUEST_ID: &str = "x-server-request-id";
+const SERVER_TRACE_ID: &str = "x-server-trace-id";
 const CLIENT_REQUEST_ID: &str = "x-client-request-id";
 const CLIENT_TRACE_ID: &str = "x-client-trace-id";
 
@@ -62,13 +64,18 @@ where
         } else {
             uuid::Uuid::new_v4().to_string()
         };
-        let ctx = RequestContext { request_id, server_request_id: uuid::Uuid::new_v4().to_string() };
+        let ctx = RequestContext {
+            request_id,
+            server_request_id: uuid::Uuid::new_v4().to_string(),
+            server_trace_id: uuid::Uuid::new_v4().simple().to_string(),
+        };
         let span = tracing::info_span!(
             "request",
             method = %req.method(),
             path = %req.uri().path(),
             request_id = %ctx.request_id,
             server_request_id = %ctx.server_request_id,
+            server_trace_id = %ctx.server_trace_id,
             client_request_id = %header(&req, CLIENT_REQUEST_ID),
             client_trace_id = %header(&req, CLIENT_TRACE_ID),
         );
@@ -79,7 +86,9 @@ where
                 let started = std::time::Instant::now();
                 let mut res = fut.await?;
                 let headers = res.headers_mut();
-                for (name, value) in [(REQUEST_ID, &ctx.request_id), (SERVER_REQUEST_ID, &ctx.server_request_id)] {
+                for (name, value) in
+                    [(REQUEST_ID, &ctx.request_id), (SERVER_REQUEST_ID, &ctx.server_request_id), (SERVER_TRACE_ID, &ctx.server_trace_id)]
+                {
                     if let Ok(v) = HeaderValue::from_str(value) {
                         headers.insert(name, v);
                     }

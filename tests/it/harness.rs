@@ -20,6 +20,8 @@ pub struct Server {
     pub addr: String,
     /// Where REST is served: `http://host:port`.
     pub rest: String,
+    /// The TLS listener's address, when started with TLS.
+    pub tls: Option<String>,
     _log: Arc<Mutex<Vec<String>>>,
     _dir: Arc<tempfile::TempDir>,
 }
@@ -48,8 +50,10 @@ impl Server {
         Server::start_with_args(data_dir(), "memory", operations, &["--rest-listen", "127.0.0.1:0"])
     }
 
-    fn start_with_args(dir: Arc<tempfile::TempDir>, store: &str, operations: &str, extra: &[&str]) -> Server {
+    /// With any further `serve` flags (TLS, principals, …).
+    pub fn start_with_args(dir: Arc<tempfile::TempDir>, store: &str, operations: &str, extra: &[&str]) -> Server {
         let split = extra.contains(&"--rest-listen");
+        let secure = extra.contains(&"--tls") || extra.contains(&"--tls-cert");
         let mut child = Command::new(env!("CARGO_BIN_EXE_netplane"))
             .args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", operations])
             .args(extra)
@@ -64,7 +68,9 @@ impl Server {
         let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                for (what, marker) in [("grpc", "netplane listening on "), ("rest", "netplane REST listening on ")] {
+                for (what, marker) in
+                    [("grpc", "netplane listening on "), ("rest", "netplane REST listening on "), ("tls", "netplane TLS listening on ")]
+                {
                     if let Some(rest) = line.split(marker).nth(1) {
                         let _ = tx.send((what, rest.split_whitespace().next().unwrap_or_default().to_string()));
                     }
@@ -81,7 +87,8 @@ impl Server {
         };
         let addr = next("grpc");
         let rest = format!("http://{}", if split { next("rest") } else { addr.clone() });
-        Server { child, addr, rest, _log: log, _dir: dir }
+        let tls = secure.then(|| next("tls"));
+        Server { child, addr, rest, tls, _log: log, _dir: dir }
     }
 
     pub async fn channel(&self) -> Channel {

@@ -1,5 +1,6 @@
 //! One integration test binary: every test starts the real server and uses real clients.
 
+mod access;
 mod fixtures;
 mod grpcurl;
 mod harness;

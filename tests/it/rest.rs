@@ -313,7 +313,7 @@ async fn every_error_is_json_with_its_status() {
     let reply = rest.send_raw(Method::GET, "/compute/v1/instances/fhmnothing", &[("X-Request-Id", "req-42")], vec![]).await;
     assert_error(&reply, StatusCode::NOT_FOUND, 5);
     assert_eq!(reply.headers["x-request-id"], "req-42");
-    assert!(reply.headers.contains_key("x-server-request-id"));
+    assert!(reply.headers.contains_key("x-server-request-id") && reply.headers.contains_key("x-server-trace-id"));
     let reply = rest.send(Method::POST, "/vpc/v1/networks", Some(json!({"folderId": FOLDER, "name": "Bad Name!"}))).await;
     assert_error(&reply, StatusCode::BAD_REQUEST, 3);
     assert_eq!(violation_fields(&reply), vec!["name"]);
