@@ -67,8 +67,8 @@ pub struct ServeArgs {
     #[arg(long, env = "NETPLANE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
 
-    /// Where `--tls auto` keeps its CA and certificate (default: beside the SQLite store, or
-    /// `.netplane` for a memory store).
+    /// Where `--tls auto` keeps its CA and certificate (default: `tls/` beside the SQLite store, or
+    /// `.netplane/tls` for a memory store).
     #[arg(long, env = "NETPLANE_TLS_DIR")]
     pub tls_dir: Option<std::path::PathBuf>,
 
@@ -100,7 +100,7 @@ impl ServeArgs {
         }
         let beside_store =
             self.store.strip_prefix("sqlite:").and_then(|p| std::path::Path::new(p).parent()).filter(|p| !p.as_os_str().is_empty());
-        beside_store.map_or_else(|| std::path::PathBuf::from(".netplane"), |p| p.join("tls"))
+        beside_store.unwrap_or(std::path::Path::new(".netplane")).join("tls")
     }
 }
 

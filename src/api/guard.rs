@@ -193,7 +193,7 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
             idempotency = Some(IdempotencyKey { key, method: parts.uri.path().to_string(), fingerprint });
         }
     }
-    let caller = Caller { subject: principal.subject, idempotency };
+    let caller = Caller { subject: principal.subject, folders: principal.folders, idempotency };
     Ok((caller, Request::from_parts(parts, Body::new(Full::new(bytes)))))
 }
 

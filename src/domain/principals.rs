@@ -7,9 +7,10 @@ use serde::Deserialize;
 
 use super::clock::Timestamp;
 
-/// The folders a principal may use.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The folders a principal may use. Code acting for no caller (the runner, tests) is trusted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum FolderScope {
+    #[default]
     All,
     Only(BTreeSet<String>),
 }

@@ -16,6 +16,7 @@ use crate::domain::ids::IdKind;
 use crate::domain::instance::{DnsRecord, Instance};
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, Metadata, Operation, Response};
+use crate::service::caller::Caller;
 use crate::store::{Claim, Cursor, Kind, Query, Resource, Tx, TxExt};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,13 +127,19 @@ impl Services {
             .await
     }
 
+    /// The address with this value, among the folders the caller may use (a lookup by value names
+    /// no folder the guard could check).
     pub async fn get_address_by_value(&self, ip: Ipv4Addr) -> Result<(Address, bool)> {
+        let folders = Caller::current().folders;
         self.store
             .read(move |tx| {
+                let not_found = || Error::not_found(ResourceKind::Address, ip.to_string());
                 let holder = tx.holder(PUBLIC_IPS, &ip.to_string())?;
                 let id = holder.as_deref().map(claims::parse_owner).filter(|(k, _)| *k == ADDRESS).map(|(_, id)| id.to_string());
-                let address = id.ok_or_else(|| Error::not_found(ResourceKind::Address, ip.to_string()))?;
-                let a = load(tx, &address)?;
+                let a = load(tx, &id.ok_or_else(not_found)?)?;
+                if !folders.allows(&a.folder_id) {
+                    return Err(not_found());
+                }
                 view(tx, a)
             })
             .await

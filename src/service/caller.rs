@@ -1,9 +1,11 @@
 //! Who is calling, for the length of one call: the subject (recorded as an operation's
-//! `created_by`) and the idempotency key it sent. The API's guard layer sets it around the call;
+//! `created_by`), its folders, and the idempotency key it sent. The API's guard layer sets it around the call;
 //! it travels as a task-local so that every use case starting an operation gets it without each
 //! handler passing it along.
 
 use std::future::Future;
+
+use crate::domain::principals::FolderScope;
 
 /// An idempotency key as the guard saw it: the key, the method it was sent to, and a fingerprint
 /// of the request so that a different request with the same key is told apart.
@@ -17,6 +19,8 @@ pub struct IdempotencyKey {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caller {
     pub subject: String,
+    /// The folders the caller may use; for lookups that name no folder the guard could check.
+    pub folders: FolderScope,
     pub idempotency: Option<IdempotencyKey>,
 }
 

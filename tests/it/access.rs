@@ -118,6 +118,29 @@ async fn tokens_are_checked_and_folders_kept_apart() {
         .await
         .expect("admin sees the operation");
 
+    // A lookup by value finds only the caller's folders.
+    let reserve = vpb::CreateAddressRequest {
+        folder_id: "folder-a".into(),
+        address_spec: Some(vpb::create_address_request::AddressSpec::ExternalIpv4AddressSpec(vpb::ExternalIpv4AddressSpec {
+            zone_id: crate::fixtures::ZONE.into(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let op = c.addresses().create(as_user(reserve, Some("t-alice"))).await.unwrap().into_inner();
+    let address: vpb::Address = response(&op, "yandex.cloud.vpc.v1.Address");
+    let ip = match &address.address {
+        Some(vpb::address::Address::ExternalIpv4Address(a)) => a.address.clone(),
+        other => panic!("{other:?}"),
+    };
+    let by_value = || vpb::GetAddressByValueRequest {
+        address: Some(vpb::get_address_by_value_request::Address::ExternalIpv4Address(ip.clone())),
+        ..Default::default()
+    };
+    assert_eq!(c.addresses().get_by_value(as_user(by_value(), Some("t-alice"))).await.unwrap().into_inner().id, address.id);
+    let e = c.addresses().get_by_value(as_user(by_value(), Some("t-bob"))).await.unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+
     // The same rules over REST.
     let http = reqwest::Client::new();
     let url = format!("{}/vpc/v1/networks/{}", server.rest, network.id);
