@@ -200,6 +200,25 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::rest::descriptor_pool;
+    use crate::domain::clock::SystemClock;
+    use crate::server::SERVICES;
+    use crate::service::Settings;
+    use crate::store::Store;
+
+    #[test]
+    fn methods_are_read_from_the_descriptors() {
+        let store = Store::open("memory").unwrap();
+        let iam = Iam::new(None, store.clone(), Arc::new(SystemClock), std::time::Duration::from_secs(60));
+        let guard = Guard::new(descriptor_pool(), SERVICES, iam, Services::new(store, Settings::default())).unwrap();
+        let starts = |path: &str| guard.methods.get(path).map(|m| m.starts_operation);
+        assert_eq!(starts("/yandex.cloud.compute.v1.InstanceService/AttachNetworkInterface"), Some(true));
+        assert_eq!(starts("/yandex.cloud.vpc.v1.NetworkService/Create"), Some(true));
+        assert_eq!(starts("/yandex.cloud.vpc.v1.NetworkService/Get"), Some(false));
+        assert_eq!(starts("/yandex.cloud.operation.OperationService/Cancel"), Some(false), "returns an Operation, starts none");
+        assert_eq!(starts("/yandex.cloud.iam.v1.IamTokenService/Create"), None, "callable without a token");
+        assert_eq!(starts("/yandex.cloud.endpoint.ApiEndpointService/List"), None);
+    }
 
     #[test]
     fn only_plain_single_frames_are_read() {

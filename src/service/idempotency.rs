@@ -41,3 +41,57 @@ pub fn record(tx: &mut dyn Tx, subject: &str, key: &IdempotencyKey, operation_id
     tx.claim(&Claim::new(SCOPE, claim_key(subject, key), owner))?
         .map_err(|holder| Error::Internal(format!("idempotency key {} taken by {holder} in the same transaction", key.key)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::Metadata;
+    use crate::store::Store;
+
+    fn key(fingerprint: &str) -> IdempotencyKey {
+        IdempotencyKey { key: "k".into(), method: "/svc/Create".into(), fingerprint: fingerprint.into() }
+    }
+
+    fn operation(tx: &mut dyn Tx, id: &str) -> Result<()> {
+        let op = Operation {
+            id: id.into(),
+            description: "Create network".into(),
+            created_at: Timestamp(0),
+            created_by: "alice".into(),
+            modified_at: Timestamp(0),
+            done: true,
+            metadata: Metadata::CreateNetwork { network_id: "n1".into() },
+            result: None,
+            action: None,
+            due_at: None,
+            polls_left: None,
+        };
+        Ok(tx.put_operation(&op.to_row()?)?)
+    }
+
+    #[test]
+    fn a_key_finds_its_operation_until_it_expires() {
+        let store = Store::open("memory").unwrap();
+        let now = Timestamp(1_000_000);
+        store
+            .write_now(|tx| {
+                assert!(earlier(tx, "alice", &key("fp"), now)?.is_none());
+                operation(tx, "op1")?;
+                record(tx, "alice", &key("fp"), "op1", now)
+            })
+            .unwrap();
+        store
+            .write_now(|tx| {
+                assert_eq!(earlier(tx, "alice", &key("fp"), now)?.map(|op| op.id), Some("op1".into()));
+                assert!(earlier(tx, "bob", &key("fp"), now)?.is_none(), "keys are per subject");
+                let other_method = IdempotencyKey { method: "/svc/Delete".into(), ..key("fp") };
+                assert!(earlier(tx, "alice", &other_method, now)?.is_none(), "and per method");
+                let e = earlier(tx, "alice", &key("another request"), now).unwrap_err();
+                assert!(matches!(e, Error::IdempotencyKeyReused { .. }), "{e}");
+                let after_a_day = now.plus_millis(KEY_LIFETIME_MILLIS);
+                assert!(earlier(tx, "alice", &key("another request"), after_a_day)?.is_none(), "an expired key is forgotten");
+                record(tx, "alice", &key("another request"), "op2", after_a_day)
+            })
+            .unwrap();
+    }
+}
