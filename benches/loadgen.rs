@@ -1,0 +1,481 @@
+//! The load generator: starts the release `netplane` (pinned to one core, itself on the other),
+//! prepares stopped instances, and drives the networking workload at several concurrencies over
+//! gRPC and REST, plus a read-only mix; then the same generator against a bare tonic server in the
+//! same run, for the ceiling. Prints calls/s, latency percentiles, server CPU per call and peak RSS.
+//!
+//! `cargo bench --bench loadgen -- [--store sqlite|memory] [--seconds 5] [--concurrency 1,16,64]`
+
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use netplane::proto::yandex::cloud::compute::v1 as cpb;
+use netplane::proto::yandex::cloud::compute::v1::instance_service_client::InstanceServiceClient;
+use netplane::proto::yandex::cloud::operation::operation_service_client::OperationServiceClient;
+use netplane::proto::yandex::cloud::operation::{GetOperationRequest, Operation};
+use netplane::proto::yandex::cloud::vpc::v1 as vpb;
+use netplane::proto::yandex::cloud::vpc::v1::network_service_client::NetworkServiceClient;
+use netplane::proto::yandex::cloud::vpc::v1::security_group_service_client::SecurityGroupServiceClient;
+use netplane::proto::yandex::cloud::vpc::v1::subnet_service_client::SubnetServiceClient;
+use prost::Message;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+const FOLDER: &str = "b1gbenchfolder000000";
+const ZONE: &str = "ru-central1-a";
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+struct Options {
+    store: String,
+    seconds: u64,
+    concurrency: Vec<usize>,
+}
+
+fn options() -> Options {
+    let mut o = Options { store: "sqlite".into(), seconds: 5, concurrency: vec![1, 16, 64] };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--store" => o.store = value,
+            "--seconds" => o.seconds = value.parse().expect("--seconds N"),
+            "--concurrency" => o.concurrency = value.split(',').map(|c| c.parse().expect("--concurrency 1,16,64")).collect(),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+/// A server process, pinned to core 0, with the address it printed.
+struct Process {
+    child: Child,
+    addr: String,
+}
+
+impl Process {
+    fn start(mut command: Command, marker: &str) -> Process {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines.next().expect("server exited").expect("read");
+            if let Some(rest) = line.split(marker).nth(1) {
+                break rest.split_whitespace().next().unwrap_or_default().to_string();
+            }
+        };
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Process { child, addr }
+    }
+
+    /// User + system CPU seconds so far, from /proc.
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        let ticks: f64 = fields.get(11..13).map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()).unwrap_or(0.0);
+        ticks / 100.0
+    }
+
+    /// Peak resident set, MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
+        kib.unwrap_or(0.0) / 1024.0
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pinned(program: &std::path::Path, core: &str) -> Command {
+    if Command::new("taskset").arg("--version").output().is_ok() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", core]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// One measured run: every call's latency in microseconds.
+struct Figures {
+    label: String,
+    concurrency: usize,
+    calls: usize,
+    seconds: f64,
+    latencies: Vec<u32>,
+    cpu_per_call_us: f64,
+    peak_rss_mib: f64,
+}
+
+impl Figures {
+    fn rate(&self) -> f64 {
+        self.calls as f64 / self.seconds
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies.get(i).copied().unwrap_or(0) as f64 / 1000.0
+    }
+
+    fn print(&self, ceiling: Option<f64>) {
+        let ratio = ceiling.map_or(String::from("-"), |c| format!("{:.0}%", 100.0 * self.rate() / c));
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.1} | {} |",
+            self.label,
+            self.concurrency,
+            self.rate(),
+            self.percentile(0.5),
+            self.percentile(0.99),
+            self.percentile(0.999),
+            self.cpu_per_call_us,
+            self.peak_rss_mib,
+            ratio
+        );
+    }
+}
+
+/// Runs `concurrency` workers, each repeating `step(worker)` (which returns how many calls it made
+/// and records their latencies) until the time is up.
+async fn drive<F, Fut>(label: &str, server: &Process, concurrency: usize, seconds: u64, step: F) -> Figures
+where
+    F: Fn(usize, Arc<std::sync::Mutex<Vec<u32>>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<usize, Error>> + Send,
+{
+    let step = Arc::new(step);
+    let cpu_before = server.cpu_seconds();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let workers: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let step = step.clone();
+            tokio::spawn(async move {
+                let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
+                let mut calls = 0;
+                while Instant::now() < deadline {
+                    calls += step(w, latencies.clone()).await.expect("workload call");
+                }
+                let latencies = std::mem::take(&mut *latencies.lock().unwrap());
+                (calls, latencies)
+            })
+        })
+        .collect();
+    let mut calls = 0;
+    let mut latencies = Vec::new();
+    for worker in workers {
+        let (c, l) = worker.await.expect("worker");
+        calls += c;
+        latencies.extend(l);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let cpu = server.cpu_seconds() - cpu_before;
+    Figures {
+        label: label.to_string(),
+        concurrency,
+        calls,
+        seconds,
+        latencies,
+        cpu_per_call_us: cpu * 1e6 / calls.max(1) as f64,
+        peak_rss_mib: server.peak_rss_mib(),
+    }
+}
+
+/// Times one call into `latencies`.
+async fn timed<T, E: Into<Error>>(latencies: &std::sync::Mutex<Vec<u32>>, call: impl Future<Output = Result<T, E>>) -> Result<T, Error> {
+    let started = Instant::now();
+    let out = call.await.map_err(Into::into)?;
+    latencies.lock().unwrap().push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+    Ok(out)
+}
+
+#[derive(Clone)]
+struct Clients {
+    instances: InstanceServiceClient<Channel>,
+    operations: OperationServiceClient<Channel>,
+}
+
+/// What the workload works on: stopped instances, a second subnet and a security group.
+struct Fixture {
+    instances: Vec<String>,
+    subnet: String,
+    group: String,
+}
+
+async fn wait(c: &mut OperationServiceClient<Channel>, op: Operation) -> Result<Operation, Error> {
+    let mut op = op;
+    while !op.done {
+        op = c.get(GetOperationRequest { operation_id: op.id.clone() }).await?.into_inner();
+    }
+    Ok(op)
+}
+
+fn response_id(op: &Operation) -> String {
+    use netplane::proto::yandex::cloud::operation::operation::Result as R;
+    match &op.result {
+        Some(R::Response(any)) => vpb::Network::decode(any.value.as_slice()).map(|n| n.id).unwrap_or_default(),
+        other => panic!("operation failed: {other:?}"),
+    }
+}
+
+async fn prepare(channel: Channel, count: usize) -> Result<Fixture, Error> {
+    let mut ops = OperationServiceClient::new(channel.clone());
+    let mut networks = NetworkServiceClient::new(channel.clone());
+    let mut subnets = SubnetServiceClient::new(channel.clone());
+    let mut instances = InstanceServiceClient::new(channel.clone());
+    let network = networks
+        .create(vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: "bench".into(), ..Default::default() })
+        .await?
+        .into_inner();
+    let network_id = response_id(&wait(&mut ops, network).await?);
+    let mut subnet_ids = Vec::new();
+    for cidr in ["10.0.0.0/16", "10.1.0.0/16"] {
+        let req = vpb::CreateSubnetRequest {
+            folder_id: FOLDER.into(),
+            network_id: network_id.clone(),
+            zone_id: ZONE.into(),
+            v4_cidr_blocks: vec![cidr.into()],
+            ..Default::default()
+        };
+        subnet_ids.push(response_id(&wait(&mut ops, subnets.create(req).await?.into_inner()).await?));
+    }
+    let group = SecurityGroupServiceClient::new(channel.clone())
+        .create(vpb::CreateSecurityGroupRequest { folder_id: FOLDER.into(), network_id, ..Default::default() })
+        .await?
+        .into_inner();
+    let group = response_id(&wait(&mut ops, group).await?);
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let req = cpb::CreateInstanceRequest {
+            folder_id: FOLDER.into(),
+            name: format!("bench-{i}"),
+            zone_id: ZONE.into(),
+            platform_id: "standard-v3".into(),
+            resources_spec: Some(cpb::ResourcesSpec { memory: 2 << 30, cores: 2, core_fraction: 100, gpus: 0 }),
+            boot_disk_spec: Some(cpb::AttachedDiskSpec {
+                disk: Some(cpb::attached_disk_spec::Disk::DiskId(format!("disk{i}"))),
+                ..Default::default()
+            }),
+            network_interface_specs: vec![cpb::NetworkInterfaceSpec { subnet_id: subnet_ids[0].clone(), ..Default::default() }],
+            ..Default::default()
+        };
+        let id = response_id(&wait(&mut ops, instances.create(req).await?.into_inner()).await?);
+        wait(&mut ops, instances.stop(cpb::StopInstanceRequest { instance_id: id.clone() }).await?.into_inner()).await?;
+        ids.push(id);
+    }
+    Ok(Fixture { instances: ids, subnet: subnet_ids[1].clone(), group })
+}
+
+/// One networking cycle on an instance, leaving it as it was: attach → poll → add NAT → poll →
+/// get → remove NAT → poll → detach → poll. Returns the number of calls.
+async fn cycle(c: &mut Clients, instance_id: &str, fixture: &Fixture, latencies: &std::sync::Mutex<Vec<u32>>) -> Result<usize, Error> {
+    let mut calls = 0;
+    let settle = async |c: &mut Clients, op: Operation, calls: &mut usize| -> Result<(), Error> {
+        let mut op = op;
+        while !op.done {
+            op = timed(latencies, c.operations.get(GetOperationRequest { operation_id: op.id.clone() })).await?.into_inner();
+            *calls += 1;
+        }
+        Ok(())
+    };
+    let attach = cpb::AttachInstanceNetworkInterfaceRequest {
+        instance_id: instance_id.into(),
+        network_interface_index: "1".into(),
+        subnet_id: fixture.subnet.clone(),
+        primary_v4_address_spec: Some(cpb::PrimaryAddressSpec::default()),
+        security_group_ids: vec![fixture.group.clone()],
+    };
+    let op = timed(latencies, c.instances.attach_network_interface(attach)).await?.into_inner();
+    calls += 1;
+    settle(c, op, &mut calls).await?;
+    let nat = cpb::AddInstanceOneToOneNatRequest {
+        instance_id: instance_id.into(),
+        network_interface_index: "1".into(),
+        one_to_one_nat_spec: Some(cpb::OneToOneNatSpec { ip_version: cpb::IpVersion::Ipv4 as i32, ..Default::default() }),
+        ..Default::default()
+    };
+    let op = timed(latencies, c.instances.add_one_to_one_nat(nat)).await?.into_inner();
+    calls += 1;
+    settle(c, op, &mut calls).await?;
+    timed(latencies, c.instances.get(cpb::GetInstanceRequest { instance_id: instance_id.into(), ..Default::default() })).await?;
+    calls += 1;
+    let remove = cpb::RemoveInstanceOneToOneNatRequest {
+        instance_id: instance_id.into(),
+        network_interface_index: "1".into(),
+        ..Default::default()
+    };
+    let op = timed(latencies, c.instances.remove_one_to_one_nat(remove)).await?.into_inner();
+    calls += 1;
+    settle(c, op, &mut calls).await?;
+    let detach = cpb::DetachInstanceNetworkInterfaceRequest { instance_id: instance_id.into(), network_interface_index: "1".into() };
+    let op = timed(latencies, c.instances.detach_network_interface(detach)).await?.into_inner();
+    calls += 1;
+    settle(c, op, &mut calls).await?;
+    Ok(calls)
+}
+
+/// The same cycle over REST/JSON.
+async fn rest_cycle(
+    http: &reqwest::Client,
+    base: &str,
+    instance_id: &str,
+    fixture: &Fixture,
+    latencies: &std::sync::Mutex<Vec<u32>>,
+) -> Result<usize, Error> {
+    let mut calls = 0;
+    let call = async |method: reqwest::Method,
+                      path: String,
+                      body: Option<serde_json::Value>,
+                      calls: &mut usize|
+           -> Result<serde_json::Value, Error> {
+        let mut req = http.request(method, format!("{base}{path}"));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = timed(latencies, req.send()).await?;
+        *calls += 1;
+        let status = res.status();
+        let json: serde_json::Value = res.json().await?;
+        if !status.is_success() {
+            return Err(format!("{path}: {status} {json}").into());
+        }
+        Ok(json)
+    };
+    let steps = [
+        (
+            format!("/compute/v1/instances/{instance_id}:attachNetworkInterface"),
+            serde_json::json!({
+            "networkInterfaceIndex": "1", "subnetId": fixture.subnet, "primaryV4AddressSpec": {}, "securityGroupIds": [fixture.group]}),
+        ),
+        (
+            format!("/compute/v1/instances/{instance_id}/addOneToOneNat"),
+            serde_json::json!({
+            "networkInterfaceIndex": "1", "oneToOneNatSpec": {"ipVersion": "IPV4"}}),
+        ),
+        (format!("/compute/v1/instances/{instance_id}/removeOneToOneNat"), serde_json::json!({"networkInterfaceIndex": "1"})),
+        (format!("/compute/v1/instances/{instance_id}:detachNetworkInterface"), serde_json::json!({"networkInterfaceIndex": "1"})),
+    ];
+    for (i, (path, body)) in steps.into_iter().enumerate() {
+        let mut op = call(reqwest::Method::POST, path, Some(body), &mut calls).await?;
+        while op["done"] != true {
+            op = call(reqwest::Method::GET, format!("/operations/{}", op["id"].as_str().unwrap_or_default()), None, &mut calls).await?;
+        }
+        if i == 1 {
+            call(reqwest::Method::GET, format!("/compute/v1/instances/{instance_id}"), None, &mut calls).await?;
+        }
+    }
+    Ok(calls)
+}
+
+async fn channel(addr: &str) -> Channel {
+    Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect")
+}
+
+/// The ceiling: tonic serving only the health service, no layers, answering `Check`.
+async fn bare_server() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    println!("bare listening on {}", listener.local_addr().expect("addr"));
+    let (_, health) = tonic_health::server::health_reporter();
+    tonic::transport::Server::builder()
+        .add_service(health)
+        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+        .await
+        .expect("bare server");
+}
+
+fn main() {
+    let runtime = |threads| tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().expect("runtime");
+    if std::env::args().any(|a| a == "--bare-server") {
+        return runtime(2).block_on(bare_server());
+    }
+    // The generator on core 1; each server on core 0.
+    let _ = Command::new("taskset").args(["-p", "-c", "1", &std::process::id().to_string()]).stdout(Stdio::null()).status();
+    runtime(1).block_on(run(options()));
+}
+
+async fn run(o: Options) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = match o.store.as_str() {
+        "memory" => "memory".to_string(),
+        _ => format!("sqlite:{}", dir.path().join("bench.db").display()),
+    };
+    let netplane = env!("CARGO_BIN_EXE_netplane");
+    let mut command = pinned(std::path::Path::new(netplane), "0");
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", &store, "--operations", "inline"])
+        .env("RUST_LOG", "warn,netplane::server=info");
+    let server = Process::start(command, "netplane listening on ");
+    let max = o.concurrency.iter().copied().max().unwrap_or(1);
+    let ch = channel(&server.addr).await;
+    let fixture = Arc::new(prepare(ch.clone(), max).await.expect("prepare"));
+    let clients = Clients { instances: InstanceServiceClient::new(ch.clone()), operations: OperationServiceClient::new(ch.clone()) };
+
+    let mut bare_command = pinned(&std::env::current_exe().expect("exe"), "0");
+    bare_command.arg("--bare-server");
+    let bare = Process::start(bare_command, "bare listening on ");
+    let bare_channel = channel(&bare.addr).await;
+    let mut ceilings = Vec::new();
+    for &c in &o.concurrency {
+        let health = HealthClient::new(bare_channel.clone());
+        let figures = drive("bare tonic (health Check)", &bare, c, o.seconds, move |_, lat| {
+            let mut health = health.clone();
+            async move {
+                timed(&lat, health.check(HealthCheckRequest { service: String::new() })).await?;
+                Ok(1)
+            }
+        })
+        .await;
+        ceilings.push((c, figures));
+    }
+    drop(bare);
+
+    println!("\nstore: {}, operations: inline, {} s per row, server and generator pinned to separate cores\n", o.store, o.seconds);
+    println!("| workload | in flight | calls/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/call | peak RSS MiB | of bare |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (_, figures) in &ceilings {
+        figures.print(None);
+    }
+    for &c in &o.concurrency {
+        let ceiling = ceilings.iter().find(|(k, _)| *k == c).map(|(_, f)| f.rate());
+        let (cl, fx) = (clients.clone(), fixture.clone());
+        let mixed = drive("mixed gRPC", &server, c, o.seconds, move |w, lat| {
+            let (mut cl, fx) = (cl.clone(), fx.clone());
+            async move { cycle(&mut cl, &fx.instances[w], &fx, &lat).await }
+        })
+        .await;
+        mixed.print(ceiling);
+        let (cl, fx) = (clients.clone(), fixture.clone());
+        let read = drive("read gRPC (Get, List)", &server, c, o.seconds, move |w, lat| {
+            let (mut cl, fx) = (cl.clone(), fx.clone());
+            async move {
+                let get = cpb::GetInstanceRequest { instance_id: fx.instances[w].clone(), ..Default::default() };
+                timed(&lat, cl.instances.get(get)).await?;
+                let list = cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 10, ..Default::default() };
+                timed(&lat, cl.instances.list(list)).await?;
+                Ok(2)
+            }
+        })
+        .await;
+        read.print(ceiling);
+        let (http, base, fx) = (reqwest::Client::new(), format!("http://{}", server.addr), fixture.clone());
+        let rest = drive("mixed REST", &server, c, o.seconds, move |w, lat| {
+            let (http, base, fx) = (http.clone(), base.clone(), fx.clone());
+            async move { rest_cycle(&http, &base, &fx.instances[w], &fx, &lat).await }
+        })
+        .await;
+        rest.print(ceiling);
+    }
+}
