@@ -74,6 +74,15 @@ impl Runner {
         self.wake.notify_one();
     }
 
+    /// Applies a pending operation's action inside the caller's transaction and finishes it (the
+    /// inline fast path). On error nothing is finished; the caller drops the transaction.
+    pub fn apply(&self, tx: &mut dyn Tx, op: &mut Operation, now: Timestamp) -> Result<()> {
+        let Some(action) = op.action.clone().filter(|_| !op.done) else { return Ok(()) };
+        let response = self.executor.apply(tx, &action, now)?;
+        op.finish(Ok(response), now);
+        Ok(())
+    }
+
     /// Completes operation `id` now, if it is still pending, and returns it.
     pub async fn complete(&self, id: &str) -> Result<Operation> {
         let (executor, clock, op_id) = (self.executor.clone(), self.clock.clone(), id.to_string());

@@ -18,6 +18,7 @@ pub mod security_groups;
 pub mod vpc;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ipnet::Ipv4Net;
 
@@ -89,11 +90,16 @@ impl Services {
         F: FnMut(&mut dyn Tx, Timestamp) -> Result<(Metadata, Action)> + Send + 'static,
     {
         let id = self.ids.id(kind, zone_id);
-        let (clock, progression) = (self.clock.clone(), self.settings.progression);
+        let (clock, progression, runner) = (self.clock.clone(), self.settings.progression, self.runner.clone());
         let caller = Caller::current();
-        let (op, again) = self
-            .store
-            .write(move |tx| {
+        // Inline operations are applied in the transaction that accepts them (one commit, not
+        // two). If applying fails, that transaction is dropped and the call takes the two-step
+        // path, which records the failure and gives back what was reserved.
+        let apply_failed = Arc::new(AtomicBool::new(false));
+        let mut apply_now = progression == Progression::Inline;
+        let attempt = {
+            let apply_failed = apply_failed.clone();
+            move |tx: &mut dyn Tx, apply_now: bool| -> Result<(Operation, bool)> {
                 let now = clock.now();
                 if let Some(key) = &caller.idempotency
                     && let Some(first) = idempotency::earlier(tx, &caller.subject, key, now)?
@@ -101,7 +107,7 @@ impl Services {
                     return Ok((first, true));
                 }
                 let (metadata, action) = accept(tx, now)?;
-                let op = Operation {
+                let mut op = Operation {
                     id: id.clone(),
                     description: metadata.description().to_string(),
                     created_at: now,
@@ -120,19 +126,32 @@ impl Services {
                         _ => None,
                     },
                 };
+                if apply_now && let Err(e) = runner.apply(tx, &mut op, now) {
+                    apply_failed.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
                 tx.put_operation(&op.to_row()?)?;
                 if let Some(key) = &caller.idempotency {
                     idempotency::record(tx, &caller.subject, key, &op.id, now)?;
                 }
                 Ok((op, false))
-            })
-            .await?;
+            }
+        };
+        let attempt = Arc::new(parking_lot::Mutex::new(attempt));
+        let (op, again) = loop {
+            let (attempt, apply) = (attempt.clone(), apply_now);
+            match self.store.write(move |tx| (*attempt.lock())(tx, apply)).await {
+                Err(_) if apply_now && apply_failed.swap(false, Ordering::Relaxed) => apply_now = false,
+                other => break other?,
+            }
+        };
         if again {
             tracing::info!(operation_id = %op.id, "idempotent repeat: answering the operation the key started");
             return Ok(op);
         }
         tracing::info!(operation_id = %op.id, description = %op.description, resource_id = %op.metadata.resource_id(), "operation accepted");
         match progression {
+            Progression::Inline if op.done => Ok(op),
             Progression::Inline => self.runner.complete(&op.id).await,
             Progression::Delay(_) => {
                 self.runner.wake();
