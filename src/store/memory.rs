@@ -243,4 +243,9 @@ impl Backend for MemoryBackend {
     fn describe(&self) -> String {
         "memory".into()
     }
+
+    /// Transactions hold the state's lock for microseconds and do no I/O.
+    fn blocks(&self) -> bool {
+        false
+    }
 }

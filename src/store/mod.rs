@@ -194,10 +194,15 @@ pub trait Backend: Send + Sync + 'static {
     fn write(&self, f: &mut TxFn<'_>) -> Result<()>;
     /// A short description for logs ("sqlite:/path", "memory").
     fn describe(&self) -> String;
+    /// Whether a transaction may wait on I/O, and so must run on the blocking pool. A backend
+    /// whose transactions only take an in-process lock briefly says no and runs on the caller.
+    fn blocks(&self) -> bool {
+        true
+    }
 }
 
 /// The handle services use: runs transactions on the blocking pool so the async runtime never
-/// waits on storage I/O.
+/// waits on storage I/O (the memory backend, which does no I/O, runs them in place).
 #[derive(Clone)]
 pub struct Store(Arc<dyn Backend>);
 
@@ -227,6 +232,9 @@ impl Store {
         F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
     {
         let backend = self.0.clone();
+        if !backend.blocks() {
+            return run(&*backend, true, f);
+        }
         run_blocking(move || run(&*backend, true, f)).await
     }
 
@@ -236,6 +244,9 @@ impl Store {
         F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
     {
         let backend = self.0.clone();
+        if !backend.blocks() {
+            return run(&*backend, false, f);
+        }
         run_blocking(move || run(&*backend, false, f)).await
     }
 
