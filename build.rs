@@ -21,6 +21,8 @@ const ROOTS: &[&str] = &[
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
+    // Migrations are embedded at compile time; a new one must rebuild the crate.
+    println!("cargo:rerun-if-changed=src/store/migrations");
     let out = PathBuf::from(env::var("OUT_DIR")?);
 
     let mut compiler = protox::Compiler::new(["proto"])?;

@@ -33,10 +33,12 @@ struct Options {
     store: String,
     seconds: u64,
     concurrency: Vec<usize>,
+    /// With `--scale N`: the scale figures over N instances instead of the workloads.
+    scale: Option<usize>,
 }
 
 fn options() -> Options {
-    let mut o = Options { store: "sqlite".into(), seconds: 5, concurrency: vec![1, 16, 64] };
+    let mut o = Options { store: "sqlite".into(), seconds: 5, concurrency: vec![1, 16, 64], scale: None };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
@@ -45,6 +47,7 @@ fn options() -> Options {
             "--store" => o.store = value,
             "--seconds" => o.seconds = value.parse().expect("--seconds N"),
             "--concurrency" => o.concurrency = value.split(',').map(|c| c.parse().expect("--concurrency 1,16,64")).collect(),
+            "--scale" => o.scale = Some(value.parse().expect("--scale N")),
             _ => {
                 i += 1;
                 continue;
@@ -403,7 +406,134 @@ fn main() {
     }
     // The generator on core 1; each server on core 0.
     let _ = Command::new("taskset").args(["-p", "-c", "1", &std::process::id().to_string()]).stdout(Stdio::null()).status();
-    runtime(1).block_on(run(options()));
+    let o = options();
+    match o.scale {
+        Some(n) => runtime(1).block_on(scale(o.store.clone(), n)),
+        None => runtime(1).block_on(run(o)),
+    }
+}
+
+fn netplane_command(store: &str) -> Command {
+    let mut command = pinned(std::path::Path::new(env!("CARGO_BIN_EXE_netplane")), "0");
+    command.args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", "inline"]).env("RUST_LOG", "warn,netplane::server=info");
+    command
+}
+
+fn instance_request(i: usize, subnet_id: &str) -> cpb::CreateInstanceRequest {
+    cpb::CreateInstanceRequest {
+        folder_id: FOLDER.into(),
+        name: format!("bench-{i}"),
+        zone_id: ZONE.into(),
+        platform_id: "standard-v3".into(),
+        resources_spec: Some(cpb::ResourcesSpec { memory: 2 << 30, cores: 2, core_fraction: 100, gpus: 0 }),
+        boot_disk_spec: Some(cpb::AttachedDiskSpec { disk: Some(cpb::attached_disk_spec::Disk::DiskId(format!("disk{i}"))), ..Default::default() }),
+        network_interface_specs: vec![cpb::NetworkInterfaceSpec { subnet_id: subnet_id.into(), ..Default::default() }],
+        ..Default::default()
+    }
+}
+
+/// Milliseconds of each call of `calls` runs of `call`, sorted.
+async fn sample<Fut: Future<Output = Result<(), Error>>>(calls: usize, mut call: impl FnMut() -> Fut) -> Vec<f64> {
+    let mut ms = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let started = Instant::now();
+        call().await.expect("call");
+        ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    ms
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
+}
+
+/// The scale figures: start-up empty and with `n` instances, RSS, and filtered lists over them.
+async fn scale(store: String, n: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = match store.as_str() {
+        "memory" => "memory".to_string(),
+        _ => format!("sqlite:{}", dir.path().join("scale.db").display()),
+    };
+    let started = Instant::now();
+    let server = Process::start(netplane_command(&store), "netplane listening on ");
+    let ch = channel(&server.addr).await;
+    let mut instances = InstanceServiceClient::new(ch.clone());
+    instances.list(cpb::ListInstancesRequest { folder_id: FOLDER.into(), ..Default::default() }).await.expect("first call");
+    let empty_start = started.elapsed();
+    let empty_rss = server.peak_rss_mib();
+
+    // Subnets of /16 hold 65,532 instances each.
+    let mut ops = OperationServiceClient::new(ch.clone());
+    let network = NetworkServiceClient::new(ch.clone())
+        .create(vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: "scale".into(), ..Default::default() })
+        .await
+        .expect("network")
+        .into_inner();
+    let network_id = response_id(&wait(&mut ops, network).await.expect("network"));
+    let mut subnets = Vec::new();
+    for k in 0..n.div_ceil(60_000) {
+        let req = vpb::CreateSubnetRequest {
+            folder_id: FOLDER.into(),
+            network_id: network_id.clone(),
+            zone_id: ZONE.into(),
+            v4_cidr_blocks: vec![format!("10.{k}.0.0/16")],
+            ..Default::default()
+        };
+        let op = SubnetServiceClient::new(ch.clone()).create(req).await.expect("subnet").into_inner();
+        subnets.push(response_id(&wait(&mut ops, op).await.expect("subnet")));
+    }
+    let subnets = Arc::new(subnets);
+    let creating = Instant::now();
+    let workers: Vec<_> = (0..32)
+        .map(|w| {
+            let (mut instances, subnets) = (instances.clone(), subnets.clone());
+            tokio::spawn(async move {
+                for i in (w..n).step_by(32) {
+                    instances.create(instance_request(i, &subnets[i / 60_000])).await.expect("create");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("creator");
+    }
+    let create_rate = n as f64 / creating.elapsed().as_secs_f64();
+    let loaded_rss = server.peak_rss_mib();
+
+    let list = |filter: &'static str| {
+        let instances = instances.clone();
+        move || {
+            let mut instances = instances.clone();
+            async move {
+                let req = cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 100, filter: filter.into(), ..Default::default() };
+                instances.list(req).await?;
+                Ok(())
+            }
+        }
+    };
+    let selective = sample(200, list("name=\"bench-4242\"")).await;
+    let broad = sample(50, list("status=\"RUNNING\"")).await;
+    let unfiltered = sample(50, list("")).await;
+    drop(server);
+
+    println!("\nstore: {store}, {n} instances (created at {create_rate:.0}/s by 32 clients)\n");
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!("| start-up to first served call, empty store | {:.0} ms |", empty_start.as_secs_f64() * 1000.0);
+    println!("| RSS after start, empty | {empty_rss:.1} MiB |");
+    println!("| peak RSS with {n} instances | {loaded_rss:.1} MiB |");
+    for (name, ms) in [("`name=\"bench-4242\"`", &selective), ("`status=\"RUNNING\"` (matches all)", &broad), ("no filter", &unfiltered)] {
+        println!("| List, page of 100, filter {name}: p50 / p99 | {:.2} / {:.2} ms |", pct(ms, 0.5), pct(ms, 0.99));
+    }
+    if store.starts_with("sqlite:") {
+        let started = Instant::now();
+        let server = Process::start(netplane_command(&store), "netplane listening on ");
+        let mut instances = InstanceServiceClient::new(channel(&server.addr).await);
+        instances.list(cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 1, ..Default::default() }).await.expect("first call");
+        println!("| start-up to first served call, {n} instances | {:.0} ms |", started.elapsed().as_secs_f64() * 1000.0);
+        println!("| RSS after that start | {:.1} MiB |", server.peak_rss_mib());
+    }
 }
 
 async fn run(o: Options) {

@@ -196,7 +196,11 @@ impl Tx for SqlTx<'_> {
     }
 
     fn list(&mut self, q: &Query) -> StoreResult<Vec<Record>> {
-        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM resources WHERE kind = ?");
+        // Without statistics SQLite walks the primary key to avoid sorting, reading every row of
+        // the kind; a folder list filtered by name (a handful of rows) must use the name index.
+        let by_name = q.folder_id.is_some() && q.conditions.iter().any(|c| c.column == Column::Name && matches!(c.op, Op::Eq | Op::In));
+        let index = if by_name { " INDEXED BY resources_by_name" } else { "" };
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM resources{index} WHERE kind = ?");
         let mut args: Vec<Value> = vec![Value::Text(q.kind.as_str().into())];
         if let Some(f) = &q.folder_id {
             sql.push_str(" AND folder_id = ?");
