@@ -415,7 +415,9 @@ fn main() {
 
 fn netplane_command(store: &str) -> Command {
     let mut command = pinned(std::path::Path::new(env!("CARGO_BIN_EXE_netplane")), "0");
-    command.args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", "inline"]).env("RUST_LOG", "warn,netplane::server=info");
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", "inline"])
+        .env("RUST_LOG", "warn,netplane::server=info");
     command
 }
 
@@ -426,7 +428,10 @@ fn instance_request(i: usize, subnet_id: &str) -> cpb::CreateInstanceRequest {
         zone_id: ZONE.into(),
         platform_id: "standard-v3".into(),
         resources_spec: Some(cpb::ResourcesSpec { memory: 2 << 30, cores: 2, core_fraction: 100, gpus: 0 }),
-        boot_disk_spec: Some(cpb::AttachedDiskSpec { disk: Some(cpb::attached_disk_spec::Disk::DiskId(format!("disk{i}"))), ..Default::default() }),
+        boot_disk_spec: Some(cpb::AttachedDiskSpec {
+            disk: Some(cpb::attached_disk_spec::Disk::DiskId(format!("disk{i}"))),
+            ..Default::default()
+        }),
         network_interface_specs: vec![cpb::NetworkInterfaceSpec { subnet_id: subnet_id.into(), ..Default::default() }],
         ..Default::default()
     }
@@ -506,7 +511,8 @@ async fn scale(store: String, n: usize) {
         move || {
             let mut instances = instances.clone();
             async move {
-                let req = cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 100, filter: filter.into(), ..Default::default() };
+                let req =
+                    cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 100, filter: filter.into(), ..Default::default() };
                 instances.list(req).await?;
                 Ok(())
             }
@@ -530,7 +536,10 @@ async fn scale(store: String, n: usize) {
         let started = Instant::now();
         let server = Process::start(netplane_command(&store), "netplane listening on ");
         let mut instances = InstanceServiceClient::new(channel(&server.addr).await);
-        instances.list(cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 1, ..Default::default() }).await.expect("first call");
+        instances
+            .list(cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 1, ..Default::default() })
+            .await
+            .expect("first call");
         println!("| start-up to first served call, {n} instances | {:.0} ms |", started.elapsed().as_secs_f64() * 1000.0);
         println!("| RSS after that start | {:.1} MiB |", server.peak_rss_mib());
     }
