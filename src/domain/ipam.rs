@@ -47,9 +47,27 @@ pub fn usable(blocks: &[Ipv4Net]) -> impl Iterator<Item = Ipv4Addr> + '_ {
     })
 }
 
-/// The lowest usable address not yet taken.
-pub fn first_free(blocks: &[Ipv4Net], mut taken: impl FnMut(Ipv4Addr) -> bool) -> Option<Ipv4Addr> {
-    usable(blocks).find(|a| !taken(*a))
+/// The lowest usable address (in numeric order, whatever the order of the blocks) at or above
+/// `from` that `taken` says is free. `from` lets a caller that knows every usable address below
+/// it is taken skip them; `taken` may fail (it asks the store).
+pub fn first_free<E>(
+    blocks: &[Ipv4Net],
+    from: Option<Ipv4Addr>,
+    mut taken: impl FnMut(Ipv4Addr) -> Result<bool, E>,
+) -> Result<Option<Ipv4Addr>, E> {
+    let mut sorted: Vec<&Ipv4Net> = blocks.iter().collect();
+    sorted.sort_by_key(|b| b.network());
+    let floor = from.map_or(0, u32::from);
+    for block in sorted {
+        let start = u32::from(block.network()).saturating_add(3).max(floor);
+        let end = u32::from(block.broadcast());
+        for a in (start..end).map(Ipv4Addr::from) {
+            if !taken(a)? {
+                return Ok(Some(a));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// How many addresses a block can hand out.
@@ -72,7 +90,7 @@ mod tests {
     #[test]
     fn reserved_addresses_are_skipped() {
         let blocks = [net("10.0.0.0/24")];
-        assert_eq!(first_free(&blocks, |_| false), Some(ip("10.0.0.3")));
+        assert_eq!(free(&blocks, None, |_| false), Some(ip("10.0.0.3")));
         for r in ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.255"] {
             assert_eq!(check_requested(&blocks, ip(r)), Err(AddressRefusal::Reserved), "{r}");
         }
@@ -93,7 +111,7 @@ mod tests {
         let blocks = [net("192.168.0.0/29")];
         assert_eq!(capacity(&blocks[0]), 4);
         let mut taken = HashSet::new();
-        while let Some(a) = first_free(&blocks, |a| taken.contains(&a)) {
+        while let Some(a) = free(&blocks, None, |a| taken.contains(&a)) {
             assert!(!is_reserved(&blocks[0], a));
             taken.insert(a);
         }
@@ -106,13 +124,33 @@ mod tests {
     fn allocation_moves_on_to_the_next_block() {
         let blocks = [net("10.1.0.0/30"), net("10.2.0.0/29")];
         // A /30 has no usable address at all: network, gateway, DNS and broadcast fill it.
-        assert_eq!(first_free(&blocks, |_| false), Some(ip("10.2.0.3")));
+        assert_eq!(free(&blocks, None, |_| false), Some(ip("10.2.0.3")));
+        let unsorted = [net("10.2.0.0/29"), net("10.1.0.0/29")];
+        assert_eq!(free(&unsorted, None, |_| false), Some(ip("10.1.0.3")), "lowest means numerically lowest");
+    }
+
+    #[test]
+    fn a_floor_skips_what_is_known_to_be_taken() {
+        let blocks = [net("10.0.0.0/24"), net("10.0.1.0/24")];
+        let mut asked = Vec::new();
+        let found = free(&blocks, Some(ip("10.0.0.200")), |a| {
+            asked.push(a);
+            false
+        });
+        assert_eq!((found, asked.len()), (Some(ip("10.0.0.200")), 1), "no address below the floor is looked at");
+        assert_eq!(free(&blocks, Some(ip("10.0.0.255")), |_| false), Some(ip("10.0.1.3")), "a floor past a block moves on");
+        let failing: Result<Option<Ipv4Addr>, &str> = first_free(&blocks, None, |_| Err("store down"));
+        assert_eq!(failing, Err("store down"));
     }
 
     #[test]
     fn freed_addresses_are_reused_lowest_first() {
         let blocks = [net("10.0.0.0/24")];
         let taken: HashSet<_> = [ip("10.0.0.3"), ip("10.0.0.5")].into();
-        assert_eq!(first_free(&blocks, |a| taken.contains(&a)), Some(ip("10.0.0.4")));
+        assert_eq!(free(&blocks, None, |a| taken.contains(&a)), Some(ip("10.0.0.4")));
+    }
+
+    fn free(blocks: &[Ipv4Net], from: Option<Ipv4Addr>, mut taken: impl FnMut(Ipv4Addr) -> bool) -> Option<Ipv4Addr> {
+        first_free::<()>(blocks, from, |a| Ok(taken(a))).unwrap()
     }
 }

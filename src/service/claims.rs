@@ -6,6 +6,16 @@ pub fn subnet_ips(subnet_id: &str) -> String {
     format!("subnet/{subnet_id}/ip")
 }
 
+/// Whether a scope's keys are IPv4 addresses handed out lowest first.
+pub fn is_address_scope(scope: &str) -> bool {
+    scope == PUBLIC_IPS || (scope.starts_with("subnet/") && scope.ends_with("/ip"))
+}
+
+/// Where an address scope keeps its low-water mark (one claim, key "", owner: the address).
+pub fn low_water_mark(scope: &str) -> String {
+    format!("{scope}#lowest")
+}
+
 /// Network interface indexes of an instance; key: the index.
 pub fn instance_nics(instance_id: &str) -> String {
     format!("instance/{instance_id}/nic")

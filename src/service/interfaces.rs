@@ -208,7 +208,7 @@ pub fn claim_all(tx: &mut dyn Tx, keys: &BTreeSet<ClaimKey>, owner: &str) -> Res
 
 fn release(tx: &mut dyn Tx, keys: &[ClaimKey]) -> Result<()> {
     for (scope, key) in keys {
-        tx.release(scope, key)?;
+        plumbing::release_claim(tx, scope, key)?;
     }
     Ok(())
 }

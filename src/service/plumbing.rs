@@ -1,7 +1,6 @@
 //! Network plumbing shared by every use case that gives an instance an interface: subnet
 //! visibility, internal and public address allocation through claims, and giving them back.
 
-use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
@@ -43,8 +42,39 @@ fn take(tx: &mut dyn Tx, scope: &str, address: Ipv4Addr, owner: &str) -> Result<
     Ok(tx.claim(&Claim::new(scope, address.to_string(), owner))?.is_ok())
 }
 
-fn used(tx: &mut dyn Tx, scope: &str) -> Result<HashSet<Ipv4Addr>> {
-    Ok(tx.claims_in(scope)?.iter().filter_map(|c| c.key.parse().ok()).collect())
+/// Every address below an address scope's low-water mark is taken, so the search for the lowest
+/// free one starts there instead of reading every address in use. Allocations raise the mark;
+/// releases below it (through `release_claim`) lower it.
+fn lowest_free(tx: &mut dyn Tx, scope: &str, blocks: &[Ipv4Net]) -> Result<Option<Ipv4Addr>> {
+    let mark_scope = claims::low_water_mark(scope);
+    let mark = tx.holder(&mark_scope, "")?.and_then(|m| m.parse::<Ipv4Addr>().ok());
+    let found = ipam::first_free(blocks, mark, |a| Ok::<_, Error>(tx.holder(scope, &a.to_string())?.is_some()))?;
+    if let Some(address) = found {
+        set_mark(tx, &mark_scope, address)?;
+    }
+    Ok(found)
+}
+
+fn set_mark(tx: &mut dyn Tx, mark_scope: &str, address: Ipv4Addr) -> Result<()> {
+    tx.release(mark_scope, "")?;
+    tx.claim(&Claim::new(mark_scope, "", address.to_string()))?
+        .map_err(|holder| Error::Internal(format!("low-water mark held by {holder}")))
+}
+
+/// Releases one claim; an address given back below its scope's low-water mark lowers the mark,
+/// so it is handed out again first.
+pub fn release_claim(tx: &mut dyn Tx, scope: &str, key: &str) -> Result<()> {
+    tx.release(scope, key)?;
+    if claims::is_address_scope(scope)
+        && let Ok(address) = key.parse::<Ipv4Addr>()
+    {
+        let mark_scope = claims::low_water_mark(scope);
+        let mark = tx.holder(&mark_scope, "")?.and_then(|m| m.parse::<Ipv4Addr>().ok());
+        if mark.is_some_and(|m| address < m) {
+            set_mark(tx, &mark_scope, address)?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes `requested` in the subnet, or the lowest free address. `field` names the request field
@@ -57,10 +87,7 @@ pub fn allocate_internal(tx: &mut dyn Tx, subnet: &Subnet, requested: Option<Ipv
                 .map_err(|refusal| Error::invalid(field, refusal.describe(address, &subnet.v4_cidr_blocks)))?;
             address
         }
-        None => {
-            let used = used(tx, &scope)?;
-            ipam::first_free(&subnet.v4_cidr_blocks, |a| used.contains(&a)).ok_or_else(|| Error::SubnetExhausted(subnet.id.clone()))?
-        }
+        None => lowest_free(tx, &scope, &subnet.v4_cidr_blocks)?.ok_or_else(|| Error::SubnetExhausted(subnet.id.clone()))?,
     };
     // Any holder, the caller included, means the address is taken: one address, one interface.
     if tx.holder(&scope, &address.to_string())?.is_some() || !take(tx, &scope, address, owner)? {
@@ -71,9 +98,7 @@ pub fn allocate_internal(tx: &mut dyn Tx, subnet: &Subnet, requested: Option<Ipv
 
 /// Takes the lowest free address of the public pool for one-to-one NAT.
 pub fn allocate_public(tx: &mut dyn Tx, pool: Ipv4Net, owner: &str) -> Result<Ipv4Addr> {
-    let used = used(tx, PUBLIC_IPS)?;
-    let address = ipam::first_free(&[pool], |a| used.contains(&a))
-        .ok_or_else(|| Error::Unavailable("the public address pool is exhausted".into()))?;
+    let address = lowest_free(tx, PUBLIC_IPS, &[pool])?.ok_or_else(|| Error::Unavailable("the public address pool is exhausted".into()))?;
     if !take(tx, PUBLIC_IPS, address, owner)? {
         return Err(Error::Internal(format!("public address {address} was taken concurrently")));
     }
@@ -155,7 +180,7 @@ pub fn new_nat(tx: &mut dyn Tx, pool: Ipv4Net, instance: &Instance, running: boo
 /// Gives back every claim an owner holds (its addresses, interface indexes and name).
 pub fn release_all(tx: &mut dyn Tx, owner: &str) -> Result<()> {
     for c in tx.claims_of(owner)? {
-        tx.release(&c.scope, &c.key)?;
+        release_claim(tx, &c.scope, &c.key)?;
     }
     Ok(())
 }
@@ -165,7 +190,7 @@ pub fn release_ephemeral_nat(tx: &mut dyn Tx, instance: &mut Instance) -> Result
     for nic in &mut instance.network_interfaces {
         if let Some(nat) = nic.primary_v4_address.as_mut().and_then(|p| p.one_to_one_nat.as_mut()).filter(|n| n.ephemeral) {
             if !nat.address.is_empty() {
-                tx.release(PUBLIC_IPS, &nat.address)?;
+                release_claim(tx, PUBLIC_IPS, &nat.address)?;
                 nat.address.clear();
             }
         }

@@ -323,6 +323,7 @@ pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
             let s = load_subnet(tx, subnet_id)?;
             ensure_unused(tx, subnet_id)?;
             release_name(tx, ResourceKind::Subnet, &s.folder_id, &s.name)?;
+            tx.release(&claims::low_water_mark(&claims::subnet_ips(subnet_id)), "")?;
             tx.remove::<Subnet>(subnet_id)?;
             Ok(Response::Empty)
         }

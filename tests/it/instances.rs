@@ -365,3 +365,35 @@ async fn delete_releases_everything() {
     let again = instance(&c, create_instance("vm", vec![nic_with(&sub.id, "10.0.0.9", true)])).await;
     assert_eq!(again.network_interfaces[0].primary_v4_address.as_ref().unwrap().address, "10.0.0.9");
 }
+
+fn addresses(i: &cpb::Instance) -> (String, String) {
+    let primary = i.network_interfaces[0].primary_v4_address.clone().unwrap_or_default();
+    (primary.address, primary.one_to_one_nat.map(|n| n.address).unwrap_or_default())
+}
+
+/// Internal and public addresses are handed out lowest first, and a freed one is the next given,
+/// also once many are in use (the allocator starts from a low-water mark, not from the bottom).
+#[tokio::test]
+async fn freed_addresses_are_handed_out_again_lowest_first() {
+    let server = Server::start("inline");
+    let c = server.clients().await;
+    let net = network(&c, "lowest").await;
+    let sub = subnet(&c, &net.id, "10.7.0.0/24").await;
+    let mut vms = Vec::new();
+    for i in 0..4 {
+        vms.push(instance(&c, create_instance(&format!("vm-{i}"), vec![nic_with(&sub.id, "", true)])).await);
+    }
+    let got: Vec<(String, String)> = vms.iter().map(addresses).collect();
+    assert_eq!(
+        got.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
+        ["10.7.0.3", "10.7.0.4", "10.7.0.5", "10.7.0.6"],
+        "internal addresses from the bottom of the block"
+    );
+    let delete = c.instances.clone().delete(cpb::DeleteInstanceRequest { instance_id: vms[1].id.clone() }).await.unwrap().into_inner();
+    c.wait(&delete).await;
+    let again = instance(&c, create_instance("vm-again", vec![nic_with(&sub.id, "", true)])).await;
+    assert_eq!(addresses(&again), got[1].clone(), "the freed internal and public addresses come back first");
+    let next = instance(&c, create_instance("vm-next", vec![nic_with(&sub.id, "", true)])).await;
+    assert_eq!(addresses(&next).0, "10.7.0.7");
+    assert_ne!(addresses(&next).1, got[1].1);
+}
