@@ -4,12 +4,20 @@
 //! at any moment (a power loss may lose the last few commits). SQLite admits one writer at a time,
 //! so writes go through one connection behind a mutex instead of contending on the file lock;
 //! reads run in parallel on a pool of connections, each in its own snapshot.
+//!
+//! Writes are group-committed: while other writers wait for the connection, a finished write
+//! leaves the transaction open for them (each runs in its own savepoint, so a failing one rolls
+//! back alone) and waits; the last of the group commits for all. No call returns before its
+//! commit, and a failed commit fails every call of the group.
 
 use std::path::Path;
 
-use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parking_lot::{Condvar, Mutex};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter, types::Value};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 
 use super::{Backend, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
 use crate::domain::filter::{Column, Op};
@@ -21,9 +29,37 @@ mod embedded {
 
 pub struct SqliteBackend {
     path: String,
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// Writers waiting for the connection: while there are any, a group stays open.
+    waiting: AtomicUsize,
+    commits: Mutex<Commits>,
+    committed: Condvar,
     readers: r2d2::Pool<SqliteConnectionManager>,
 }
+
+/// The write connection and the group transaction open on it.
+struct Writer {
+    conn: Connection,
+    open: bool,
+    /// The number of the open (or last) group.
+    group: u64,
+    /// Calls whose changes the open group holds.
+    members: usize,
+    /// A call is running in the open group; still set at the next lock, that call panicked.
+    in_call: bool,
+}
+
+/// How groups ended, for the calls waiting on them.
+#[derive(Default)]
+struct Commits {
+    /// Every group up to this one has ended.
+    ended: u64,
+    /// Recent groups whose commit failed, with the reason.
+    failed: HashMap<u64, String>,
+}
+
+/// A group commits at this size even if more writers wait, so none waits without bound.
+const MAX_GROUP: usize = 64;
 
 fn backend_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -45,7 +81,50 @@ impl SqliteBackend {
         embedded::migrations::runner().run(&mut writer).map_err(|e| open_err(path, format!("migration failed: {e}")))?;
         let manager = SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(PRAGMAS));
         let readers = r2d2::Pool::builder().max_size(8).build(manager).map_err(|e| open_err(path, e))?;
-        Ok(SqliteBackend { path: path.to_string(), writer: Mutex::new(writer), readers })
+        let writer = Writer { conn: writer, open: false, group: 0, members: 0, in_call: false };
+        Ok(SqliteBackend {
+            path: path.to_string(),
+            writer: Mutex::new(writer),
+            waiting: AtomicUsize::new(0),
+            commits: Mutex::new(Commits::default()),
+            committed: Condvar::new(),
+            readers,
+        })
+    }
+
+    /// Ends the open group (commit if it holds changes) and tells its waiting members.
+    fn end_group(&self, w: &mut Writer) -> Result<()> {
+        let outcome = w.conn.execute_batch(if w.members > 0 { "COMMIT" } else { "ROLLBACK" }).map_err(backend_err);
+        if outcome.is_err() {
+            // A failed COMMIT may leave the transaction open; nothing of it may survive.
+            let _ = w.conn.execute_batch("ROLLBACK");
+        }
+        w.open = false;
+        self.announce(w.group, outcome.as_ref().err().map(ToString::to_string));
+        Ok(outcome?)
+    }
+
+    /// Records that `group` ended (failed, with the reason) and wakes its waiting members.
+    fn announce(&self, group: u64, failure: Option<String>) {
+        let mut commits = self.commits.lock();
+        commits.ended = group;
+        if let Some(reason) = failure {
+            commits.failed.insert(group, reason);
+        }
+        commits.failed.retain(|g, _| *g + 1024 > group);
+        self.committed.notify_all();
+    }
+
+    /// Waits until `group` has ended; its commit's outcome.
+    fn wait_for(&self, group: u64) -> Result<()> {
+        let mut commits = self.commits.lock();
+        while commits.ended < group {
+            self.committed.wait(&mut commits);
+        }
+        match commits.failed.get(&group) {
+            Some(e) => Err(Error::Unavailable(format!("storage commit failed: {e}"))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -58,11 +137,50 @@ impl Backend for SqliteBackend {
     }
 
     fn write(&self, f: &mut TxFn<'_>) -> Result<()> {
-        let mut conn = self.writer.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend_err)?;
-        f(&mut SqlTx(&tx))?;
-        tx.commit().map_err(backend_err)?;
-        Ok(())
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut w = self.writer.lock();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        if w.in_call {
+            // A call panicked inside the group: its half-done changes must not be committed with
+            // the others, so the whole group fails.
+            let _ = w.conn.execute_batch("ROLLBACK");
+            w.in_call = false;
+            w.open = false;
+            self.announce(w.group, Some("a call in the same group panicked".into()));
+        }
+        if !w.open {
+            w.conn.execute_batch("BEGIN IMMEDIATE").map_err(backend_err)?;
+            w.open = true;
+            w.group += 1;
+            w.members = 0;
+        }
+        let group = w.group;
+        w.in_call = true;
+        let result = match w.conn.execute_batch("SAVEPOINT call") {
+            Ok(()) => f(&mut SqlTx(&w.conn)),
+            Err(e) => Err(backend_err(e).into()),
+        };
+        w.in_call = false;
+        let closed = match &result {
+            Ok(()) => w.conn.execute_batch("RELEASE call"),
+            Err(_) => w.conn.execute_batch("ROLLBACK TO call; RELEASE call"),
+        };
+        if let Err(e) = closed {
+            // The savepoint could not be closed: end the group without this call's changes.
+            w.members = 0;
+            let _ = self.end_group(&mut w);
+            return Err(backend_err(e).into());
+        }
+        if result.is_ok() {
+            w.members += 1;
+        }
+        if self.waiting.load(Ordering::SeqCst) > 0 && w.members < MAX_GROUP {
+            drop(w);
+            result?;
+            return self.wait_for(group);
+        }
+        let ended = self.end_group(&mut w);
+        result.and(ended)
     }
 
     fn describe(&self) -> String {

@@ -174,6 +174,39 @@ fn operations_by_resource_and_pending(store: Store) {
     assert_eq!(ids(store.read_now(|tx| Ok(tx.pending_operations()?)).unwrap()), ["o2", "o4"]);
 }
 
+/// Many writers at once, a third of them failing after writing: every success is there, nothing
+/// of a failure is (on SQLite this exercises group commit and its per-call savepoints).
+fn concurrent_writes_keep_successes_and_drop_failures(store: Store) {
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..60 {
+                    let key = format!("{t}-{i}");
+                    let result = store.write_now(|tx| {
+                        tx.claim(&Claim::new("c", key.as_str(), "o"))?.map_err(Error::Internal)?;
+                        tx.insert(&rec(Kind::Network, &key, "f", &key, 1, ""))?;
+                        if i % 3 == 0 { Err(Error::Internal("refused".into())) } else { Ok(()) }
+                    });
+                    assert_eq!(result.is_ok(), i % 3 != 0, "{key}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (claims, rows) = store.read_now(|tx| Ok((tx.claims_in("c")?.len(), tx.list(&Query::new(Kind::Network))?.len()))).unwrap();
+    assert_eq!((claims, rows), (8 * 40, 8 * 40));
+    store
+        .read_now(|tx| {
+            assert!(tx.get(Kind::Network, "3-0")?.is_none() && tx.holder("c", "3-0")?.is_none());
+            assert!(tx.get(Kind::Network, "3-1")?.is_some() && tx.holder("c", "3-1")?.is_some());
+            Ok(())
+        })
+        .unwrap();
+}
+
 fn read_transactions_refuse_writes_or_discard_them(store: Store) {
     // A read transaction may not change anything that a later reader sees.
     let _ = store.read_now(|tx| Ok(tx.insert(&rec(Kind::Network, "ghost", "f", "", 1, ""))?));
@@ -202,6 +235,7 @@ backends!(
     lists_filter_order_and_page,
     operations_by_resource_and_pending,
     read_transactions_refuse_writes_or_discard_them,
+    concurrent_writes_keep_successes_and_drop_failures,
 );
 
 #[test]
