@@ -8,12 +8,14 @@
 //! Writes are group-committed: while other writers wait for the connection, a finished write
 //! leaves the transaction open for them (each runs in its own savepoint, so a failing one rolls
 //! back alone) and waits; the last of the group commits for all. No call returns before its
-//! commit, and a failed commit fails every call of the group.
+//! commit, and a failed commit fails every call of the group. The WAL is checkpointed by a
+//! background thread, never inside a commit.
 
 use std::path::Path;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use parking_lot::{Condvar, Mutex};
 use r2d2_sqlite::SqliteConnectionManager;
@@ -35,6 +37,34 @@ pub struct SqliteBackend {
     commits: Mutex<Commits>,
     committed: Condvar,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Tells the checkpointer thread to stop.
+    checkpointer: Arc<AtomicBool>,
+}
+
+impl Drop for SqliteBackend {
+    fn drop(&mut self) {
+        self.checkpointer.store(true, Ordering::Relaxed);
+    }
+}
+
+/// How often the WAL is copied back into the database file, off the write path.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Checkpoints the WAL from a connection of its own, so that no write waits for the copy (and its
+/// fsync) as it would with SQLite's automatic checkpoint at commit. PASSIVE never blocks writers
+/// or readers; a checkpoint it cannot finish is simply tried again.
+fn checkpoint_in_background(path: &str, stop: Arc<AtomicBool>) -> Result<()> {
+    let conn = Connection::open(path).map_err(|e| open_err(path, e))?;
+    conn.execute_batch(PRAGMAS).map_err(|e| open_err(path, e))?;
+    let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+                tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+            }
+        }
+    });
+    spawned.map(|_| ()).map_err(|e| open_err(path, e))
 }
 
 /// The write connection and the group transaction open on it.
@@ -81,6 +111,10 @@ impl SqliteBackend {
         embedded::migrations::runner().run(&mut writer).map_err(|e| open_err(path, format!("migration failed: {e}")))?;
         let manager = SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(PRAGMAS));
         let readers = r2d2::Pool::builder().max_size(8).build(manager).map_err(|e| open_err(path, e))?;
+        // Commits never checkpoint; the background thread does (see `checkpoint_in_background`).
+        writer.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(|e| open_err(path, e))?;
+        let checkpointer = Arc::new(AtomicBool::new(false));
+        checkpoint_in_background(path, checkpointer.clone())?;
         let writer = Writer { conn: writer, open: false, group: 0, members: 0, in_call: false };
         Ok(SqliteBackend {
             path: path.to_string(),
@@ -89,6 +123,7 @@ impl SqliteBackend {
             commits: Mutex::new(Commits::default()),
             committed: Condvar::new(),
             readers,
+            checkpointer,
         })
     }
 
