@@ -20,6 +20,7 @@ use tower::ServiceExt;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::framing;
 use super::grpc::to_status;
 use super::request_id::RequestContext;
 use crate::domain::principals::{FolderScope, Principal};
@@ -111,13 +112,6 @@ fn header<'a>(req: &'a Request<Body>, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
 }
 
-/// The message of a unary gRPC request body (one uncompressed frame), if it is one.
-fn unary_message(body: &[u8]) -> Option<&[u8]> {
-    let (header, rest) = body.split_at_checked(5)?;
-    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-    (header[0] == 0).then(|| rest.get(..len)).flatten()
-}
-
 #[derive(Clone)]
 pub struct GuardLayer {
     guard: Arc<Guard>,
@@ -184,7 +178,7 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
     let bytes: Bytes = body.collect().await.map_err(|e| Error::invalid("body", format!("cannot read the request: {e}")))?.to_bytes();
     let mut idempotency = None;
     // A body that is not one plain frame is left for tonic to refuse with its own error.
-    if let Some(message) = unary_message(&bytes) {
+    if let Some(message) = framing::unary(&bytes) {
         if let Ok(request) = DynamicMessage::decode(method.input.clone(), message) {
             guard.check_targets(&principal, &request).await?;
         }
@@ -218,13 +212,5 @@ mod tests {
         assert_eq!(starts("/yandex.cloud.operation.OperationService/Cancel"), Some(false), "returns an Operation, starts none");
         assert_eq!(starts("/yandex.cloud.iam.v1.IamTokenService/Create"), None, "callable without a token");
         assert_eq!(starts("/yandex.cloud.endpoint.ApiEndpointService/List"), None);
-    }
-
-    #[test]
-    fn only_plain_single_frames_are_read() {
-        assert_eq!(unary_message(b"\0\0\0\0\x02ab"), Some(&b"ab"[..]));
-        assert_eq!(unary_message(b"\x01\0\0\0\x02ab"), None, "compressed");
-        assert_eq!(unary_message(b"\0\0\0\0\x05ab"), None, "truncated");
-        assert_eq!(unary_message(b"\0\0"), None);
     }
 }

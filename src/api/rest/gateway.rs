@@ -20,6 +20,7 @@ use tower_service::Service;
 
 use super::json;
 use super::routes::{Lookup, Route, RouteTable};
+use crate::api::framing;
 use crate::api::grpc::rpc_status;
 use crate::api::request_id::RequestContext;
 use crate::error::{Code, Error};
@@ -100,7 +101,7 @@ impl Gateway {
         let body = read_body(&parts.headers, body).await?;
         let message = json::request_message(route, &vars, parts.uri.query().unwrap_or(""), &body)?;
 
-        let mut call = Request::new(Body::new(Full::new(grpc_frame(&message.encode_to_vec()))));
+        let mut call = Request::new(Body::new(Full::new(framing::frame(&message.encode_to_vec()))));
         *call.uri_mut() = route.grpc_path.parse().map_err(|e| Error::Internal(format!("gRPC path {}: {e}", route.grpc_path)))?;
         *call.method_mut() = Method::POST;
         // A gRPC call is HTTP/2 whatever the REST call came over (gRPC-Web refuses others).
@@ -138,7 +139,8 @@ impl Gateway {
             };
             return Ok(self.error_response(Code::from_number(code).http_status(), &details, passed));
         }
-        let payload = grpc_payload(&bytes)?;
+        let payload =
+            framing::unary(&bytes).ok_or_else(|| Error::Internal(format!("{} answered no plain gRPC message", route.grpc_path)))?;
         let message =
             DynamicMessage::decode(route.output.clone(), payload).map_err(|e| Error::Internal(format!("decoding the answer: {e}")))?;
         Ok(json_response(StatusCode::OK, json::render(&message)?, passed))
@@ -233,25 +235,6 @@ fn json_response(status: StatusCode, body: Vec<u8>, headers: HeaderMap) -> Respo
     response
 }
 
-/// One uncompressed gRPC length-prefixed message.
-fn grpc_frame(message: &[u8]) -> Bytes {
-    let mut frame = BytesMut::with_capacity(5 + message.len());
-    frame.put_u8(0);
-    frame.put_u32(message.len() as u32);
-    frame.put_slice(message);
-    frame.freeze()
-}
-
-fn grpc_payload(bytes: &[u8]) -> Result<&[u8], Error> {
-    let bad = |why: &str| Error::Internal(format!("malformed gRPC answer: {why}"));
-    let (header, rest) = bytes.split_at_checked(5).ok_or_else(|| bad("no message"))?;
-    if header[0] != 0 {
-        return Err(bad("compressed message"));
-    }
-    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-    rest.get(..len).ok_or_else(|| bad("truncated message"))
-}
-
 fn base64_decode(value: &[u8]) -> Result<Vec<u8>, Error> {
     use base64::Engine;
     // gRPC sends binary metadata unpadded, but tolerates padding.
@@ -333,16 +316,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frames_round_trip() {
-        let frame = grpc_frame(b"abc");
-        assert_eq!(&frame[..], b"\0\0\0\0\x03abc");
-        assert_eq!(grpc_payload(&frame).unwrap(), b"abc");
-        assert!(grpc_payload(b"\0\0\0\0\x09abc").is_err());
-        assert!(grpc_payload(b"\x01\0\0\0\x03abc").is_err());
-        assert!(grpc_payload(b"").is_err());
-    }
 
     #[test]
     fn metadata_keeps_the_caller_headers_and_drops_http_ones() {
