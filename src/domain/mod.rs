@@ -2,6 +2,7 @@
 //! Time and ids are passed in, so every rule here is unit-tested deterministically.
 
 pub mod address;
+pub mod aksk;
 pub mod clock;
 pub mod filter;
 pub mod ids;
