@@ -68,22 +68,8 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
     }
 
-    let principals = match &args.principals {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| startup(&format!("cannot read {}", path.display()), e))?;
-            Some(Principals::parse(&text).map_err(|e| startup(&path.display().to_string(), e))?)
-        }
-        None => {
-            tracing::warn!("no --principals: development mode, every call is accepted as one subject allowed every folder");
-            None
-        }
-    };
-    let iam = Iam::new(principals, store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
-    let tls = match (&args.tls_cert, &args.tls_key, args.tls) {
-        (Some(cert), Some(key), _) => Some(tls::from_files(cert, key)?),
-        (_, _, TlsMode::Auto) => Some(tls::automatic(&args.tls_dir())?),
-        _ => None,
-    };
+    let iam = Iam::new(principals(&args)?, store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
+    let tls = server_tls(&args)?;
 
     let listener = bind(args.listen).await?;
     let address = local_address(&listener)?;
@@ -140,16 +126,15 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let stack = |mode| Stack { routes: routes.clone(), rest: RestLayer::new(gateway.clone(), mode), guard: guard.clone() };
     let main = listen(listener, None, stack(main_mode), drain_started.clone());
     let rest = optional("REST", rest_listener.map(|l| listen(l, None, stack(Mode::RestOnly), drain_started.clone())));
-    let secure = match tls_listener.zip(tls) {
-        Some((l, tls)) => {
+    let secure = optional(
+        "TLS",
+        tls_listener.zip(tls).map(|(l, tls)| {
             if let Some(ca) = &tls.ca_path {
                 tracing::info!(ca = %ca.display(), "clients verify the TLS listener with this CA");
             }
-            let config = ServerTlsConfig::new().identity(tls.identity);
-            optional("TLS", Some(listen(l, Some(config), stack(main_mode), drain_started.clone())))
-        }
-        None => optional("TLS", None),
-    };
+            listen(l, Some(ServerTlsConfig::new().identity(tls.identity)), stack(main_mode), drain_started.clone())
+        }),
+    );
     let grace = args.shutdown_grace;
     let mut drain = drain_started;
     let deadline = async move {
@@ -168,6 +153,25 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let _ = runner.await;
     tracing::info!("netplane stopped");
     result
+}
+
+/// The principals file, or `None` for development mode (which the log announces).
+fn principals(args: &ServeArgs) -> Result<Option<Principals>> {
+    let Some(path) = &args.principals else {
+        tracing::warn!("no --principals: development mode, every call is accepted as one subject allowed every folder");
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| startup(&format!("cannot read {}", path.display()), e))?;
+    Principals::parse(&text).map(Some).map_err(|e| startup(&path.display().to_string(), e))
+}
+
+/// The TLS identity: given files, or the automatic local CA; `None` without TLS.
+fn server_tls(args: &ServeArgs) -> Result<Option<tls::ServerTls>> {
+    match (&args.tls_cert, &args.tls_key, args.tls) {
+        (Some(cert), Some(key), _) => tls::from_files(cert, key).map(Some),
+        (_, _, TlsMode::Auto) => tls::automatic(&args.tls_dir()).map(Some),
+        _ => Ok(None),
+    }
 }
 
 async fn bind(address: SocketAddr) -> Result<TcpListener> {
@@ -190,7 +194,7 @@ fn dialable(address: SocketAddr) -> String {
     if address.ip().is_unspecified() { format!("localhost:{}", address.port()) } else { address.to_string() }
 }
 
-/// A listener that may not be configured; logs its address when it is.
+/// Serves a listener that may not be configured; a failure is logged with the listener's name.
 async fn optional(what: &str, serving: Option<impl Future<Output = Result<()>>>) -> Result<()> {
     match serving {
         Some(serving) => serving.await,
