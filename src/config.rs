@@ -98,8 +98,8 @@ impl ServeArgs {
         if let Some(dir) = &self.tls_dir {
             return dir.clone();
         }
-        let beside_store =
-            self.store.strip_prefix("sqlite:").and_then(|p| std::path::Path::new(p).parent()).filter(|p| !p.as_os_str().is_empty());
+        // A store file in the working directory has the empty path as its parent: `tls` beside it.
+        let beside_store = self.store.strip_prefix("sqlite:").and_then(|p| std::path::Path::new(p).parent());
         beside_store.unwrap_or(std::path::Path::new(".netplane")).join("tls")
     }
 }
@@ -108,4 +108,31 @@ impl ServeArgs {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let Command::Serve(args) = Cli::parse_from(["netplane", "serve"].iter().chain(args)).command;
+        args
+    }
+
+    #[test]
+    fn automatic_tls_lives_beside_the_store() {
+        assert_eq!(serve(&[]).tls_dir(), std::path::PathBuf::from(".netplane/tls"));
+        assert_eq!(serve(&["--store", "sqlite:/var/lib/np/db.sqlite"]).tls_dir(), std::path::PathBuf::from("/var/lib/np/tls"));
+        assert_eq!(serve(&["--store", "memory"]).tls_dir(), std::path::PathBuf::from(".netplane/tls"));
+        assert_eq!(serve(&["--store", "sqlite:db.sqlite"]).tls_dir(), std::path::PathBuf::from("tls"));
+        assert_eq!(serve(&["--tls-dir", "/certs"]).tls_dir(), std::path::PathBuf::from("/certs"));
+    }
+
+    #[test]
+    fn a_certificate_needs_its_key() {
+        let parsed = Cli::try_parse_from(["netplane", "serve", "--tls-cert", "c.pem"]);
+        assert!(parsed.is_err());
+    }
 }
