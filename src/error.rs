@@ -2,7 +2,11 @@
 //! HTTP status. gRPC, Yandex REST and Huawei REST all render errors from here, so they can never
 //! disagree. Storage failures become `Internal` and never leak their details into domain errors.
 
+mod huawei;
+
 use std::fmt;
+
+pub use huawei::{HuaweiApi, HuaweiError};
 
 /// gRPC status codes (numbers as in `google.rpc.Code`); kept here so the domain stays free of tonic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +95,11 @@ pub enum ResourceKind {
     Address,
     SecurityGroup,
     ApiEndpoint,
+    Vpc,
+    NatGateway,
+    TransitSubnet,
+    TransitIp,
+    DnatRule,
 }
 
 impl fmt::Display for ResourceKind {
@@ -103,6 +112,11 @@ impl fmt::Display for ResourceKind {
             ResourceKind::Operation => "Operation",
             ResourceKind::Address => "Address",
             ResourceKind::SecurityGroup => "Security group",
+            ResourceKind::Vpc => "Vpc",
+            ResourceKind::NatGateway => "Gateway",
+            ResourceKind::TransitSubnet => "TransitSubnet",
+            ResourceKind::TransitIp => "TransitIp",
+            ResourceKind::DnatRule => "DnatRule",
         })
     }
 }
@@ -179,6 +193,34 @@ pub enum Error {
     IdempotencyKeyReused { key: String, method: String },
     #[error("Service unavailable: {0}")]
     Unavailable(String),
+    #[error("Request validation error: {}", join_violations(.0))]
+    UnusableAddress(Vec<FieldViolation>),
+    #[error("Request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("Project {project_id} is not one this credential may use")]
+    ProjectDenied { project_id: String },
+    #[error("Vpc {0} still has subnets; delete them first")]
+    VpcInUse(String),
+    #[error("Gateway {0} is frozen; its resources cannot be created, changed or deleted")]
+    GatewayFrozen(String),
+    #[error("Gateway {0} still has DNAT rules; delete them first")]
+    GatewayHasRules(String),
+    #[error("TransitSubnet {0} still has transit IPs; delete them first")]
+    TransitSubnetInUse(String),
+    #[error("TransitIp {0} is used by DNAT rules; delete them first")]
+    TransitIpInUse(String),
+    #[error("Protocol any forwards every port: internal_service_port and transit_service_port must both be \"0\"")]
+    DnatAnyNeedsZeroPorts,
+    #[error("Exactly one of network_interface_id and private_ip_address must be given")]
+    DnatBackendNotOne,
+    #[error("TransitIp {transit_ip_id} is already used by DNAT rule {rule_id}")]
+    TransitIpTaken { transit_ip_id: String, rule_id: String },
+    #[error("DNAT rule {rule_id} already forwards {protocol} port {port} of TransitIp {transit_ip_id}")]
+    DnatPortInUse { transit_ip_id: String, protocol: String, port: String, rule_id: String },
+    #[error("DNAT rule {rule_id} forwards every port of TransitIp {transit_ip_id} (protocol any)")]
+    DnatWholeIpTaken { transit_ip_id: String, rule_id: String },
+    #[error("DNAT rule {rule_id} already forwards to the same backend, protocol and internal port")]
+    DnatBackendInUse { rule_id: String },
 }
 
 fn join_violations(v: &[FieldViolation]) -> String {
@@ -212,6 +254,13 @@ impl Error {
             Error::Unauthenticated(_) => Code::Unauthenticated,
             Error::PermissionDenied { .. } => Code::PermissionDenied,
             Error::IdempotencyKeyReused { .. } => Code::InvalidArgument,
+            Error::UnusableAddress(_) | Error::MalformedJson(_) => Code::InvalidArgument,
+            Error::DnatAnyNeedsZeroPorts | Error::DnatBackendNotOne => Code::InvalidArgument,
+            Error::ProjectDenied { .. } => Code::PermissionDenied,
+            Error::VpcInUse(_) | Error::GatewayFrozen(_) | Error::GatewayHasRules(_) => Code::FailedPrecondition,
+            Error::TransitSubnetInUse(_) | Error::TransitIpInUse(_) => Code::FailedPrecondition,
+            Error::TransitIpTaken { .. } | Error::DnatPortInUse { .. } => Code::AlreadyExists,
+            Error::DnatWholeIpTaken { .. } | Error::DnatBackendInUse { .. } => Code::AlreadyExists,
         }
     }
 
@@ -235,7 +284,7 @@ impl Error {
     /// The field violations to send as `google.rpc.BadRequest`, if any.
     pub fn violations(&self) -> &[FieldViolation] {
         match self {
-            Error::InvalidArgument(v) => v,
+            Error::InvalidArgument(v) | Error::UnusableAddress(v) => v,
             _ => &[],
         }
     }

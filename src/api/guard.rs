@@ -23,7 +23,7 @@ use tower_service::Service;
 use super::framing;
 use super::grpc::to_status;
 use super::request_id::RequestContext;
-use crate::domain::principals::{FolderScope, Principal};
+use crate::domain::principals::{Principal, Scope};
 use crate::error::{Error, ResourceKind, Result};
 use crate::service::Services;
 use crate::service::caller::{Caller, IdempotencyKey};
@@ -171,7 +171,7 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
         return Err(Error::Internal(format!("no method {}", req.uri().path())));
     };
     let idempotency_key = header(&req, "idempotency-key").filter(|_| method.starts_operation).map(str::to_string);
-    let restricted = principal.folders != FolderScope::All;
+    let restricted = principal.folders != Scope::All;
     if !restricted && idempotency_key.is_none() {
         // Nothing to read in the request: hand it on unbuffered.
         return Ok((Caller { subject: principal.subject, folders: principal.folders, idempotency: None }, req));

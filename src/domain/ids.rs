@@ -43,6 +43,8 @@ pub trait IdGenerator: Send + Sync + 'static {
     fn suffix(&self) -> String;
     /// Six random bytes for a MAC address.
     fn mac_bytes(&self) -> [u8; 6];
+    /// A UUID in its hyphenated form: Huawei Cloud's resource ids.
+    fn uuid(&self) -> String;
 
     fn id(&self, kind: IdKind, zone_id: &str) -> String {
         format!("{}{}", prefix(kind, zone_id), self.suffix())
@@ -68,6 +70,9 @@ impl IdGenerator for RandomIds {
     }
     fn mac_bytes(&self) -> [u8; 6] {
         rand::rng().random()
+    }
+    fn uuid(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
     }
 }
 

@@ -5,6 +5,7 @@ pub mod address;
 pub mod aksk;
 pub mod clock;
 pub mod filter;
+pub mod huawei;
 pub mod ids;
 pub mod instance;
 pub mod ipam;

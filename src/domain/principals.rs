@@ -1,5 +1,6 @@
-//! Who may call, and on which folders: the principals configuration (a JSON file), token lookup,
-//! and the folder scope of a principal. Pure: the clock is passed in.
+//! Who may call, and on which folders (Yandex Cloud) and projects (Huawei Cloud): the principals
+//! configuration (a JSON file), token and access-key lookup, and the scopes of a principal. Pure:
+//! the clock is passed in.
 
 use std::collections::BTreeSet;
 
@@ -7,19 +8,25 @@ use serde::Deserialize;
 
 use super::clock::Timestamp;
 
-/// The folders a principal may use. Code acting for no caller (the runner, tests) is trusted.
+/// The folders (or projects) a principal may use. Code acting for no caller (the runner, tests) is
+/// trusted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum FolderScope {
+pub enum Scope {
     #[default]
     All,
     Only(BTreeSet<String>),
 }
 
-impl FolderScope {
+impl Scope {
+    /// From configured ids, where `"*"` means every one.
+    fn from_list(ids: &[String]) -> Scope {
+        if ids.iter().any(|f| f == "*") { Scope::All } else { Scope::Only(ids.iter().cloned().collect()) }
+    }
+
     pub fn allows(&self, folder_id: &str) -> bool {
         match self {
-            FolderScope::All => true,
-            FolderScope::Only(folders) => folders.contains(folder_id),
+            Scope::All => true,
+            Scope::Only(folders) => folders.contains(folder_id),
         }
     }
 }
@@ -29,13 +36,15 @@ impl FolderScope {
 pub struct Principal {
     /// The subject id operations record in `created_by`.
     pub subject: String,
-    pub folders: FolderScope,
+    pub folders: Scope,
+    /// Huawei Cloud projects.
+    pub projects: Scope,
 }
 
 impl Principal {
     /// The caller in development mode (no principals configured): every folder.
     pub fn development() -> Principal {
-        Principal { subject: DEVELOPMENT_SUBJECT.to_string(), folders: FolderScope::All }
+        Principal { subject: DEVELOPMENT_SUBJECT.to_string(), folders: Scope::All, projects: Scope::All }
     }
 }
 
@@ -54,12 +63,29 @@ pub enum ConfiguredToken {
 pub struct PrincipalConfig {
     pub subject: String,
     /// Folder ids, or `"*"` for every folder.
+    #[serde(default)]
     pub folders: Vec<String>,
     #[serde(default)]
     pub iam_tokens: Vec<ConfiguredToken>,
     /// OAuth tokens `IamTokenService.Create` exchanges for IAM tokens of this subject.
     #[serde(default)]
     pub oauth_tokens: Vec<String>,
+    /// Huawei Cloud project ids, or `"*"` for every project.
+    #[serde(default)]
+    pub projects: Vec<String>,
+    /// `X-Auth-Token` values for the Huawei APIs.
+    #[serde(default)]
+    pub auth_tokens: Vec<String>,
+    /// Access key pairs for Huawei's `SDK-HMAC-SHA256` request signatures.
+    #[serde(default)]
+    pub access_keys: Vec<AccessKey>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKey {
+    pub access_key: String,
+    pub secret_key: String,
 }
 
 /// The principals file: `{"principals": [...]}`.
@@ -93,12 +119,24 @@ impl Principals {
     }
 
     fn principal(config: &PrincipalConfig) -> Principal {
-        let folders = if config.folders.iter().any(|f| f == "*") {
-            FolderScope::All
-        } else {
-            FolderScope::Only(config.folders.iter().cloned().collect())
-        };
-        Principal { subject: config.subject.clone(), folders }
+        Principal {
+            subject: config.subject.clone(),
+            folders: Scope::from_list(&config.folders),
+            projects: Scope::from_list(&config.projects),
+        }
+    }
+
+    /// The principal an `X-Auth-Token` stands for.
+    pub fn by_auth_token(&self, token: &str) -> Option<Principal> {
+        self.principals.iter().find(|c| c.auth_tokens.iter().any(|t| t == token)).map(Self::principal)
+    }
+
+    /// The principal an access key belongs to, with its secret key.
+    pub fn by_access_key(&self, access_key: &str) -> Option<(Principal, String)> {
+        self.principals.iter().find_map(|c| {
+            let pair = c.access_keys.iter().find(|k| k.access_key == access_key)?;
+            Some((Self::principal(c), pair.secret_key.clone()))
+        })
     }
 
     /// The principal a configured IAM token stands for, at `now`.
@@ -154,13 +192,29 @@ mod tests {
         let alice = p.by_iam_token("t-alice", now()).unwrap();
         assert_eq!(alice.subject, "alice");
         assert!(alice.folders.allows("f1") && alice.folders.allows("f2") && !alice.folders.allows("f3"));
-        assert_eq!(p.by_iam_token("t-root", now()).unwrap().folders, FolderScope::All);
+        assert_eq!(p.by_iam_token("t-root", now()).unwrap().folders, Scope::All);
         assert_eq!(p.by_iam_token("nope", now()), Err(Rejection::Unknown));
         assert_eq!(p.by_iam_token("t-old", now()), Err(Rejection::Expired));
         assert_eq!(p.by_iam_token("t-old", Timestamp(1_500_000_000_000_000)).unwrap().subject, "alice");
         assert_eq!(p.by_oauth_token("oauth-alice").map(|p| p.subject), Some("alice".into()));
         assert_eq!(p.by_oauth_token("t-alice"), None, "IAM tokens are not OAuth tokens");
-        assert_eq!(p.by_subject("root").map(|p| p.folders), Some(FolderScope::All));
+        assert_eq!(p.by_subject("root").map(|p| p.folders), Some(Scope::All));
+    }
+
+    #[test]
+    fn huawei_credentials_resolve_to_their_projects() {
+        let p = Principals::parse(
+            r#"{"principals": [{"subject": "hw", "projects": ["p1"], "auth_tokens": ["x-token"],
+                "access_keys": [{"access_key": "AK1", "secret_key": "SK1"}]}]}"#,
+        )
+        .unwrap();
+        let by_token = p.by_auth_token("x-token").unwrap();
+        assert!(by_token.projects.allows("p1") && !by_token.projects.allows("p2"));
+        assert!(!by_token.folders.allows("f1"), "no folders unless configured");
+        let (by_key, secret) = p.by_access_key("AK1").unwrap();
+        assert_eq!((by_key.subject.as_str(), secret.as_str()), ("hw", "SK1"));
+        assert_eq!(p.by_access_key("AK2"), None);
+        assert_eq!(p.by_auth_token("AK1"), None);
     }
 
     #[test]

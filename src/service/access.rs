@@ -29,7 +29,7 @@ impl Services {
                 let Some(row) = tx.get_operation(&id)? else { return Ok(None) };
                 let created_by = Operation::from_row(&row)?.created_by;
                 let mut folder_id = None;
-                for kind in Kind::ALL {
+                for kind in Kind::YANDEX {
                     if let Some(record) = tx.get(kind, &row.resource_id)? {
                         folder_id = Some(record.folder_id);
                         break;

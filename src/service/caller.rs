@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use crate::domain::principals::FolderScope;
+use crate::domain::principals::Scope;
 
 /// An idempotency key as the guard saw it: the key, the method it was sent to, and a fingerprint
 /// of the request so that a different request with the same key is told apart.
@@ -20,7 +20,7 @@ pub struct IdempotencyKey {
 pub struct Caller {
     pub subject: String,
     /// The folders the caller may use; for lookups that name no folder the guard could check.
-    pub folders: FolderScope,
+    pub folders: Scope,
     pub idempotency: Option<IdempotencyKey>,
 }
 

@@ -44,6 +44,28 @@ pub fn security_group_users(security_group_id: &str) -> String {
     format!("security-group/{security_group_id}/users")
 }
 
+/// The transit subnet built on a Huawei VPC subnet (one at most); key: the VPC subnet id.
+pub const TRANSIT_SUBNETS: &str = "nat/transit-subnets";
+
+/// How a transit IP's DNAT rules use it; key "". Owner `DNAT_PORTS` while rules forward single
+/// ports, or `any:<rule id>` while one rule forwards the whole address (protocol any).
+pub fn dnat_mode(transit_ip_id: &str) -> String {
+    format!("dnat/{transit_ip_id}/mode")
+}
+
+pub const DNAT_PORTS: &str = "ports";
+pub const DNAT_ANY_PREFIX: &str = "any:";
+
+/// Transit ports of a transit IP; key `<protocol>/<port>`, owner: the rule.
+pub fn dnat_ports(transit_ip_id: &str) -> String {
+    format!("dnat/{transit_ip_id}/ports")
+}
+
+/// Backends of a gateway's DNAT rules; key `<backend>/<protocol>/<port>`, owner: the rule.
+pub fn dnat_backends(gateway_id: &str) -> String {
+    format!("dnat/{gateway_id}/backends")
+}
+
 /// Owners are `<referrer type>:<id>`, the form `ListUsedAddresses` reports.
 pub fn owner(referrer_type: &str, id: &str) -> String {
     format!("{referrer_type}:{id}")
@@ -54,6 +76,9 @@ pub const NETWORK: &str = "vpc.network";
 pub const SUBNET: &str = "vpc.subnet";
 pub const ADDRESS: &str = "vpc.address";
 pub const SECURITY_GROUP: &str = "vpc.securityGroup";
+pub const HUAWEI_SUBNET_GATEWAY: &str = "huawei.subnetGateway";
+pub const NAT_GATEWAY: &str = "nat.gateway";
+pub const TRANSIT_IP: &str = "nat.transitIp";
 
 /// Splits an owner back into `(referrer type, id)`.
 pub fn parse_owner(owner: &str) -> (&str, &str) {

@@ -8,6 +8,7 @@ pub mod caller;
 mod claims;
 pub mod compute;
 mod executor;
+pub mod huawei;
 pub mod iam;
 mod idempotency;
 pub mod interfaces;

@@ -10,7 +10,7 @@ use crate::domain::ids::IdGenerator;
 use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, OneToOneNat, PrimaryAddress};
 use crate::domain::ipam;
 use crate::domain::subnet::Subnet;
-use crate::error::{Error, ResourceKind, Result};
+use crate::error::{Error, FieldViolation, ResourceKind, Result};
 use crate::store::{Claim, Tx, TxExt};
 
 /// A requested network interface, already checked field by field.
@@ -80,18 +80,32 @@ pub fn release_claim(tx: &mut dyn Tx, scope: &str, key: &str) -> Result<()> {
 /// Takes `requested` in the subnet, or the lowest free address. `field` names the request field
 /// for errors about an explicit address.
 pub fn allocate_internal(tx: &mut dyn Tx, subnet: &Subnet, requested: Option<Ipv4Addr>, owner: &str, field: &str) -> Result<Ipv4Addr> {
-    let scope = claims::subnet_ips(&subnet.id);
+    allocate_in_subnet(tx, &subnet.id, &subnet.v4_cidr_blocks, requested, owner, field)
+}
+
+/// Takes `requested` among a subnet's `blocks`, or the lowest free address, for `owner`. Every
+/// subnet (Yandex VPC or Huawei VPC) hands out addresses through this one function and the claims
+/// of `claims::subnet_ips`, so an address is never given twice.
+pub fn allocate_in_subnet(
+    tx: &mut dyn Tx,
+    subnet_id: &str,
+    blocks: &[Ipv4Net],
+    requested: Option<Ipv4Addr>,
+    owner: &str,
+    field: &str,
+) -> Result<Ipv4Addr> {
+    let scope = claims::subnet_ips(subnet_id);
     let address = match requested {
         Some(address) => {
-            ipam::check_requested(&subnet.v4_cidr_blocks, address)
-                .map_err(|refusal| Error::invalid(field, refusal.describe(address, &subnet.v4_cidr_blocks)))?;
+            ipam::check_requested(blocks, address)
+                .map_err(|refusal| Error::UnusableAddress(vec![FieldViolation::new(field, refusal.describe(address, blocks))]))?;
             address
         }
-        None => lowest_free(tx, &scope, &subnet.v4_cidr_blocks)?.ok_or_else(|| Error::SubnetExhausted(subnet.id.clone()))?,
+        None => lowest_free(tx, &scope, blocks)?.ok_or_else(|| Error::SubnetExhausted(subnet_id.to_string()))?,
     };
     // Any holder, the caller included, means the address is taken: one address, one interface.
     if tx.holder(&scope, &address.to_string())?.is_some() || !take(tx, &scope, address, owner)? {
-        return Err(Error::AddressInUse { address: address.to_string(), subnet_id: subnet.id.clone() });
+        return Err(Error::AddressInUse { address: address.to_string(), subnet_id: subnet_id.to_string() });
     }
     Ok(address)
 }

@@ -29,10 +29,31 @@ pub enum Kind {
     Subnet,
     Address,
     SecurityGroup,
+    HuaweiVpc,
+    HuaweiSubnet,
+    NatGateway,
+    TransitSubnet,
+    TransitIp,
+    DnatRule,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Instance, Kind::Network, Kind::Subnet, Kind::Address, Kind::SecurityGroup];
+    /// The kinds Yandex Cloud operations can be about.
+    pub const YANDEX: [Kind; 5] = [Kind::Instance, Kind::Network, Kind::Subnet, Kind::Address, Kind::SecurityGroup];
+
+    pub const ALL: [Kind; 11] = [
+        Kind::Instance,
+        Kind::Network,
+        Kind::Subnet,
+        Kind::Address,
+        Kind::SecurityGroup,
+        Kind::HuaweiVpc,
+        Kind::HuaweiSubnet,
+        Kind::NatGateway,
+        Kind::TransitSubnet,
+        Kind::TransitIp,
+        Kind::DnatRule,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,7 +62,17 @@ impl Kind {
             Kind::Subnet => "subnet",
             Kind::Address => "address",
             Kind::SecurityGroup => "security_group",
+            Kind::HuaweiVpc => "huawei_vpc",
+            Kind::HuaweiSubnet => "huawei_subnet",
+            Kind::NatGateway => "nat_gateway",
+            Kind::TransitSubnet => "transit_subnet",
+            Kind::TransitIp => "transit_ip",
+            Kind::DnatRule => "dnat_rule",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
 

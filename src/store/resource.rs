@@ -3,7 +3,7 @@
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Kind, Query, Record, Tx};
-use crate::domain::{address::Address, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet};
+use crate::domain::{address::Address, huawei, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet};
 use crate::error::{Error, Result};
 
 /// A domain type stored as a resource row.
@@ -94,6 +94,68 @@ impl Resource for SecurityGroup {
     }
     fn columns(&self) -> Record {
         row(Kind::SecurityGroup, &self.id, &self.folder_id, &self.network_id, &self.name, self.created_at.0)
+    }
+}
+
+impl Resource for huawei::vpc::Vpc {
+    const KIND: Kind = Kind::HuaweiVpc;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::HuaweiVpc, &self.id, &self.project_id, "", &self.name, self.created_at.0)
+    }
+}
+
+impl Resource for huawei::vpc::Subnet {
+    const KIND: Kind = Kind::HuaweiSubnet;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::HuaweiSubnet, &self.id, &self.project_id, &self.vpc_id, &self.name, self.created_at.0)
+    }
+}
+
+impl Resource for huawei::nat::Gateway {
+    const KIND: Kind = Kind::NatGateway;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        let mut r = row(Kind::NatGateway, &self.id, &self.project_id, "", &self.name, self.created_at.0);
+        r.status = self.status.as_str().to_string();
+        r
+    }
+}
+
+impl Resource for huawei::nat::TransitSubnet {
+    const KIND: Kind = Kind::TransitSubnet;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::TransitSubnet, &self.id, &self.project_id, &self.virsubnet_id, &self.name, self.created_at.0)
+    }
+}
+
+impl Resource for huawei::nat::TransitIp {
+    const KIND: Kind = Kind::TransitIp;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::TransitIp, &self.id, &self.project_id, &self.transit_subnet_id, "", self.created_at.0)
+    }
+}
+
+impl Resource for huawei::dnat::DnatRule {
+    const KIND: Kind = Kind::DnatRule;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::DnatRule, &self.id, &self.project_id, &self.gateway_id, "", self.created_at.0)
     }
 }
 

@@ -226,14 +226,7 @@ impl Backend for SqliteBackend {
 struct SqlTx<'a>(&'a Connection);
 
 fn kind_from(s: &str) -> rusqlite::Result<Kind> {
-    match s {
-        "instance" => Ok(Kind::Instance),
-        "network" => Ok(Kind::Network),
-        "subnet" => Ok(Kind::Subnet),
-        "address" => Ok(Kind::Address),
-        "security_group" => Ok(Kind::SecurityGroup),
-        other => Err(rusqlite::Error::InvalidColumnType(0, other.to_string(), rusqlite::types::Type::Text)),
-    }
+    Kind::parse(s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s.to_string(), rusqlite::types::Type::Text))
 }
 
 const RECORD_COLUMNS: &str = "kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body";

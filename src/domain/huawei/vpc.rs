@@ -1,0 +1,197 @@
+//! Huawei VPC v1 VPCs and subnets: just enough for private NAT to live in. A VPC's CIDR is private
+//! (RFC 1918, prefix up to /24); a subnet's CIDR lies in its VPC, does not overlap its siblings and
+//! has a gateway address inside it.
+
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+use super::{check_description, check_name};
+use crate::domain::clock::Timestamp;
+use crate::domain::subnet::overlaps;
+use crate::error::Error;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Vpc {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: String,
+    pub cidr: Ipv4Net,
+    pub enterprise_project_id: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Subnet {
+    pub id: String,
+    pub project_id: String,
+    pub vpc_id: String,
+    pub name: String,
+    pub description: String,
+    pub cidr: Ipv4Net,
+    pub gateway_ip: Ipv4Addr,
+    pub dhcp_enable: bool,
+    pub primary_dns: String,
+    pub secondary_dns: String,
+    pub availability_zone: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The CIDR a VPC gets when the request names none.
+pub const DEFAULT_VPC_CIDR: &str = "192.168.0.0/16";
+
+/// The private ranges a VPC may use and the longest prefix it may have.
+const PRIVATE_RANGES: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+const LONGEST_VPC_PREFIX: u8 = 24;
+const LONGEST_SUBNET_PREFIX: u8 = 29;
+
+/// A CIDR in canonical form (`10.0.0.0/16`, not `10.0.0.1/16`).
+fn parse_cidr(field: &str, text: &str) -> Result<Ipv4Net, Error> {
+    let net: Ipv4Net = text.parse().map_err(|_| Error::invalid(field, format!("{text:?} is not an IPv4 CIDR block")))?;
+    if net.network() != net.addr() {
+        return Err(Error::invalid(field, format!("{text:?} is not canonical; did you mean {}?", net.trunc())));
+    }
+    Ok(net)
+}
+
+/// What a create-VPC request gives.
+#[derive(Clone, Debug, Default)]
+pub struct VpcSpec {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub cidr: Option<String>,
+    pub enterprise_project_id: Option<String>,
+}
+
+impl Vpc {
+    pub fn create(id: String, project_id: &str, spec: &VpcSpec, now: Timestamp) -> Result<Vpc, Error> {
+        let name = spec.name.clone().unwrap_or_default();
+        if !name.is_empty() {
+            check_name("vpc.name", &name)?;
+        }
+        let description = spec.description.clone().unwrap_or_default();
+        check_description("vpc.description", &description)?;
+        let cidr = parse_cidr("vpc.cidr", spec.cidr.as_deref().unwrap_or(DEFAULT_VPC_CIDR))?;
+        let private = PRIVATE_RANGES.iter().filter_map(|r| r.parse::<Ipv4Net>().ok()).any(|range| range.contains(&cidr));
+        if !private || cidr.prefix_len() > LONGEST_VPC_PREFIX {
+            return Err(Error::invalid(
+                "vpc.cidr",
+                format!("{cidr} must lie in 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 with a prefix of at most /{LONGEST_VPC_PREFIX}"),
+            ));
+        }
+        Ok(Vpc {
+            id,
+            project_id: project_id.to_string(),
+            name,
+            description,
+            cidr,
+            enterprise_project_id: spec.enterprise_project_id.clone().unwrap_or_else(|| "0".into()),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+/// What a create-subnet request gives.
+#[derive(Clone, Debug, Default)]
+pub struct SubnetSpec {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub cidr: Option<String>,
+    pub vpc_id: Option<String>,
+    pub gateway_ip: Option<String>,
+    pub dhcp_enable: Option<bool>,
+    pub primary_dns: Option<String>,
+    pub secondary_dns: Option<String>,
+    pub availability_zone: Option<String>,
+}
+
+impl Subnet {
+    /// A subnet of `vpc`; `siblings` are the VPC's other subnets.
+    pub fn create(id: String, vpc: &Vpc, spec: &SubnetSpec, siblings: &[Subnet], now: Timestamp) -> Result<Subnet, Error> {
+        let name = super::required("subnet.name", spec.name.as_deref())?;
+        check_name("subnet.name", name)?;
+        let description = spec.description.clone().unwrap_or_default();
+        check_description("subnet.description", &description)?;
+        let cidr = parse_cidr("subnet.cidr", super::required("subnet.cidr", spec.cidr.as_deref())?)?;
+        if !vpc.cidr.contains(&cidr) || cidr.prefix_len() > LONGEST_SUBNET_PREFIX {
+            return Err(Error::invalid(
+                "subnet.cidr",
+                format!("{cidr} must lie in the VPC's {} with a prefix of at most /{LONGEST_SUBNET_PREFIX}", vpc.cidr),
+            ));
+        }
+        if let Some(other) = siblings.iter().find(|s| overlaps(&s.cidr, &cidr)) {
+            return Err(Error::invalid("subnet.cidr", format!("{cidr} overlaps {} of subnet {}", other.cidr, other.id)));
+        }
+        let gateway_text = super::required("subnet.gateway_ip", spec.gateway_ip.as_deref())?;
+        let gateway_ip: Ipv4Addr =
+            gateway_text.parse().map_err(|_| Error::invalid("subnet.gateway_ip", format!("{gateway_text:?} is not an IPv4 address")))?;
+        if !cidr.contains(&gateway_ip) || gateway_ip == cidr.network() || gateway_ip == cidr.broadcast() {
+            return Err(Error::invalid("subnet.gateway_ip", format!("{gateway_ip} must be a host address of {cidr}")));
+        }
+        for (field, dns) in [("subnet.primary_dns", &spec.primary_dns), ("subnet.secondary_dns", &spec.secondary_dns)] {
+            if let Some(dns) = dns.as_deref().filter(|d| !d.is_empty()) {
+                dns.parse::<Ipv4Addr>().map_err(|_| Error::invalid(field, format!("{dns:?} is not an IPv4 address")))?;
+            }
+        }
+        Ok(Subnet {
+            id,
+            project_id: vpc.project_id.clone(),
+            vpc_id: vpc.id.clone(),
+            name: name.to_string(),
+            description,
+            cidr,
+            gateway_ip,
+            dhcp_enable: spec.dhcp_enable.unwrap_or(true),
+            primary_dns: spec.primary_dns.clone().unwrap_or_default(),
+            secondary_dns: spec.secondary_dns.clone().unwrap_or_default(),
+            availability_zone: spec.availability_zone.clone().unwrap_or_default(),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vpc(cidr: &str) -> Result<Vpc, Error> {
+        Vpc::create("v".into(), "p", &VpcSpec { name: Some("vpc-1".into()), cidr: Some(cidr.into()), ..Default::default() }, Timestamp(0))
+    }
+
+    fn subnet(vpc: &Vpc, cidr: &str, gateway: &str, siblings: &[Subnet]) -> Result<Subnet, Error> {
+        let spec = SubnetSpec { name: Some("s".into()), cidr: Some(cidr.into()), gateway_ip: Some(gateway.into()), ..Default::default() };
+        Subnet::create("s".into(), vpc, &spec, siblings, Timestamp(0))
+    }
+
+    #[test]
+    fn vpc_cidrs_are_private_canonical_and_not_too_small() {
+        assert!(vpc("10.0.0.0/16").is_ok());
+        assert!(vpc("192.168.0.0/24").is_ok());
+        for bad in ["8.8.0.0/16", "10.0.0.0/25", "10.0.0.1/16", "nope", "0.0.0.0/0"] {
+            assert_eq!(vpc(bad).unwrap_err().violations()[0].field, "vpc.cidr", "{bad}");
+        }
+        let default = Vpc::create("v".into(), "p", &VpcSpec::default(), Timestamp(0)).unwrap();
+        assert_eq!(default.cidr.to_string(), DEFAULT_VPC_CIDR);
+    }
+
+    #[test]
+    fn subnets_lie_in_their_vpc_apart_from_siblings_with_a_host_gateway() {
+        let v = vpc("10.0.0.0/16").unwrap();
+        let first = subnet(&v, "10.0.1.0/24", "10.0.1.1", &[]).unwrap();
+        assert_eq!(first.vpc_id, "v");
+        let field = |r: Result<Subnet, Error>| r.unwrap_err().violations()[0].field.clone();
+        assert_eq!(field(subnet(&v, "10.1.0.0/24", "10.1.0.1", &[])), "subnet.cidr");
+        assert_eq!(field(subnet(&v, "10.0.0.0/30", "10.0.0.1", &[])), "subnet.cidr");
+        assert_eq!(field(subnet(&v, "10.0.1.128/25", "10.0.1.129", std::slice::from_ref(&first))), "subnet.cidr");
+        assert_eq!(field(subnet(&v, "10.0.2.0/24", "10.0.3.1", &[])), "subnet.gateway_ip");
+        assert_eq!(field(subnet(&v, "10.0.2.0/24", "10.0.2.0", &[])), "subnet.gateway_ip");
+        assert_eq!(field(subnet(&v, "10.0.2.0/24", "10.0.2.255", &[])), "subnet.gateway_ip");
+        assert_eq!(field(subnet(&v, "10.0.2.0/24", "x", &[])), "subnet.gateway_ip");
+        assert!(subnet(&v, "10.0.2.0/24", "10.0.2.1", std::slice::from_ref(&first)).is_ok());
+    }
+}

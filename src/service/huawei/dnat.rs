@@ -1,0 +1,146 @@
+//! DNAT rules. Which rules may coexist rests on claims, so it holds under concurrent requests:
+//! a transit IP is used either port by port (tcp/udp rules, one per protocol and transit port)
+//! or whole (one `any` rule); a gateway forwards to one backend, protocol and internal port once;
+//! and a transit IP serves the rules of one gateway at a time.
+
+use super::nat::{gateway_in, transit_ip_in};
+use super::{Listed, all_in, listed};
+use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
+use crate::domain::huawei::listing::ListRequest;
+use crate::domain::huawei::nat::TransitIp;
+use crate::error::{Error, ResourceKind, Result};
+use crate::service::Services;
+use crate::service::claims::{self, DNAT_ANY_PREFIX, DNAT_PORTS};
+use crate::store::{Claim, Tx, TxExt};
+
+fn rule_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<DnatRule> {
+    crate::service::huawei::load_in::<DnatRule>(tx, ResourceKind::DnatRule, project_id, id, |r| &r.project_id)
+}
+
+/// Some rule that uses a transit IP, for error messages.
+fn a_rule_using(tx: &mut dyn Tx, transit_ip_id: &str) -> Result<String> {
+    let mode = tx.holder(&claims::dnat_mode(transit_ip_id), "")?.unwrap_or_default();
+    if let Some(rule) = mode.strip_prefix(DNAT_ANY_PREFIX) {
+        return Ok(rule.to_string());
+    }
+    Ok(tx.claims_in(&claims::dnat_ports(transit_ip_id))?.into_iter().next().map(|c| c.owner).unwrap_or_default())
+}
+
+/// Takes everything `rule` needs, or fails with the conflict Huawei reports for it.
+fn claim_rule(tx: &mut dyn Tx, rule: &DnatRule, transit_ip: &mut TransitIp) -> Result<()> {
+    if !transit_ip.gateway_id.is_empty() && transit_ip.gateway_id != rule.gateway_id {
+        let rule_id = a_rule_using(tx, &transit_ip.id)?;
+        return Err(Error::TransitIpTaken { transit_ip_id: transit_ip.id.clone(), rule_id });
+    }
+    let mode_scope = claims::dnat_mode(&rule.transit_ip_id);
+    match rule.transit_port_key() {
+        None => {
+            if tx.claim(&Claim::new(&mode_scope, "", format!("{DNAT_ANY_PREFIX}{}", rule.id)))?.is_err() {
+                let rule_id = a_rule_using(tx, &rule.transit_ip_id)?;
+                return Err(Error::TransitIpTaken { transit_ip_id: rule.transit_ip_id.clone(), rule_id });
+            }
+        }
+        Some(key) => {
+            if let Err(holder) = tx.claim(&Claim::new(&mode_scope, "", DNAT_PORTS))? {
+                let rule_id = holder.strip_prefix(DNAT_ANY_PREFIX).unwrap_or(&holder).to_string();
+                return Err(Error::DnatWholeIpTaken { transit_ip_id: rule.transit_ip_id.clone(), rule_id });
+            }
+            if let Err(rule_id) = tx.claim(&Claim::new(claims::dnat_ports(&rule.transit_ip_id), &key, &rule.id))? {
+                return Err(Error::DnatPortInUse {
+                    transit_ip_id: rule.transit_ip_id.clone(),
+                    protocol: rule.protocol.as_str().to_string(),
+                    port: rule.transit_service_port.to_string(),
+                    rule_id,
+                });
+            }
+        }
+    }
+    if let Err(rule_id) = tx.claim(&Claim::new(claims::dnat_backends(&rule.gateway_id), rule.backend_key(), &rule.id))? {
+        return Err(Error::DnatBackendInUse { rule_id });
+    }
+    if transit_ip.gateway_id.is_empty() {
+        transit_ip.gateway_id = rule.gateway_id.clone();
+        tx.save(&*transit_ip)?;
+    }
+    Ok(())
+}
+
+/// Gives back what `claim_rule` took; the transit IP leaves its gateway with its last rule.
+fn release_rule(tx: &mut dyn Tx, rule: &DnatRule) -> Result<()> {
+    let mode_scope = claims::dnat_mode(&rule.transit_ip_id);
+    if let Some(key) = rule.transit_port_key() {
+        let ports = claims::dnat_ports(&rule.transit_ip_id);
+        tx.release(&ports, &key)?;
+        if tx.claims_in(&ports)?.is_empty() {
+            tx.release(&mode_scope, "")?;
+        }
+    } else {
+        tx.release(&mode_scope, "")?;
+    }
+    tx.release(&claims::dnat_backends(&rule.gateway_id), &rule.backend_key())?;
+    if tx.holder(&mode_scope, "")?.is_none()
+        && let Some(mut transit_ip) = tx.load::<TransitIp>(&rule.transit_ip_id)?
+    {
+        transit_ip.gateway_id.clear();
+        tx.save(&transit_ip)?;
+    }
+    Ok(())
+}
+
+impl Services {
+    pub async fn nat_create_dnat_rule(&self, project_id: &str, spec: DnatSpec) -> Result<DnatRule> {
+        let (project_id, id, now) = (project_id.to_string(), self.ids.uuid(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let draft = DnatRule::create(id.clone(), &project_id, &spec, "0", now)?;
+                let gateway = gateway_in(tx, &project_id, &draft.gateway_id)?;
+                gateway.check_changeable()?;
+                let rule = DnatRule { enterprise_project_id: gateway.enterprise_project_id.clone(), ..draft };
+                let mut transit_ip = transit_ip_in(tx, &project_id, &rule.transit_ip_id)?;
+                claim_rule(tx, &rule, &mut transit_ip)?;
+                tx.create(&rule)?;
+                Ok(rule)
+            })
+            .await
+    }
+
+    pub async fn nat_get_dnat_rule(&self, project_id: &str, id: &str) -> Result<DnatRule> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store.read(move |tx| rule_in(tx, &project_id, &id)).await
+    }
+
+    pub async fn nat_list_dnat_rules(&self, project_id: &str, request: ListRequest) -> Result<Listed<DnatRule>> {
+        let project_id = project_id.to_string();
+        let all = self.store.read(move |tx| all_in::<DnatRule>(tx, &project_id)).await?;
+        Ok(listed(&request, all, |r, name| r.field(name), |r| &r.id))
+    }
+
+    pub async fn nat_update_dnat_rule(&self, project_id: &str, id: &str, spec: DnatSpec) -> Result<DnatRule> {
+        let (project_id, id, now) = (project_id.to_string(), id.to_string(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let rule = rule_in(tx, &project_id, &id)?;
+                let next = rule.updated(&spec, now)?;
+                gateway_in(tx, &project_id, &rule.gateway_id)?.check_changeable()?;
+                release_rule(tx, &rule)?;
+                let mut transit_ip = transit_ip_in(tx, &project_id, &next.transit_ip_id)?;
+                claim_rule(tx, &next, &mut transit_ip)?;
+                tx.save(&next)?;
+                Ok(next)
+            })
+            .await
+    }
+
+    pub async fn nat_delete_dnat_rule(&self, project_id: &str, id: &str) -> Result<()> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let rule = rule_in(tx, &project_id, &id)?;
+                gateway_in(tx, &project_id, &rule.gateway_id)?.check_changeable()?;
+                release_rule(tx, &rule)?;
+                tx.remove::<DnatRule>(&rule.id)?;
+                Ok(())
+            })
+            .await
+    }
+}

@@ -1,0 +1,288 @@
+//! Private NAT gateways, transit subnets and transit IPs. Addresses (a gateway's port in its
+//! downlink subnet, transit IPs in their transit subnet's VPC subnet) come from the one subnet
+//! allocator, `plumbing::allocate_in_subnet`, and go back through `plumbing::release_claim`.
+
+use super::vpc::subnet_in;
+use super::{Listed, all_in, children, listed, load_in};
+use crate::domain::huawei::dnat::DnatRule;
+use crate::domain::huawei::listing::ListRequest;
+use crate::domain::huawei::nat::{DownlinkVpc, Gateway, GatewaySpec, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec};
+use crate::domain::huawei::{Status, format_time};
+use crate::error::{Error, ResourceKind, Result};
+use crate::service::claims::{self, NAT_GATEWAY, TRANSIT_IP, TRANSIT_SUBNETS};
+use crate::service::{Services, plumbing};
+use crate::store::{Claim, Tx, TxExt};
+
+pub(super) fn gateway_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<Gateway> {
+    load_in::<Gateway>(tx, ResourceKind::NatGateway, project_id, id, |g| &g.project_id)
+}
+
+fn transit_subnet_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<TransitSubnet> {
+    load_in::<TransitSubnet>(tx, ResourceKind::TransitSubnet, project_id, id, |t| &t.project_id)
+}
+
+pub(super) fn transit_ip_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<TransitIp> {
+    load_in::<TransitIp>(tx, ResourceKind::TransitIp, project_id, id, |t| &t.project_id)
+}
+
+/// A gateway's value of a list filter.
+pub fn gateway_field(g: &Gateway, name: &str) -> String {
+    let downlink = g.downlink_vpcs.first();
+    match name {
+        "id" => g.id.clone(),
+        "name" => g.name.clone(),
+        "description" => g.description.clone(),
+        "spec" => g.spec.clone(),
+        "status" => g.status.as_str().to_string(),
+        "vpc_id" => downlink.map(|d| d.vpc_id.clone()).unwrap_or_default(),
+        "virsubnet_id" => downlink.map(|d| d.virsubnet_id.clone()).unwrap_or_default(),
+        "enterprise_project_id" => g.enterprise_project_id.clone(),
+        _ => String::new(),
+    }
+}
+
+pub const GATEWAY_FILTERS: [&str; 8] = ["id", "name", "description", "spec", "status", "vpc_id", "virsubnet_id", "enterprise_project_id"];
+
+pub fn transit_subnet_field(t: &TransitSubnet, name: &str) -> String {
+    match name {
+        "id" => t.id.clone(),
+        "name" => t.name.clone(),
+        "description" => t.description.clone(),
+        "virsubnet_project_id" => t.virsubnet_project_id.clone(),
+        "vpc_id" => t.vpc_id.clone(),
+        "virsubnet_id" => t.virsubnet_id.clone(),
+        "status" => t.status.as_str().to_string(),
+        _ => String::new(),
+    }
+}
+
+pub const TRANSIT_SUBNET_FILTERS: [&str; 7] = ["id", "name", "description", "virsubnet_project_id", "vpc_id", "virsubnet_id", "status"];
+
+pub fn transit_ip_field(t: &TransitIp, name: &str) -> String {
+    match name {
+        "id" => t.id.clone(),
+        "network_interface_id" => t.network_interface_id.clone(),
+        "ip_address" => t.ip_address.to_string(),
+        "gateway_id" => t.gateway_id.clone(),
+        "enterprise_project_id" => t.enterprise_project_id.clone(),
+        "virsubnet_id" => t.virsubnet_id.clone(),
+        "transit_subnet_id" => t.transit_subnet_id.clone(),
+        _ => String::new(),
+    }
+}
+
+pub const TRANSIT_IP_FILTERS: [&str; 7] =
+    ["id", "network_interface_id", "ip_address", "gateway_id", "enterprise_project_id", "virsubnet_id", "transit_subnet_id"];
+
+impl Services {
+    pub async fn nat_create_gateway(&self, project_id: &str, spec: GatewaySpec) -> Result<Gateway> {
+        let (subnet_id, requested) = spec.check_create()?;
+        let (project_id, id, now) = (project_id.to_string(), self.ids.uuid(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let subnet = subnet_in(tx, &project_id, &subnet_id)?;
+                let owner = claims::owner(NAT_GATEWAY, &id);
+                let field = "gateway.downlink_vpcs[0].ngport_ip_address";
+                let address = plumbing::allocate_in_subnet(tx, &subnet.id, &[subnet.cidr], requested, &owner, field)?;
+                let downlink = DownlinkVpc { vpc_id: subnet.vpc_id.clone(), virsubnet_id: subnet.id.clone(), ngport_ip_address: address };
+                let gateway = Gateway::create(id.clone(), &project_id, &spec, downlink, now);
+                tx.create(&gateway)?;
+                Ok(gateway)
+            })
+            .await
+    }
+
+    pub async fn nat_get_gateway(&self, project_id: &str, id: &str) -> Result<Gateway> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store.read(move |tx| gateway_in(tx, &project_id, &id)).await
+    }
+
+    pub async fn nat_list_gateways(&self, project_id: &str, request: ListRequest) -> Result<Listed<Gateway>> {
+        let project_id = project_id.to_string();
+        let all = self.store.read(move |tx| all_in::<Gateway>(tx, &project_id)).await?;
+        Ok(listed(&request, all, gateway_field, |g| &g.id))
+    }
+
+    pub async fn nat_update_gateway(&self, project_id: &str, id: &str, spec: GatewaySpec) -> Result<Gateway> {
+        let (project_id, id, now) = (project_id.to_string(), id.to_string(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let mut gateway = gateway_in(tx, &project_id, &id)?;
+                gateway.update(&spec, now)?;
+                tx.save(&gateway)?;
+                Ok(gateway)
+            })
+            .await
+    }
+
+    pub async fn nat_delete_gateway(&self, project_id: &str, id: &str) -> Result<()> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let gateway = gateway_in(tx, &project_id, &id)?;
+                gateway.check_changeable()?;
+                if !children::<DnatRule>(tx, &gateway.id)?.is_empty() {
+                    return Err(Error::GatewayHasRules(gateway.id.clone()));
+                }
+                for downlink in &gateway.downlink_vpcs {
+                    plumbing::release_claim(tx, &claims::subnet_ips(&downlink.virsubnet_id), &downlink.ngport_ip_address.to_string())?;
+                }
+                tx.remove::<Gateway>(&gateway.id)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Freezes or thaws a gateway (netplane's stand-in for the billing events that freeze one).
+    pub async fn nat_set_gateway_status(&self, project_id: &str, id: &str, status: Status) -> Result<Gateway> {
+        let (project_id, id, now) = (project_id.to_string(), id.to_string(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let mut gateway = gateway_in(tx, &project_id, &id)?;
+                gateway.status = status;
+                gateway.updated_at = now;
+                tx.save(&gateway)?;
+                tracing::info!(gateway_id = %gateway.id, status = status.as_str(), at = %format_time(now), "gateway status set");
+                Ok(gateway)
+            })
+            .await
+    }
+
+    pub async fn nat_create_transit_subnet(&self, project_id: &str, spec: TransitSubnetSpec) -> Result<TransitSubnet> {
+        let subnet_id = spec.check_create(project_id)?;
+        let (project_id, id, now) = (project_id.to_string(), self.ids.uuid(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let subnet = subnet_in(tx, &project_id, &subnet_id)?;
+                if let Err(holder) = tx.claim(&Claim::new(TRANSIT_SUBNETS, &subnet.id, &id))? {
+                    return Err(Error::invalid(
+                        "transit_subnet.virsubnet_id",
+                        format!("subnet {} already carries transit subnet {holder}", subnet.id),
+                    ));
+                }
+                let transit = TransitSubnet {
+                    id: id.clone(),
+                    project_id: project_id.clone(),
+                    name: spec.name.clone().unwrap_or_default(),
+                    description: spec.description.clone().unwrap_or_default(),
+                    virsubnet_project_id: project_id.clone(),
+                    vpc_id: subnet.vpc_id.clone(),
+                    virsubnet_id: subnet.id.clone(),
+                    cidr: subnet.cidr,
+                    status: Status::Active,
+                    ip_count: 0,
+                    tags: spec.tags.clone(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                tx.create(&transit)?;
+                Ok(transit)
+            })
+            .await
+    }
+
+    pub async fn nat_get_transit_subnet(&self, project_id: &str, id: &str) -> Result<TransitSubnet> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store.read(move |tx| transit_subnet_in(tx, &project_id, &id)).await
+    }
+
+    pub async fn nat_list_transit_subnets(&self, project_id: &str, request: ListRequest) -> Result<Listed<TransitSubnet>> {
+        let project_id = project_id.to_string();
+        let all = self.store.read(move |tx| all_in::<TransitSubnet>(tx, &project_id)).await?;
+        Ok(listed(&request, all, transit_subnet_field, |t| &t.id))
+    }
+
+    pub async fn nat_update_transit_subnet(&self, project_id: &str, id: &str, spec: TransitSubnetSpec) -> Result<TransitSubnet> {
+        let (project_id, id, now) = (project_id.to_string(), id.to_string(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let mut transit = transit_subnet_in(tx, &project_id, &id)?;
+                transit.update(&spec, now)?;
+                tx.save(&transit)?;
+                Ok(transit)
+            })
+            .await
+    }
+
+    pub async fn nat_delete_transit_subnet(&self, project_id: &str, id: &str) -> Result<()> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let transit = transit_subnet_in(tx, &project_id, &id)?;
+                if !children::<TransitIp>(tx, &transit.id)?.is_empty() {
+                    return Err(Error::TransitSubnetInUse(transit.id.clone()));
+                }
+                tx.release(TRANSIT_SUBNETS, &transit.virsubnet_id)?;
+                tx.remove::<TransitSubnet>(&transit.id)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// A transit IP of a transit subnet, named by its id or by the VPC subnet it is built on.
+    pub async fn nat_create_transit_ip(&self, project_id: &str, spec: TransitIpSpec) -> Result<TransitIp> {
+        let (subnet_id, requested) = spec.check()?;
+        let (project_id, id, port_id, now) = (project_id.to_string(), self.ids.uuid(), self.ids.uuid(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let transit_id = match tx.holder(TRANSIT_SUBNETS, &subnet_id)? {
+                    Some(transit_id) => transit_id,
+                    None => subnet_id.clone(),
+                };
+                let mut transit = transit_subnet_in(tx, &project_id, &transit_id)
+                    .map_err(|_| Error::not_found(ResourceKind::TransitSubnet, &subnet_id))?;
+                let owner = claims::owner(TRANSIT_IP, &id);
+                let address =
+                    plumbing::allocate_in_subnet(tx, &transit.virsubnet_id, &[transit.cidr], requested, &owner, "transit_ip.ip_address")?;
+                let ip = TransitIp {
+                    id: id.clone(),
+                    project_id: project_id.clone(),
+                    transit_subnet_id: transit.id.clone(),
+                    virsubnet_id: transit.virsubnet_id.clone(),
+                    ip_address: address,
+                    network_interface_id: port_id.clone(),
+                    gateway_id: String::new(),
+                    tags: spec.tags.clone(),
+                    enterprise_project_id: spec.enterprise_project_id.clone().unwrap_or_else(|| "0".into()),
+                    status: Status::Active,
+                    created_at: now,
+                    updated_at: now,
+                };
+                tx.create(&ip)?;
+                transit.ip_count += 1;
+                tx.save(&transit)?;
+                Ok(ip)
+            })
+            .await
+    }
+
+    pub async fn nat_get_transit_ip(&self, project_id: &str, id: &str) -> Result<TransitIp> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store.read(move |tx| transit_ip_in(tx, &project_id, &id)).await
+    }
+
+    pub async fn nat_list_transit_ips(&self, project_id: &str, request: ListRequest) -> Result<Listed<TransitIp>> {
+        let project_id = project_id.to_string();
+        let all = self.store.read(move |tx| all_in::<TransitIp>(tx, &project_id)).await?;
+        Ok(listed(&request, all, transit_ip_field, |t| &t.id))
+    }
+
+    pub async fn nat_delete_transit_ip(&self, project_id: &str, id: &str) -> Result<()> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store
+            .write(move |tx| {
+                let ip = transit_ip_in(tx, &project_id, &id)?;
+                if tx.holder(&claims::dnat_mode(&ip.id), "")?.is_some() {
+                    return Err(Error::TransitIpInUse(ip.id.clone()));
+                }
+                plumbing::release_claim(tx, &claims::subnet_ips(&ip.virsubnet_id), &ip.ip_address.to_string())?;
+                if let Some(mut transit) = tx.load::<TransitSubnet>(&ip.transit_subnet_id)? {
+                    transit.ip_count = transit.ip_count.saturating_sub(1);
+                    tx.save(&transit)?;
+                }
+                tx.remove::<TransitIp>(&ip.id)?;
+                Ok(())
+            })
+            .await
+    }
+}

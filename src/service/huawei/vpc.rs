@@ -1,0 +1,114 @@
+//! Huawei VPC v1 VPCs and subnets. A subnet's gateway address is claimed in the subnet's address
+//! scope when it is created, so no gateway, transit subnet or transit IP is ever handed it.
+
+use super::{all_in, children, load_in};
+use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
+use crate::error::{Error, ResourceKind, Result};
+use crate::service::Services;
+use crate::service::claims::{self, HUAWEI_SUBNET_GATEWAY};
+use crate::store::{Claim, TxExt};
+
+fn vpc_in(tx: &mut dyn crate::store::Tx, project_id: &str, id: &str) -> Result<Vpc> {
+    load_in::<Vpc>(tx, ResourceKind::Vpc, project_id, id, |v| &v.project_id)
+}
+
+/// A Huawei VPC subnet of the project (NAT resources refer to them too).
+pub(super) fn subnet_in(tx: &mut dyn crate::store::Tx, project_id: &str, id: &str) -> Result<Subnet> {
+    load_in::<Subnet>(tx, ResourceKind::Subnet, project_id, id, |s| &s.project_id)
+}
+
+impl Services {
+    pub async fn huawei_create_vpc(&self, project_id: &str, spec: VpcSpec) -> Result<Vpc> {
+        let vpc = Vpc::create(self.ids.uuid(), project_id, &spec, self.clock.now())?;
+        let stored = vpc.clone();
+        self.store.write(move |tx| tx.create(&stored)).await?;
+        Ok(vpc)
+    }
+
+    pub async fn huawei_get_vpc(&self, project_id: &str, id: &str) -> Result<Vpc> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store.read(move |tx| vpc_in(tx, &project_id, &id)).await
+    }
+
+    /// The project's VPCs, ordered by id.
+    pub async fn huawei_list_vpcs(&self, project_id: &str) -> Result<Vec<Vpc>> {
+        let project_id = project_id.to_string();
+        let mut vpcs = self.store.read(move |tx| all_in::<Vpc>(tx, &project_id)).await?;
+        vpcs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(vpcs)
+    }
+
+    pub async fn huawei_delete_vpc(&self, project_id: &str, id: &str) -> Result<()> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store
+            .write(move |tx| {
+                vpc_in(tx, &project_id, &id)?;
+                if !children::<Subnet>(tx, &id)?.is_empty() {
+                    return Err(Error::VpcInUse(id.clone()));
+                }
+                tx.remove::<Vpc>(&id)?;
+                Ok(())
+            })
+            .await
+    }
+
+    pub async fn huawei_create_subnet(&self, project_id: &str, spec: SubnetSpec) -> Result<Subnet> {
+        let (project_id, id, now) = (project_id.to_string(), self.ids.uuid(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let vpc_id = crate::domain::huawei::required("subnet.vpc_id", spec.vpc_id.as_deref())?;
+                let vpc = vpc_in(tx, &project_id, vpc_id)?;
+                let siblings = children::<Subnet>(tx, &vpc.id)?;
+                let subnet = Subnet::create(id.clone(), &vpc, &spec, &siblings, now)?;
+                let owner = claims::owner(HUAWEI_SUBNET_GATEWAY, &subnet.id);
+                tx.claim(&Claim::new(claims::subnet_ips(&subnet.id), subnet.gateway_ip.to_string(), owner))?
+                    .map_err(|holder| Error::Internal(format!("gateway address of a new subnet held by {holder}")))?;
+                tx.create(&subnet)?;
+                Ok(subnet)
+            })
+            .await
+    }
+
+    pub async fn huawei_get_subnet(&self, project_id: &str, id: &str) -> Result<Subnet> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store.read(move |tx| subnet_in(tx, &project_id, &id)).await
+    }
+
+    /// The project's subnets (of one VPC, if given), ordered by id.
+    pub async fn huawei_list_subnets(&self, project_id: &str, vpc_id: Option<String>) -> Result<Vec<Subnet>> {
+        let project_id = project_id.to_string();
+        let mut subnets = self
+            .store
+            .read(move |tx| {
+                Ok(all_in::<Subnet>(tx, &project_id)?
+                    .into_iter()
+                    .filter(|s| vpc_id.as_ref().is_none_or(|v| *v == s.vpc_id))
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        subnets.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(subnets)
+    }
+
+    /// Deletes a subnet of `vpc_id` that nothing uses any more (its gateway address aside).
+    pub async fn huawei_delete_subnet(&self, project_id: &str, vpc_id: &str, id: &str) -> Result<()> {
+        let (project_id, vpc_id, id) = (project_id.to_string(), vpc_id.to_string(), id.to_string());
+        self.store
+            .write(move |tx| {
+                vpc_in(tx, &project_id, &vpc_id)?;
+                let subnet = subnet_in(tx, &project_id, &id)
+                    .and_then(|s| if s.vpc_id == vpc_id { Ok(s) } else { Err(Error::not_found(ResourceKind::Subnet, &id)) })?;
+                let scope = claims::subnet_ips(&subnet.id);
+                let gateway_owner = claims::owner(HUAWEI_SUBNET_GATEWAY, &subnet.id);
+                let users: Vec<String> = tx.claims_in(&scope)?.into_iter().filter(|c| c.owner != gateway_owner).map(|c| c.owner).collect();
+                if !users.is_empty() {
+                    return Err(Error::SubnetInUse { id: subnet.id.clone(), used: users.join(", ") });
+                }
+                tx.release(&scope, &subnet.gateway_ip.to_string())?;
+                tx.release(&claims::low_water_mark(&scope), "")?;
+                tx.remove::<Subnet>(&subnet.id)?;
+                Ok(())
+            })
+            .await
+    }
+}
