@@ -16,6 +16,7 @@ use tonic_web::GrpcWebLayer;
 
 use crate::api::grpc::{AddressApi, EndpointApi, IamApi, InstanceApi, NetworkApi, OperationApi, SecurityGroupApi, SubnetApi};
 use crate::api::guard::{Guard, GuardLayer};
+use crate::api::huawei::{HuaweiAuth, HuaweiRest};
 use crate::api::request_id::RequestIdLayer;
 use crate::api::rest::{Gateway, Mode, RestLayer, descriptor_pool};
 use crate::config::{ServeArgs, TlsMode};
@@ -68,7 +69,9 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
     }
 
-    let iam = Iam::new(principals(&args)?, store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
+    let principals = principals(&args)?;
+    let huawei = HuaweiRest::new(services.clone(), HuaweiAuth::new(principals.clone(), Arc::new(SystemClock)));
+    let iam = Iam::new(principals, store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
     let tls = server_tls(&args)?;
 
     let listener = bind(args.listen).await?;
@@ -123,7 +126,7 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         let _ = draining.send(true);
     });
     let main_mode = if rest_listener.is_some() { Mode::GrpcOnly } else { Mode::Shared };
-    let stack = |mode| Stack { routes: routes.clone(), rest: RestLayer::new(gateway.clone(), mode), guard: guard.clone() };
+    let stack = |mode| Stack { routes: routes.clone(), rest: RestLayer::new(gateway.clone(), huawei.clone(), mode), guard: guard.clone() };
     let main = listen(listener, None, stack(main_mode), drain_started.clone());
     let rest = optional("REST", rest_listener.map(|l| listen(l, None, stack(Mode::RestOnly), drain_started.clone())));
     let secure = optional(
@@ -158,7 +161,9 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
 /// The principals file, or `None` for development mode (which the log announces).
 fn principals(args: &ServeArgs) -> Result<Option<Principals>> {
     let Some(path) = &args.principals else {
-        tracing::warn!("no --principals: development mode, every call is accepted as one subject allowed every folder");
+        tracing::warn!(
+            "no --principals: development mode, every call (Yandex and Huawei APIs) is accepted as one subject allowed every folder and project"
+        );
         return Ok(None);
     };
     let text = std::fs::read_to_string(path).map_err(|e| startup(&format!("cannot read {}", path.display()), e))?;

@@ -22,6 +22,7 @@ use super::json;
 use super::routes::{Lookup, Route, RouteTable};
 use crate::api::framing;
 use crate::api::grpc::rpc_status;
+use crate::api::huawei::HuaweiRest;
 use crate::api::request_id::RequestContext;
 use crate::error::{Code, Error};
 
@@ -170,7 +171,12 @@ impl Gateway {
 /// do not read a response before they finish sending still see it; larger ones are cut off.
 const DRAIN_LIMIT_BYTES: usize = 4 * MAX_BODY_BYTES;
 
-async fn read_body(headers: &HeaderMap, mut body: Body) -> Result<Bytes, Error> {
+/// Reads a request body up to `MAX_BODY_BYTES` (REST and Huawei REST alike).
+pub async fn read_body<B>(headers: &HeaderMap, mut body: B) -> Result<Bytes, Error>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     let too_large = Error::BodyTooLarge { limit: MAX_BODY_BYTES };
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > DRAIN_LIMIT_BYTES) {
@@ -243,16 +249,17 @@ fn base64_decode(value: &[u8]) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Internal(format!("grpc-status-details-bin: {e}")))
 }
 
-/// Puts the gateway in front of the gRPC services.
-#[derive(Clone, Debug)]
+/// Puts the gateway (and Huawei's REST APIs) in front of the gRPC services.
+#[derive(Clone)]
 pub struct RestLayer {
     gateway: Arc<Gateway>,
+    huawei: HuaweiRest,
     mode: Mode,
 }
 
 impl RestLayer {
-    pub fn new(gateway: Arc<Gateway>, mode: Mode) -> RestLayer {
-        RestLayer { gateway, mode }
+    pub fn new(gateway: Arc<Gateway>, huawei: HuaweiRest, mode: Mode) -> RestLayer {
+        RestLayer { gateway, huawei, mode }
     }
 
     pub fn mode(&self) -> Mode {
@@ -263,14 +270,15 @@ impl RestLayer {
 impl<S> Layer<S> for RestLayer {
     type Service = RestService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        RestService { inner, gateway: self.gateway.clone(), mode: self.mode }
+        RestService { inner, gateway: self.gateway.clone(), huawei: self.huawei.clone(), mode: self.mode }
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RestService<S> {
     inner: S,
     gateway: Arc<Gateway>,
+    huawei: HuaweiRest,
     mode: Mode,
 }
 
@@ -300,6 +308,10 @@ where
             Mode::GrpcOnly => true,
             Mode::RestOnly => false,
         };
+        if !to_grpc && HuaweiRest::handles(req.uri().path()) {
+            let huawei = self.huawei.clone();
+            return Box::pin(async move { Ok(huawei.serve(req).await.map(Body::new)) });
+        }
         // The service made ready by `poll_ready` serves this call; its clone serves the next.
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);

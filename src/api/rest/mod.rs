@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use prost_reflect::DescriptorPool;
 
-pub use gateway::{Gateway, MAX_BODY_BYTES, Mode, RestLayer};
+pub use gateway::{Gateway, MAX_BODY_BYTES, Mode, RestLayer, read_body};
 
 use crate::proto::FILE_DESCRIPTOR_SET;
 

@@ -1,0 +1,139 @@
+//! Huawei Cloud's own REST APIs: private NAT v3 (`/v3/{project_id}/private-nat/…`) and the part of
+//! VPC v1 it needs (`/v1/{project_id}/vpcs`, `/v1/{project_id}/subnets`). Unlike Yandex REST these
+//! are not transcoded from protos: they have their own shapes, and the handlers call `service`
+//! directly. Every call passes `admit` first: the body is read (within the REST limit), the caller
+//! authenticated for the project in the path, and the call's `Ctx` attached.
+
+mod auth;
+mod dnat;
+mod nat;
+mod reply;
+mod vpc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Extension, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, put};
+use tower::ServiceExt;
+
+pub use auth::HuaweiAuth;
+use reply::Ctx;
+
+use crate::api::request_id::RequestContext;
+use crate::api::rest::read_body;
+use crate::error::{Error, HuaweiApi};
+use crate::service::Services;
+
+/// Where netplane's own Huawei extensions live (freezing a gateway).
+const NETPLANE_PREFIX: &str = "/netplane/huawei/";
+
+/// The Huawei REST router, cheap to clone.
+#[derive(Clone)]
+pub struct HuaweiRest {
+    router: Router,
+}
+
+impl HuaweiRest {
+    pub fn new(services: Services, auth: HuaweiAuth) -> HuaweiRest {
+        HuaweiRest { router: routes(services, auth) }
+    }
+
+    /// Whether a path belongs to the Huawei APIs (Yandex REST paths never start so).
+    pub fn handles(path: &str) -> bool {
+        path.starts_with("/v1/") || path.starts_with("/v3/") || path.starts_with(NETPLANE_PREFIX)
+    }
+
+    pub async fn serve<B>(&self, request: http::Request<B>) -> Response
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}
+
+fn routes(services: Services, auth: HuaweiAuth) -> Router {
+    let nat = "/v3/{project_id}/private-nat";
+    Router::new()
+        .route(&format!("{nat}/gateways"), get(nat::list_gateways).post(nat::create_gateway))
+        .route(&format!("{nat}/gateways/{{id}}"), get(nat::show_gateway).put(nat::update_gateway).delete(nat::delete_gateway))
+        .route(&format!("{nat}/transit-subnets"), get(nat::list_transit_subnets).post(nat::create_transit_subnet))
+        .route(
+            &format!("{nat}/transit-subnets/{{id}}"),
+            get(nat::show_transit_subnet).put(nat::update_transit_subnet).delete(nat::delete_transit_subnet),
+        )
+        .route(&format!("{nat}/transit-ips"), get(nat::list_transit_ips).post(nat::create_transit_ip))
+        .route(&format!("{nat}/transit-ips/{{id}}"), get(nat::show_transit_ip).delete(nat::delete_transit_ip))
+        .route(&format!("{nat}/dnat-rules"), get(dnat::list).post(dnat::create))
+        .route(&format!("{nat}/dnat-rules/{{id}}"), get(dnat::show).put(dnat::update).delete(dnat::delete))
+        .route(&format!("{nat}/snat-rules"), get(unimplemented).post(unimplemented))
+        .route(&format!("{nat}/snat-rules/{{id}}"), get(unimplemented).put(unimplemented).delete(unimplemented))
+        .route(&format!("{nat}/specs"), get(unimplemented))
+        .route("/v1/{project_id}/vpcs", get(vpc::list_vpcs).post(vpc::create_vpc))
+        .route("/v1/{project_id}/vpcs/{id}", get(vpc::show_vpc).put(unimplemented).delete(vpc::delete_vpc))
+        .route("/v1/{project_id}/subnets", get(vpc::list_subnets).post(vpc::create_subnet))
+        .route("/v1/{project_id}/subnets/{id}", get(vpc::show_subnet))
+        .route("/v1/{project_id}/vpcs/{vpc_id}/subnets/{id}", put(unimplemented).delete(vpc::delete_subnet))
+        .route(&format!("{NETPLANE_PREFIX}{{project_id}}/gateways/{{id}}/status"), put(nat::set_gateway_status))
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_route)
+        .layer(middleware::from_fn_with_state(auth, admit))
+        .with_state(services)
+}
+
+/// Which API a path belongs to, and the project in it.
+fn api_and_project(path: &str) -> (HuaweiApi, String) {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let api = if segments.first() == Some(&"v1") { HuaweiApi::Vpc } else { HuaweiApi::PrivateNat };
+    let project_index = if path.starts_with(NETPLANE_PREFIX) { 2 } else { 1 };
+    let project = segments.get(project_index).map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+    (api, project.unwrap_or_default())
+}
+
+/// Reads the body, authenticates the caller for the path's project and attaches the call's `Ctx`.
+async fn admit(State(auth): State<HuaweiAuth>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let (api, project_id) = api_and_project(parts.uri.path());
+    let request_id =
+        parts.extensions.get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let ctx = Ctx { api, project_id, request_id };
+    let body = match read_body(&parts.headers, body).await {
+        Ok(body) => body,
+        Err(e) => return ctx.fail(&e),
+    };
+    if let Err(e) = auth.admit(&parts, &body, &ctx.project_id) {
+        tracing::info!(error = %e, project_id = %ctx.project_id, "Huawei call refused");
+        return ctx.fail(&e);
+    }
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request.extensions_mut().insert(ctx);
+    next.run(request).await
+}
+
+async fn no_route(Extension(ctx): Extension<Ctx>, request: Request) -> Response {
+    ctx.fail(&Error::NoRoute { method: request.method().to_string(), path: request.uri().path().to_string() })
+}
+
+async fn unimplemented(Extension(ctx): Extension<Ctx>, request: Request) -> Response {
+    ctx.fail(&Error::Unimplemented(format!("{} {}", request.method(), request.uri().path())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huawei_paths_name_their_api_and_project() {
+        assert_eq!(api_and_project("/v3/p1/private-nat/dnat-rules/x"), (HuaweiApi::PrivateNat, "p1".into()));
+        assert_eq!(api_and_project("/v1/p2/vpcs"), (HuaweiApi::Vpc, "p2".into()));
+        assert_eq!(api_and_project("/netplane/huawei/p3/gateways/g/status"), (HuaweiApi::PrivateNat, "p3".into()));
+        assert!(HuaweiRest::handles("/v3/p/private-nat/gateways"));
+        assert!(!HuaweiRest::handles("/vpc/v1/networks"));
+        assert!(!HuaweiRest::handles("/compute/v1/instances"));
+    }
+}

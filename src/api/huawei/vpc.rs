@@ -1,0 +1,182 @@
+//! Huawei VPC v1, the part private NAT needs: `/v1/{project_id}/vpcs` and `/v1/{project_id}/subnets`
+//! (create, show, list, delete). Creates answer 200, as VPC v1 does; lists take `limit` and
+//! `marker` and have no `page_info`.
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use bytes::Bytes;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::reply::{Ctx, parse_body, query_pairs};
+use crate::domain::huawei::format_time;
+use crate::domain::huawei::listing::ListRequest;
+use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
+use crate::service::Services;
+
+fn render_vpc(v: &Vpc) -> Value {
+    json!({
+        "id": v.id,
+        "name": v.name,
+        "cidr": v.cidr.to_string(),
+        "description": v.description,
+        "routes": [],
+        "status": "OK",
+        "enterprise_project_id": v.enterprise_project_id,
+        "tenant_id": v.project_id,
+        "created_at": format_time(v.created_at),
+        "updated_at": format_time(v.updated_at),
+    })
+}
+
+fn render_subnet(s: &Subnet) -> Value {
+    let dns: Vec<&String> = [&s.primary_dns, &s.secondary_dns].into_iter().filter(|d| !d.is_empty()).collect();
+    json!({
+        "id": s.id,
+        "name": s.name,
+        "description": s.description,
+        "cidr": s.cidr.to_string(),
+        "gateway_ip": s.gateway_ip.to_string(),
+        "ipv6_enable": false,
+        "dhcp_enable": s.dhcp_enable,
+        "primary_dns": s.primary_dns,
+        "secondary_dns": s.secondary_dns,
+        "dns_list": dns,
+        "availability_zone": s.availability_zone,
+        "vpc_id": s.vpc_id,
+        "status": "ACTIVE",
+        "neutron_network_id": s.id,
+        "neutron_subnet_id": s.id,
+        "tenant_id": s.project_id,
+        "created_at": format_time(s.created_at),
+        "updated_at": format_time(s.updated_at),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VpcBody {
+    vpc: VpcOption,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VpcOption {
+    name: Option<String>,
+    description: Option<String>,
+    cidr: Option<String>,
+    enterprise_project_id: Option<String>,
+    #[allow(dead_code)]
+    tags: Option<Vec<String>>,
+    #[allow(dead_code)]
+    block_service_endpoint_states: Option<String>,
+    #[allow(dead_code)]
+    enable_network_address_usage_metrics: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubnetBody {
+    subnet: SubnetOption,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubnetOption {
+    name: Option<String>,
+    description: Option<String>,
+    cidr: Option<String>,
+    vpc_id: Option<String>,
+    gateway_ip: Option<String>,
+    dhcp_enable: Option<bool>,
+    primary_dns: Option<String>,
+    secondary_dns: Option<String>,
+    availability_zone: Option<String>,
+    ipv6_enable: Option<bool>,
+    #[allow(dead_code)]
+    dns_list: Option<Vec<String>>,
+    #[allow(dead_code)]
+    extra_dhcp_opts: Option<Vec<Value>>,
+    #[allow(dead_code)]
+    tags: Option<Vec<String>>,
+    #[allow(dead_code)]
+    enable_network_address_usage_metrics: Option<bool>,
+}
+
+pub async fn create_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+    let result = async {
+        let o = parse_body::<VpcBody>(&body)?.vpc;
+        let spec = VpcSpec { name: o.name, description: o.description, cidr: o.cidr, enterprise_project_id: o.enterprise_project_id };
+        s.huawei_create_vpc(&ctx.project_id, spec).await
+    };
+    ctx.answer(StatusCode::OK, "vpc", result.await, render_vpc)
+}
+
+pub async fn show_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+    ctx.answer(StatusCode::OK, "vpc", s.huawei_get_vpc(&ctx.project_id, &id).await, render_vpc)
+}
+
+pub async fn list_vpcs(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
+    let result = async {
+        let request = ListRequest::parse(&query_pairs(query.as_deref()), &["id", "enterprise_project_id"])?;
+        let vpcs = s.huawei_list_vpcs(&ctx.project_id).await?;
+        let (page, _) = request.page(
+            vpcs.into_iter()
+                .filter(|v| request.matches(|f| if f == "id" { v.id.clone() } else { v.enterprise_project_id.clone() }))
+                .collect(),
+            |v| &v.id,
+        );
+        Ok(json!({ "vpcs": page.iter().map(render_vpc).collect::<Vec<_>>() }))
+    };
+    ctx.reply(StatusCode::OK, result.await)
+}
+
+pub async fn delete_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+    ctx.answer_delete(s.huawei_delete_vpc(&ctx.project_id, &id).await)
+}
+
+pub async fn create_subnet(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+    let result = async {
+        let o = parse_body::<SubnetBody>(&body)?.subnet;
+        if o.ipv6_enable == Some(true) {
+            return Err(crate::error::Error::invalid("subnet.ipv6_enable", "IPv6 subnets are not supported by netplane"));
+        }
+        let spec = SubnetSpec {
+            name: o.name,
+            description: o.description,
+            cidr: o.cidr,
+            vpc_id: o.vpc_id,
+            gateway_ip: o.gateway_ip,
+            dhcp_enable: o.dhcp_enable,
+            primary_dns: o.primary_dns,
+            secondary_dns: o.secondary_dns,
+            availability_zone: o.availability_zone,
+        };
+        s.huawei_create_subnet(&ctx.project_id, spec).await
+    };
+    ctx.answer(StatusCode::OK, "subnet", result.await, render_subnet)
+}
+
+pub async fn show_subnet(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+    ctx.answer(StatusCode::OK, "subnet", s.huawei_get_subnet(&ctx.project_id, &id).await, render_subnet)
+}
+
+pub async fn list_subnets(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
+    let result = async {
+        let request = ListRequest::parse(&query_pairs(query.as_deref()), &["vpc_id"])?;
+        let subnets = s.huawei_list_subnets(&ctx.project_id, None).await?;
+        let (page, _) = request.page(subnets.into_iter().filter(|s| request.matches(|_| s.vpc_id.clone())).collect(), |s| &s.id);
+        Ok(json!({ "subnets": page.iter().map(render_subnet).collect::<Vec<_>>() }))
+    };
+    ctx.reply(StatusCode::OK, result.await)
+}
+
+pub async fn delete_subnet(
+    State(s): State<Services>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, vpc_id, id)): Path<(String, String, String)>,
+) -> Response {
+    ctx.answer_delete(s.huawei_delete_subnet(&ctx.project_id, &vpc_id, &id).await)
+}
