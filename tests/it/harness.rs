@@ -91,6 +91,11 @@ impl Server {
         Server { child, addr, rest, tls, _log: log, _dir: dir }
     }
 
+    /// Whether the server has logged a line containing `needle`.
+    pub fn logged(&self, needle: &str) -> bool {
+        self._log.lock().unwrap().iter().any(|line| line.contains(needle))
+    }
+
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.addr)).unwrap().connect().await.expect("connect")
     }

@@ -74,7 +74,7 @@ impl ListRequest {
     pub fn matches(&self, field: impl Fn(&str) -> String) -> bool {
         self.filters.iter().all(|(name, values)| {
             let value = field(name);
-            values.iter().any(|v| *v == value)
+            values.contains(&value)
         })
     }
 

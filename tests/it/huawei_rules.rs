@@ -1,0 +1,269 @@
+//! The rules of the private NAT API over HTTP: DNAT field rules and the conflicts between rules
+//! (also when created at once), frozen gateways, what may not be deleted while in use, addresses
+//! from the subnet allocator, VPC v1 validation, and list paging and filters.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::harness::{Server, data_dir, sqlite_store};
+use crate::hw::{Hw, PROJECT, tcp};
+
+#[tokio::test]
+async fn dnat_rules_enforce_the_api_rules_and_refusals_change_nothing() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let t = hw.topology(3, 24).await;
+    let tip = t.transit_ip_id.clone();
+    let nic = "dae9393a-b536-491c-a5a2-72edc1104707";
+
+    // Field rules.
+    hw.dnat(&t, &tip, json!({"private_ip_address": "10.3.1.5", "network_interface_id": nic})).await.expect(400, "NAT.1311");
+    hw.dnat(&t, &tip, json!({})).await.expect(400, "NAT.1311");
+    hw.dnat(&t, &tip, json!({"private_ip_address": "10.3.1.5", "protocol": "any", "transit_service_port": "80"}))
+        .await
+        .expect(400, "NAT.1306");
+    hw.dnat(&t, &tip, tcp("10.3.1.5", 0, 80)).await.expect(400, "NAT.0002");
+    hw.dnat(
+        &t,
+        &tip,
+        json!({"private_ip_address": "10.3.1.5", "protocol": "tcp", "internal_service_port": "80", "transit_service_port": "65536"}),
+    )
+    .await
+    .expect(400, "NAT.0002");
+    hw.dnat(&t, &tip, json!({"private_ip_address": "10.3.1.5", "protocol": "icmp"})).await.expect(400, "NAT.0002");
+    hw.dnat(&t, &tip, json!({"private_ip_address": "10.3.1.5", "description": "x".repeat(256)})).await.expect(400, "NAT.0002");
+    hw.dnat(&t, &tip, json!({"private_ip_address": "10.3.1.5", "description": "<script>"})).await.expect(400, "NAT.0002");
+    hw.dnat(&t, &tip, json!({"private_ip_address": "10.3.1.500"})).await.expect(400, "NAT.0002");
+    hw.post(&hw.nat("dnat-rules"), json!({"dnat_rule": {"gateway_id": t.gateway_id, "private_ip_address": "10.3.1.5"}}))
+        .await
+        .expect(400, "NAT.0002");
+    hw.post(&hw.nat("dnat-rules"), json!({"dnat_rule": {"transit_ip_id": tip, "private_ip_address": "10.3.1.5"}}))
+        .await
+        .expect(400, "NAT.0002");
+    hw.dnat(&t, "5c9d1b4e-0000-4000-8000-000000000001", json!({"private_ip_address": "10.3.1.5"})).await.expect(404, "NAT.1002");
+    let missing_gateway = json!({"dnat_rule": {"gateway_id": "5c9d1b4e-0000-4000-8000-000000000002", "transit_ip_id": tip, "private_ip_address": "10.3.1.5"}});
+    hw.post(&hw.nat("dnat-rules"), missing_gateway).await.expect(404, "NAT.1002");
+    assert_eq!(hw.get(&hw.nat("dnat-rules")).await.body["page_info"]["current_count"], 0, "no refused rule was created");
+
+    // Ports per protocol: tcp and udp share a port number; one rule per protocol and port.
+    let web = hw.dnat(&t, &tip, tcp("10.3.1.5", 80, 80)).await;
+    web.expect(201, "");
+    hw.dnat(
+        &t,
+        &tip,
+        json!({"private_ip_address": "10.3.1.6", "protocol": "udp", "internal_service_port": "80", "transit_service_port": "80"}),
+    )
+    .await
+    .expect(201, "");
+    hw.dnat(&t, &tip, tcp("10.3.1.7", 80, 80)).await.expect(409, "NAT.1309");
+    hw.dnat(&t, &tip, tcp("10.3.1.5", 80, 81)).await.expect(409, "NAT.1307");
+    hw.dnat(&t, &tip, json!({"private_ip_address": "10.3.1.8"})).await.expect(409, "NAT.1305");
+
+    // A whole-IP rule on a second transit IP keeps tcp/udp rules off it.
+    let second = hw.transit_ip(&t, None).await;
+    let tip2 = second.id("transit_ip");
+    hw.dnat(&t, &tip2, json!({"network_interface_id": nic})).await.expect(201, "");
+    hw.dnat(&t, &tip2, tcp("10.3.1.9", 22, 22)).await.expect(409, "NAT.1310");
+
+    // An update into a conflict is refused and leaves the rule as it was.
+    let web_id = web.id("dnat_rule");
+    let before = hw.get(&hw.nat(&format!("dnat-rules/{web_id}"))).await.body;
+    hw.put(&hw.nat(&format!("dnat-rules/{web_id}")), json!({"dnat_rule": {"transit_ip_id": tip2}})).await.expect(409, "NAT.1310");
+    hw.put(&hw.nat(&format!("dnat-rules/{web_id}")), json!({"dnat_rule": {"protocol": "any"}})).await.expect(400, "NAT.1306");
+    hw.put(&hw.nat(&format!("dnat-rules/{web_id}")), json!({"dnat_rule": {"gateway_id": tip2}})).await.expect(400, "NAT.0002");
+    assert_eq!(hw.get(&hw.nat(&format!("dnat-rules/{web_id}"))).await.body["dnat_rule"], before["dnat_rule"]);
+    hw.dnat(&t, &tip, tcp("10.3.1.7", 80, 80)).await.expect(409, "NAT.1309");
+
+    // In use: a gateway with rules, a transit IP with rules, a transit subnet with IPs, subnets with addresses.
+    hw.delete(&hw.nat(&format!("gateways/{}", t.gateway_id))).await.expect(409, "NAT.1202");
+    hw.delete(&hw.nat(&format!("transit-ips/{tip}"))).await.expect(409, "NAT.1409");
+    hw.delete(&hw.nat(&format!("transit-subnets/{}", t.transit_subnet_id))).await.expect(400, "NAT.0002");
+    hw.delete(&hw.vpc(&format!("vpcs/{}/subnets/{}", t.vpc_id, t.downlink_subnet_id))).await.expect(409, "VPC.0206");
+    hw.delete(&hw.vpc(&format!("vpcs/{}", t.vpc_id))).await.expect(409, "VPC.0106");
+
+    // A transit IP serves one gateway: another gateway's rule is refused.
+    let other = hw
+        .post(&hw.nat("gateways"), json!({"gateway": {"name": "other", "downlink_vpcs": [{"virsubnet_id": t.downlink_subnet_id}]}}))
+        .await;
+    let other_gateway = other.id("gateway");
+    let foreign = json!({"dnat_rule": {"gateway_id": other_gateway, "transit_ip_id": tip, "private_ip_address": "10.3.1.20", "protocol": "tcp", "internal_service_port": "443", "transit_service_port": "443"}});
+    hw.post(&hw.nat("dnat-rules"), foreign).await.expect(409, "NAT.1305");
+
+    // Deleting a rule frees its port.
+    hw.delete(&hw.nat(&format!("dnat-rules/{web_id}"))).await;
+    hw.dnat(&t, &tip, tcp("10.3.1.7", 80, 80)).await.expect(201, "");
+}
+
+#[tokio::test]
+async fn a_frozen_gateway_refuses_changes_until_thawed() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let t = hw.topology(4, 24).await;
+    let rule = hw.dnat(&t, &t.transit_ip_id, tcp("10.4.1.5", 80, 80)).await;
+    let rule_path = hw.nat(&format!("dnat-rules/{}", rule.id("dnat_rule")));
+    let status = format!("/netplane/huawei/{PROJECT}/gateways/{}/status", t.gateway_id);
+    let frozen = hw.put(&status, json!({"status": "FROZEN"})).await;
+    assert_eq!(frozen.body["gateway"]["status"], "FROZEN");
+    hw.dnat(&t, &t.transit_ip_id, tcp("10.4.1.6", 81, 81)).await.expect(400, "NAT.1208");
+    hw.put(&rule_path, json!({"dnat_rule": {"description": "x"}})).await.expect(400, "NAT.1208");
+    hw.delete(&rule_path).await.expect(400, "NAT.1208");
+    hw.put(&hw.nat(&format!("gateways/{}", t.gateway_id)), json!({"gateway": {"name": "x"}})).await.expect(400, "NAT.1208");
+    hw.delete(&hw.nat(&format!("gateways/{}", t.gateway_id))).await.expect(400, "NAT.1208");
+    hw.put(&status, json!({"status": "MELTED"})).await.expect(400, "NAT.0002");
+    hw.put(&status, json!({"status": "ACTIVE"})).await;
+    hw.delete(&rule_path).await;
+    hw.delete(&hw.nat(&format!("gateways/{}", t.gateway_id))).await;
+    hw.get(&hw.nat(&format!("gateways/{}", t.gateway_id))).await.expect(404, "NAT.1002");
+}
+
+#[tokio::test]
+async fn addresses_come_from_the_subnet_allocator() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    // 10.5.2.0/29: .0 network, .1 gateway, .2 reserved, .7 broadcast: .3 to .6 can be handed out.
+    let t = hw.topology(5, 29).await;
+    let first = hw.get(&hw.nat(&format!("transit-ips/{}", t.transit_ip_id))).await;
+    assert_eq!(first.body["transit_ip"]["ip_address"], "10.5.2.3");
+    hw.transit_ip(&t, Some("10.5.2.3")).await.expect(400, "NAT.1405");
+    hw.transit_ip(&t, Some("10.5.3.3")).await.expect(400, "NAT.1405");
+    hw.transit_ip(&t, Some("10.5.2.1")).await.expect(400, "NAT.1405");
+    let chosen = hw.transit_ip(&t, Some("10.5.2.6")).await;
+    chosen.expect(201, "");
+    let next: Vec<String> = {
+        let mut v = vec![];
+        for _ in 0..2 {
+            let ip = hw.transit_ip(&t, None).await;
+            v.push(ip.body["transit_ip"]["ip_address"].as_str().unwrap().to_string());
+        }
+        v
+    };
+    assert_eq!(next, ["10.5.2.4", "10.5.2.5"], "lowest free first");
+    hw.transit_ip(&t, None).await.expect(400, "NAT.1404");
+    hw.delete(&hw.nat(&format!("transit-ips/{}", t.transit_ip_id))).await;
+    let again = hw.transit_ip(&t, None).await;
+    assert_eq!(again.body["transit_ip"]["ip_address"], "10.5.2.3", "a freed address is handed out again");
+    let ts = hw.get(&hw.nat(&format!("transit-subnets/{}", t.transit_subnet_id))).await;
+    assert_eq!(ts.body["transit_subnet"]["ip_count"], 4);
+    // A gateway asking for an address already taken in its subnet is refused.
+    let taken =
+        json!({"gateway": {"name": "g2", "downlink_vpcs": [{"virsubnet_id": t.downlink_subnet_id, "ngport_ip_address": "10.5.1.3"}]}});
+    hw.post(&hw.nat("gateways"), taken).await.expect(400, "NAT.1405");
+}
+
+#[tokio::test]
+async fn vpc_v1_validates_and_nat_refuses_unknown_subnets() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let vpc = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"name": "v", "cidr": "10.6.0.0/16"}})).await;
+    let vpc_id = vpc.id("vpc");
+    let subnet = |cidr: &str, gateway: &str| json!({"subnet": {"name": "s", "cidr": cidr, "gateway_ip": gateway, "vpc_id": vpc_id}});
+    hw.post(&hw.vpc("subnets"), subnet("10.7.0.0/24", "10.7.0.1")).await.expect(400, "VPC.0201");
+    hw.post(&hw.vpc("subnets"), subnet("10.6.1.0/24", "10.6.2.1")).await.expect(400, "VPC.0201");
+    hw.post(&hw.vpc("subnets"), subnet("10.6.1.5/24", "10.6.1.1")).await.expect(400, "VPC.0201");
+    hw.post(&hw.vpc("subnets"), subnet("10.6.1.0/24", "10.6.1.1")).await.expect(200, "");
+    hw.post(&hw.vpc("subnets"), subnet("10.6.1.128/25", "10.6.1.129")).await.expect(400, "VPC.0201");
+    let orphan =
+        json!({"subnet": {"name": "s", "cidr": "10.6.3.0/24", "gateway_ip": "10.6.3.1", "vpc_id": "5c9d1b4e-0000-4000-8000-000000000003"}});
+    hw.post(&hw.vpc("subnets"), orphan).await.expect(404, "VPC.0003");
+    hw.get(&hw.vpc("subnets/5c9d1b4e-0000-4000-8000-000000000004")).await.expect(404, "VPC.0202");
+
+    let unknown = "5c9d1b4e-0000-4000-8000-000000000005";
+    hw.post(&hw.nat("gateways"), json!({"gateway": {"name": "g", "downlink_vpcs": [{"virsubnet_id": unknown}]}}))
+        .await
+        .expect(404, "NAT.1002");
+    hw.post(&hw.nat("transit-subnets"), json!({"transit_subnet": {"virsubnet_id": unknown}})).await.expect(404, "NAT.1002");
+    hw.post(&hw.nat("transit-ips"), json!({"transit_ip": {"virsubnet_id": unknown}})).await.expect(404, "NAT.1002");
+    hw.post(&hw.nat("gateways"), json!({"gateway": {"name": "g", "downlink_vpcs": []}})).await.expect(400, "NAT.0002");
+    assert_eq!(hw.get(&hw.nat("gateways")).await.body["page_info"]["current_count"], 0);
+}
+
+#[tokio::test]
+async fn lists_page_by_marker_and_filter_by_repeated_keys() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let t = hw.topology(8, 24).await;
+    let mut created = BTreeSet::new();
+    for port in 1..=5u16 {
+        created.insert(hw.dnat(&t, &t.transit_ip_id, tcp(&format!("10.8.1.{port}"), port, port)).await.id("dnat_rule"));
+    }
+    let list = hw.nat("dnat-rules");
+    let (mut seen, mut marker, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let path = match &marker {
+            Some(m) => format!("{list}?limit=2&marker={m}"),
+            None => format!("{list}?limit=2"),
+        };
+        let page = hw.get(&path).await;
+        pages += 1;
+        let ids: Vec<String> = page.body["dnat_rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+        assert_eq!(page.body["page_info"]["current_count"], ids.len());
+        seen.extend(ids);
+        match page.body["page_info"]["next_marker"].as_str() {
+            Some(next) => marker = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen.iter().cloned().collect::<BTreeSet<_>>()), (3, created.clone()));
+    let sorted: Vec<String> = created.iter().cloned().collect();
+    let back = hw.get(&format!("{list}?limit=2&page_reverse=true&marker={}", sorted[4])).await;
+    let ids: Vec<&str> = back.body["dnat_rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [sorted[2].as_str(), sorted[3].as_str()]);
+    assert_eq!(back.body["page_info"]["previous_marker"], sorted[2].as_str());
+
+    let filtered = hw.get(&format!("{list}?transit_service_port=1&transit_service_port=3&protocol=tcp")).await;
+    assert_eq!(filtered.body["page_info"]["current_count"], 2);
+    let by_gateway = hw.get(&format!("{list}?gateway_id={}&type=CUSTOMIZE", t.gateway_id)).await;
+    assert_eq!(by_gateway.body["page_info"]["current_count"], 5);
+    assert_eq!(hw.get(&format!("{list}?protocol=udp")).await.body["page_info"]["current_count"], 0);
+    for bad in ["limit=0", "limit=2001", "limit=x", "page_reverse=maybe", "colour=red"] {
+        hw.get(&format!("{list}?{bad}")).await.expect(400, "NAT.0002");
+    }
+    let eleven = (0..11).map(|i| format!("id=x{i}")).collect::<Vec<_>>().join("&");
+    hw.get(&format!("{list}?{eleven}")).await.expect(400, "NAT.0002");
+}
+
+#[tokio::test]
+async fn conflicting_dnat_rules_created_at_once_exactly_one_wins() {
+    let dir = data_dir();
+    let server = Server::start_with(dir.clone(), &sqlite_store(&dir), "inline");
+    let hw = std::sync::Arc::new(Hw::new(&server.rest, PROJECT, None));
+    let t = hw.topology(9, 24).await;
+
+    // Twelve rules for one transit port, each to another backend.
+    let attempts = (0..12u16).map(|i| {
+        let (hw, t) = (hw.clone(), t.clone());
+        tokio::spawn(async move { hw.dnat(&t, &t.transit_ip_id, tcp(&format!("10.9.1.{}", 10 + i), 80, 443)).await })
+    });
+    let answers: Vec<_> = futures_join(attempts).await;
+    let statuses: Vec<(u16, String)> = answers.iter().map(|a| (a.status, a.code().to_string())).collect();
+    assert_eq!(statuses.iter().filter(|(s, _)| *s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|(s, c)| *s == 201 || (*s == 409 && c == "NAT.1309")), "{statuses:?}");
+
+    // Whole-IP and single-port rules on a fresh transit IP at once: either the one `any` rule or
+    // only tcp rules (distinct ports) are left.
+    let tip = hw.transit_ip(&t, None).await.id("transit_ip");
+    let mixed = (0..12u16).map(|i| {
+        let (hw, t, tip) = (hw.clone(), t.clone(), tip.clone());
+        tokio::spawn(async move {
+            let backend = format!("10.9.1.{}", 100 + i);
+            let fields = if i % 2 == 0 { json!({"private_ip_address": backend}) } else { tcp(&backend, 1000 + i, 1000 + i) };
+            hw.dnat(&t, &tip, fields).await
+        })
+    });
+    let answers = futures_join(mixed).await;
+    assert!(answers.iter().all(|a| a.status == 201 || (a.status == 409 && ["NAT.1305", "NAT.1310"].contains(&a.code()))), "{answers:?}");
+    let left = hw.get(&format!("{}?transit_ip_id={tip}", hw.nat("dnat-rules"))).await;
+    let protocols: Vec<&str> = left.body["dnat_rules"].as_array().unwrap().iter().map(|r| r["protocol"].as_str().unwrap()).collect();
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(protocols.len(), created, "every acknowledged rule is stored, and only those");
+    assert!(protocols == ["any"] || (!protocols.is_empty() && protocols.iter().all(|p| *p == "tcp")), "{protocols:?}");
+}
+
+async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        out.push(task.await.expect("task"));
+    }
+    out
+}

@@ -1,0 +1,133 @@
+"""The whole private NAT lifecycle through the official Huawei Cloud SDKs, unmodified, with AK/SK
+credentials: VPC and subnets (huaweicloudsdkvpc), gateway, transit subnet, transit IP and DNAT
+rule (huaweicloudsdknat); show, list with filters, update, delete; a 404 as the SDK's own
+exception; and a wrong secret key refused. Prints the shown DNAT rule as JSON on success.
+
+usage: huawei_sdk_flow.py <endpoint> <project_id> <access key> <secret key>
+"""
+
+import json
+import sys
+
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdknat.v2 import (
+    CreatePrivateDnatOption,
+    CreatePrivateDnatRequest,
+    CreatePrivateDnatOptionBody,
+    CreatePrivateNatOption,
+    CreatePrivateNatRequest,
+    CreatePrivateNatRequestBody,
+    CreatTransitIpOption,
+    CreateTransitIpRequest,
+    CreateTransitIpRequestBody,
+    CreateTransitSubnetOption,
+    CreateTransitSubnetRequest,
+    CreateTransitSubnetRequestBody,
+    DeletePrivateDnatRequest,
+    DeletePrivateNatRequest,
+    DeleteTransitIpRequest,
+    DeleteTransitSubnetRequest,
+    DownlinkVpcOption,
+    ListPrivateDnatsRequest,
+    NatClient,
+    ShowPrivateDnatRequest,
+    UpdatePrivateDnatOption,
+    UpdatePrivateDnatRequest,
+    UpdatePrivateDnatRequestBody,
+)
+from huaweicloudsdkvpc.v2 import (
+    CreateSubnetOption,
+    CreateSubnetRequest,
+    CreateSubnetRequestBody,
+    CreateVpcOption,
+    CreateVpcRequest,
+    CreateVpcRequestBody,
+    DeleteSubnetRequest,
+    DeleteVpcRequest,
+    ListSubnetsRequest,
+    ShowSubnetRequest,
+    VpcClient,
+)
+
+endpoint, project, ak, sk = sys.argv[1:5]
+
+
+def client(cls, secret=sk):
+    config = HttpConfig.get_default_config()
+    return cls.new_builder().with_http_config(config).with_credentials(BasicCredentials(ak, secret, project)).with_endpoints([endpoint]).build()
+
+
+vpc_client = client(VpcClient)
+nat = client(NatClient)
+
+vpc = vpc_client.create_vpc(CreateVpcRequest(CreateVpcRequestBody(CreateVpcOption(name="vpc-nat", cidr="10.20.0.0/16")))).vpc
+assert vpc.cidr == "10.20.0.0/16", vpc
+
+
+def subnet(name, cidr, gateway):
+    option = CreateSubnetOption(name=name, cidr=cidr, gateway_ip=gateway, vpc_id=vpc.id)
+    return vpc_client.create_subnet(CreateSubnetRequest(CreateSubnetRequestBody(option))).subnet
+
+
+downlink = subnet("downlink", "10.20.1.0/24", "10.20.1.1")
+transit_cidr = subnet("transit", "10.20.2.0/24", "10.20.2.1")
+assert vpc_client.show_subnet(ShowSubnetRequest(subnet_id=downlink.id)).subnet.cidr == "10.20.1.0/24"
+listed = vpc_client.list_subnets(ListSubnetsRequest(vpc_id=vpc.id)).subnets
+assert sorted(s.id for s in listed) == sorted([downlink.id, transit_cidr.id]), listed
+
+gateway = nat.create_private_nat(
+    CreatePrivateNatRequest(CreatePrivateNatRequestBody(CreatePrivateNatOption(
+        name="private-nat", spec="Small", downlink_vpcs=[DownlinkVpcOption(virsubnet_id=downlink.id)])))
+).gateway
+assert gateway.status == "ACTIVE" and gateway.downlink_vpcs[0].vpc_id == vpc.id, gateway
+
+transit_subnet = nat.create_transit_subnet(
+    CreateTransitSubnetRequest(CreateTransitSubnetRequestBody(CreateTransitSubnetOption(name="transit", virsubnet_id=transit_cidr.id)))
+).transit_subnet
+assert transit_subnet.cidr == "10.20.2.0/24", transit_subnet
+
+transit_ip = nat.create_transit_ip(
+    CreateTransitIpRequest(CreateTransitIpRequestBody(CreatTransitIpOption(virsubnet_id=transit_subnet.id)))
+).transit_ip
+assert transit_ip.ip_address.startswith("10.20.2."), transit_ip
+
+rule = nat.create_private_dnat(CreatePrivateDnatRequest(CreatePrivateDnatOptionBody(CreatePrivateDnatOption(
+    description="web", transit_ip_id=transit_ip.id, gateway_id=gateway.id, private_ip_address="10.20.1.72",
+    protocol="tcp", internal_service_port="80", transit_service_port="8080")))).dnat_rule
+assert rule.status == "ACTIVE", rule
+
+shown = nat.show_private_dnat(ShowPrivateDnatRequest(dnat_rule_id=rule.id))
+assert shown.dnat_rule.id == rule.id and shown.request_id, shown
+assert (shown.dnat_rule.protocol, shown.dnat_rule.transit_service_port, shown.dnat_rule.type) == ("tcp", "8080", "CUSTOMIZE"), shown
+
+found = nat.list_private_dnats(ListPrivateDnatsRequest(gateway_id=[gateway.id], protocol=["tcp", "udp"], limit=10))
+assert [r.id for r in found.dnat_rules] == [rule.id] and found.page_info.current_count == 1, found
+assert nat.list_private_dnats(ListPrivateDnatsRequest(protocol=["udp"])).dnat_rules == [], "the udp filter matches nothing"
+
+updated = nat.update_private_dnat(UpdatePrivateDnatRequest(dnat_rule_id=rule.id, body=UpdatePrivateDnatRequestBody(
+    UpdatePrivateDnatOption(description="web, moved", transit_service_port="9090")))).dnat_rule
+assert (updated.description, updated.transit_service_port) == ("web, moved", "9090"), updated
+
+nat.delete_private_dnat(DeletePrivateDnatRequest(dnat_rule_id=rule.id))
+try:
+    nat.show_private_dnat(ShowPrivateDnatRequest(dnat_rule_id=rule.id))
+    raise AssertionError("a deleted rule is still shown")
+except ClientRequestException as e:
+    assert (e.status_code, e.error_code) == (404, "NAT.1002"), (e.status_code, e.error_code, e.error_msg)
+
+try:
+    client(NatClient, secret="not-the-secret").show_private_dnat(ShowPrivateDnatRequest(dnat_rule_id=rule.id))
+    raise AssertionError("a wrong secret key was accepted")
+except ClientRequestException as e:
+    assert (e.status_code, e.error_code) == (401, "APIGW.0301"), (e.status_code, e.error_code, e.error_msg)
+
+nat.delete_transit_ip(DeleteTransitIpRequest(transit_ip_id=transit_ip.id))
+nat.delete_transit_subnet(DeleteTransitSubnetRequest(transit_subnet_id=transit_subnet.id))
+nat.delete_private_nat(DeletePrivateNatRequest(gateway_id=gateway.id))
+for s in (downlink, transit_cidr):
+    vpc_client.delete_subnet(DeleteSubnetRequest(vpc_id=vpc.id, subnet_id=s.id))
+vpc_client.delete_vpc(DeleteVpcRequest(vpc_id=vpc.id))
+
+print(json.dumps(shown.to_dict()["dnat_rule"], default=str))
