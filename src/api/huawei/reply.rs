@@ -156,11 +156,11 @@ mod tests {
     fn syntax_errors_are_malformed_json_and_shape_errors_name_the_field() {
         assert!(matches!(parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": ")), Err(Error::MalformedJson(_))));
         assert!(matches!(parse_body::<Wrapped>(&Bytes::from_static(b"")), Err(Error::MalformedJson(_))));
-        assert!(matches!(parse_body::<Wrapped>(&Bytes::from_static(b"{} x")), Err(Error::MalformedJson(_))));
+        assert!(matches!(parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": {}} x")), Err(Error::MalformedJson(_))));
         let wrong = parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": {\"port\": 80}}")).unwrap_err();
         assert_eq!(wrong.violations()[0].field, "rule.port");
         let unknown = parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": {\"colour\": \"red\"}}")).unwrap_err();
-        assert_eq!(unknown.violations()[0].field, "rule");
+        assert_eq!(unknown.violations()[0].field, "rule.colour");
         let missing = parse_body::<Wrapped>(&Bytes::from_static(b"{}")).unwrap_err();
         assert_eq!(missing.violations()[0].field, "body");
         assert!(parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": {}}")).is_ok());
