@@ -61,6 +61,9 @@ where
         // Only a sane, header-safe id is echoed; anything else gets a fresh one.
         let request_id = if !given.is_empty() && given.len() <= 128 && HeaderValue::from_str(given).is_ok() {
             given.to_string()
+        } else if crate::api::huawei::HuaweiRest::handles(req.uri().path()) {
+            // Huawei request ids are 32 hex digits.
+            uuid::Uuid::new_v4().simple().to_string()
         } else {
             uuid::Uuid::new_v4().to_string()
         };

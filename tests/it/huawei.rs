@@ -67,6 +67,7 @@ async fn the_seed_request_shows_a_rule_netplane_created_also_after_a_restart() {
     let keys: Vec<&str> = shown.body.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["dnat_rule", "request_id"]);
     assert_eq!(shown.body["request_id"], shown.request_id, "the body's request_id is the X-Request-Id header");
+    assert!(shown.request_id.len() == 32 && shown.request_id.chars().all(|c| c.is_ascii_hexdigit()), "{}", shown.request_id);
     let rule = shown.body["dnat_rule"].as_object().unwrap();
     assert_eq!(rule.keys().map(String::as_str).collect::<Vec<_>>(), SEED_FIELDS);
     assert!(rule.values().all(Value::is_string), "every field is a string, ports included: {rule:?}");
