@@ -1,18 +1,18 @@
-//! `/v3/{project_id}/private-nat/dnat-rules`: create (201), list, show (the seed), update, delete
-//! (204). Bodies are wrapped in `dnat_rule`; ports are strings.
+//! `/v3/{project_id}/private-nat/dnat-rules`: create (201), update and delete (204); show (the
+//! seed) and list are `resource`'s. Bodies are wrapped in `dnat_rule`; ports are strings.
 
 use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::reply::{Ctx, parse_body, query_pairs};
-use crate::domain::huawei::dnat::{DnatRule, DnatSpec, FILTERS};
+use super::reply::{Ctx, parse_body};
+use super::resource::Wire;
+use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
 use crate::domain::huawei::format_time;
-use crate::domain::huawei::listing::ListRequest;
 use crate::service::Services;
 
 #[derive(Deserialize)]
@@ -51,7 +51,15 @@ impl From<DnatOption> for DnatSpec {
 }
 
 /// `PrivateDnat`, with the fields in the order of the seed's example.
-pub fn render(r: &DnatRule) -> Value {
+impl Wire for DnatRule {
+    const KEY: &'static str = "dnat_rule";
+    const LIST_KEY: &'static str = "dnat_rules";
+    fn render(&self) -> Value {
+        render(self)
+    }
+}
+
+fn render(r: &DnatRule) -> Value {
     json!({
         "id": r.id,
         "project_id": r.project_id,
@@ -74,15 +82,6 @@ pub fn render(r: &DnatRule) -> Value {
 pub async fn create(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result = async { s.nat_create_dnat_rule(&ctx.project_id, parse_body::<DnatBody>(&body)?.dnat_rule.into()).await };
     ctx.answer(StatusCode::CREATED, "dnat_rule", result.await, render)
-}
-
-pub async fn show(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
-    ctx.answer(StatusCode::OK, "dnat_rule", s.nat_get_dnat_rule(&ctx.project_id, &id).await, render)
-}
-
-pub async fn list(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
-    let result = async { s.nat_list_dnat_rules(&ctx.project_id, ListRequest::parse(&query_pairs(query.as_deref()), &FILTERS)?).await };
-    ctx.answer_list("dnat_rules", result.await, render)
 }
 
 pub async fn update(

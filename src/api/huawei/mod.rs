@@ -8,6 +8,7 @@ mod auth;
 mod dnat;
 mod nat;
 mod reply;
+mod resource;
 mod vpc;
 
 use axum::Router;
@@ -20,9 +21,13 @@ use tower::ServiceExt;
 
 pub use auth::HuaweiAuth;
 use reply::Ctx;
+use resource::{list, show};
 
 use crate::api::request_id::RequestContext;
 use crate::api::rest::read_body;
+use crate::domain::huawei::dnat::DnatRule;
+use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
+use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, HuaweiApi};
 use crate::service::Services;
 
@@ -60,24 +65,24 @@ impl HuaweiRest {
 fn routes(services: Services, auth: HuaweiAuth) -> Router {
     let nat = "/v3/{project_id}/private-nat";
     Router::new()
-        .route(&format!("{nat}/gateways"), get(nat::list_gateways).post(nat::create_gateway))
-        .route(&format!("{nat}/gateways/{{id}}"), get(nat::show_gateway).put(nat::update_gateway).delete(nat::delete_gateway))
-        .route(&format!("{nat}/transit-subnets"), get(nat::list_transit_subnets).post(nat::create_transit_subnet))
+        .route(&format!("{nat}/gateways"), get(list::<Gateway>).post(nat::create_gateway))
+        .route(&format!("{nat}/gateways/{{id}}"), get(show::<Gateway>).put(nat::update_gateway).delete(nat::delete_gateway))
+        .route(&format!("{nat}/transit-subnets"), get(list::<TransitSubnet>).post(nat::create_transit_subnet))
         .route(
             &format!("{nat}/transit-subnets/{{id}}"),
-            get(nat::show_transit_subnet).put(nat::update_transit_subnet).delete(nat::delete_transit_subnet),
+            get(show::<TransitSubnet>).put(nat::update_transit_subnet).delete(nat::delete_transit_subnet),
         )
-        .route(&format!("{nat}/transit-ips"), get(nat::list_transit_ips).post(nat::create_transit_ip))
-        .route(&format!("{nat}/transit-ips/{{id}}"), get(nat::show_transit_ip).delete(nat::delete_transit_ip))
-        .route(&format!("{nat}/dnat-rules"), get(dnat::list).post(dnat::create))
-        .route(&format!("{nat}/dnat-rules/{{id}}"), get(dnat::show).put(dnat::update).delete(dnat::delete))
+        .route(&format!("{nat}/transit-ips"), get(list::<TransitIp>).post(nat::create_transit_ip))
+        .route(&format!("{nat}/transit-ips/{{id}}"), get(show::<TransitIp>).delete(nat::delete_transit_ip))
+        .route(&format!("{nat}/dnat-rules"), get(list::<DnatRule>).post(dnat::create))
+        .route(&format!("{nat}/dnat-rules/{{id}}"), get(show::<DnatRule>).put(dnat::update).delete(dnat::delete))
         .route(&format!("{nat}/snat-rules"), get(unimplemented).post(unimplemented))
         .route(&format!("{nat}/snat-rules/{{id}}"), get(unimplemented).put(unimplemented).delete(unimplemented))
         .route(&format!("{nat}/specs"), get(unimplemented))
-        .route("/v1/{project_id}/vpcs", get(vpc::list_vpcs).post(vpc::create_vpc))
-        .route("/v1/{project_id}/vpcs/{id}", get(vpc::show_vpc).put(unimplemented).delete(vpc::delete_vpc))
-        .route("/v1/{project_id}/subnets", get(vpc::list_subnets).post(vpc::create_subnet))
-        .route("/v1/{project_id}/subnets/{id}", get(vpc::show_subnet))
+        .route("/v1/{project_id}/vpcs", get(list::<Vpc>).post(vpc::create_vpc))
+        .route("/v1/{project_id}/vpcs/{id}", get(show::<Vpc>).put(unimplemented).delete(vpc::delete_vpc))
+        .route("/v1/{project_id}/subnets", get(list::<Subnet>).post(vpc::create_subnet))
+        .route("/v1/{project_id}/subnets/{id}", get(show::<Subnet>))
         .route("/v1/{project_id}/vpcs/{vpc_id}/subnets/{id}", put(unimplemented).delete(vpc::delete_subnet))
         .route(&format!("{NETPLANE_PREFIX}{{project_id}}/gateways/{{id}}/status"), put(nat::set_gateway_status))
         .fallback(no_route)

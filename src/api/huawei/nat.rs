@@ -2,27 +2,34 @@
 //! update), and netplane's own switch for freezing a gateway.
 
 use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::reply::{Ctx, parse_body, query_pairs};
-use crate::domain::huawei::listing::ListRequest;
+use super::reply::{Ctx, parse_body};
+use super::resource::Wire;
 use crate::domain::huawei::nat::{
     DownlinkSpec, Gateway, GatewaySpec, Tag, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec, rule_max,
 };
 use crate::domain::huawei::{Status, format_time};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::service::Services;
-use crate::service::huawei::nat::{GATEWAY_FILTERS, TRANSIT_IP_FILTERS, TRANSIT_SUBNET_FILTERS};
 
 type IdPath = Path<(String, String)>;
 
 fn tags(tags: &[Tag]) -> Value {
     tags.iter().map(|t| json!({ "key": t.key, "value": t.value })).collect()
+}
+
+impl Wire for Gateway {
+    const KEY: &'static str = "gateway";
+    const LIST_KEY: &'static str = "gateways";
+    fn render(&self) -> Value {
+        render_gateway(self)
+    }
 }
 
 fn render_gateway(g: &Gateway) -> Value {
@@ -45,6 +52,14 @@ fn render_gateway(g: &Gateway) -> Value {
     })
 }
 
+impl Wire for TransitSubnet {
+    const KEY: &'static str = "transit_subnet";
+    const LIST_KEY: &'static str = "transit_subnets";
+    fn render(&self) -> Value {
+        render_transit_subnet(self)
+    }
+}
+
 fn render_transit_subnet(t: &TransitSubnet) -> Value {
     json!({
         "id": t.id,
@@ -62,6 +77,14 @@ fn render_transit_subnet(t: &TransitSubnet) -> Value {
         "updated_at": format_time(t.updated_at),
         "tags": tags(&t.tags),
     })
+}
+
+impl Wire for TransitIp {
+    const KEY: &'static str = "transit_ip";
+    const LIST_KEY: &'static str = "transit_ips";
+    fn render(&self) -> Value {
+        render_transit_ip(self)
+    }
 }
 
 fn render_transit_ip(t: &TransitIp) -> Value {
@@ -134,22 +157,9 @@ impl From<GatewayOption> for GatewaySpec {
     }
 }
 
-fn list_request(query: Option<&str>, filters: &[&str]) -> Result<ListRequest> {
-    ListRequest::parse(&query_pairs(query), filters)
-}
-
 pub async fn create_gateway(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result = async { s.nat_create_gateway(&ctx.project_id, parse_body::<GatewayBody>(&body)?.gateway.into()).await };
     ctx.answer(StatusCode::CREATED, "gateway", result.await, render_gateway)
-}
-
-pub async fn show_gateway(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
-    ctx.answer(StatusCode::OK, "gateway", s.nat_get_gateway(&ctx.project_id, &id).await, render_gateway)
-}
-
-pub async fn list_gateways(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
-    let result = async { s.nat_list_gateways(&ctx.project_id, list_request(query.as_deref(), &GATEWAY_FILTERS)?).await };
-    ctx.answer_list("gateways", result.await, render_gateway)
 }
 
 pub async fn update_gateway(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath, body: Bytes) -> Response {
@@ -222,15 +232,6 @@ pub async fn create_transit_subnet(State(s): State<Services>, Extension(ctx): Ex
     ctx.answer(StatusCode::CREATED, "transit_subnet", result.await, render_transit_subnet)
 }
 
-pub async fn show_transit_subnet(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
-    ctx.answer(StatusCode::OK, "transit_subnet", s.nat_get_transit_subnet(&ctx.project_id, &id).await, render_transit_subnet)
-}
-
-pub async fn list_transit_subnets(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
-    let result = async { s.nat_list_transit_subnets(&ctx.project_id, list_request(query.as_deref(), &TRANSIT_SUBNET_FILTERS)?).await };
-    ctx.answer_list("transit_subnets", result.await, render_transit_subnet)
-}
-
 pub async fn update_transit_subnet(
     State(s): State<Services>,
     Extension(ctx): Extension<Ctx>,
@@ -278,15 +279,6 @@ pub async fn create_transit_ip(State(s): State<Services>, Extension(ctx): Extens
         s.nat_create_transit_ip(&ctx.project_id, spec).await
     };
     ctx.answer(StatusCode::CREATED, "transit_ip", result.await, render_transit_ip)
-}
-
-pub async fn show_transit_ip(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
-    ctx.answer(StatusCode::OK, "transit_ip", s.nat_get_transit_ip(&ctx.project_id, &id).await, render_transit_ip)
-}
-
-pub async fn list_transit_ips(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
-    let result = async { s.nat_list_transit_ips(&ctx.project_id, list_request(query.as_deref(), &TRANSIT_IP_FILTERS)?).await };
-    ctx.answer_list("transit_ips", result.await, render_transit_ip)
 }
 
 pub async fn delete_transit_ip(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {

@@ -3,18 +3,26 @@
 //! `marker` and have no `page_info`.
 
 use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::reply::{Ctx, parse_body, query_pairs};
+use super::reply::{Ctx, parse_body};
+use super::resource::Wire;
 use crate::domain::huawei::format_time;
-use crate::domain::huawei::listing::ListRequest;
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
 use crate::service::Services;
+
+impl Wire for Vpc {
+    const KEY: &'static str = "vpc";
+    const LIST_KEY: &'static str = "vpcs";
+    fn render(&self) -> Value {
+        render_vpc(self)
+    }
+}
 
 fn render_vpc(v: &Vpc) -> Value {
     json!({
@@ -29,6 +37,14 @@ fn render_vpc(v: &Vpc) -> Value {
         "created_at": format_time(v.created_at),
         "updated_at": format_time(v.updated_at),
     })
+}
+
+impl Wire for Subnet {
+    const KEY: &'static str = "subnet";
+    const LIST_KEY: &'static str = "subnets";
+    fn render(&self) -> Value {
+        render_subnet(self)
+    }
 }
 
 fn render_subnet(s: &Subnet) -> Value {
@@ -114,25 +130,6 @@ pub async fn create_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx
     ctx.answer(StatusCode::OK, "vpc", result.await, render_vpc)
 }
 
-pub async fn show_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
-    ctx.answer(StatusCode::OK, "vpc", s.huawei_get_vpc(&ctx.project_id, &id).await, render_vpc)
-}
-
-pub async fn list_vpcs(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
-    let result = async {
-        let request = ListRequest::parse(&query_pairs(query.as_deref()), &["id", "enterprise_project_id"])?;
-        let vpcs = s.huawei_list_vpcs(&ctx.project_id).await?;
-        let (page, _) = request.page(
-            vpcs.into_iter()
-                .filter(|v| request.matches(|f| if f == "id" { v.id.clone() } else { v.enterprise_project_id.clone() }))
-                .collect(),
-            |v| &v.id,
-        );
-        Ok(json!({ "vpcs": page.iter().map(render_vpc).collect::<Vec<_>>() }))
-    };
-    ctx.reply(StatusCode::OK, result.await)
-}
-
 pub async fn delete_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
     ctx.answer_delete(s.huawei_delete_vpc(&ctx.project_id, &id).await)
 }
@@ -157,20 +154,6 @@ pub async fn create_subnet(State(s): State<Services>, Extension(ctx): Extension<
         s.huawei_create_subnet(&ctx.project_id, spec).await
     };
     ctx.answer(StatusCode::OK, "subnet", result.await, render_subnet)
-}
-
-pub async fn show_subnet(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
-    ctx.answer(StatusCode::OK, "subnet", s.huawei_get_subnet(&ctx.project_id, &id).await, render_subnet)
-}
-
-pub async fn list_subnets(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
-    let result = async {
-        let request = ListRequest::parse(&query_pairs(query.as_deref()), &["vpc_id"])?;
-        let subnets = s.huawei_list_subnets(&ctx.project_id, None).await?;
-        let (page, _) = request.page(subnets.into_iter().filter(|s| request.matches(|_| s.vpc_id.clone())).collect(), |s| &s.id);
-        Ok(json!({ "subnets": page.iter().map(render_subnet).collect::<Vec<_>>() }))
-    };
-    ctx.reply(StatusCode::OK, result.await)
 }
 
 pub async fn delete_subnet(

@@ -4,6 +4,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::listing::Listable;
 use super::{Status, check_description, check_uuid, required};
 use crate::domain::clock::Timestamp;
 use crate::error::Error;
@@ -228,9 +229,24 @@ impl DnatRule {
         };
         format!("{backend}/{}/{}", self.protocol.as_str(), self.internal_service_port)
     }
+}
 
-    /// The value a list filter compares.
-    pub fn field(&self, name: &str) -> String {
+impl Listable for DnatRule {
+    const FILTERS: &'static [&'static str] = &[
+        "id",
+        "enterprise_project_id",
+        "description",
+        "gateway_id",
+        "transit_ip_id",
+        "network_interface_id",
+        "type",
+        "private_ip_address",
+        "protocol",
+        "internal_service_port",
+        "transit_service_port",
+    ];
+
+    fn field(&self, name: &str) -> String {
         match name {
             "id" => self.id.clone(),
             "enterprise_project_id" => self.enterprise_project_id.clone(),
@@ -247,21 +263,6 @@ impl DnatRule {
         }
     }
 }
-
-/// The filters a DNAT rule list accepts.
-pub const FILTERS: [&str; 11] = [
-    "id",
-    "enterprise_project_id",
-    "description",
-    "gateway_id",
-    "transit_ip_id",
-    "network_interface_id",
-    "type",
-    "private_ip_address",
-    "protocol",
-    "internal_service_port",
-    "transit_service_port",
-];
 
 #[cfg(test)]
 mod tests {
@@ -348,7 +349,7 @@ mod tests {
     #[test]
     fn filters_read_the_wire_values() {
         let rule = create(&spec(Some("tcp"), Some("80"), Some("8080"))).unwrap();
-        let wire: Vec<String> = FILTERS.iter().map(|f| rule.field(f)).collect();
+        let wire: Vec<String> = DnatRule::FILTERS.iter().map(|f| rule.field(f)).collect();
         assert_eq!(wire, ["r", "0", "", GW, TIP, "", "CUSTOMIZE", "192.168.1.72", "tcp", "80", "8080"].map(String::from));
     }
 }

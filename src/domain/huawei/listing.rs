@@ -8,6 +8,12 @@ use std::collections::BTreeMap;
 use crate::error::Error;
 
 pub const MAX_LIMIT: usize = 2000;
+
+/// A resource a list can filter: the filters its list accepts and its value of each.
+pub trait Listable {
+    const FILTERS: &'static [&'static str];
+    fn field(&self, name: &str) -> String;
+}
 pub const MAX_FILTER_VALUES: usize = 10;
 
 /// A list request, checked.

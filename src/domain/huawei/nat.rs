@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
+use super::listing::Listable;
 use super::{Status, check_description, check_name, check_uuid, required};
 use crate::domain::clock::Timestamp;
 use crate::error::Error;
@@ -263,6 +264,61 @@ impl TransitIpSpec {
         let address = parse_address("transit_ip.ip_address", self.ip_address.as_deref())?;
         check_tags("transit_ip.tags", &self.tags)?;
         Ok((subnet_id.to_string(), address))
+    }
+}
+
+impl Listable for Gateway {
+    const FILTERS: &'static [&'static str] =
+        &["id", "name", "description", "spec", "status", "vpc_id", "virsubnet_id", "enterprise_project_id"];
+
+    fn field(&self, name: &str) -> String {
+        let downlink = self.downlink_vpcs.first();
+        match name {
+            "id" => self.id.clone(),
+            "name" => self.name.clone(),
+            "description" => self.description.clone(),
+            "spec" => self.spec.clone(),
+            "status" => self.status.as_str().to_string(),
+            "vpc_id" => downlink.map(|d| d.vpc_id.clone()).unwrap_or_default(),
+            "virsubnet_id" => downlink.map(|d| d.virsubnet_id.clone()).unwrap_or_default(),
+            "enterprise_project_id" => self.enterprise_project_id.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+impl Listable for TransitSubnet {
+    const FILTERS: &'static [&'static str] = &["id", "name", "description", "virsubnet_project_id", "vpc_id", "virsubnet_id", "status"];
+
+    fn field(&self, name: &str) -> String {
+        match name {
+            "id" => self.id.clone(),
+            "name" => self.name.clone(),
+            "description" => self.description.clone(),
+            "virsubnet_project_id" => self.virsubnet_project_id.clone(),
+            "vpc_id" => self.vpc_id.clone(),
+            "virsubnet_id" => self.virsubnet_id.clone(),
+            "status" => self.status.as_str().to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+impl Listable for TransitIp {
+    const FILTERS: &'static [&'static str] =
+        &["id", "network_interface_id", "ip_address", "gateway_id", "enterprise_project_id", "virsubnet_id", "transit_subnet_id"];
+
+    fn field(&self, name: &str) -> String {
+        match name {
+            "id" => self.id.clone(),
+            "network_interface_id" => self.network_interface_id.clone(),
+            "ip_address" => self.ip_address.to_string(),
+            "gateway_id" => self.gateway_id.clone(),
+            "enterprise_project_id" => self.enterprise_project_id.clone(),
+            "virsubnet_id" => self.virsubnet_id.clone(),
+            "transit_subnet_id" => self.transit_subnet_id.clone(),
+            _ => String::new(),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
+use super::listing::Listable;
 use super::{check_description, check_name};
 use crate::domain::clock::Timestamp;
 use crate::domain::subnet::overlaps;
@@ -152,6 +153,28 @@ impl Subnet {
             created_at: now,
             updated_at: now,
         })
+    }
+}
+
+/// VPC v1 lists filter on `id` and `enterprise_project_id`.
+impl Listable for Vpc {
+    const FILTERS: &'static [&'static str] = &["id", "enterprise_project_id"];
+
+    fn field(&self, name: &str) -> String {
+        match name {
+            "id" => self.id.clone(),
+            "enterprise_project_id" => self.enterprise_project_id.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Subnet lists filter on `vpc_id`.
+impl Listable for Subnet {
+    const FILTERS: &'static [&'static str] = &["vpc_id"];
+
+    fn field(&self, name: &str) -> String {
+        if name == "vpc_id" { self.vpc_id.clone() } else { String::new() }
     }
 }
 

@@ -4,17 +4,15 @@
 //! and a transit IP serves the rules of one gateway at a time.
 
 use super::nat::{gateway_in, transit_ip_in};
-use super::{Listed, all_in, listed};
 use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
-use crate::domain::huawei::listing::ListRequest;
 use crate::domain::huawei::nat::TransitIp;
-use crate::error::{Error, ResourceKind, Result};
+use crate::error::{Error, Result};
 use crate::service::Services;
 use crate::service::claims::{self, DNAT_ANY_PREFIX, DNAT_PORTS};
 use crate::store::{Claim, Tx, TxExt};
 
 fn rule_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<DnatRule> {
-    crate::service::huawei::load_in::<DnatRule>(tx, ResourceKind::DnatRule, project_id, id, |r| &r.project_id)
+    super::load_in::<DnatRule>(tx, project_id, id)
 }
 
 /// Some rule that uses a transit IP, for error messages.
@@ -102,17 +100,6 @@ impl Services {
                 Ok(rule)
             })
             .await
-    }
-
-    pub async fn nat_get_dnat_rule(&self, project_id: &str, id: &str) -> Result<DnatRule> {
-        let (project_id, id) = (project_id.to_string(), id.to_string());
-        self.store.read(move |tx| rule_in(tx, &project_id, &id)).await
-    }
-
-    pub async fn nat_list_dnat_rules(&self, project_id: &str, request: ListRequest) -> Result<Listed<DnatRule>> {
-        let project_id = project_id.to_string();
-        let all = self.store.read(move |tx| all_in::<DnatRule>(tx, &project_id)).await?;
-        Ok(listed(&request, all, |r, name| r.field(name), |r| &r.id))
     }
 
     pub async fn nat_update_dnat_rule(&self, project_id: &str, id: &str, spec: DnatSpec) -> Result<DnatRule> {

@@ -7,22 +7,46 @@ pub mod dnat;
 pub mod nat;
 pub mod vpc;
 
-use crate::domain::huawei::listing::ListRequest;
+use crate::domain::huawei::dnat::DnatRule;
+use crate::domain::huawei::listing::{ListRequest, Listable};
+use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
+use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, ResourceKind, Result};
+use crate::service::Services;
 use crate::store::{Query, Resource, Tx, TxExt};
 
-/// The resource, if it exists in `project_id`.
-pub(super) fn load_in<R: Resource>(
-    tx: &mut dyn Tx,
-    kind: ResourceKind,
-    project_id: &str,
-    id: &str,
-    project_of: impl Fn(&R) -> &str,
-) -> Result<R> {
-    tx.load::<R>(id)?.filter(|r| project_of(r) == project_id).ok_or_else(|| Error::not_found(kind, id))
+/// A Huawei resource: it belongs to a project, and errors name it by its kind.
+pub trait ProjectResource: Resource + Listable + Send + 'static {
+    const ERROR_KIND: ResourceKind;
+    fn project_id(&self) -> &str;
 }
 
-/// Every resource of a kind in a project (lists filter and page them).
+macro_rules! project_resource {
+    ($($type:ty => $kind:ident),* $(,)?) => {
+        $(impl ProjectResource for $type {
+            const ERROR_KIND: ResourceKind = ResourceKind::$kind;
+            fn project_id(&self) -> &str {
+                &self.project_id
+            }
+        })*
+    };
+}
+
+project_resource!(
+    Vpc => Vpc,
+    Subnet => Subnet,
+    Gateway => NatGateway,
+    TransitSubnet => TransitSubnet,
+    TransitIp => TransitIp,
+    DnatRule => DnatRule,
+);
+
+/// The resource, if it exists in `project_id`; another project's is answered as missing.
+fn load_in<R: ProjectResource>(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<R> {
+    tx.load::<R>(id)?.filter(|r| r.project_id() == project_id).ok_or_else(|| Error::not_found(R::ERROR_KIND, id))
+}
+
+/// Every resource of a kind in a project.
 fn all_in<R: Resource>(tx: &mut dyn Tx, project_id: &str) -> Result<Vec<R>> {
     let mut query = Query::new(R::KIND);
     query.folder_id = Some(project_id.to_string());
@@ -39,8 +63,18 @@ fn children<R: Resource>(tx: &mut dyn Tx, parent_id: &str) -> Result<Vec<R>> {
 /// One page of a list, with where its neighbours start.
 pub type Listed<T> = (Vec<T>, crate::domain::huawei::listing::PageInfo);
 
-/// Filters and pages `items` as `request` asks; `field` reads an item's value of a filter.
-fn listed<T>(request: &ListRequest, items: Vec<T>, field: impl Fn(&T, &str) -> String, id: impl Fn(&T) -> &str) -> Listed<T> {
-    let kept: Vec<T> = items.into_iter().filter(|item| request.matches(|name| field(item, name))).collect();
-    request.page(kept, id)
+impl Services {
+    /// A resource of the project.
+    pub async fn huawei_get<R: ProjectResource>(&self, project_id: &str, id: &str) -> Result<R> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store.read(move |tx| load_in::<R>(tx, &project_id, &id)).await
+    }
+
+    /// One page of the project's resources of a kind, filtered as `request` asks.
+    pub async fn huawei_list<R: ProjectResource>(&self, project_id: &str, request: ListRequest) -> Result<Listed<R>> {
+        let project_id = project_id.to_string();
+        let all = self.store.read(move |tx| all_in::<R>(tx, &project_id)).await?;
+        let kept: Vec<R> = all.into_iter().filter(|item| request.matches(|name| item.field(name))).collect();
+        Ok(request.page(kept, |item| Resource::id(item)))
+    }
 }

@@ -3,9 +3,8 @@
 //! allocator, `plumbing::allocate_in_subnet`, and go back through `plumbing::release_claim`.
 
 use super::vpc::subnet_in;
-use super::{Listed, all_in, children, listed, load_in};
+use super::{children, load_in};
 use crate::domain::huawei::dnat::DnatRule;
-use crate::domain::huawei::listing::ListRequest;
 use crate::domain::huawei::nat::{DownlinkVpc, Gateway, GatewaySpec, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec};
 use crate::domain::huawei::{Status, format_time};
 use crate::error::{Error, ResourceKind, Result};
@@ -14,65 +13,12 @@ use crate::service::{Services, plumbing};
 use crate::store::{Claim, Tx, TxExt};
 
 pub(super) fn gateway_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<Gateway> {
-    load_in::<Gateway>(tx, ResourceKind::NatGateway, project_id, id, |g| &g.project_id)
-}
-
-fn transit_subnet_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<TransitSubnet> {
-    load_in::<TransitSubnet>(tx, ResourceKind::TransitSubnet, project_id, id, |t| &t.project_id)
+    load_in::<Gateway>(tx, project_id, id)
 }
 
 pub(super) fn transit_ip_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<TransitIp> {
-    load_in::<TransitIp>(tx, ResourceKind::TransitIp, project_id, id, |t| &t.project_id)
+    load_in::<TransitIp>(tx, project_id, id)
 }
-
-/// A gateway's value of a list filter.
-pub fn gateway_field(g: &Gateway, name: &str) -> String {
-    let downlink = g.downlink_vpcs.first();
-    match name {
-        "id" => g.id.clone(),
-        "name" => g.name.clone(),
-        "description" => g.description.clone(),
-        "spec" => g.spec.clone(),
-        "status" => g.status.as_str().to_string(),
-        "vpc_id" => downlink.map(|d| d.vpc_id.clone()).unwrap_or_default(),
-        "virsubnet_id" => downlink.map(|d| d.virsubnet_id.clone()).unwrap_or_default(),
-        "enterprise_project_id" => g.enterprise_project_id.clone(),
-        _ => String::new(),
-    }
-}
-
-pub const GATEWAY_FILTERS: [&str; 8] = ["id", "name", "description", "spec", "status", "vpc_id", "virsubnet_id", "enterprise_project_id"];
-
-pub fn transit_subnet_field(t: &TransitSubnet, name: &str) -> String {
-    match name {
-        "id" => t.id.clone(),
-        "name" => t.name.clone(),
-        "description" => t.description.clone(),
-        "virsubnet_project_id" => t.virsubnet_project_id.clone(),
-        "vpc_id" => t.vpc_id.clone(),
-        "virsubnet_id" => t.virsubnet_id.clone(),
-        "status" => t.status.as_str().to_string(),
-        _ => String::new(),
-    }
-}
-
-pub const TRANSIT_SUBNET_FILTERS: [&str; 7] = ["id", "name", "description", "virsubnet_project_id", "vpc_id", "virsubnet_id", "status"];
-
-pub fn transit_ip_field(t: &TransitIp, name: &str) -> String {
-    match name {
-        "id" => t.id.clone(),
-        "network_interface_id" => t.network_interface_id.clone(),
-        "ip_address" => t.ip_address.to_string(),
-        "gateway_id" => t.gateway_id.clone(),
-        "enterprise_project_id" => t.enterprise_project_id.clone(),
-        "virsubnet_id" => t.virsubnet_id.clone(),
-        "transit_subnet_id" => t.transit_subnet_id.clone(),
-        _ => String::new(),
-    }
-}
-
-pub const TRANSIT_IP_FILTERS: [&str; 7] =
-    ["id", "network_interface_id", "ip_address", "gateway_id", "enterprise_project_id", "virsubnet_id", "transit_subnet_id"];
 
 impl Services {
     pub async fn nat_create_gateway(&self, project_id: &str, spec: GatewaySpec) -> Result<Gateway> {
@@ -90,17 +36,6 @@ impl Services {
                 Ok(gateway)
             })
             .await
-    }
-
-    pub async fn nat_get_gateway(&self, project_id: &str, id: &str) -> Result<Gateway> {
-        let (project_id, id) = (project_id.to_string(), id.to_string());
-        self.store.read(move |tx| gateway_in(tx, &project_id, &id)).await
-    }
-
-    pub async fn nat_list_gateways(&self, project_id: &str, request: ListRequest) -> Result<Listed<Gateway>> {
-        let project_id = project_id.to_string();
-        let all = self.store.read(move |tx| all_in::<Gateway>(tx, &project_id)).await?;
-        Ok(listed(&request, all, gateway_field, |g| &g.id))
     }
 
     pub async fn nat_update_gateway(&self, project_id: &str, id: &str, spec: GatewaySpec) -> Result<Gateway> {
@@ -181,22 +116,11 @@ impl Services {
             .await
     }
 
-    pub async fn nat_get_transit_subnet(&self, project_id: &str, id: &str) -> Result<TransitSubnet> {
-        let (project_id, id) = (project_id.to_string(), id.to_string());
-        self.store.read(move |tx| transit_subnet_in(tx, &project_id, &id)).await
-    }
-
-    pub async fn nat_list_transit_subnets(&self, project_id: &str, request: ListRequest) -> Result<Listed<TransitSubnet>> {
-        let project_id = project_id.to_string();
-        let all = self.store.read(move |tx| all_in::<TransitSubnet>(tx, &project_id)).await?;
-        Ok(listed(&request, all, transit_subnet_field, |t| &t.id))
-    }
-
     pub async fn nat_update_transit_subnet(&self, project_id: &str, id: &str, spec: TransitSubnetSpec) -> Result<TransitSubnet> {
         let (project_id, id, now) = (project_id.to_string(), id.to_string(), self.clock.now());
         self.store
             .write(move |tx| {
-                let mut transit = transit_subnet_in(tx, &project_id, &id)?;
+                let mut transit = load_in::<TransitSubnet>(tx, &project_id, &id)?;
                 transit.update(&spec, now)?;
                 tx.save(&transit)?;
                 Ok(transit)
@@ -208,7 +132,7 @@ impl Services {
         let (project_id, id) = (project_id.to_string(), id.to_string());
         self.store
             .write(move |tx| {
-                let transit = transit_subnet_in(tx, &project_id, &id)?;
+                let transit = load_in::<TransitSubnet>(tx, &project_id, &id)?;
                 if !children::<TransitIp>(tx, &transit.id)?.is_empty() {
                     return Err(Error::TransitSubnetInUse(transit.id.clone()));
                 }
@@ -229,7 +153,7 @@ impl Services {
                     Some(transit_id) => transit_id,
                     None => subnet_id.clone(),
                 };
-                let mut transit = transit_subnet_in(tx, &project_id, &transit_id)
+                let mut transit = load_in::<TransitSubnet>(tx, &project_id, &transit_id)
                     .map_err(|_| Error::not_found(ResourceKind::TransitSubnet, &subnet_id))?;
                 let owner = claims::owner(TRANSIT_IP, &id);
                 let address =
@@ -254,17 +178,6 @@ impl Services {
                 Ok(ip)
             })
             .await
-    }
-
-    pub async fn nat_get_transit_ip(&self, project_id: &str, id: &str) -> Result<TransitIp> {
-        let (project_id, id) = (project_id.to_string(), id.to_string());
-        self.store.read(move |tx| transit_ip_in(tx, &project_id, &id)).await
-    }
-
-    pub async fn nat_list_transit_ips(&self, project_id: &str, request: ListRequest) -> Result<Listed<TransitIp>> {
-        let project_id = project_id.to_string();
-        let all = self.store.read(move |tx| all_in::<TransitIp>(tx, &project_id)).await?;
-        Ok(listed(&request, all, transit_ip_field, |t| &t.id))
     }
 
     pub async fn nat_delete_transit_ip(&self, project_id: &str, id: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Huawei VPC v1 VPCs and subnets. A subnet's gateway address is claimed in the subnet's address
 //! scope when it is created, so no gateway, transit subnet or transit IP is ever handed it.
 
-use super::{all_in, children, load_in};
+use super::{children, load_in};
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
 use crate::error::{Error, ResourceKind, Result};
 use crate::service::Services;
@@ -9,12 +9,12 @@ use crate::service::claims::{self, HUAWEI_SUBNET_GATEWAY};
 use crate::store::{Claim, TxExt};
 
 fn vpc_in(tx: &mut dyn crate::store::Tx, project_id: &str, id: &str) -> Result<Vpc> {
-    load_in::<Vpc>(tx, ResourceKind::Vpc, project_id, id, |v| &v.project_id)
+    load_in::<Vpc>(tx, project_id, id)
 }
 
 /// A Huawei VPC subnet of the project (NAT resources refer to them too).
 pub(super) fn subnet_in(tx: &mut dyn crate::store::Tx, project_id: &str, id: &str) -> Result<Subnet> {
-    load_in::<Subnet>(tx, ResourceKind::Subnet, project_id, id, |s| &s.project_id)
+    load_in::<Subnet>(tx, project_id, id)
 }
 
 impl Services {
@@ -23,19 +23,6 @@ impl Services {
         let stored = vpc.clone();
         self.store.write(move |tx| tx.create(&stored)).await?;
         Ok(vpc)
-    }
-
-    pub async fn huawei_get_vpc(&self, project_id: &str, id: &str) -> Result<Vpc> {
-        let (project_id, id) = (project_id.to_string(), id.to_string());
-        self.store.read(move |tx| vpc_in(tx, &project_id, &id)).await
-    }
-
-    /// The project's VPCs, ordered by id.
-    pub async fn huawei_list_vpcs(&self, project_id: &str) -> Result<Vec<Vpc>> {
-        let project_id = project_id.to_string();
-        let mut vpcs = self.store.read(move |tx| all_in::<Vpc>(tx, &project_id)).await?;
-        vpcs.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(vpcs)
     }
 
     pub async fn huawei_delete_vpc(&self, project_id: &str, id: &str) -> Result<()> {
@@ -67,27 +54,6 @@ impl Services {
                 Ok(subnet)
             })
             .await
-    }
-
-    pub async fn huawei_get_subnet(&self, project_id: &str, id: &str) -> Result<Subnet> {
-        let (project_id, id) = (project_id.to_string(), id.to_string());
-        self.store.read(move |tx| subnet_in(tx, &project_id, &id)).await
-    }
-
-    /// The project's subnets (of one VPC, if given), ordered by id.
-    pub async fn huawei_list_subnets(&self, project_id: &str, vpc_id: Option<String>) -> Result<Vec<Subnet>> {
-        let project_id = project_id.to_string();
-        let mut subnets = self
-            .store
-            .read(move |tx| {
-                Ok(all_in::<Subnet>(tx, &project_id)?
-                    .into_iter()
-                    .filter(|s| vpc_id.as_ref().is_none_or(|v| *v == s.vpc_id))
-                    .collect::<Vec<_>>())
-            })
-            .await?;
-        subnets.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(subnets)
     }
 
     /// Deletes a subnet of `vpc_id` that nothing uses any more (its gateway address aside).
