@@ -9,6 +9,7 @@
 //! anyway, and a closure may be re-run by a backend that retries serialization failures.
 
 pub mod memory;
+pub mod postgres;
 mod resource;
 pub mod sqlite;
 #[cfg(test)]
@@ -242,7 +243,7 @@ impl Store {
         Store(Arc::new(backend))
     }
 
-    /// Opens a store from its `--store` text: `memory` or `sqlite:<path>`.
+    /// Opens a store from its `--store` text: `memory`, `sqlite:<path>` or `postgres://…`.
     pub fn open(spec: &str) -> Result<Store> {
         if spec == "memory" {
             return Ok(Store::new(memory::MemoryBackend::default()));
@@ -250,7 +251,10 @@ impl Store {
         if let Some(path) = spec.strip_prefix("sqlite:") {
             return Ok(Store::new(sqlite::SqliteBackend::open(path)?));
         }
-        Err(Error::Unavailable(format!("unknown store \"{spec}\"; use memory or sqlite:<path>")))
+        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            return Ok(Store::new(postgres::PostgresBackend::open(spec)?));
+        }
+        Err(Error::Unavailable(format!("unknown store \"{spec}\"; use memory, sqlite:<path> or postgres://…")))
     }
 
     pub fn describe(&self) -> String {

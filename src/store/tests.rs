@@ -1,5 +1,6 @@
-//! One suite, every backend: each test runs against memory and SQLite, and a difference between
-//! them is a failure. Add a backend by adding a line to `backends!` below.
+//! One suite, every backend: each test runs against memory, SQLite and PostgreSQL (a real server
+//! started by `tests/postgres/start.sh`, a fresh database per test), and a difference between them
+//! is a failure. Add a backend by adding a line to `backends!` below.
 
 use super::*;
 use crate::domain::filter::{Column, Condition, Op, Order};
@@ -225,7 +226,35 @@ macro_rules! backends {
                 super::$test(super::Store::open(&format!("sqlite:{}", path.display())).unwrap());
             } )*
         }
+        mod postgres_backend {
+            $( #[test] fn $test() { super::$test(super::postgres_store(stringify!($test))); } )*
+        }
     };
+}
+
+/// A store on a fresh database of the test PostgreSQL server (started once per test process).
+fn postgres_store(name: &str) -> Store {
+    use std::sync::OnceLock;
+    static SERVER: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
+    let (_, url) = SERVER.get_or_init(|| {
+        let dir = tempfile::Builder::new().prefix("netplane-pg").tempdir().expect("tempdir");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/postgres/start.sh");
+        let out = std::process::Command::new("bash")
+            .arg(script)
+            .arg(dir.path().join("cluster"))
+            .arg(std::process::id().to_string())
+            .output()
+            .expect("run tests/postgres/start.sh");
+        assert!(out.status.success(), "PostgreSQL did not start: {}", String::from_utf8_lossy(&out.stderr));
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (dir, url)
+    });
+    let mut admin = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connect to the test server");
+    let database = format!("store_{name}");
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).expect("drop database");
+    admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create database");
+    let url = format!("{}/{database}", url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base));
+    Store::open(&url).expect("open the PostgreSQL store")
 }
 
 backends!(

@@ -1,0 +1,326 @@
+//! The PostgreSQL backend (`--store postgres://…`): the same tables and semantics as SQLite, for
+//! several replicas on one database. Writes run SERIALIZABLE and are retried when PostgreSQL
+//! reports a serialization failure or deadlock (the store's closures may run more than once);
+//! reads run in a read-only REPEATABLE READ snapshot. Uniqueness rests on primary keys, so it holds
+//! across replicas. Migrations run under an advisory lock, so replicas may start at once.
+
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{IsolationLevel, NoTls, Row, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::{Backend, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
+use crate::domain::filter::{Column, Op};
+use crate::error::{Error, Result};
+
+mod embedded {
+    refinery::embed_migrations!("src/store/migrations/postgres");
+}
+
+/// How often a write is tried again after a serialization failure before giving up.
+const MAX_ATTEMPTS: usize = 20;
+
+/// Any fixed number: the advisory lock replicas take while migrating.
+const MIGRATION_LOCK: i64 = 0x6e65_7470_6c61_6e65;
+
+pub struct PostgresBackend {
+    url: String,
+    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+}
+
+fn backend_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn open_err(e: impl std::fmt::Display) -> Error {
+    Error::Unavailable(format!("cannot open the PostgreSQL store: {e}"))
+}
+
+/// The URL without its password, for logs.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl PostgresBackend {
+    pub fn open(url: &str) -> Result<Self> {
+        let config: postgres::Config = url.parse().map_err(open_err)?;
+        let mut admin = config.connect(NoTls).map_err(open_err)?;
+        admin.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).map_err(open_err)?;
+        let migrated = embedded::migrations::runner().run(&mut admin).map_err(|e| open_err(format!("migration failed: {e}")));
+        admin.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).map_err(open_err)?;
+        migrated?;
+        let pool = r2d2::Pool::builder().max_size(16).build(PostgresConnectionManager::new(config, NoTls)).map_err(open_err)?;
+        Ok(PostgresBackend { url: redacted(url), pool })
+    }
+
+    fn run(&self, write: bool, f: &mut TxFn<'_>) -> Result<()> {
+        let mut conn = self.pool.get().map_err(|e| Error::Unavailable(format!("PostgreSQL: {e}")))?;
+        let isolation = if write { IsolationLevel::Serializable } else { IsolationLevel::RepeatableRead };
+        for attempt in 1.. {
+            let mut tx = conn.build_transaction().isolation_level(isolation).read_only(!write).start().map_err(backend_err)?;
+            let mut pg = PgTx { tx: &mut tx, conflict: false };
+            let outcome = f(&mut pg);
+            let conflict = pg.conflict;
+            let outcome = match outcome {
+                Ok(()) if write => tx.commit().map_err(|e| (retryable(&e), backend_err(e).into())),
+                Ok(()) => Ok(()),
+                Err(e) => Err((conflict, e)),
+            };
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err((true, _)) if attempt < MAX_ATTEMPTS => continue,
+                Err((_, e)) => return Err(e),
+            }
+        }
+        Err(Error::Internal("PostgreSQL: no attempt made".into()))
+    }
+}
+
+fn retryable(e: &postgres::Error) -> bool {
+    matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+}
+
+impl Backend for PostgresBackend {
+    fn read(&self, f: &mut TxFn<'_>) -> Result<()> {
+        self.run(false, f)
+    }
+
+    fn write(&self, f: &mut TxFn<'_>) -> Result<()> {
+        self.run(true, f)
+    }
+
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+}
+
+struct PgTx<'a, 'b> {
+    tx: &'a mut Transaction<'b>,
+    /// Whether a statement failed because of a concurrent transaction (retry the whole closure).
+    conflict: bool,
+}
+
+const RECORD_COLUMNS: &str = "kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body";
+const OPERATION_COLUMNS: &str = "id, resource_id, created_at, done, due_at, body";
+
+fn record(row: &Row) -> StoreResult<Record> {
+    let kind: String = row.get(0);
+    Ok(Record {
+        kind: Kind::parse(&kind).ok_or_else(|| backend_err(format!("unknown kind {kind}")))?,
+        id: row.get(1),
+        folder_id: row.get(2),
+        parent_id: row.get(3),
+        name: row.get(4),
+        created_at: row.get(5),
+        status: row.get(6),
+        zone_id: row.get(7),
+        platform_id: row.get(8),
+        body: row.get(9),
+    })
+}
+
+fn operation(row: &Row) -> OperationRow {
+    OperationRow { id: row.get(0), resource_id: row.get(1), created_at: row.get(2), done: row.get(3), due_at: row.get(4), body: row.get(5) }
+}
+
+fn column_name(c: Column) -> &'static str {
+    match c {
+        Column::Id => "id",
+        Column::Name => "name",
+        Column::CreatedAt => "created_at",
+        Column::Status => "status",
+        Column::ZoneId => "zone_id",
+        Column::PlatformId => "platform_id",
+    }
+}
+
+type Param = Box<dyn ToSql + Sync>;
+
+fn value(column: Column, v: &str) -> Param {
+    match (column, v.parse::<i64>()) {
+        (Column::CreatedAt, Ok(n)) => Box::new(n),
+        _ => Box::new(v.to_string()),
+    }
+}
+
+fn sort_value(v: &SortValue) -> Param {
+    match v {
+        SortValue::Int(n) => Box::new(*n),
+        SortValue::Text(s) => Box::new(s.clone()),
+    }
+}
+
+impl PgTx<'_, '_> {
+    fn check<T>(&mut self, result: std::result::Result<T, postgres::Error>) -> StoreResult<T> {
+        result.map_err(|e| {
+            if retryable(&e) {
+                self.conflict = true;
+            }
+            if e.code() == Some(&SqlState::UNIQUE_VIOLATION) { StoreError::Duplicate(e.to_string()) } else { backend_err(e) }
+        })
+    }
+
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
+        let result = self.tx.query(sql, params);
+        self.check(result)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
+        let result = self.tx.execute(sql, params);
+        self.check(result)
+    }
+
+    fn write_record(&mut self, upsert: bool, r: &Record) -> StoreResult<()> {
+        let conflict = if upsert {
+            " ON CONFLICT (kind, id) DO UPDATE SET folder_id = EXCLUDED.folder_id, parent_id = EXCLUDED.parent_id, \
+             name = EXCLUDED.name, created_at = EXCLUDED.created_at, status = EXCLUDED.status, zone_id = EXCLUDED.zone_id, \
+             platform_id = EXCLUDED.platform_id, body = EXCLUDED.body"
+        } else {
+            ""
+        };
+        let sql = format!("INSERT INTO resources ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){conflict}");
+        let kind = r.kind.as_str();
+        self.execute(
+            &sql,
+            &[&kind, &r.id, &r.folder_id, &r.parent_id, &r.name, &r.created_at, &r.status, &r.zone_id, &r.platform_id, &r.body],
+        )
+        .map(|_| ())
+        .map_err(|e| match e {
+            StoreError::Duplicate(_) => StoreError::Duplicate(format!("{} {}", r.kind.as_str(), r.id)),
+            e => e,
+        })
+    }
+
+    fn claims(&mut self, sql: &str, arg: &str) -> StoreResult<Vec<Claim>> {
+        Ok(self.query(sql, &[&arg])?.iter().map(|r| Claim { scope: r.get(0), key: r.get(1), owner: r.get(2) }).collect())
+    }
+}
+
+impl Tx for PgTx<'_, '_> {
+    fn get(&mut self, kind: Kind, id: &str) -> StoreResult<Option<Record>> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM resources WHERE kind = $1 AND id = $2");
+        self.query(&sql, &[&kind.as_str(), &id])?.first().map(record).transpose()
+    }
+
+    fn insert(&mut self, r: &Record) -> StoreResult<()> {
+        self.write_record(false, r)
+    }
+
+    fn update(&mut self, r: &Record) -> StoreResult<()> {
+        self.write_record(true, r)
+    }
+
+    fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool> {
+        Ok(self.execute("DELETE FROM resources WHERE kind = $1 AND id = $2", &[&kind.as_str(), &id])? > 0)
+    }
+
+    fn list(&mut self, q: &Query) -> StoreResult<Vec<Record>> {
+        let mut args: Vec<Param> = vec![Box::new(q.kind.as_str().to_string())];
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM resources WHERE kind = $1");
+        let next = |args: &mut Vec<Param>, p: Param| {
+            args.push(p);
+            format!("${}", args.len())
+        };
+        if let Some(f) = &q.folder_id {
+            sql.push_str(&format!(" AND folder_id = {}", next(&mut args, Box::new(f.clone()))));
+        }
+        if let Some(p) = &q.parent_id {
+            sql.push_str(&format!(" AND parent_id = {}", next(&mut args, Box::new(p.clone()))));
+        }
+        for c in &q.conditions {
+            let col = column_name(c.column);
+            let marks: Vec<String> = c.values.iter().map(|v| next(&mut args, value(c.column, v))).collect();
+            let not = if matches!(c.op, Op::Ne | Op::NotIn) { "NOT " } else { "" };
+            sql.push_str(&format!(" AND {col} {not}IN ({})", marks.join(", ")));
+        }
+        let col = column_name(q.order.column);
+        let (cmp, dir) = if q.order.descending { ("<", "DESC") } else { (">", "ASC") };
+        if let Some(after) = &q.after {
+            let (a, b) = (next(&mut args, sort_value(&after.value)), next(&mut args, sort_value(&after.value)));
+            let id = next(&mut args, Box::new(after.id.clone()));
+            sql.push_str(&format!(" AND ({col} {cmp} {a} OR ({col} = {b} AND id {cmp} {id}))"));
+        }
+        let limit = next(&mut args, Box::new(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+        sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT {limit}"));
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|p| p.as_ref()).collect();
+        self.query(&sql, &params)?.iter().map(record).collect()
+    }
+
+    fn claim(&mut self, c: &Claim) -> StoreResult<Result<(), String>> {
+        let sql = "INSERT INTO claims (scope, key, owner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+        if self.execute(sql, &[&c.scope, &c.key, &c.owner])? == 1 {
+            return Ok(Ok(()));
+        }
+        let holder = self.holder(&c.scope, &c.key)?.ok_or_else(|| backend_err("a conflicting claim vanished"))?;
+        Ok(if holder == c.owner { Ok(()) } else { Err(holder) })
+    }
+
+    fn release(&mut self, scope: &str, key: &str) -> StoreResult<()> {
+        self.execute("DELETE FROM claims WHERE scope = $1 AND key = $2", &[&scope, &key]).map(|_| ())
+    }
+
+    fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>> {
+        Ok(self.query("SELECT owner FROM claims WHERE scope = $1 AND key = $2", &[&scope, &key])?.first().map(|r| r.get(0)))
+    }
+
+    fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {
+        self.claims("SELECT scope, key, owner FROM claims WHERE scope = $1 ORDER BY key", scope)
+    }
+
+    fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>> {
+        self.claims("SELECT scope, key, owner FROM claims WHERE owner = $1 ORDER BY scope, key", owner)
+    }
+
+    fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO operations ({OPERATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+             resource_id = EXCLUDED.resource_id, created_at = EXCLUDED.created_at, done = EXCLUDED.done, due_at = EXCLUDED.due_at, body = EXCLUDED.body"
+        );
+        self.execute(&sql, &[&op.id, &op.resource_id, &op.created_at, &op.done, &op.due_at, &op.body]).map(|_| ())
+    }
+
+    fn get_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>> {
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1");
+        Ok(self.query(&sql, &[&id])?.first().map(operation))
+    }
+
+    fn operations_of(&mut self, resource_id: &str, after: Option<(i64, &str)>, limit: usize) -> StoreResult<Vec<OperationRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = match after {
+            Some((t, id)) => {
+                let sql = format!(
+                    "SELECT {OPERATION_COLUMNS} FROM operations WHERE resource_id = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
+                     ORDER BY created_at DESC, id DESC LIMIT $4"
+                );
+                self.query(&sql, &[&resource_id, &t, &id, &limit])?
+            }
+            None => {
+                let sql =
+                    format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE resource_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2");
+                self.query(&sql, &[&resource_id, &limit])?
+            }
+        };
+        Ok(rows.iter().map(operation).collect())
+    }
+
+    fn pending_operations(&mut self) -> StoreResult<Vec<OperationRow>> {
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE NOT done ORDER BY due_at IS NULL, due_at, id");
+        Ok(self.query(&sql, &[])?.iter().map(operation).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logs_never_show_the_password() {
+        assert_eq!(super::redacted("postgres://np:secret@db:5432/netplane"), "postgres://np@db:5432/netplane");
+        assert_eq!(super::redacted("postgres://db/netplane"), "postgres://db/netplane");
+    }
+}
