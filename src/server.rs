@@ -56,7 +56,9 @@ fn startup(what: &str, e: impl std::fmt::Display) -> Error {
 /// Serves until `shutdown` resolves.
 pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
     let started = std::time::Instant::now();
-    let store = Store::open(&args.store)?;
+    // Opening may block on the network (PostgreSQL), so not on the runtime's threads.
+    let spec = args.store.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&spec)).await.map_err(|e| startup("store", e))??;
     let services = Services::new(store.clone(), Settings { progression: args.operations, public_pool: args.public_pool });
 
     let (stop_runner, runner_stopped) = watch::channel(false);

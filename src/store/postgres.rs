@@ -25,7 +25,19 @@ const MIGRATION_LOCK: i64 = 0x6e65_7470_6c61_6e65;
 
 pub struct PostgresBackend {
     url: String,
-    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    /// Always `Some` until dropped (see `Drop`).
+    pool: Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>,
+}
+
+/// The blocking client runs a small runtime per connection, which may not be dropped on an async
+/// runtime's thread (a server drops its store there on shutdown): the pool is dropped on a thread
+/// of its own.
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 fn backend_err(e: impl std::fmt::Display) -> StoreError {
@@ -57,11 +69,12 @@ impl PostgresBackend {
         admin.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).map_err(open_err)?;
         migrated?;
         let pool = r2d2::Pool::builder().max_size(16).build(PostgresConnectionManager::new(config, NoTls)).map_err(open_err)?;
-        Ok(PostgresBackend { url: redacted(url), pool })
+        Ok(PostgresBackend { url: redacted(url), pool: Some(pool) })
     }
 
     fn run(&self, write: bool, f: &mut TxFn<'_>) -> Result<()> {
-        let mut conn = self.pool.get().map_err(|e| Error::Unavailable(format!("PostgreSQL: {e}")))?;
+        let pool = self.pool.as_ref().ok_or_else(|| Error::Unavailable("PostgreSQL: the store is closed".into()))?;
+        let mut conn = pool.get().map_err(|e| Error::Unavailable(format!("PostgreSQL: {e}")))?;
         let isolation = if write { IsolationLevel::Serializable } else { IsolationLevel::RepeatableRead };
         for attempt in 1.. {
             let mut tx = conn.build_transaction().isolation_level(isolation).read_only(!write).start().map_err(backend_err)?;

@@ -199,6 +199,34 @@ pub fn python() -> PathBuf {
     .clone()
 }
 
+/// A fresh database on the test PostgreSQL server (started once per test run by
+/// `tests/postgres/start.sh`, stopped when the test process exits): its `postgres://` URL.
+pub fn postgres_database(name: &str) -> String {
+    static SERVER: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
+    let (_, url) = SERVER.get_or_init(|| {
+        let dir = tempfile::Builder::new().prefix("netplane-pg").tempdir().expect("tempdir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/postgres/start.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .arg(dir.path().join("cluster"))
+            .arg(std::process::id().to_string())
+            .output()
+            .expect("start.sh");
+        assert!(out.status.success(), "PostgreSQL did not start: {}", String::from_utf8_lossy(&out.stderr));
+        (dir, String::from_utf8_lossy(&out.stdout).trim().to_string())
+    });
+    // The blocking client runs a runtime of its own, so not on a test's.
+    let (admin_url, database) = (url.clone(), name.to_string());
+    std::thread::spawn(move || {
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).expect("connect to the test server");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).expect("drop database");
+        admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create database");
+    })
+    .join()
+    .expect("create the test database");
+    format!("{}/{name}", url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base))
+}
+
 /// The grpcurl binary the virtualenv's wrapper package ships.
 pub fn grpcurl() -> PathBuf {
     python().parent().unwrap().join("grpcurl")

@@ -11,6 +11,7 @@ mod instances;
 mod networking;
 mod official_sdk;
 mod operations;
+mod replicas;
 mod rest;
 mod restart;
 mod vpc;
