@@ -193,6 +193,10 @@ pub enum Error {
     IdempotencyKeyReused { key: String, method: String },
     #[error("Service unavailable: {0}")]
     Unavailable(String),
+    /// The store could not be reached or did not commit: nothing was changed, and trying again
+    /// later may succeed (unlike every domain outcome).
+    #[error("Storage unavailable: {0}")]
+    Storage(String),
     #[error("Request validation error: {}", join_violations(.0))]
     UnusableAddress(Vec<FieldViolation>),
     #[error("Request body is not valid JSON: {0}")]
@@ -247,7 +251,7 @@ impl Error {
             Error::Cancelled(_) => Code::Cancelled,
             Error::Unimplemented(_) => Code::Unimplemented,
             Error::Internal(_) => Code::Internal,
-            Error::Unavailable(_) => Code::Unavailable,
+            Error::Unavailable(_) | Error::Storage(_) => Code::Unavailable,
             Error::NoRoute { .. } => Code::NotFound,
             Error::MethodNotAllowed { .. } => Code::Unimplemented,
             Error::BodyTooLarge { .. } => Code::InvalidArgument,

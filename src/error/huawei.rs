@@ -68,7 +68,7 @@ impl Error {
             Error::TransitIpInUse(_) => (409, "NAT.1409"),
             // Chosen status (Huawei publishes the code, not the status).
             Error::GatewayHasRules(_) => (409, "NAT.1202"),
-            Error::Internal(_) | Error::Unavailable(_) => (500, "NAT.1001"),
+            Error::Internal(_) | Error::Unavailable(_) | Error::Storage(_) => (500, "NAT.1001"),
             // Everything else the client can fix is "invalid parameters".
             other => (other.code().http_status().clamp(400, 499), "NAT.0002"),
         }
@@ -87,7 +87,7 @@ impl Error {
             // Chosen codes: in-use refusals.
             Error::VpcInUse(_) => (409, "VPC.0106"),
             Error::SubnetInUse { .. } => (409, "VPC.0206"),
-            Error::Internal(_) | Error::Unavailable(_) => (500, "VPC.0001"),
+            Error::Internal(_) | Error::Unavailable(_) | Error::Storage(_) => (500, "VPC.0001"),
             other if other.code() == Code::NotFound => (404, "VPC.0202"),
             other => (other.code().http_status().clamp(400, 499), "VPC.0101"),
         }

@@ -1,8 +1,10 @@
 //! The operation runner: completes pending operations when they fall due, woken when new work
-//! arrives instead of polling. Completion is idempotent (a done operation is left as it is), so a
-//! Get in polls mode, an inline call and the runner can never apply an action twice.
+//! arrives instead of polling (in this process directly; from other replicas through the store).
+//! An operation is applied in the transaction that takes it (`take_pending_operation`) and marks it
+//! done, so a Get in polls mode, an inline call and the runners of every replica can never apply an
+//! action twice, and a crash in between leaves it pending for the next runner.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -21,6 +23,11 @@ pub trait Executor: Send + Sync + 'static {
     fn undo(&self, tx: &mut dyn Tx, action: &Action, now: Timestamp) -> Result<()>;
 }
 
+/// When to look again at a due operation another runner holds (if that runner's replica died with
+/// it, the store has released it by then, or will after the backend's lease) or that the store
+/// failed to complete.
+const LOOK_AGAIN_MS: u64 = 1000;
+
 pub struct Runner {
     store: Store,
     executor: Arc<dyn Executor>,
@@ -32,6 +39,12 @@ pub struct Runner {
 pub fn load(tx: &mut dyn Tx, id: &str) -> Result<Operation> {
     let row = tx.get_operation(id)?.ok_or_else(|| Error::not_found(crate::error::ResourceKind::Operation, id))?;
     Operation::from_row(&row)
+}
+
+/// The pending operation `id`, held by this transaction; `None` if it is done, gone or held by
+/// another runner.
+fn take(tx: &mut dyn Tx, id: &str) -> Result<Option<Operation>> {
+    tx.take_pending_operation(id)?.map(|row| Operation::from_row(&row)).transpose()
 }
 
 impl Runner {
@@ -83,25 +96,35 @@ impl Runner {
         Ok(())
     }
 
-    /// Completes operation `id` now, if it is still pending, and returns it.
+    /// Completes operation `id` now, if it is still pending, and returns it. It comes back pending
+    /// only when another transaction (another replica's runner) holds it and will finish it.
     pub async fn complete(&self, id: &str) -> Result<Operation> {
         let (executor, clock, op_id) = (self.executor.clone(), self.clock.clone(), id.to_string());
         let applied = self
             .store
             .write(move |tx| {
-                let mut op = load(tx, &op_id)?;
-                let Some(action) = op.action.clone().filter(|_| !op.done) else {
-                    return Ok(op);
+                let Some(mut op) = take(tx, &op_id)? else {
+                    return Ok((load(tx, &op_id)?, false));
+                };
+                let Some(action) = op.action.clone() else {
+                    return Ok((op, false));
                 };
                 let now = clock.now();
                 let response = executor.apply(tx, &action, now)?;
                 op.finish(Ok(response), now);
                 tx.put_operation(&op.to_row()?)?;
-                Ok(op)
+                Ok((op, true))
             })
             .await;
         match applied {
-            Ok(op) => Ok(op),
+            Ok((op, applied)) => {
+                if applied {
+                    tracing::debug!(operation_id = %op.id, "operation done");
+                }
+                Ok(op)
+            }
+            // The store failed, not the action: the operation stays pending for another try.
+            Err(e @ Error::Storage(_)) => Err(e),
             // Nothing of the failed attempt was written; now give back what the call reserved
             // and record the failure, in one transaction.
             Err(cause) => self.settle(id, cause).await,
@@ -130,8 +153,10 @@ impl Runner {
         let (executor, clock, op_id) = (self.executor.clone(), self.clock.clone(), id.to_string());
         self.store
             .write(move |tx| {
-                let mut op = load(tx, &op_id)?;
-                let Some(action) = op.action.clone().filter(|_| !op.done) else {
+                let Some(mut op) = take(tx, &op_id)? else {
+                    return load(tx, &op_id);
+                };
+                let Some(action) = op.action.clone() else {
                     return Ok(op);
                 };
                 let now = clock.now();
@@ -146,6 +171,10 @@ impl Runner {
     /// Completes due operations until `shutdown` turns true. Operations still pending then stay in
     /// the store and are finished by the next start.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        // Other replicas' new operations wake this runner too. The listener holds the runner
+        // weakly, so it ends with it.
+        let runner: Weak<Runner> = Arc::downgrade(&self);
+        self.store.watch_operations(Box::new(move || runner.upgrade().map(|r| r.wake()).is_some()));
         match self.recover().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(operations = n, "rescheduled operations left pending by a previous run"),
@@ -180,23 +209,31 @@ impl Runner {
         let now = self.clock.now();
         let mut next = None;
         let mut running = JoinSet::new();
+        let earliest = |next: Option<Timestamp>, at: Timestamp| Some(next.map_or(at, |n| n.min(at)));
         for row in pending {
             match row.due_at.map(Timestamp) {
                 Some(due) if due <= now => {
                     let runner = self.clone();
                     running.spawn(async move {
-                        if let Err(e) = runner.complete(&row.id).await {
-                            tracing::error!(operation_id = %row.id, error = %e, "could not complete operation");
+                        // Whether to look again: another runner holds it, or the store failed.
+                        match runner.complete(&row.id).await {
+                            Ok(op) => !op.done,
+                            Err(e) => {
+                                tracing::error!(operation_id = %row.id, error = %e, "could not complete operation; will try again");
+                                true
+                            }
                         }
                     });
                 }
-                Some(due) => {
-                    next = Some(next.map_or(due, |n: Timestamp| n.min(due)));
-                }
+                Some(due) => next = earliest(next, due),
                 None => {}
             }
         }
-        while running.join_next().await.is_some() {}
+        while let Some(joined) = running.join_next().await {
+            if joined.unwrap_or(false) {
+                next = earliest(next, self.clock.now().plus_millis(LOOK_AGAIN_MS));
+            }
+        }
         Ok(next)
     }
 }

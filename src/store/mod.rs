@@ -181,7 +181,11 @@ pub enum StoreError {
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        Error::Internal(format!("storage: {e}"))
+        match e {
+            // Two writers creating one row is a bug of ours, not a passing failure.
+            StoreError::Duplicate(_) => Error::Internal(format!("storage: {e}")),
+            StoreError::Backend(_) => Error::Storage(e.to_string()),
+        }
     }
 }
 
@@ -215,6 +219,13 @@ pub trait Tx {
     fn operations_of(&mut self, resource_id: &str, after: Option<(i64, &str)>, limit: usize) -> StoreResult<Vec<OperationRow>>;
     /// Every operation not done yet, earliest due first.
     fn pending_operations(&mut self) -> StoreResult<Vec<OperationRow>>;
+    /// The pending operation `id`, held by this transaction until it ends, so that one runner
+    /// alone applies it; `None` when it is done or unknown, or when another transaction holds it
+    /// (which then finishes it). Backends whose write transactions exclude each other (memory,
+    /// SQLite) hold it by being in a write transaction at all.
+    fn take_pending_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>> {
+        Ok(self.get_operation(id)?.filter(|op| !op.done))
+    }
 }
 
 /// A closure run inside one transaction.
@@ -230,6 +241,12 @@ pub trait Backend: Send + Sync + 'static {
     /// whose transactions only take an in-process lock briefly says no and runs on the caller.
     fn blocks(&self) -> bool {
         true
+    }
+    /// Calls `wake` whenever another process may have added or rescheduled pending operations,
+    /// until `wake` returns false. Only a backend shared by several processes (PostgreSQL) has
+    /// anything to report: within one process the runner is woken directly.
+    fn watch_operations(&self, wake: Box<dyn Fn() -> bool + Send>) {
+        drop(wake);
     }
 }
 
@@ -259,6 +276,11 @@ impl Store {
 
     pub fn describe(&self) -> String {
         self.0.describe()
+    }
+
+    /// See `Backend::watch_operations`.
+    pub fn watch_operations(&self, wake: Box<dyn Fn() -> bool + Send>) {
+        self.0.watch_operations(wake)
     }
 
     pub async fn write<T, F>(&self, f: F) -> Result<T>

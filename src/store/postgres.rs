@@ -3,8 +3,20 @@
 //! reports a serialization failure or deadlock (the store's closures may run more than once);
 //! reads run in a read-only REPEATABLE READ snapshot. Uniqueness rests on primary keys, so it holds
 //! across replicas. Migrations run under an advisory lock, so replicas may start at once.
+//!
+//! Operations across replicas: a runner takes a pending operation with `FOR UPDATE SKIP LOCKED`
+//! in the transaction that applies it, so one replica alone runs it and the others pass it by.
+//! That row lock is the lease: it ends when the transaction does, at once when a replica is killed
+//! (PostgreSQL sees its connection close) and after `LEASE` when a replica hangs mid-transaction
+//! (`idle_in_transaction_session_timeout`). New pending operations reach every replica's runner
+//! through `LISTEN netplane_operations`, which a trigger notifies (migration V2).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{IsolationLevel, NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
@@ -23,10 +35,20 @@ const MAX_ATTEMPTS: usize = 20;
 /// Any fixed number: the advisory lock replicas take while migrating.
 const MIGRATION_LOCK: i64 = 0x6e65_7470_6c61_6e65;
 
+/// How long a replica that stops in the middle of a transaction (frozen, cut off from the
+/// database) keeps the rows it locked, operations included, before PostgreSQL ends its session.
+pub const LEASE: Duration = Duration::from_secs(10);
+
+/// The channel the operations trigger notifies.
+const OPERATIONS_CHANNEL: &str = "netplane_operations";
+
 pub struct PostgresBackend {
     url: String,
+    config: postgres::Config,
     /// Always `Some` until dropped (see `Drop`).
     pool: Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>,
+    /// Tells the listener thread to stop.
+    closed: Arc<AtomicBool>,
 }
 
 /// The blocking client runs a small runtime per connection, which may not be dropped on an async
@@ -34,6 +56,7 @@ pub struct PostgresBackend {
 /// of its own.
 impl Drop for PostgresBackend {
     fn drop(&mut self) {
+        self.closed.store(true, Ordering::Relaxed);
         if let Some(pool) = self.pool.take() {
             let _ = std::thread::spawn(move || drop(pool)).join();
         }
@@ -62,19 +85,21 @@ fn redacted(url: &str) -> String {
 
 impl PostgresBackend {
     pub fn open(url: &str) -> Result<Self> {
-        let config: postgres::Config = url.parse().map_err(open_err)?;
+        let mut config: postgres::Config = url.parse().map_err(open_err)?;
+        let options = format!("{} -c idle_in_transaction_session_timeout={}", config.get_options().unwrap_or_default(), LEASE.as_millis());
+        config.options(options.trim_start());
         let mut admin = config.connect(NoTls).map_err(open_err)?;
         admin.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).map_err(open_err)?;
         let migrated = embedded::migrations::runner().run(&mut admin).map_err(|e| open_err(format!("migration failed: {e}")));
         admin.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).map_err(open_err)?;
         migrated?;
-        let pool = r2d2::Pool::builder().max_size(16).build(PostgresConnectionManager::new(config, NoTls)).map_err(open_err)?;
-        Ok(PostgresBackend { url: redacted(url), pool: Some(pool) })
+        let pool = r2d2::Pool::builder().max_size(16).build(PostgresConnectionManager::new(config.clone(), NoTls)).map_err(open_err)?;
+        Ok(PostgresBackend { url: redacted(url), config, pool: Some(pool), closed: Arc::new(AtomicBool::new(false)) })
     }
 
     fn run(&self, write: bool, f: &mut TxFn<'_>) -> Result<()> {
         let pool = self.pool.as_ref().ok_or_else(|| Error::Unavailable("PostgreSQL: the store is closed".into()))?;
-        let mut conn = pool.get().map_err(|e| Error::Unavailable(format!("PostgreSQL: {e}")))?;
+        let mut conn = pool.get().map_err(|e| Error::Storage(format!("PostgreSQL: {e}")))?;
         let isolation = if write { IsolationLevel::Serializable } else { IsolationLevel::RepeatableRead };
         for attempt in 1.. {
             let mut tx = conn.build_transaction().isolation_level(isolation).read_only(!write).start().map_err(backend_err)?;
@@ -111,6 +136,58 @@ impl Backend for PostgresBackend {
 
     fn describe(&self) -> String {
         self.url.clone()
+    }
+
+    fn watch_operations(&self, wake: Box<dyn Fn() -> bool + Send>) {
+        let (config, closed, url) = (self.config.clone(), self.closed.clone(), self.url.clone());
+        let spawned = std::thread::Builder::new().name("netplane-pg-listen".into()).spawn(move || listen(&config, &closed, &*wake, &url));
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the PostgreSQL listener; operations other replicas accept wait for this replica's own wake-ups");
+        }
+    }
+}
+
+/// The listener thread: one connection of its own that LISTENs, calling `wake` for each batch of
+/// notifications, and again after every reconnection (notifications sent while disconnected are
+/// lost, so the runner looks for itself). Stops when the backend closes or `wake` says nobody
+/// listens any more.
+fn listen(config: &postgres::Config, closed: &AtomicBool, wake: &dyn Fn() -> bool, url: &str) {
+    /// How often the thread looks at `closed` while no notification comes.
+    const TICK: Duration = Duration::from_millis(500);
+    let mut backoff = Duration::from_millis(100);
+    while !closed.load(Ordering::Relaxed) {
+        let connected =
+            config.connect(NoTls).and_then(|mut client| client.batch_execute(&format!("LISTEN {OPERATIONS_CHANNEL}")).map(|()| client));
+        let mut client = match connected {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(store = %url, error = %e, retry_in = ?backoff, "PostgreSQL listener cannot connect");
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(100);
+        if !wake() {
+            return;
+        }
+        loop {
+            if closed.load(Ordering::Relaxed) {
+                return;
+            }
+            let mut notifications = client.notifications();
+            let first = notifications.timeout_iter(TICK).next();
+            // Whatever else has arrived already is part of the same wake-up.
+            let received = first.and_then(|first| Ok(first.is_some() | (notifications.iter().count()? > 0)));
+            match received {
+                Ok(true) if !wake() => return,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(store = %url, error = %e, "PostgreSQL listener lost its connection; reconnecting");
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -326,6 +403,11 @@ impl Tx for PgTx<'_, '_> {
     fn pending_operations(&mut self) -> StoreResult<Vec<OperationRow>> {
         let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE NOT done ORDER BY due_at IS NULL, due_at, id");
         Ok(self.query(&sql, &[])?.iter().map(operation).collect())
+    }
+
+    fn take_pending_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>> {
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1 AND NOT done FOR UPDATE SKIP LOCKED");
+        Ok(self.query(&sql, &[&id])?.first().map(operation))
     }
 }
 

@@ -157,7 +157,7 @@ impl SqliteBackend {
             self.committed.wait(&mut commits);
         }
         match commits.failed.get(&group) {
-            Some(e) => Err(Error::Unavailable(format!("storage commit failed: {e}"))),
+            Some(e) => Err(Error::Storage(format!("commit failed: {e}"))),
             None => Ok(()),
         }
     }

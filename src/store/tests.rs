@@ -175,6 +175,58 @@ fn operations_by_resource_and_pending(store: Store) {
     assert_eq!(ids(store.read_now(|tx| Ok(tx.pending_operations()?)).unwrap()), ["o2", "o4"]);
 }
 
+/// What runners rely on: a pending operation is taken by one transaction, which finishes it;
+/// a done or unknown one is not taken; and runners racing over the same operations (threads here,
+/// replicas in production) apply each exactly once.
+fn pending_operations_are_taken_once(store: Store) {
+    let ids: Vec<String> = (0..24).map(|i| format!("op{i:02}")).collect();
+    let pending = ids.clone();
+    store
+        .write_now(move |tx| {
+            for id in &pending {
+                tx.put_operation(&op(id, "r", 1, false, Some(1)))?;
+            }
+            tx.put_operation(&op("finished", "r", 1, true, None))?;
+            Ok(())
+        })
+        .unwrap();
+    store
+        .write_now(|tx| {
+            assert_eq!(tx.take_pending_operation("finished")?, None);
+            assert_eq!(tx.take_pending_operation("unknown")?, None);
+            assert_eq!(tx.take_pending_operation("op00")?.map(|o| o.id), Some("op00".to_string()));
+            Ok(())
+        })
+        .unwrap();
+    let runners: Vec<_> = (0..6)
+        .map(|_| {
+            let (store, ids) = (store.clone(), ids.clone());
+            std::thread::spawn(move || {
+                let mut applied = 0;
+                for id in &ids {
+                    // The effect and the `done` mark commit together, as the runner's do; applying
+                    // an operation twice would insert its row twice and fail.
+                    applied += store
+                        .write_now(|tx| {
+                            let Some(mut row) = tx.take_pending_operation(id)? else { return Ok(0) };
+                            tx.insert(&rec(Kind::Network, id, "f", id, 1, ""))?;
+                            row.done = true;
+                            row.due_at = None;
+                            tx.put_operation(&row)?;
+                            Ok(1)
+                        })
+                        .unwrap();
+                }
+                applied
+            })
+        })
+        .collect();
+    let applied: usize = runners.into_iter().map(|r| r.join().unwrap()).sum();
+    assert_eq!(applied, ids.len(), "every operation applied exactly once");
+    let (rows, pending) = store.read_now(|tx| Ok((tx.list(&Query::new(Kind::Network))?.len(), tx.pending_operations()?.len()))).unwrap();
+    assert_eq!((rows, pending), (ids.len(), 0));
+}
+
 /// Many writers at once, a third of them failing after writing: every success is there, nothing
 /// of a failure is (on SQLite this exercises group commit and its per-call savepoints).
 fn concurrent_writes_keep_successes_and_drop_failures(store: Store) {
@@ -263,9 +315,45 @@ backends!(
     claims_are_unique,
     lists_filter_order_and_page,
     operations_by_resource_and_pending,
+    pending_operations_are_taken_once,
     read_transactions_refuse_writes_or_discard_them,
     concurrent_writes_keep_successes_and_drop_failures,
 );
+
+/// On PostgreSQL, where replicas write at once, a runner passes by an operation another holds
+/// instead of waiting for it (`SKIP LOCKED`): the holder answers only after the other has looked.
+#[test]
+fn postgres_runners_pass_by_an_operation_another_holds() {
+    let store = postgres_store("pass_by_held_operation");
+    store.write_now(|tx| Ok(tx.put_operation(&op("held", "r", 1, false, Some(1)))?)).unwrap();
+    let (looked, seen) = std::sync::mpsc::channel();
+    let (holding, held) = std::sync::mpsc::channel();
+    let other = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            held.recv().unwrap();
+            let taken = store.write_now(|tx| Ok(tx.take_pending_operation("held")?.is_some())).unwrap();
+            looked.send(taken).unwrap();
+        })
+    };
+    let mut told = false;
+    store
+        .write_now(|tx| {
+            let mut row = tx.take_pending_operation("held")?.expect("pending");
+            if !told {
+                told = true;
+                holding.send(()).unwrap();
+                let other_took = seen.recv_timeout(std::time::Duration::from_secs(20)).expect("the other runner waited instead");
+                assert!(!other_took, "a held operation was taken twice");
+            }
+            row.done = true;
+            tx.put_operation(&row)?;
+            Ok(())
+        })
+        .unwrap();
+    other.join().unwrap();
+    assert!(store.read_now(|tx| Ok(tx.get_operation("held")?)).unwrap().unwrap().done);
+}
 
 #[test]
 fn sqlite_state_survives_reopening() {

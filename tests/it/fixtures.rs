@@ -72,6 +72,33 @@ pub async fn subnet(c: &Clients, network_id: &str, cidr: &str) -> vpb::Subnet {
     response(&c.wait(&op).await, "yandex.cloud.vpc.v1.Subnet")
 }
 
+/// A security group allowing SSH in.
+pub async fn security_group(c: &Clients, network_id: &str, name: &str) -> vpb::SecurityGroup {
+    let rule = vpb::SecurityGroupRuleSpec {
+        direction: vpb::security_group_rule::Direction::Ingress as i32,
+        ports: Some(vpb::PortRange { from_port: 22, to_port: 22 }),
+        protocol: Some(vpb::security_group_rule_spec::Protocol::ProtocolName("TCP".into())),
+        target: Some(vpb::security_group_rule_spec::Target::CidrBlocks(vpb::CidrBlocks {
+            v4_cidr_blocks: vec!["0.0.0.0/0".into()],
+            v6_cidr_blocks: vec![],
+        })),
+        ..Default::default()
+    };
+    let op = c
+        .security_groups()
+        .create(vpb::CreateSecurityGroupRequest {
+            folder_id: FOLDER.into(),
+            name: name.into(),
+            network_id: network_id.into(),
+            rule_specs: vec![rule],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    response(&c.wait(&op).await, "yandex.cloud.vpc.v1.SecurityGroup")
+}
+
 pub fn nic(subnet_id: &str) -> cpb::NetworkInterfaceSpec {
     cpb::NetworkInterfaceSpec { subnet_id: subnet_id.into(), ..Default::default() }
 }

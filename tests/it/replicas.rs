@@ -1,13 +1,169 @@
-//! Several replicas on one PostgreSQL database: what one acknowledges, every other sees, and
-//! uniqueness holds across them because the database enforces it.
+//! Several replicas on one PostgreSQL database: what one acknowledges, every other sees,
+//! uniqueness holds across them because the database enforces it, and an operation accepted by one
+//! is run by exactly one of them, even when the one that accepted it is killed.
 
 use std::sync::Arc;
 
+use netplane::proto::yandex::cloud::compute::v1 as cpb;
+use netplane::proto::yandex::cloud::operation::operation::Result as Outcome;
+use netplane::proto::yandex::cloud::operation::{CancelOperationRequest, Operation};
 use netplane::proto::yandex::cloud::vpc::v1 as vpb;
+use tonic::Code;
 
-use crate::fixtures::{FOLDER, response};
-use crate::harness::{Server, data_dir, postgres_database};
+use crate::fixtures::*;
+use crate::harness::{Clients, Server, data_dir, postgres_database};
 use crate::hw::{Hw, PROJECT, tcp};
+
+struct Fleet {
+    subnet_id: String,
+    security_group_id: String,
+    vms: Vec<String>,
+}
+
+/// A network, a /24 subnet, a security group and `n` stopped instances with one interface each,
+/// made through a replica in inline mode that is then stopped: the database the replicas under
+/// test start on.
+async fn stopped_instances(url: &str, n: usize) -> Fleet {
+    let setup = Server::start_with(data_dir(), url, "inline");
+    let c = setup.clients().await;
+    let net = network(&c, "n").await;
+    let sub = subnet(&c, &net.id, "10.40.0.0/24").await;
+    let sg = security_group(&c, &net.id, "ssh").await;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let vm = instance(&c, create_instance(&format!("vm-{i}"), vec![nic(&sub.id)])).await;
+        c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: vm.id.clone() }).await.expect("stop");
+        ids.push(vm.id);
+    }
+    assert!(setup.stop().await.success());
+    Fleet { subnet_id: sub.id, security_group_id: sg.id, vms: ids }
+}
+
+impl Fleet {
+    fn attach(&self, instance_id: &str, index: &str, address: &str) -> cpb::AttachInstanceNetworkInterfaceRequest {
+        cpb::AttachInstanceNetworkInterfaceRequest {
+            instance_id: instance_id.into(),
+            network_interface_index: index.into(),
+            subnet_id: self.subnet_id.clone(),
+            primary_v4_address_spec: Some(cpb::PrimaryAddressSpec { address: address.into(), ..Default::default() }),
+            security_group_ids: vec![self.security_group_id.clone()],
+        }
+    }
+}
+
+/// Sends each request to replica `a` or `b` in turn, all at once; the operations accepted.
+async fn split_across(a: &Clients, b: &Clients, requests: Vec<cpb::AttachInstanceNetworkInterfaceRequest>) -> Vec<Operation> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .enumerate()
+        .map(|(i, request)| {
+            let mut api = if i % 2 == 0 { a.instances.clone() } else { b.instances.clone() };
+            tokio::spawn(async move { api.attach_network_interface(request).await })
+        })
+        .collect();
+    let mut accepted = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(op) => accepted.push(op.into_inner()),
+            Err(e) => assert!(matches!(e.code(), Code::AlreadyExists | Code::FailedPrecondition), "{e:?}"),
+        }
+    }
+    accepted
+}
+
+fn succeeded(op: &Operation) -> bool {
+    matches!(op.result, Some(Outcome::Response(_)))
+}
+
+#[tokio::test]
+async fn operations_accepted_by_one_replica_are_polled_and_cancelled_on_another() {
+    let url = postgres_database("replica_operations");
+    let fleet = stopped_instances(&url, 4).await;
+    let (subnet_id, vms) = (&fleet.subnet_id, &fleet.vms);
+    let a = Server::start_with(data_dir(), &url, "delay=1s");
+    let b = Server::start_with(data_dir(), &url, "delay=1s");
+    let (ca, cb) = (a.clients().await, b.clients().await);
+
+    // One instance, one free index, ten attaches split across both replicas: one is accepted.
+    let same_index = (0..10).map(|i| fleet.attach(&vms[0], "1", &format!("10.40.0.{}", 100 + i))).collect();
+    let accepted = split_across(&ca, &cb, same_index).await;
+    assert_eq!(accepted.len(), 1, "exactly one attach of index 1 wins: {accepted:?}");
+    // One address, three instances, both replicas: one is accepted.
+    let same_address = vms[1..].iter().map(|vm| fleet.attach(vm, "1", "10.40.0.77")).collect();
+    let accepted_address = split_across(&ca, &cb, same_address).await;
+    assert_eq!(accepted_address.len(), 1, "exactly one attach of 10.40.0.77 wins: {accepted_address:?}");
+
+    // Accepted by whichever replica, polled to completion on both.
+    for op in accepted.iter().chain(&accepted_address) {
+        assert!(!op.done, "delay mode: pending when accepted");
+        let (on_a, on_b) = (ca.wait(op).await, cb.wait(op).await);
+        assert!(succeeded(&on_b), "{on_b:?}");
+        assert_eq!(on_a, on_b);
+    }
+    assert_eq!(used_addresses(&cb, subnet_id).await.iter().filter(|a| *a == "10.40.0.77").count(), 1);
+
+    // Accepted on A, cancelled on B (well before it falls due): the reservation is given back,
+    // and neither runner applies it afterwards.
+    let vm = vms[3].clone();
+    let pending = ca.instances.clone().attach_network_interface(fleet.attach(&vm, "2", "10.40.0.200")).await;
+    let pending = pending.expect("attach").into_inner();
+    let cancelled = cb.operations.clone().cancel(CancelOperationRequest { operation_id: pending.id.clone() }).await;
+    let cancelled = cancelled.expect("cancel from the other replica").into_inner();
+    assert_eq!(op_error(&cancelled).code, Code::Cancelled as i32);
+    assert_eq!(ca.wait(&pending).await, cancelled, "the cancel is what every replica reads");
+    assert!(!used_addresses(&ca, subnet_id).await.contains(&"10.40.0.200".to_string()));
+    let instance = ca.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm, ..Default::default() }).await.expect("get");
+    assert_eq!(instance.into_inner().network_interfaces.len(), 1, "the cancelled attach was never applied");
+    assert!(a.stop().await.success());
+    assert!(b.stop().await.success());
+}
+
+#[tokio::test]
+async fn a_killed_replica_s_operations_are_finished_by_another() {
+    let url = postgres_database("replica_killed");
+    let fleet = stopped_instances(&url, 12).await;
+    let (subnet_id, vms) = (&fleet.subnet_id, &fleet.vms);
+    let a = Server::start_with(data_dir(), &url, "delay=300ms");
+    let b = Server::start_with(data_dir(), &url, "delay=300ms");
+    let (ca, cb) = (a.clients().await, b.clients().await);
+
+    // Everything goes through A; B learns of it only through the database.
+    let mut accepted = Vec::new();
+    for vm in vms {
+        let op = ca.instances.clone().attach_network_interface(fleet.attach(vm, "1", "")).await.expect("attach");
+        accepted.push(op.into_inner());
+    }
+    for i in 0..6 {
+        let request = vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: format!("late-{i}"), ..Default::default() };
+        accepted.push(ca.networks.clone().create(request).await.expect("create network").into_inner());
+    }
+    // A dies as its runner starts on them (or just before), with whatever it holds.
+    let first = accepted[0].clone();
+    let watcher = cb.clone();
+    let first_done = tokio::spawn(async move { watcher.wait(&first).await });
+    first_done.await.expect("the first operation finishes");
+    a.crash().await;
+
+    let mut addresses = Vec::new();
+    for op in &accepted {
+        let done = cb.wait(op).await;
+        assert!(succeeded(&done), "{done:?}");
+    }
+    assert!(b.logged("operation done"), "B ran what A left");
+    for vm in vms {
+        let got = cb.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm.clone(), ..Default::default() }).await;
+        let got = got.expect("get").into_inner();
+        assert_eq!((got.network_interfaces.len(), got.status), (2, cpb::instance::Status::Stopped as i32), "{got:?}");
+        addresses.extend(got.network_interfaces.iter().filter_map(|n| n.primary_v4_address.as_ref()).map(|a| a.address.clone()));
+    }
+    let mut used = used_addresses(&cb, subnet_id).await;
+    used.sort();
+    addresses.sort();
+    assert_eq!(used, addresses, "every interface's address is marked used, and nothing else");
+    addresses.dedup();
+    assert_eq!(addresses.len(), 2 * vms.len(), "no address given twice");
+    assert!(b.stop().await.success());
+}
 
 #[tokio::test]
 async fn two_replicas_on_one_postgres_share_state_and_uniqueness() {
