@@ -47,6 +47,11 @@ pub struct ServeArgs {
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, env = "NETPLANE_SHUTDOWN_GRACE")]
     pub shutdown_grace: std::time::Duration,
 
+    /// After SIGINT/SIGTERM, how long to keep serving while health reports NOT_SERVING, before
+    /// closing the listeners: time for a mesh's health checks to route new calls elsewhere.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, env = "NETPLANE_DRAIN_DELAY")]
+    pub drain_delay: std::time::Duration,
+
     /// Principals file (JSON): who may call with which token, on which folders. Without it,
     /// development mode: every call is accepted, as one subject allowed every folder.
     #[arg(long, env = "NETPLANE_PRINCIPALS")]

@@ -122,8 +122,18 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     // The drain is bounded: a client (or mesh) that keeps an idle connection open past the grace
     // period must not keep the process alive.
     let (draining, drain_started) = watch::channel(false);
+    let drain_delay = args.drain_delay;
     tokio::spawn(async move {
         shutdown.await;
+        // Health turns NOT_SERVING first, so that health-checking proxies stop sending new calls
+        // here, while the listeners stay open for `drain_delay` for those already on their way.
+        for name in std::iter::once("").chain(SERVICES.iter().copied()) {
+            health.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
+        }
+        if !drain_delay.is_zero() {
+            tracing::info!(?drain_delay, "shutting down: health reports NOT_SERVING; still serving for the drain delay");
+            tokio::time::sleep(drain_delay).await;
+        }
         tracing::info!("shutting down: finishing in-flight calls");
         let _ = draining.send(true);
     });

@@ -28,6 +28,11 @@ pub trait Executor: Send + Sync + 'static {
 /// failed to complete.
 const LOOK_AGAIN_MS: u64 = 1000;
 
+/// How long an idle runner sleeps when nothing is due: wake-ups (in process, or from other
+/// replicas through the store) start it sooner; this only bounds how late an operation whose
+/// wake-up was lost (a replica's listener reconnecting) is run.
+const IDLE_LOOK: Duration = Duration::from_secs(60);
+
 pub struct Runner {
     store: Store,
     executor: Arc<dyn Executor>,
@@ -190,7 +195,7 @@ impl Runner {
             };
             let sleep = match next {
                 Some(at) => Duration::from_micros(u64::try_from(at.0 - self.clock.now().0).unwrap_or(0)),
-                None => Duration::from_secs(3600),
+                None => IDLE_LOOK,
             };
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}

@@ -111,11 +111,16 @@ impl Server {
         }
     }
 
+    /// SIGTERM, without waiting for the exit.
+    pub fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+    }
+
     /// SIGTERM, then waits for the exit on a blocking thread, so this runtime keeps serving the
     /// client side of open connections while the server drains them.
     pub async fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        self.terminate();
         tokio::task::spawn_blocking(move || self.child.wait().expect("wait")).await.expect("join")
     }
 

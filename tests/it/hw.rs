@@ -52,6 +52,17 @@ impl Hw {
     }
 
     pub async fn raw(&self, method: Method, path: &str, body: Option<String>, headers: &[(&str, &str)]) -> Answer {
+        self.try_raw(method, path, body, headers).await.expect("send")
+    }
+
+    /// `raw` that returns the transport error (a server that is gone) instead of panicking.
+    pub async fn try_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, reqwest::Error> {
         let mut request = self.http.request(method, format!("{}{path}", self.base)).header("content-type", "application/json");
         if let Some(token) = &self.token {
             request = request.header("x-auth-token", token);
@@ -62,13 +73,13 @@ impl Hw {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let response = request.send().await.expect("send");
+        let response = request.send().await?;
         let status = response.status().as_u16();
         let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let text = response.text().await.expect("body");
+        let text = response.text().await?;
         let body =
             if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")) };
-        Answer { status, request_id, body }
+        Ok(Answer { status, request_id, body })
     }
 
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
@@ -133,11 +144,15 @@ impl Hw {
 
     /// Creates a DNAT rule on the topology's gateway with the given fields added.
     pub async fn dnat(&self, t: &Topology, transit_ip_id: &str, fields: Value) -> Answer {
+        self.try_dnat(t, transit_ip_id, fields).await.expect("send")
+    }
+
+    pub async fn try_dnat(&self, t: &Topology, transit_ip_id: &str, fields: Value) -> Result<Answer, reqwest::Error> {
         let mut rule = json!({"gateway_id": t.gateway_id, "transit_ip_id": transit_ip_id});
         for (k, v) in fields.as_object().expect("fields").iter() {
             rule[k] = v.clone();
         }
-        self.post(&self.nat("dnat-rules"), json!({ "dnat_rule": rule })).await
+        self.try_raw(Method::POST, &self.nat("dnat-rules"), Some(json!({ "dnat_rule": rule }).to_string()), &[]).await
     }
 }
 

@@ -1,6 +1,8 @@
 //! One integration test binary: every test starts the real server and uses real clients.
 
 mod access;
+mod crash;
+mod drain;
 mod fixtures;
 mod grpcurl;
 mod harness;
