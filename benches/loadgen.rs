@@ -589,6 +589,18 @@ async fn run(o: Options) {
     }
     for &c in &o.concurrency {
         let ceiling = ceilings.iter().find(|(k, _)| *k == c).map(|(_, f)| f.rate());
+        // The same empty call as the ceiling, through netplane's own server and layers: what any
+        // call costs here before it reaches a use case.
+        let health = HealthClient::new(ch.clone());
+        let floor = drive("netplane health Check (its floor)", &server, c, o.seconds, move |_, lat| {
+            let mut health = health.clone();
+            async move {
+                timed(&lat, health.check(HealthCheckRequest { service: String::new() })).await?;
+                Ok(1)
+            }
+        })
+        .await;
+        floor.print(ceiling);
         let (cl, fx) = (clients.clone(), fixture.clone());
         let mixed = drive("mixed gRPC", &server, c, o.seconds, move |w, lat| {
             let (mut cl, fx) = (cl.clone(), fx.clone());

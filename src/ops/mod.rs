@@ -146,12 +146,12 @@ impl Operation {
             created_at: self.created_at.0,
             done: self.done,
             due_at: self.due_at.map(|t| t.0),
-            body: serde_json::to_vec(self).map_err(|e| Error::Internal(format!("encoding operation: {e}")))?,
+            body: crate::store::codec::encode(self, "operation")?,
         })
     }
 
     pub fn from_row(row: &OperationRow) -> Result<Operation> {
-        serde_json::from_slice(&row.body).map_err(|e| Error::Internal(format!("decoding operation {}: {e}", row.id)))
+        crate::store::codec::decode(&row.body, &format!("operation {}", row.id))
     }
 
     /// Marks the operation finished with `outcome`.

@@ -8,6 +8,7 @@
 //! Transactions are synchronous closures run on a blocking thread: domain rules are synchronous
 //! anyway, and a closure may be re-run by a backend that retries serialization failures.
 
+pub mod codec;
 pub mod memory;
 pub mod postgres;
 mod resource;

@@ -1,10 +1,10 @@
-//! Typed access on top of rows: which columns each domain type indexes, and JSON bodies.
+//! Typed access on top of rows: which columns each domain type indexes, and their bodies (`codec`).
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Kind, Query, Record, Tx};
 use crate::domain::{address::Address, huawei, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A domain type stored as a resource row.
 pub trait Resource: Serialize + DeserializeOwned {
@@ -15,12 +15,12 @@ pub trait Resource: Serialize + DeserializeOwned {
 
     fn to_record(&self) -> Result<Record> {
         let mut r = self.columns();
-        r.body = serde_json::to_vec(self).map_err(|e| Error::Internal(format!("encoding {}: {e}", Self::KIND.as_str())))?;
+        r.body = super::codec::encode(self, Self::KIND.as_str())?;
         Ok(r)
     }
 
     fn from_record(r: &Record) -> Result<Self> {
-        serde_json::from_slice(&r.body).map_err(|e| Error::Internal(format!("decoding {} {}: {e}", Self::KIND.as_str(), r.id)))
+        super::codec::decode(&r.body, &format!("{} {}", Self::KIND.as_str(), r.id))
     }
 }
 
