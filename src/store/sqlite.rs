@@ -9,7 +9,7 @@
 //! leaves the transaction open for them (each runs in its own savepoint, so a failing one rolls
 //! back alone) and waits; the last of the group commits for all. No call returns before its
 //! commit, and a failed commit fails every call of the group. The WAL is checkpointed by a
-//! background thread, never inside a commit.
+//! background thread, never inside a commit, and truncated when it passes 64 MiB.
 
 use std::path::Path;
 
@@ -53,14 +53,29 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(5
 /// Checkpoints the WAL from a connection of its own, so that no write waits for the copy (and its
 /// fsync) as it would with SQLite's automatic checkpoint at commit. PASSIVE never blocks writers
 /// or readers; a checkpoint it cannot finish is simply tried again.
+/// The WAL size (in pages) past which the checkpointer truncates it: 64 MiB of 4 KiB pages.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
 fn checkpoint_in_background(path: &str, stop: Arc<AtomicBool>) -> Result<()> {
     let conn = Connection::open(path).map_err(|e| open_err(path, e))?;
     conn.execute_batch(PRAGMAS).map_err(|e| open_err(path, e))?;
     let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             std::thread::sleep(CHECKPOINT_EVERY);
-            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
-                tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+            // (busy, frames in the WAL, frames checkpointed)
+            let frames = |r: &Row<'_>| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?));
+            match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], frames) {
+                // Under steady load some reader always holds an old snapshot, so passive
+                // checkpoints never let the WAL start over and it grows without bound (and with
+                // it the next start-up, which reads it all). Past the limit, wait for readers
+                // and writers for a moment, start the WAL over and truncate it.
+                Ok((_, wal, _)) if wal > WAL_RESTART_FRAMES => {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], frames) {
+                        tracing::warn!(error = %e, wal_frames = wal, "WAL truncation failed; will retry");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
             }
         }
     });
