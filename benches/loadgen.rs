@@ -545,6 +545,19 @@ async fn scale(store: String, n: usize) {
     }
 }
 
+/// Empty unary calls (`grpc.health.v1.Health/Check`) to `server` over `channel`.
+async fn health_checks(label: &str, server: &Process, channel: &Channel, concurrency: usize, seconds: u64) -> Figures {
+    let health = HealthClient::new(channel.clone());
+    drive(label, server, concurrency, seconds, move |_, lat| {
+        let mut health = health.clone();
+        async move {
+            timed(&lat, health.check(HealthCheckRequest { service: String::new() })).await?;
+            Ok(1)
+        }
+    })
+    .await
+}
+
 async fn run(o: Options) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = match o.store.as_str() {
@@ -568,15 +581,7 @@ async fn run(o: Options) {
     let bare_channel = channel(&bare.addr).await;
     let mut ceilings = Vec::new();
     for &c in &o.concurrency {
-        let health = HealthClient::new(bare_channel.clone());
-        let figures = drive("bare tonic (health Check)", &bare, c, o.seconds, move |_, lat| {
-            let mut health = health.clone();
-            async move {
-                timed(&lat, health.check(HealthCheckRequest { service: String::new() })).await?;
-                Ok(1)
-            }
-        })
-        .await;
+        let figures = health_checks("bare tonic (health Check)", &bare, &bare_channel, c, o.seconds).await;
         ceilings.push((c, figures));
     }
     drop(bare);
@@ -591,16 +596,7 @@ async fn run(o: Options) {
         let ceiling = ceilings.iter().find(|(k, _)| *k == c).map(|(_, f)| f.rate());
         // The same empty call as the ceiling, through netplane's own server and layers: what any
         // call costs here before it reaches a use case.
-        let health = HealthClient::new(ch.clone());
-        let floor = drive("netplane health Check (its floor)", &server, c, o.seconds, move |_, lat| {
-            let mut health = health.clone();
-            async move {
-                timed(&lat, health.check(HealthCheckRequest { service: String::new() })).await?;
-                Ok(1)
-            }
-        })
-        .await;
-        floor.print(ceiling);
+        health_checks("netplane health Check (its floor)", &server, &ch, c, o.seconds).await.print(ceiling);
         let (cl, fx) = (clients.clone(), fixture.clone());
         let mixed = drive("mixed gRPC", &server, c, o.seconds, move |w, lat| {
             let (mut cl, fx) = (cl.clone(), fx.clone());
