@@ -262,19 +262,7 @@ async fn prepare(channel: Channel, count: usize) -> Result<Fixture, Error> {
     let group = response_id(&wait(&mut ops, group).await?);
     let mut ids = Vec::new();
     for i in 0..count {
-        let req = cpb::CreateInstanceRequest {
-            folder_id: FOLDER.into(),
-            name: format!("bench-{i}"),
-            zone_id: ZONE.into(),
-            platform_id: "standard-v3".into(),
-            resources_spec: Some(cpb::ResourcesSpec { memory: 2 << 30, cores: 2, core_fraction: 100, gpus: 0 }),
-            boot_disk_spec: Some(cpb::AttachedDiskSpec {
-                disk: Some(cpb::attached_disk_spec::Disk::DiskId(format!("disk{i}"))),
-                ..Default::default()
-            }),
-            network_interface_specs: vec![cpb::NetworkInterfaceSpec { subnet_id: subnet_ids[0].clone(), ..Default::default() }],
-            ..Default::default()
-        };
+        let req = instance_request(i, &subnet_ids[0]);
         let id = response_id(&wait(&mut ops, instances.create(req).await?.into_inner()).await?);
         wait(&mut ops, instances.stop(cpb::StopInstanceRequest { instance_id: id.clone() }).await?.into_inner()).await?;
         ids.push(id);
