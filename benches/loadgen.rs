@@ -3,7 +3,8 @@
 //! gRPC and REST, plus a read-only mix; then the same generator against a bare tonic server in the
 //! same run, for the ceiling. Prints calls/s, latency percentiles, server CPU per call and peak RSS.
 //!
-//! `cargo bench --bench loadgen -- [--store sqlite|memory] [--seconds 5] [--concurrency 1,16,64]`
+//! `cargo bench --bench loadgen -- [--store sqlite|memory] [--seconds 5] [--concurrency 1,16,64]
+//! [--workloads floor,mixed,read,rest]`
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};
@@ -35,10 +36,19 @@ struct Options {
     concurrency: Vec<usize>,
     /// With `--scale N`: the scale figures over N instances instead of the workloads.
     scale: Option<usize>,
+    /// `--workloads floor,mixed,read,rest`: the rows to run (all by default; a subset for profiling).
+    workloads: Vec<String>,
+}
+
+impl Options {
+    fn runs(&self, workload: &str) -> bool {
+        self.workloads.iter().any(|w| w == workload)
+    }
 }
 
 fn options() -> Options {
-    let mut o = Options { store: "sqlite".into(), seconds: 5, concurrency: vec![1, 16, 64], scale: None };
+    let all = ["floor", "mixed", "read", "rest"].map(String::from).to_vec();
+    let mut o = Options { store: "sqlite".into(), seconds: 5, concurrency: vec![1, 16, 64], scale: None, workloads: all };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
@@ -48,6 +58,7 @@ fn options() -> Options {
             "--seconds" => o.seconds = value.parse().expect("--seconds N"),
             "--concurrency" => o.concurrency = value.split(',').map(|c| c.parse().expect("--concurrency 1,16,64")).collect(),
             "--scale" => o.scale = Some(value.parse().expect("--scale N")),
+            "--workloads" => o.workloads = value.split(',').map(String::from).collect(),
             _ => {
                 i += 1;
                 continue;
@@ -584,33 +595,41 @@ async fn run(o: Options) {
         let ceiling = ceilings.iter().find(|(k, _)| *k == c).map(|(_, f)| f.rate());
         // The same empty call as the ceiling, through netplane's own server and layers: what any
         // call costs here before it reaches a use case.
-        health_checks("netplane health Check (its floor)", &server, &ch, c, o.seconds).await.print(ceiling);
-        let (cl, fx) = (clients.clone(), fixture.clone());
-        let mixed = drive("mixed gRPC", &server, c, o.seconds, move |w, lat| {
-            let (mut cl, fx) = (cl.clone(), fx.clone());
-            async move { cycle(&mut cl, &fx.instances[w], &fx, &lat).await }
-        })
-        .await;
-        mixed.print(ceiling);
-        let (cl, fx) = (clients.clone(), fixture.clone());
-        let read = drive("read gRPC (Get, List)", &server, c, o.seconds, move |w, lat| {
-            let (mut cl, fx) = (cl.clone(), fx.clone());
-            async move {
-                let get = cpb::GetInstanceRequest { instance_id: fx.instances[w].clone(), ..Default::default() };
-                timed(&lat, cl.instances.get(get)).await?;
-                let list = cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 10, ..Default::default() };
-                timed(&lat, cl.instances.list(list)).await?;
-                Ok(2)
-            }
-        })
-        .await;
-        read.print(ceiling);
-        let (http, base, fx) = (reqwest::Client::new(), format!("http://{}", server.addr), fixture.clone());
-        let rest = drive("mixed REST", &server, c, o.seconds, move |w, lat| {
-            let (http, base, fx) = (http.clone(), base.clone(), fx.clone());
-            async move { rest_cycle(&http, &base, &fx.instances[w], &fx, &lat).await }
-        })
-        .await;
-        rest.print(ceiling);
+        if o.runs("floor") {
+            health_checks("netplane health Check (its floor)", &server, &ch, c, o.seconds).await.print(ceiling);
+        }
+        if o.runs("mixed") {
+            let (cl, fx) = (clients.clone(), fixture.clone());
+            let mixed = drive("mixed gRPC", &server, c, o.seconds, move |w, lat| {
+                let (mut cl, fx) = (cl.clone(), fx.clone());
+                async move { cycle(&mut cl, &fx.instances[w], &fx, &lat).await }
+            })
+            .await;
+            mixed.print(ceiling);
+        }
+        if o.runs("read") {
+            let (cl, fx) = (clients.clone(), fixture.clone());
+            let read = drive("read gRPC (Get, List)", &server, c, o.seconds, move |w, lat| {
+                let (mut cl, fx) = (cl.clone(), fx.clone());
+                async move {
+                    let get = cpb::GetInstanceRequest { instance_id: fx.instances[w].clone(), ..Default::default() };
+                    timed(&lat, cl.instances.get(get)).await?;
+                    let list = cpb::ListInstancesRequest { folder_id: FOLDER.into(), page_size: 10, ..Default::default() };
+                    timed(&lat, cl.instances.list(list)).await?;
+                    Ok(2)
+                }
+            })
+            .await;
+            read.print(ceiling);
+        }
+        if o.runs("rest") {
+            let (http, base, fx) = (reqwest::Client::new(), format!("http://{}", server.addr), fixture.clone());
+            let rest = drive("mixed REST", &server, c, o.seconds, move |w, lat| {
+                let (http, base, fx) = (http.clone(), base.clone(), fx.clone());
+                async move { rest_cycle(&http, &base, &fx.instances[w], &fx, &lat).await }
+            })
+            .await;
+            rest.print(ceiling);
+        }
     }
 }
