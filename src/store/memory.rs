@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use parking_lot::RwLock;
 
 use super::{Backend, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Tx, TxFn};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 #[derive(Default)]
 struct State {
@@ -234,7 +234,9 @@ impl Backend for MemoryBackend {
     fn write(&self, f: &mut TxFn<'_>) -> Result<()> {
         let mut guard = self.state.write();
         let mut tx = MemTx(Access::Write(&mut guard, Vec::new()));
-        let result = f(&mut tx);
+        // A panicking closure must not leave half its changes behind for the next writer.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx)))
+            .unwrap_or_else(|_| Err(Error::Internal("storage: a transaction panicked".into())));
         if result.is_err() {
             tx.rollback();
         }

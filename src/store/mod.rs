@@ -11,6 +11,7 @@
 pub mod codec;
 pub mod memory;
 pub mod postgres;
+pub mod queue;
 mod resource;
 pub mod sqlite;
 #[cfg(test)]
@@ -249,6 +250,11 @@ pub trait Backend: Send + Sync + 'static {
     fn watch_operations(&self, wake: Box<dyn Fn() -> bool + Send>) {
         drop(wake);
     }
+    /// The queue of the backend's own writer thread, if it has one: asynchronous writes go there
+    /// instead of each taking a thread of the blocking pool.
+    fn write_queue(&self) -> Option<&queue::WriteQueue> {
+        None
+    }
 }
 
 /// The handle services use: runs transactions on the blocking pool so the async runtime never
@@ -292,6 +298,9 @@ impl Store {
         let backend = self.0.clone();
         if !backend.blocks() {
             return run(&*backend, true, f);
+        }
+        if let Some(queue) = backend.write_queue() {
+            return queue.write(f).await;
         }
         run_blocking(move || run(&*backend, true, f)).await
     }

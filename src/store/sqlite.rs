@@ -5,22 +5,23 @@
 //! so writes go through one connection behind a mutex instead of contending on the file lock;
 //! reads run in parallel on a pool of connections, each in its own snapshot.
 //!
-//! Writes are group-committed: while other writers wait for the connection, a finished write
-//! leaves the transaction open for them (each runs in its own savepoint, so a failing one rolls
-//! back alone) and waits; the last of the group commits for all. No call returns before its
-//! commit, and a failed commit fails every call of the group. The WAL is checkpointed by a
-//! background thread, never inside a commit, and truncated when it passes 64 MiB.
+//! Writes are group-committed by one writer thread: it runs every write queued while it works in
+//! one transaction, each in its own savepoint (so a failing or panicking one rolls back alone),
+//! and commits once for all of them. No call is answered before its commit, and a failed commit
+//! fails every call of the group. The WAL is checkpointed by a background thread, never inside a
+//! commit, and truncated when it passes 64 MiB.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
-
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 
+use super::queue::{WriteJob, WriteQueue};
 use super::{Backend, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
 use crate::domain::filter::{Column, Op};
 use crate::error::{Error, Result};
@@ -31,11 +32,10 @@ mod embedded {
 
 pub struct SqliteBackend {
     path: String,
-    writer: Mutex<Writer>,
-    /// Writers waiting for the connection: while there are any, a group stays open.
-    waiting: AtomicUsize,
-    commits: Mutex<Commits>,
-    committed: Condvar,
+    /// The one write connection: the writer thread holds it for a group, `write` for one call.
+    writer: Arc<Mutex<Connection>>,
+    /// Asynchronous writes, for the writer thread; it stops when this is dropped.
+    queue: WriteQueue,
     readers: r2d2::Pool<SqliteConnectionManager>,
     /// Tells the checkpointer thread to stop.
     checkpointer: Arc<AtomicBool>,
@@ -82,27 +82,6 @@ fn checkpoint_in_background(path: &str, stop: Arc<AtomicBool>) -> Result<()> {
     spawned.map(|_| ()).map_err(|e| open_err(path, e))
 }
 
-/// The write connection and the group transaction open on it.
-struct Writer {
-    conn: Connection,
-    open: bool,
-    /// The number of the open (or last) group.
-    group: u64,
-    /// Calls whose changes the open group holds.
-    members: usize,
-    /// A call is running in the open group; still set at the next lock, that call panicked.
-    in_call: bool,
-}
-
-/// How groups ended, for the calls waiting on them.
-#[derive(Default)]
-struct Commits {
-    /// Every group up to this one has ended.
-    ended: u64,
-    /// Recent groups whose commit failed, with the reason.
-    failed: HashMap<u64, String>,
-}
-
 /// A group commits at this size even if more writers wait, so none waits without bound.
 const MAX_GROUP: usize = 64;
 
@@ -130,53 +109,91 @@ impl SqliteBackend {
         writer.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(|e| open_err(path, e))?;
         let checkpointer = Arc::new(AtomicBool::new(false));
         checkpoint_in_background(path, checkpointer.clone())?;
-        let writer = Writer { conn: writer, open: false, group: 0, members: 0, in_call: false };
-        Ok(SqliteBackend {
-            path: path.to_string(),
-            writer: Mutex::new(writer),
-            waiting: AtomicUsize::new(0),
-            commits: Mutex::new(Commits::default()),
-            committed: Condvar::new(),
-            readers,
-            checkpointer,
-        })
+        let writer = Arc::new(Mutex::new(writer));
+        let (queue, jobs) = WriteQueue::new();
+        let connection = writer.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_groups(&connection, &jobs))
+            .map_err(|e| open_err(path, e))?;
+        Ok(SqliteBackend { path: path.to_string(), writer, queue, readers, checkpointer })
     }
+}
 
-    /// Ends the open group (commit if it holds changes) and tells its waiting members.
-    fn end_group(&self, w: &mut Writer) -> Result<()> {
-        let outcome = w.conn.execute_batch(if w.members > 0 { "COMMIT" } else { "ROLLBACK" }).map_err(backend_err);
-        if outcome.is_err() {
-            // A failed COMMIT may leave the transaction open; nothing of it may survive.
-            let _ = w.conn.execute_batch("ROLLBACK");
+/// The writer thread: takes the first queued job, then every job queued while the group runs (up
+/// to `MAX_GROUP`), and commits them together. Returns when the backend is dropped.
+fn write_groups(connection: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Ok(first) = jobs.recv() {
+        // The first job's sender has just woken this thread and, on a busy core, been preempted
+        // by it with more requests in hand. Yielding lets it queue them, so they join this group
+        // instead of each paying for a commit (groups went from 1.2 to about 14 calls at 16 in
+        // flight). With nothing else to run, the yield returns at once.
+        std::thread::yield_now();
+        let conn = connection.lock();
+        let mut group = vec![first];
+        let mut outcomes = Vec::with_capacity(MAX_GROUP);
+        let mut broken = begin(&conn).err();
+        while broken.is_none() && outcomes.len() < group.len() {
+            let job = &mut group[outcomes.len()];
+            match in_savepoint(&conn, &mut |tx| job.run(tx)) {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(e) => broken = Some(e),
+            }
+            if outcomes.len() == group.len() && group.len() < MAX_GROUP {
+                group.extend(jobs.try_recv().ok());
+            }
         }
-        w.open = false;
-        self.announce(w.group, outcome.as_ref().err().map(ToString::to_string));
-        Ok(outcome?)
-    }
-
-    /// Records that `group` ended (failed, with the reason) and wakes its waiting members.
-    fn announce(&self, group: u64, failure: Option<String>) {
-        let mut commits = self.commits.lock();
-        commits.ended = group;
-        if let Some(reason) = failure {
-            commits.failed.insert(group, reason);
-        }
-        commits.failed.retain(|g, _| *g + 1024 > group);
-        self.committed.notify_all();
-    }
-
-    /// Waits until `group` has ended; its commit's outcome.
-    fn wait_for(&self, group: u64) -> Result<()> {
-        let mut commits = self.commits.lock();
-        while commits.ended < group {
-            self.committed.wait(&mut commits);
-        }
-        match commits.failed.get(&group) {
-            Some(e) => Err(Error::Storage(format!("commit failed: {e}"))),
-            None => Ok(()),
+        let ended = match broken {
+            None => end(&conn, outcomes.iter().any(Result::is_ok)),
+            Some(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        };
+        drop(conn);
+        outcomes.resize_with(group.len(), || Ok(()));
+        for (job, outcome) in group.into_iter().zip(outcomes) {
+            // A failed group takes every call's changes with it, so no call may report success.
+            let outcome = match &ended {
+                Ok(()) => outcome,
+                Err(e) => outcome.and(Err(Error::Storage(format!("commit failed: {e}")))),
+            };
+            job.finish(outcome);
         }
     }
 }
+
+/// Starts a write transaction, first ending one a panicking `write` call may have left open.
+fn begin(conn: &Connection) -> StoreResult<()> {
+    if !conn.is_autocommit() {
+        conn.execute_batch("ROLLBACK").map_err(backend_err)?;
+    }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(backend_err)
+}
+
+/// Commits when `keep` (some call's changes are to be kept), rolls back otherwise.
+fn end(conn: &Connection, keep: bool) -> StoreResult<()> {
+    let outcome = conn.execute_batch(if keep { "COMMIT" } else { "ROLLBACK" }).map_err(backend_err);
+    if outcome.is_err() && !conn.is_autocommit() {
+        // A failed COMMIT may leave the transaction open; nothing of it may survive.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    outcome
+}
+
+/// Runs one call in a savepoint of the open transaction, keeping its changes only when it
+/// succeeds. A panic is that call's failure alone. `Err` when the savepoint itself failed, which
+/// leaves the transaction unusable.
+fn in_savepoint(conn: &Connection, body: &mut TxFn<'_>) -> StoreResult<Result<()>> {
+    conn.execute_batch("SAVEPOINT call").map_err(backend_err)?;
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| body(&mut SqlTx(conn))))
+        .unwrap_or_else(|_| Err(Error::Internal("storage: a transaction panicked".into())));
+    let close = if outcome.is_ok() { "RELEASE call" } else { "ROLLBACK TO call; RELEASE call" };
+    conn.execute_batch(close).map_err(backend_err)?;
+    Ok(outcome)
+}
+
+impl SqliteBackend {}
 
 impl Backend for SqliteBackend {
     fn read(&self, f: &mut TxFn<'_>) -> Result<()> {
@@ -186,51 +203,20 @@ impl Backend for SqliteBackend {
         // Dropping the read transaction rolls it back, which is all a reader needs.
     }
 
+    /// One call in a transaction of its own, on the calling thread (start-up and tests; the
+    /// server's writes go through `write_queue`).
     fn write(&self, f: &mut TxFn<'_>) -> Result<()> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        let mut w = self.writer.lock();
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        if w.in_call {
-            // A call panicked inside the group: its half-done changes must not be committed with
-            // the others, so the whole group fails.
-            let _ = w.conn.execute_batch("ROLLBACK");
-            w.in_call = false;
-            w.open = false;
-            self.announce(w.group, Some("a call in the same group panicked".into()));
-        }
-        if !w.open {
-            w.conn.execute_batch("BEGIN IMMEDIATE").map_err(backend_err)?;
-            w.open = true;
-            w.group += 1;
-            w.members = 0;
-        }
-        let group = w.group;
-        w.in_call = true;
-        let result = match w.conn.execute_batch("SAVEPOINT call") {
-            Ok(()) => f(&mut SqlTx(&w.conn)),
-            Err(e) => Err(backend_err(e).into()),
-        };
-        w.in_call = false;
-        let closed = match &result {
-            Ok(()) => w.conn.execute_batch("RELEASE call"),
-            Err(_) => w.conn.execute_batch("ROLLBACK TO call; RELEASE call"),
-        };
-        if let Err(e) = closed {
-            // The savepoint could not be closed: end the group without this call's changes.
-            w.members = 0;
-            let _ = self.end_group(&mut w);
-            return Err(backend_err(e).into());
-        }
-        if result.is_ok() {
-            w.members += 1;
-        }
-        if self.waiting.load(Ordering::SeqCst) > 0 && w.members < MAX_GROUP {
-            drop(w);
-            result?;
-            return self.wait_for(group);
-        }
-        let ended = self.end_group(&mut w);
-        result.and(ended)
+        let conn = self.writer.lock();
+        begin(&conn)?;
+        let outcome = in_savepoint(&conn, f);
+        let ended = end(&conn, matches!(outcome, Ok(Ok(()))));
+        let outcome = outcome?;
+        ended?;
+        outcome
+    }
+
+    fn write_queue(&self) -> Option<&WriteQueue> {
+        Some(&self.queue)
     }
 
     fn describe(&self) -> String {
@@ -428,7 +414,12 @@ impl Tx for SqlTx<'_> {
     }
 
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
-        let sql = format!("INSERT OR REPLACE INTO operations ({OPERATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        // An update keeps the row where it is; `OR REPLACE` would delete it and append a copy.
+        let sql = format!(
+            "INSERT INTO operations ({OPERATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET \
+             resource_id = excluded.resource_id, created_at = excluded.created_at, done = excluded.done, \
+             due_at = excluded.due_at, body = excluded.body"
+        );
         let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
         st.execute(params![op.id, op.resource_id, op.created_at, op.done, op.due_at, op.body]).map_err(backend_err)?;
         Ok(())
@@ -458,5 +449,43 @@ impl Tx for SqlTx<'_> {
         let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
         let rows = st.query_map([], operation).map_err(backend_err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use super::*;
+
+    /// Operations written under the version 2 schema (a table keyed by id) are all there after
+    /// the move to the insertion-ordered table, and an update still replaces a row in place.
+    #[test]
+    fn operations_survive_the_move_to_insertion_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db").display().to_string();
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            embedded::migrations::runner().set_target(refinery::Target::Version(2)).run(&mut conn).unwrap();
+            for (id, done) in [("op-b", 1), ("op-a", 0)] {
+                conn.execute(
+                    "INSERT INTO operations (id, resource_id, created_at, done, due_at, body) VALUES (?1, 'r', 5, ?2, NULL, x'01')",
+                    params![id, done],
+                )
+                .unwrap();
+            }
+        }
+        let backend = SqliteBackend::open(&path).unwrap();
+        let store = super::super::Store::new(backend);
+        let (a, pending) = store.read_now(|tx| Ok((tx.get_operation("op-a")?, tx.pending_operations()?))).unwrap();
+        assert_eq!(a.map(|o| (o.done, o.body)), Some((false, vec![1])));
+        assert_eq!(pending.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["op-a"]);
+        let done = OperationRow { id: "op-a".into(), resource_id: "r".into(), created_at: 5, done: true, due_at: None, body: vec![2] };
+        store.write_now(|tx| Ok(tx.put_operation(&done)?)).unwrap();
+        let (ops, count) = store
+            .read_now(|tx| {
+                let count = tx.operations_of("r", None, 10)?.len();
+                Ok((tx.pending_operations()?, count))
+            })
+            .unwrap();
+        assert_eq!((ops.len(), count), (0, 2));
     }
 }
