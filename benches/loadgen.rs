@@ -101,8 +101,17 @@ impl Process {
 
     /// Peak resident set, MiB.
     fn peak_rss_mib(&self) -> f64 {
+        self.status_mib("VmHWM:")
+    }
+
+    /// The resident set now, in MiB.
+    fn rss_mib(&self) -> f64 {
+        self.status_mib("VmRSS:")
+    }
+
+    fn status_mib(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
+        let kib = status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
         kib.unwrap_or(0.0) / 1024.0
     }
 }
@@ -465,7 +474,8 @@ async fn scale(store: String, n: usize) {
     let mut instances = InstanceServiceClient::new(ch.clone());
     instances.list(cpb::ListInstancesRequest { folder_id: FOLDER.into(), ..Default::default() }).await.expect("first call");
     let empty_start = started.elapsed();
-    let empty_rss = server.peak_rss_mib();
+    // Idle: after the first call has been answered, with nothing in flight.
+    let (empty_rss, empty_peak) = (server.rss_mib(), server.peak_rss_mib());
 
     // Subnets of /16 hold 65,532 instances each.
     let mut ops = OperationServiceClient::new(ch.clone());
@@ -526,7 +536,7 @@ async fn scale(store: String, n: usize) {
     println!("| figure | value |");
     println!("|---|---|");
     println!("| start-up to first served call, empty store | {:.0} ms |", empty_start.as_secs_f64() * 1000.0);
-    println!("| RSS after start, empty | {empty_rss:.1} MiB |");
+    println!("| RSS idle after start and a first call, empty (peak during start-up) | {empty_rss:.1} MiB ({empty_peak:.1}) |");
     println!("| peak RSS with {n} instances | {loaded_rss:.1} MiB |");
     for (name, ms) in [("`name=\"bench-4242\"`", &selective), ("`status=\"RUNNING\"` (matches all)", &broad), ("no filter", &unfiltered)] {
         println!("| List, page of 100, filter {name}: p50 / p99 | {:.2} / {:.2} ms |", pct(ms, 0.5), pct(ms, 0.99));
@@ -540,7 +550,7 @@ async fn scale(store: String, n: usize) {
             .await
             .expect("first call");
         println!("| start-up to first served call, {n} instances | {:.0} ms |", started.elapsed().as_secs_f64() * 1000.0);
-        println!("| RSS after that start | {:.1} MiB |", server.peak_rss_mib());
+        println!("| RSS idle after that start and a first call (peak) | {:.1} MiB ({:.1}) |", server.rss_mib(), server.peak_rss_mib());
     }
 }
 
