@@ -5,8 +5,9 @@
 //! interface index in an instance, a name in a folder) and operations. Uniqueness that matters rests
 //! on the claims table's primary key, so it holds in the database, not only in memory.
 //!
-//! Transactions are synchronous closures run on a blocking thread: domain rules are synchronous
-//! anyway, and a closure may be re-run by a backend that retries serialization failures.
+//! Transactions are synchronous closures run off the async runtime (on a blocking thread, or on
+//! the backend's own writer thread): domain rules are synchronous anyway, and a closure may be
+//! re-run by a backend that retries serialization failures.
 
 pub mod codec;
 pub mod memory;
@@ -257,8 +258,9 @@ pub trait Backend: Send + Sync + 'static {
     }
 }
 
-/// The handle services use: runs transactions on the blocking pool so the async runtime never
-/// waits on storage I/O (the memory backend, which does no I/O, runs them in place).
+/// The handle services use: the async runtime never waits on storage I/O. Writes go to the
+/// backend's writer thread where it has one (SQLite), other transactions to the blocking pool; the
+/// memory backend, which does no I/O, runs them in place.
 #[derive(Clone)]
 pub struct Store(Arc<dyn Backend>);
 

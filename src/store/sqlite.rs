@@ -208,8 +208,6 @@ fn in_savepoint(conn: &Connection, body: &mut TxFn<'_>) -> StoreResult<Result<()
     Ok(outcome)
 }
 
-impl SqliteBackend {}
-
 impl Backend for SqliteBackend {
     fn read(&self, f: &mut TxFn<'_>) -> Result<()> {
         let mut conn = self.readers.get().map_err(backend_err)?;
