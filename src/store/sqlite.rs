@@ -299,7 +299,8 @@ fn sort_sql_value(v: &SortValue) -> Value {
 }
 
 impl SqlTx<'_> {
-    fn write_record(&self, sql: &str, r: &Record) -> StoreResult<()> {
+    /// Runs `sql` with the record's columns as ?1..?10; the number of rows it changed.
+    fn write_record(&self, sql: &str, r: &Record) -> StoreResult<usize> {
         self.0
             .prepare_cached(sql)
             .and_then(|mut st| {
@@ -316,7 +317,6 @@ impl SqlTx<'_> {
                     r.body
                 ])
             })
-            .map(|_| ())
             .map_err(|e| match e {
                 rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
                     StoreError::Duplicate(format!("{} {}", r.kind.as_str(), r.id))
@@ -340,7 +340,8 @@ impl Tx for SqlTx<'_> {
     }
 
     fn insert(&mut self, r: &Record) -> StoreResult<()> {
-        self.write_record(&format!("INSERT INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"), r)
+        self.write_record(&format!("INSERT INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"), r)?;
+        Ok(())
     }
 
     fn update(&mut self, r: &Record) -> StoreResult<()> {
@@ -350,28 +351,14 @@ impl Tx for SqlTx<'_> {
         // by nothing here and takes the replacing path.
         let narrow = "UPDATE resources SET status = ?7, zone_id = ?8, platform_id = ?9, body = ?10 \
                       WHERE kind = ?1 AND id = ?2 AND folder_id = ?3 AND parent_id = ?4 AND name = ?5 AND created_at = ?6";
-        let mut st = self.0.prepare_cached(narrow).map_err(backend_err)?;
-        let changed = st
-            .execute(params![
-                r.kind.as_str(),
-                r.id,
-                r.folder_id,
-                r.parent_id,
-                r.name,
-                r.created_at,
-                r.status,
-                r.zone_id,
-                r.platform_id,
-                r.body
-            ])
-            .map_err(backend_err)?;
-        if changed == 1 {
+        if self.write_record(narrow, r)? == 1 {
             return Ok(());
         }
         self.write_record(
             &format!("INSERT OR REPLACE INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
             r,
-        )
+        )?;
+        Ok(())
     }
 
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool> {

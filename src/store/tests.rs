@@ -48,7 +48,23 @@ fn crud(store: Store) {
     changed.status = "STOPPED".into();
     let c = changed.clone();
     store.write_now(move |tx| Ok(tx.update(&c)?)).unwrap();
-    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(changed));
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(changed.clone()));
+    // An update of an indexed column (the name, then the folder) moves the row in the lists that
+    // use it.
+    let by_name = |folder: &str, name: &str| {
+        let mut q = Query::new(Kind::Instance);
+        q.folder_id = Some(folder.into());
+        q.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec![name.into()] }];
+        store.read_now(move |tx| Ok(tx.list(&q)?.into_iter().map(|r| r.id).collect::<Vec<_>>())).unwrap()
+    };
+    let mut moved = changed;
+    for (name, folder) in [("renamed", "f"), ("renamed", "g")] {
+        (moved.name, moved.folder_id) = (name.into(), folder.into());
+        let m = moved.clone();
+        store.write_now(move |tx| Ok(tx.update(&m)?)).unwrap();
+        assert_eq!((by_name("f", "a"), by_name(folder, name)), (vec![], vec!["i1".to_string()]), "{folder}/{name}");
+    }
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(moved));
     assert!(store.write_now(|tx| Ok(tx.delete(Kind::Instance, "i1")?)).unwrap());
     assert!(!store.write_now(|tx| Ok(tx.delete(Kind::Instance, "i1")?)).unwrap());
     assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), None);
