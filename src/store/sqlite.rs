@@ -171,7 +171,7 @@ fn write_groups(connection: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn Wr
             // A failed group takes every call's changes with it, so no call may report success.
             let outcome = match &ended {
                 Ok(()) => outcome,
-                Err(e) => outcome.and(Err(Error::Storage(format!("commit failed: {e}")))),
+                Err(e) => outcome.and(Err(Error::Storage(format!("not committed: {e}")))),
             };
             job.finish(outcome);
         }
