@@ -56,25 +56,14 @@ impl Moments {
 }
 
 struct World {
-    subnet_id: String,
-    security_group_id: String,
-    vms: Vec<String>,
+    instances: StoppedInstances,
     topology: Topology,
 }
 
 async fn world(server: &Server) -> World {
-    let c = server.clients().await;
-    let net = network(&c, "crash").await;
-    let sub = subnet(&c, &net.id, "10.60.0.0/16").await;
-    let sg = security_group(&c, &net.id, "ssh").await;
-    let mut vms = Vec::new();
-    for i in 0..WORKERS {
-        let vm = instance(&c, create_instance(&format!("worker-{i}"), vec![nic(&sub.id)])).await;
-        c.wait(&c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: vm.id.clone() }).await.expect("stop").into_inner()).await;
-        vms.push(vm.id);
-    }
+    let instances = stopped_instances(&server.clients().await, "worker", "10.60.0.0/16", WORKERS).await;
     let topology = Hw::new(&server.rest, PROJECT, None).topology(61, 24).await;
-    World { subnet_id: sub.id, security_group_id: sg.id, vms, topology }
+    World { instances, topology }
 }
 
 /// Attaches interface 1 (an address from the subnet and a one-to-one NAT address from the pool)
@@ -95,12 +84,12 @@ async fn cycle_interface(c: Clients, w: Arc<World>, vm: String, ledger: Arc<Mute
             api.attach_network_interface(cpb::AttachInstanceNetworkInterfaceRequest {
                 instance_id: vm.clone(),
                 network_interface_index: "1".into(),
-                subnet_id: w.subnet_id.clone(),
+                subnet_id: w.instances.subnet_id.clone(),
                 primary_v4_address_spec: Some(cpb::PrimaryAddressSpec {
                     one_to_one_nat_spec: Some(cpb::OneToOneNatSpec { ip_version: cpb::IpVersion::Ipv4 as i32, ..Default::default() }),
                     ..Default::default()
                 }),
-                security_group_ids: vec![w.security_group_id.clone()],
+                security_group_ids: vec![w.instances.security_group_id.clone()],
             })
             .await
         };
@@ -159,7 +148,7 @@ async fn check(server: &Server, w: &World, ledger: &Ledger) {
     }
     let mut private = Vec::new();
     let mut public = Vec::new();
-    for vm in &w.vms {
+    for vm in &w.instances.vms {
         let got = c.instances.clone().get(cpb::GetInstanceRequest { instance_id: vm.clone(), ..Default::default() }).await;
         let got = got.expect("get").into_inner();
         assert_eq!(got.status, cpb::instance::Status::Stopped as i32, "{got:?}");
@@ -171,7 +160,7 @@ async fn check(server: &Server, w: &World, ledger: &Ledger) {
     let distinct = |v: &[String]| v.iter().collect::<BTreeSet<_>>().len() == v.len();
     assert!(distinct(&private), "an address given twice: {private:?}");
     assert!(distinct(&public), "a NAT address given twice: {public:?}");
-    let used: BTreeSet<String> = used_addresses(&c, &w.subnet_id).await.into_iter().collect();
+    let used: BTreeSet<String> = used_addresses(&c, &w.instances.subnet_id).await.into_iter().collect();
     let held: BTreeSet<String> = private.into_iter().filter(|a| a.starts_with("10.60.")).collect();
     assert_eq!(used, held, "the subnet's used addresses are exactly its interfaces' addresses (nothing leaked)");
 }
@@ -190,7 +179,7 @@ async fn crash_loop(store: &str, dir: Arc<tempfile::TempDir>) {
         check(&server, &w, &before_last_round).await;
         let c = server.clients().await;
         let mut load = tokio::task::JoinSet::new();
-        for vm in &w.vms {
+        for vm in &w.instances.vms {
             load.spawn(cycle_interface(c.clone(), w.clone(), vm.clone(), ledger.clone()));
         }
         load.spawn(create_networks(c.clone(), round, ledger.clone()));

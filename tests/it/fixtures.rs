@@ -154,3 +154,25 @@ pub async fn used_addresses(c: &Clients, subnet_id: &str) -> Vec<String> {
         .map(|a| a.address)
         .collect()
 }
+
+/// A network, a subnet of `cidr`, a security group and `n` stopped instances (`{name}-{i}`), each
+/// with one interface in that subnet: what the replica and crash tests work on.
+pub struct StoppedInstances {
+    pub subnet_id: String,
+    pub security_group_id: String,
+    pub vms: Vec<String>,
+}
+
+pub async fn stopped_instances(c: &Clients, name: &str, cidr: &str, n: usize) -> StoppedInstances {
+    let net = network(c, name).await;
+    let sub = subnet(c, &net.id, cidr).await;
+    let sg = security_group(c, &net.id, "ssh").await;
+    let mut vms = Vec::new();
+    for i in 0..n {
+        let vm = instance(c, create_instance(&format!("{name}-{i}"), vec![nic(&sub.id)])).await;
+        let stop = c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: vm.id.clone() }).await.expect("stop");
+        c.wait(&stop.into_inner()).await;
+        vms.push(vm.id);
+    }
+    StoppedInstances { subnet_id: sub.id, security_group_id: sg.id, vms }
+}

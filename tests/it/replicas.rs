@@ -14,32 +14,16 @@ use crate::fixtures::*;
 use crate::harness::{Clients, Server, data_dir, postgres_database};
 use crate::hw::{Hw, PROJECT, tcp};
 
-struct Fleet {
-    subnet_id: String,
-    security_group_id: String,
-    vms: Vec<String>,
-}
-
-/// A network, a /24 subnet, a security group and `n` stopped instances with one interface each,
-/// made through a replica in inline mode that is then stopped: the database the replicas under
-/// test start on.
-async fn stopped_instances(url: &str, n: usize) -> Fleet {
+/// `n` stopped instances in a /24 subnet (see `stopped_instances`), made through a replica in
+/// inline mode that is then stopped: the database the replicas under test start on.
+async fn fleet(url: &str, n: usize) -> StoppedInstances {
     let setup = Server::start_with(data_dir(), url, "inline");
-    let c = setup.clients().await;
-    let net = network(&c, "n").await;
-    let sub = subnet(&c, &net.id, "10.40.0.0/24").await;
-    let sg = security_group(&c, &net.id, "ssh").await;
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let vm = instance(&c, create_instance(&format!("vm-{i}"), vec![nic(&sub.id)])).await;
-        c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: vm.id.clone() }).await.expect("stop");
-        ids.push(vm.id);
-    }
+    let fleet = stopped_instances(&setup.clients().await, "vm", "10.40.0.0/24", n).await;
     assert!(setup.stop().await.success());
-    Fleet { subnet_id: sub.id, security_group_id: sg.id, vms: ids }
+    fleet
 }
 
-impl Fleet {
+impl StoppedInstances {
     fn attach(&self, instance_id: &str, index: &str, address: &str) -> cpb::AttachInstanceNetworkInterfaceRequest {
         cpb::AttachInstanceNetworkInterfaceRequest {
             instance_id: instance_id.into(),
@@ -78,7 +62,7 @@ fn succeeded(op: &Operation) -> bool {
 #[tokio::test]
 async fn operations_accepted_by_one_replica_are_polled_and_cancelled_on_another() {
     let url = postgres_database("replica_operations");
-    let fleet = stopped_instances(&url, 4).await;
+    let fleet = fleet(&url, 4).await;
     let (subnet_id, vms) = (&fleet.subnet_id, &fleet.vms);
     let a = Server::start_with(data_dir(), &url, "delay=1s");
     let b = Server::start_with(data_dir(), &url, "delay=1s");
@@ -122,7 +106,7 @@ async fn operations_accepted_by_one_replica_are_polled_and_cancelled_on_another(
 #[tokio::test]
 async fn a_killed_replica_s_operations_are_finished_by_another() {
     let url = postgres_database("replica_killed");
-    let fleet = stopped_instances(&url, 12).await;
+    let fleet = fleet(&url, 12).await;
     let (subnet_id, vms) = (&fleet.subnet_id, &fleet.vms);
     let a = Server::start_with(data_dir(), &url, "delay=300ms");
     let b = Server::start_with(data_dir(), &url, "delay=300ms");
