@@ -5,6 +5,12 @@ use clap::Parser;
 use netplane::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+// mimalloc keeps per-thread free lists and returns memory in small pages, which halves the
+// allocator's share of a call and keeps the idle heap smaller than glibc's per-thread arenas
+// (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

@@ -139,19 +139,19 @@ pub struct Operation {
 }
 
 impl Operation {
-    pub fn to_row(&self) -> Result<OperationRow> {
-        Ok(OperationRow {
+    pub fn to_row(&self) -> OperationRow {
+        OperationRow {
             id: self.id.clone(),
             resource_id: self.metadata.resource_id().to_string(),
             created_at: self.created_at.0,
             done: self.done,
             due_at: self.due_at.map(|t| t.0),
-            body: crate::store::codec::encode(self, "operation")?,
-        })
+            body: crate::store::Body::value(self.clone()),
+        }
     }
 
     pub fn from_row(row: &OperationRow) -> Result<Operation> {
-        crate::store::codec::decode(&row.body, &format!("operation {}", row.id))
+        row.body.decode(&format!("operation {}", row.id))
     }
 
     /// Marks the operation finished with `outcome`.
@@ -232,11 +232,13 @@ mod tests {
             due_at: Some(Timestamp(9)),
             polls_left: None,
         };
-        let row = op.to_row().unwrap();
+        let mut row = op.to_row();
         assert_eq!((row.resource_id.as_str(), row.done, row.due_at), ("fhm1", false, Some(9)));
         assert_eq!(Operation::from_row(&row).unwrap(), op);
+        row.body = crate::store::Body::from(row.body.bytes().unwrap().into_owned());
+        assert_eq!(Operation::from_row(&row).unwrap(), op, "as a persistent store reads it back");
         op.finish(Ok(Response::Empty), Timestamp(10));
-        let row = op.to_row().unwrap();
+        let row = op.to_row();
         assert!(row.done);
         assert_eq!(row.due_at, None);
         assert_eq!(Operation::from_row(&row).unwrap().result, Some(Ok(Response::Empty)));

@@ -78,7 +78,7 @@ impl Runner {
                     if (due_at, polls_left) != (op.due_at, op.polls_left) {
                         op.due_at = due_at;
                         op.polls_left = polls_left;
-                        tx.put_operation(&op.to_row()?)?;
+                        tx.put_operation(&op.to_row())?;
                         rescheduled += 1;
                     }
                 }
@@ -117,7 +117,7 @@ impl Runner {
                 let now = clock.now();
                 let response = executor.apply(tx, &action, now)?;
                 op.finish(Ok(response), now);
-                tx.put_operation(&op.to_row()?)?;
+                tx.put_operation(&op.to_row())?;
                 Ok((op, true))
             })
             .await;
@@ -148,7 +148,7 @@ impl Runner {
                 let now = clock.now();
                 executor.undo(tx, &action, now)?;
                 op.finish(Err(Error::Cancelled(op.id.clone())), now);
-                tx.put_operation(&op.to_row()?)?;
+                tx.put_operation(&op.to_row())?;
                 Ok(op)
             })
             .await
@@ -167,7 +167,7 @@ impl Runner {
                 let now = clock.now();
                 executor.undo(tx, &action, now)?;
                 op.finish(Err(cause.clone()), now);
-                tx.put_operation(&op.to_row()?)?;
+                tx.put_operation(&op.to_row())?;
                 Ok(op)
             })
             .await

@@ -66,7 +66,7 @@ mod tests {
             due_at: None,
             polls_left: None,
         };
-        Ok(tx.put_operation(&op.to_row()?)?)
+        Ok(tx.put_operation(&op.to_row())?)
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod tests;
 
 use std::sync::Arc;
 
+pub use codec::Body;
 pub use resource::{Resource, TxExt};
 
 use crate::domain::filter::{Column, Condition, Order};
@@ -93,7 +94,7 @@ pub struct Record {
     pub status: String,
     pub zone_id: String,
     pub platform_id: String,
-    pub body: Vec<u8>,
+    pub body: Body,
 }
 
 impl Record {
@@ -161,7 +162,7 @@ impl Claim {
     }
 }
 
-/// One operation row; `body` is the ops module's own encoding.
+/// One operation row; `body` holds the ops module's `Operation`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OperationRow {
     pub id: String,
@@ -170,7 +171,7 @@ pub struct OperationRow {
     pub done: bool,
     /// When the runner should complete it (pending operations only).
     pub due_at: Option<i64>,
-    pub body: Vec<u8>,
+    pub body: Body,
 }
 
 /// A failure of the storage itself; never a domain outcome.

@@ -17,13 +17,36 @@ use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
+use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use postgres::{IsolationLevel, NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
-use super::{Backend, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
+use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
 use crate::domain::filter::{Column, Op};
 use crate::error::{Error, Result};
+
+/// A body is stored as `bytea`: encoded here when a transaction wrote a value.
+impl ToSql for Body {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        (&*self.bytes()?).to_sql(ty, out)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <&[u8] as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for Body {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Vec::<u8>::from_sql(ty, raw).map(Body::Encoded)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <Vec<u8> as FromSql>::accepts(ty)
+    }
+}
 
 mod embedded {
     refinery::embed_migrations!("src/store/migrations/postgres");

@@ -2,25 +2,27 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::{Kind, Query, Record, Tx};
+use super::{Body, Kind, Query, Record, Tx};
 use crate::domain::{address::Address, huawei, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet};
 use crate::error::Result;
 
 /// A domain type stored as a resource row.
-pub trait Resource: Serialize + DeserializeOwned {
+pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     const KIND: Kind;
     fn id(&self) -> &str;
     /// The row's index columns; `body` is filled in by `to_record`.
     fn columns(&self) -> Record;
 
-    fn to_record(&self) -> Result<Record> {
+    /// The row: its columns, and a body holding a copy of the value (encoded only by a backend
+    /// that persists it).
+    fn to_record(&self) -> Record {
         let mut r = self.columns();
-        r.body = super::codec::encode(self, Self::KIND.as_str())?;
-        Ok(r)
+        r.body = Body::value(self.clone());
+        r
     }
 
     fn from_record(r: &Record) -> Result<Self> {
-        super::codec::decode(&r.body, &format!("{} {}", Self::KIND.as_str(), r.id))
+        r.body.decode(&format!("{} {}", Self::KIND.as_str(), r.id))
     }
 }
 
@@ -35,7 +37,7 @@ fn row(kind: Kind, id: &str, folder_id: &str, parent_id: &str, name: &str, creat
         status: String::new(),
         zone_id: String::new(),
         platform_id: String::new(),
-        body: vec![],
+        body: Body::Encoded(vec![]),
     }
 }
 
@@ -173,10 +175,10 @@ impl TxExt for dyn Tx + '_ {
         self.get(R::KIND, id)?.map(|r| R::from_record(&r)).transpose()
     }
     fn create<R: Resource>(&mut self, value: &R) -> Result<()> {
-        Ok(self.insert(&value.to_record()?)?)
+        Ok(self.insert(&value.to_record())?)
     }
     fn save<R: Resource>(&mut self, value: &R) -> Result<()> {
-        Ok(self.update(&value.to_record()?)?)
+        Ok(self.update(&value.to_record())?)
     }
     fn remove<R: Resource>(&mut self, id: &str) -> Result<bool> {
         Ok(self.delete(R::KIND, id)?)

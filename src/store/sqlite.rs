@@ -22,9 +22,26 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 
 use super::queue::{WriteJob, WriteQueue};
-use super::{Backend, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
+use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
 use crate::domain::filter::{Column, Op};
 use crate::error::{Error, Result};
+
+/// A body is stored as a blob: encoded here, in the writer thread, when a transaction wrote a value.
+impl rusqlite::ToSql for Body {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self.bytes() {
+            Ok(std::borrow::Cow::Borrowed(bytes)) => Ok(bytes.into()),
+            Ok(std::borrow::Cow::Owned(bytes)) => Ok(bytes.into()),
+            Err(e) => Err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))),
+        }
+    }
+}
+
+impl rusqlite::types::FromSql for Body {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        Vec::<u8>::column_result(value).map(Body::Encoded)
+    }
+}
 
 mod embedded {
     refinery::embed_migrations!("src/store/migrations/sqlite");
@@ -500,9 +517,10 @@ mod migration_tests {
         let backend = SqliteBackend::open(&path).unwrap();
         let store = super::super::Store::new(backend);
         let (a, pending) = store.read_now(|tx| Ok((tx.get_operation("op-a")?, tx.pending_operations()?))).unwrap();
-        assert_eq!(a.map(|o| (o.done, o.body)), Some((false, vec![1])));
+        assert_eq!(a.map(|o| (o.done, o.body)), Some((false, vec![1].into())));
         assert_eq!(pending.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["op-a"]);
-        let done = OperationRow { id: "op-a".into(), resource_id: "r".into(), created_at: 5, done: true, due_at: None, body: vec![2] };
+        let done =
+            OperationRow { id: "op-a".into(), resource_id: "r".into(), created_at: 5, done: true, due_at: None, body: vec![2].into() };
         store.write_now(|tx| Ok(tx.put_operation(&done)?)).unwrap();
         let (ops, count) = store
             .read_now(|tx| {
