@@ -14,7 +14,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
 use tonic_web::GrpcWebLayer;
 
-use crate::api::grpc::{AddressApi, EndpointApi, IamApi, InstanceApi, NetworkApi, OperationApi, SecurityGroupApi, SubnetApi};
+use crate::api::grpc::{AddressApi, EndpointApi, IamApi, InstanceApi, Lazy, NetworkApi, OperationApi, SecurityGroupApi, SubnetApi};
 use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
 use crate::api::request_id::RequestIdLayer;
@@ -64,8 +64,9 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let (stop_runner, runner_stopped) = watch::channel(false);
     let runner = tokio::spawn(services.runner().run(runner_stopped));
 
-    let reflection_v1 = reflection().build_v1().map_err(|e| startup("reflection", e))?;
-    let reflection_v1alpha = reflection().build_v1alpha().map_err(|e| startup("reflection", e))?;
+    // Reflection is built on its first call: an idle server need not hold its indexes.
+    let reflection_v1 = Lazy::new(|| reflection().build_v1().map_err(|e| e.to_string()));
+    let reflection_v1alpha = Lazy::new(|| reflection().build_v1alpha().map_err(|e| e.to_string()));
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICES {
         health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;

@@ -1,4 +1,5 @@
-//! grpcurl 1.8.6 (reflection v1alpha only) lists, describes and invokes, with `Any` resolved.
+//! Reflection: grpcurl 1.8.6 (reflection v1alpha only) lists, describes and invokes, with `Any`
+//! resolved; tonic's reflection clients ask both versions.
 
 use std::process::Command;
 
@@ -44,4 +45,44 @@ fn grpcurl_lists_describes_and_invokes() {
     assert_eq!(got["metadata"]["networkId"], op["response"]["id"]);
     let health = run(&["-plaintext", addr, "grpc.health.v1.Health/Check"]);
     assert!(health.contains("SERVING"), "{health}");
+}
+
+/// Newer clients ask reflection v1, which grpcurl 1.8.6 does not: both versions list the same
+/// services (each is built on its first call).
+#[tokio::test]
+async fn reflection_v1_and_v1alpha_list_the_same_services() {
+    use tokio_stream::StreamExt;
+    use tonic_reflection::pb::{v1, v1alpha};
+    let server = Server::start("inline");
+    let list = || v1::ServerReflectionRequest {
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(String::new())),
+        ..Default::default()
+    };
+    let mut client = v1::server_reflection_client::ServerReflectionClient::new(server.channel().await);
+    let mut answers = client.server_reflection_info(tokio_stream::iter([list()])).await.expect("v1").into_inner();
+    let Some(Ok(v1::ServerReflectionResponse {
+        message_response: Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(v1_list)),
+        ..
+    })) = answers.next().await
+    else {
+        panic!("v1 did not list services")
+    };
+    let v1_names: Vec<String> = v1_list.service.into_iter().map(|s| s.name).collect();
+    assert!(v1_names.contains(&"yandex.cloud.compute.v1.InstanceService".to_string()), "{v1_names:?}");
+
+    let alpha = v1alpha::ServerReflectionRequest {
+        message_request: Some(v1alpha::server_reflection_request::MessageRequest::ListServices(String::new())),
+        ..Default::default()
+    };
+    let mut client = v1alpha::server_reflection_client::ServerReflectionClient::new(server.channel().await);
+    let mut answers = client.server_reflection_info(tokio_stream::iter([alpha])).await.expect("v1alpha").into_inner();
+    let Some(Ok(v1alpha::ServerReflectionResponse {
+        message_response: Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(alpha_list)),
+        ..
+    })) = answers.next().await
+    else {
+        panic!("v1alpha did not list services")
+    };
+    let alpha_names: Vec<String> = alpha_list.service.into_iter().map(|s| s.name).collect();
+    assert_eq!(v1_names, alpha_names);
 }
