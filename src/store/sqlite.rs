@@ -135,8 +135,11 @@ impl SqliteBackend {
         embedded::migrations::runner().run(&mut writer).map_err(|e| open_err(path, format!("migration failed: {e}")))?;
         let manager = SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(PRAGMAS));
         // Reader connections open as concurrent reads need them: opening all eight up front
-        // cost about 0.5 MiB of idle RSS.
-        let readers = r2d2::Pool::builder().max_size(8).min_idle(Some(1)).build(manager).map_err(|e| open_err(path, e))?;
+        // cost about 0.5 MiB of idle RSS. One thread opens them (r2d2 starts three otherwise).
+        let opener =
+            Arc::new(scheduled_thread_pool::ScheduledThreadPool::builder().num_threads(1).thread_name_pattern("sqlite-readers").build());
+        let readers =
+            r2d2::Pool::builder().max_size(8).min_idle(Some(1)).thread_pool(opener).build(manager).map_err(|e| open_err(path, e))?;
         // Commits never checkpoint; the background thread does (see `checkpoint_in_background`).
         writer.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(|e| open_err(path, e))?;
         let checkpointer = Arc::new(AtomicBool::new(false));
