@@ -151,7 +151,7 @@ impl Operation {
     }
 
     pub fn from_row(row: &OperationRow) -> Result<Operation> {
-        row.body.decode(&format!("operation {}", row.id))
+        row.body.decode(|| format!("operation {}", row.id))
     }
 
     /// Marks the operation finished with `outcome`.

@@ -52,15 +52,16 @@ impl Body {
         }
     }
 
-    /// The value the body holds, as a `T`; `what` names it in errors.
-    pub fn decode<T: DeserializeOwned + Clone + 'static>(&self, what: &str) -> Result<T> {
+    /// The value the body holds, as a `T`; `what` names it in errors (and is only called for
+    /// one, so a successful read formats nothing).
+    pub fn decode<T: DeserializeOwned + Clone + 'static>(&self, what: impl FnOnce() -> String) -> Result<T> {
         match self {
-            Body::Encoded(bytes) => decode(bytes, what),
+            Body::Encoded(bytes) => read(bytes).map_err(|e| Error::Internal(format!("decoding {}: {e}", what()))),
             Body::Value(value) => value
                 .as_any()
                 .downcast_ref::<T>()
                 .cloned()
-                .ok_or_else(|| Error::Internal(format!("decoding {what}: the row holds another type"))),
+                .ok_or_else(|| Error::Internal(format!("decoding {}: the row holds another type", what()))),
         }
     }
 }
@@ -99,14 +100,13 @@ pub fn encode<T: Serialize>(value: &T, what: &str) -> Result<Vec<u8>> {
     Ok(body)
 }
 
-/// The value a row body holds, in either format; `what` names it in errors.
-pub fn decode<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
-    let decoded = match body.split_first() {
+/// The value a row body holds, in either format.
+fn read<T: DeserializeOwned>(body: &[u8]) -> std::result::Result<T, String> {
+    match body.split_first() {
         Some((&MSGPACK_NAMED, rest)) => rmp_serde::from_slice(rest).map_err(|e| e.to_string()),
         Some((b'{', _)) => serde_json::from_slice(body).map_err(|e| e.to_string()),
         _ => Err("unknown body format".to_string()),
-    };
-    decoded.map_err(|e| Error::Internal(format!("decoding {what}: {e}")))
+    }
 }
 
 #[cfg(test)]
@@ -125,10 +125,10 @@ mod tests {
         let row = Row { id: "a".into(), ports: vec![80, 443], note: None };
         let body = encode(&row, "row").unwrap();
         assert_eq!(body[0], MSGPACK_NAMED);
-        assert_eq!(decode::<Row>(&body, "row").unwrap(), row);
+        assert_eq!(read::<Row>(&body).unwrap(), row);
         let json = serde_json::to_vec(&row).unwrap();
         assert!(body.len() < json.len());
-        assert_eq!(decode::<Row>(&json, "row").unwrap(), row, "rows stored as JSON by earlier versions");
+        assert_eq!(read::<Row>(&json).unwrap(), row, "rows stored as JSON by earlier versions");
     }
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -156,10 +156,10 @@ mod tests {
     #[test]
     fn stored_types_may_evolve_as_with_json() {
         let body = encode(&Row { id: "a".into(), ports: vec![22], note: Some("gone".into()) }, "row").unwrap();
-        let later: Evolved = decode(&body, "row").unwrap();
+        let later: Evolved = read(&body).unwrap();
         assert_eq!(later, Evolved { ports: vec![22], id: "a".into(), added: vec![] }, "fields by name, new ones defaulted");
         let body = encode(&vec![Then::Stopped, Then::Running { since: 7 }], "states").unwrap();
-        assert_eq!(decode::<Vec<Now>>(&body, "states").unwrap(), [Now::Stopped, Now::Running { since: 7 }], "variants by name");
+        assert_eq!(read::<Vec<Now>>(&body).unwrap(), [Now::Stopped, Now::Running { since: 7 }], "variants by name");
     }
 
     #[test]
@@ -168,15 +168,15 @@ mod tests {
         let held = Body::value(Row { id: "a".into(), ports: vec![80], note: Some("n".into()) });
         let encoded = Body::from(held.bytes().unwrap().into_owned());
         assert_eq!(held, encoded);
-        assert_eq!(held.decode::<Row>("row").unwrap(), row);
-        assert_eq!(encoded.decode::<Row>("row").unwrap(), row);
-        assert!(held.decode::<Evolved>("row").is_err(), "a held value is not read as another type");
+        assert_eq!(held.decode::<Row>(|| "row".into()).unwrap(), row);
+        assert_eq!(encoded.decode::<Row>(|| "row".into()).unwrap(), row);
+        assert!(held.decode::<Evolved>(|| "row".into()).is_err(), "a held value is not read as another type");
     }
 
     #[test]
     fn refuses_what_it_cannot_read() {
-        assert!(decode::<Row>(b"", "row").is_err());
-        assert!(decode::<Row>(&[9, 1, 2], "row").is_err());
-        assert!(decode::<Row>(&[MSGPACK_NAMED, 200], "row").is_err());
+        assert!(read::<Row>(b"").is_err());
+        assert!(read::<Row>(&[9, 1, 2]).is_err());
+        assert!(read::<Row>(&[MSGPACK_NAMED, 200]).is_err());
     }
 }

@@ -198,6 +198,10 @@ pub type StoreResult<T> = std::result::Result<T, StoreError>;
 /// What one transaction can do. Implementations see every call of one closure in one transaction.
 pub trait Tx {
     fn get(&mut self, kind: Kind, id: &str) -> StoreResult<Option<Record>>;
+    /// The body of a row alone (what a typed load needs).
+    fn body(&mut self, kind: Kind, id: &str) -> StoreResult<Option<Body>> {
+        Ok(self.get(kind, id)?.map(|r| r.body))
+    }
     /// Fails with `Duplicate` if the row exists.
     fn insert(&mut self, record: &Record) -> StoreResult<()>;
     /// Replaces an existing row.

@@ -22,7 +22,7 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static
     }
 
     fn from_record(r: &Record) -> Result<Self> {
-        r.body.decode(&format!("{} {}", Self::KIND.as_str(), r.id))
+        r.body.decode(|| format!("{} {}", Self::KIND.as_str(), r.id))
     }
 }
 
@@ -172,7 +172,7 @@ pub trait TxExt {
 
 impl TxExt for dyn Tx + '_ {
     fn load<R: Resource>(&mut self, id: &str) -> Result<Option<R>> {
-        self.get(R::KIND, id)?.map(|r| R::from_record(&r)).transpose()
+        self.body(R::KIND, id)?.map(|body| body.decode(|| format!("{} {id}", R::KIND.as_str()))).transpose()
     }
     fn create<R: Resource>(&mut self, value: &R) -> Result<()> {
         Ok(self.insert(&value.to_record())?)
