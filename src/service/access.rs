@@ -18,7 +18,7 @@ impl Services {
     /// The folder of a resource, or `None` if there is no such resource.
     pub async fn folder_of(&self, kind: Kind, id: &str) -> Result<Option<String>> {
         let id = id.to_string();
-        self.store.read(move |tx| Ok(tx.get(kind, &id)?.map(|r| r.folder_id))).await
+        self.store.lookup(move |tx| Ok(tx.get(kind, &id)?.map(|r| r.folder_id))).await
     }
 
     /// The owner of an operation, or `None` if there is no such operation.

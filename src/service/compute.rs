@@ -146,7 +146,7 @@ impl Services {
 
     pub async fn get_instance(&self, id: &str) -> Result<Instance> {
         let id = id.to_string();
-        self.store.read(move |tx| load(tx, &id)).await
+        self.store.lookup(move |tx| load(tx, &id)).await
     }
 
     pub async fn list_instances(&self, cmd: ListInstances) -> Result<Page<Instance>> {

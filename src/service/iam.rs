@@ -54,7 +54,7 @@ impl Iam {
             Err(Rejection::Unknown) => {}
         }
         let key = token.to_string();
-        let holder = self.store.read(move |tx| Ok(tx.holder(TOKENS, &key)?)).await?;
+        let holder = self.store.lookup(move |tx| Ok(tx.holder(TOKENS, &key)?)).await?;
         let Some((subject, expires_at)) = holder.as_deref().and_then(parse_owner) else {
             return Err(Error::Unauthenticated("unknown IAM token".into()));
         };

@@ -11,7 +11,7 @@ impl Services {
     pub async fn get_operation(&self, id: &str) -> Result<Operation> {
         if !matches!(self.settings.progression, crate::ops::Progression::Polls(_)) {
             let op_id = id.to_string();
-            return self.store.read(move |tx| runner::load(tx, &op_id)).await;
+            return self.store.lookup(move |tx| runner::load(tx, &op_id)).await;
         }
         let op_id = id.to_string();
         let op = self

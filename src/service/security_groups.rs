@@ -92,7 +92,7 @@ impl Services {
 
     pub async fn get_security_group(&self, id: &str) -> Result<SecurityGroup> {
         let id = id.to_string();
-        self.store.read(move |tx| load(tx, &id)).await
+        self.store.lookup(move |tx| load(tx, &id)).await
     }
 
     /// Groups of a folder, or of a network when `network_id` is set.

@@ -95,7 +95,7 @@ impl Services {
 
     pub async fn get_network(&self, id: &str) -> Result<Network> {
         let id = id.to_string();
-        self.store.read(move |tx| load_network(tx, &id)).await
+        self.store.lookup(move |tx| load_network(tx, &id)).await
     }
 
     pub async fn list_networks(&self, cmd: ListInFolder) -> Result<Page<Network>> {
@@ -167,7 +167,7 @@ impl Services {
 
     pub async fn get_subnet(&self, id: &str) -> Result<Subnet> {
         let id = id.to_string();
-        self.store.read(move |tx| load_subnet(tx, &id)).await
+        self.store.lookup(move |tx| load_subnet(tx, &id)).await
     }
 
     pub async fn list_subnets(&self, cmd: ListInFolder) -> Result<Page<Subnet>> {

@@ -250,6 +250,12 @@ pub trait Backend: Send + Sync + 'static {
     fn blocks(&self) -> bool {
         true
     }
+    /// Whether a lookup of a few rows by key may wait on I/O. SQLite answers one from its page
+    /// cache or the OS's in microseconds, less than the hand-off to a blocking thread and back
+    /// costs; a list, which may walk a whole table, still goes to the blocking pool.
+    fn lookups_block(&self) -> bool {
+        self.blocks()
+    }
     /// Calls `wake` whenever another process may have added or rescheduled pending operations,
     /// until `wake` returns false. Only a backend shared by several processes (PostgreSQL) has
     /// anything to report: within one process the runner is woken directly.
@@ -322,6 +328,19 @@ impl Store {
             return run(&*backend, false, f);
         }
         run_blocking(move || run(&*backend, false, f)).await
+    }
+
+    /// A read of a few rows by key (a Get): on the calling thread where the backend says such
+    /// lookups do not wait (`Backend::lookups_block`), else as `read`.
+    pub async fn lookup<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        if !self.0.lookups_block() {
+            return run(&*self.0, false, f);
+        }
+        self.read(f).await
     }
 
     /// The same as `write`, on the calling thread (for start-up and tests).

@@ -248,6 +248,10 @@ impl Backend for SqliteBackend {
         outcome
     }
 
+    fn lookups_block(&self) -> bool {
+        false
+    }
+
     fn write_queue(&self) -> Option<&WriteQueue> {
         Some(&self.queue)
     }

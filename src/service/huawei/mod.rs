@@ -67,7 +67,7 @@ impl Services {
     /// A resource of the project.
     pub async fn huawei_get<R: ProjectResource>(&self, project_id: &str, id: &str) -> Result<R> {
         let (project_id, id) = (project_id.to_string(), id.to_string());
-        self.store.read(move |tx| load_in::<R>(tx, &project_id, &id)).await
+        self.store.lookup(move |tx| load_in::<R>(tx, &project_id, &id)).await
     }
 
     /// One page of the project's resources of a kind, filtered as `request` asks.
