@@ -538,8 +538,10 @@ async fn scale(store: String, n: usize) {
     println!("| start-up to first served call, empty store | {:.0} ms |", empty_start.as_secs_f64() * 1000.0);
     println!("| RSS idle after start and a first call, empty (peak during start-up) | {empty_rss:.1} MiB ({empty_peak:.1}) |");
     println!("| peak RSS with {n} instances | {loaded_rss:.1} MiB |");
-    for (name, ms) in [("`name=\"bench-4242\"`", &selective), ("`status=\"RUNNING\"` (matches all)", &broad), ("no filter", &unfiltered)] {
-        println!("| List, page of 100, filter {name}: p50 / p99 | {:.2} / {:.2} ms |", pct(ms, 0.5), pct(ms, 0.99));
+    for (name, ms) in
+        [("filter `name=\"bench-4242\"`", &selective), ("filter `status=\"RUNNING\"` (matches all)", &broad), ("no filter", &unfiltered)]
+    {
+        println!("| List, page of 100, {name}: p50 / p99 | {:.2} / {:.2} ms |", pct(ms, 0.5), pct(ms, 0.99));
     }
     if store.starts_with("sqlite:") {
         let started = Instant::now();

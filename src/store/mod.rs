@@ -1,13 +1,14 @@
 //! Durable state behind one small transactional interface, with one implementation per backend.
 //!
 //! Everything is a row: resources (with the few columns lists filter and order on, and the domain
-//! value as a JSON body), claims (a unique `(scope, key)` taken by an owner: an IP in a subnet, an
+//! value as a body: `codec::Body`, encoded by the backends that persist it), claims (a unique `(scope, key)` taken by an owner: an IP in a subnet, an
 //! interface index in an instance, a name in a folder) and operations. Uniqueness that matters rests
 //! on the claims table's primary key, so it holds in the database, not only in memory.
 //!
 //! Transactions are synchronous closures run off the async runtime (on a blocking thread, or on
-//! the backend's own writer thread): domain rules are synchronous anyway, and a closure may be
-//! re-run by a backend that retries serialization failures.
+//! the backend's own writer thread) unless the backend says they cannot wait (the memory store,
+//! and SQLite's point lookups): domain rules are synchronous anyway, and a closure may be re-run by
+//! a backend that retries serialization failures.
 
 pub mod codec;
 pub mod memory;
@@ -271,7 +272,8 @@ pub trait Backend: Send + Sync + 'static {
 
 /// The handle services use: the async runtime never waits on storage I/O. Writes go to the
 /// backend's writer thread where it has one (SQLite), other transactions to the blocking pool; the
-/// memory backend, which does no I/O, runs them in place.
+/// memory backend, which does no I/O, runs them in place, and so does SQLite a point lookup
+/// (`lookup`), which its page cache answers.
 #[derive(Clone)]
 pub struct Store(Arc<dyn Backend>);
 
