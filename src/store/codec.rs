@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn a_body_holding_its_value_reads_back_as_an_encoded_one_does() {
         let row = Row { id: "a".into(), ports: vec![80], note: Some("n".into()) };
-        let held = Body::value(Row { id: "a".into(), ports: vec![80], note: Some("n".into()) });
+        let held = Body::value(row.clone());
         let encoded = Body::from(held.bytes().unwrap().into_owned());
         assert_eq!(held, encoded);
         assert_eq!(held.decode::<Row>(|| "row".into()).unwrap(), row);
