@@ -251,11 +251,13 @@ pub trait Backend: Send + Sync + 'static {
     fn blocks(&self) -> bool {
         true
     }
-    /// Whether a lookup of a few rows by key may wait on I/O. SQLite answers one from its page
-    /// cache or the OS's in microseconds, less than the hand-off to a blocking thread and back
-    /// costs; a list, which may walk a whole table, still goes to the blocking pool.
-    fn lookups_block(&self) -> bool {
-        self.blocks()
+    /// Runs a lookup of a few rows by key on the calling thread if it can do so without waiting,
+    /// and says `None` if it cannot (the caller then reads on the blocking pool). SQLite answers
+    /// one from its page cache in microseconds, less than the hand-off to a blocking thread and
+    /// back costs, when a reader connection is free; a list, which may walk a whole table, always
+    /// goes to the blocking pool.
+    fn try_lookup(&self, f: &mut TxFn<'_>) -> Option<Result<()>> {
+        (!self.blocks()).then(|| self.read(f))
     }
     /// Calls `wake` whenever another process may have added or rescheduled pending operations,
     /// until `wake` returns false. Only a backend shared by several processes (PostgreSQL) has
@@ -332,17 +334,22 @@ impl Store {
         run_blocking(move || run(&*backend, false, f)).await
     }
 
-    /// A read of a few rows by key (a Get): on the calling thread where the backend says such
-    /// lookups do not wait (`Backend::lookups_block`), else as `read`.
-    pub async fn lookup<T, F>(&self, f: F) -> Result<T>
+    /// A read of a few rows by key (a Get): on the calling thread where the backend can run it
+    /// without waiting (`Backend::try_lookup`), else as `read`.
+    pub async fn lookup<T, F>(&self, mut f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
     {
-        if !self.0.lookups_block() {
-            return run(&*self.0, false, f);
+        let mut out = None;
+        let ran = self.0.try_lookup(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        });
+        match ran {
+            Some(outcome) => outcome.and_then(|()| out.ok_or_else(|| Error::Internal("storage: lookup produced no result".into()))),
+            None => self.read(f).await,
         }
-        self.read(f).await
     }
 
     /// The same as `write`, on the calling thread (for start-up and tests).

@@ -219,6 +219,13 @@ fn end(conn: &Connection, keep: bool) -> StoreResult<()> {
 /// Runs one call in a savepoint of the open transaction, keeping its changes only when it
 /// succeeds. A panic is that call's failure alone. `Err` when the savepoint itself failed, which
 /// leaves the transaction unusable.
+/// One read transaction on a reader connection; dropping it rolls it back, which is all a reader
+/// needs.
+fn read_on(conn: &mut Connection, f: &mut TxFn<'_>) -> Result<()> {
+    let tx = conn.transaction().map_err(backend_err)?;
+    f(&mut SqlTx(&tx))
+}
+
 fn in_savepoint(conn: &Connection, body: &mut TxFn<'_>) -> StoreResult<Result<()>> {
     conn.execute_batch("SAVEPOINT call").map_err(backend_err)?;
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| body(&mut SqlTx(conn))))
@@ -230,10 +237,7 @@ fn in_savepoint(conn: &Connection, body: &mut TxFn<'_>) -> StoreResult<Result<()
 
 impl Backend for SqliteBackend {
     fn read(&self, f: &mut TxFn<'_>) -> Result<()> {
-        let mut conn = self.readers.get().map_err(backend_err)?;
-        let tx = conn.transaction().map_err(backend_err)?;
-        f(&mut SqlTx(&tx))
-        // Dropping the read transaction rolls it back, which is all a reader needs.
+        read_on(&mut *self.readers.get().map_err(backend_err)?, f)
     }
 
     /// One call in a transaction of its own, on the calling thread (start-up and tests; the
@@ -248,8 +252,9 @@ impl Backend for SqliteBackend {
         outcome
     }
 
-    fn lookups_block(&self) -> bool {
-        false
+    /// In place when a reader connection is free; never waits for one on the caller's thread.
+    fn try_lookup(&self, f: &mut TxFn<'_>) -> Option<Result<()>> {
+        Some(read_on(&mut *self.readers.try_get()?, f))
     }
 
     fn write_queue(&self) -> Option<&WriteQueue> {
@@ -536,5 +541,24 @@ mod migration_tests {
             })
             .unwrap();
         assert_eq!((ops.len(), count), (0, 2));
+    }
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    use super::*;
+
+    /// A lookup runs in place only on a free reader connection: with every one taken, it says so
+    /// (the store then reads on the blocking pool) instead of waiting on the caller's thread.
+    #[test]
+    fn a_lookup_never_waits_for_a_reader_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = SqliteBackend::open(&dir.path().join("n.db").display().to_string()).unwrap();
+        let looked = |backend: &SqliteBackend| backend.try_lookup(&mut |tx| tx.get(Kind::Instance, "i").map(|_| ()).map_err(Error::from));
+        assert!(matches!(looked(&backend), Some(Ok(()))));
+        let taken: Vec<_> = (0..backend.readers.max_size()).map(|_| backend.readers.get().unwrap()).collect();
+        assert!(looked(&backend).is_none(), "every reader connection is taken");
+        drop(taken);
+        assert!(matches!(looked(&backend), Some(Ok(()))));
     }
 }
