@@ -111,7 +111,9 @@ impl Metadata {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Response {
     Empty,
-    Instance(Box<Instance>),
+    /// The instance as the operation left it: the very value its row holds (`TxExt::save_shared`),
+    /// so a done operation keeps that version alive instead of a copy.
+    Instance(std::sync::Arc<Instance>),
     Network(Network),
     Subnet(Subnet),
     /// The address and whether it is used.

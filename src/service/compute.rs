@@ -230,15 +230,18 @@ impl Services {
     }
 }
 
+/// Saves the instance an action finished and answers it (the same value, not a copy).
+fn saved(tx: &mut dyn Tx, instance: Instance) -> Result<Response> {
+    Ok(Response::Instance(tx.save_shared(instance)?))
+}
+
 /// Completes an instance action.
 pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &Action) -> Result<Response> {
-    let instance_response = |i: Instance| Ok(Response::Instance(Box::new(i)));
     match action {
         Action::CreateInstance { instance_id } => {
             let mut i = load(tx, instance_id)?;
             i.provisioned();
-            tx.save(&i)?;
-            instance_response(i)
+            saved(tx, i)
         }
         Action::UpdateInstance { instance_id, from, patch, released_name } => {
             let mut i = load(tx, instance_id)?;
@@ -247,15 +250,13 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &Action) -> Result<R
             if let Some(old) = released_name {
                 release_name(tx, ResourceKind::Instance, &i.folder_id, old)?;
             }
-            tx.save(&i)?;
-            instance_response(i)
+            saved(tx, i)
         }
         Action::UpdateInstanceMetadata { instance_id, from, delete, upsert } => {
             let mut i = load(tx, instance_id)?;
             i.finish(Transition::Change, *from);
             i.update_metadata(delete, upsert);
-            tx.save(&i)?;
-            instance_response(i)
+            saved(tx, i)
         }
         Action::Stop { instance_id, from } => {
             let mut i = load(tx, instance_id)?;
@@ -268,8 +269,7 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &Action) -> Result<R
             let mut i = load(tx, instance_id)?;
             i.finish(Transition::Start, *from);
             plumbing::assign_ephemeral_nat(tx, pool, &mut i)?;
-            tx.save(&i)?;
-            instance_response(i)
+            saved(tx, i)
         }
         Action::Restart { instance_id, from } => {
             let mut i = load(tx, instance_id)?;

@@ -222,8 +222,7 @@ pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
     instance.replace_interface(index, after.clone());
     instance.finish(Transition::Change, *from);
     release(tx, release_on_apply)?;
-    tx.save(&instance)?;
-    Ok(Response::Instance(Box::new(instance)))
+    Ok(Response::Instance(tx.save_shared(instance)?))
 }
 
 /// Gives back what accepting an interface change claimed.

@@ -1,5 +1,7 @@
 //! Typed access on top of rows: which columns each domain type indexes, and their bodies (`codec`).
 
+use std::sync::Arc;
+
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Body, Kind, Query, Record, Tx};
@@ -166,6 +168,9 @@ pub trait TxExt {
     fn load<R: Resource>(&mut self, id: &str) -> Result<Option<R>>;
     fn create<R: Resource>(&mut self, value: &R) -> Result<()>;
     fn save<R: Resource>(&mut self, value: &R) -> Result<()>;
+    /// Saves `value` and hands back the very value the row now holds, for an operation's
+    /// response to share instead of copying.
+    fn save_shared<R: Resource>(&mut self, value: R) -> Result<Arc<R>>;
     fn remove<R: Resource>(&mut self, id: &str) -> Result<bool>;
     fn find<R: Resource>(&mut self, query: &Query) -> Result<Vec<R>>;
 }
@@ -179,6 +184,13 @@ impl TxExt for dyn Tx + '_ {
     }
     fn save<R: Resource>(&mut self, value: &R) -> Result<()> {
         Ok(self.update(&value.to_record())?)
+    }
+    fn save_shared<R: Resource>(&mut self, value: R) -> Result<Arc<R>> {
+        let mut record = value.columns();
+        let value = Arc::new(value);
+        record.body = Body::Value(value.clone());
+        self.update(&record)?;
+        Ok(value)
     }
     fn remove<R: Resource>(&mut self, id: &str) -> Result<bool> {
         Ok(self.delete(R::KIND, id)?)
