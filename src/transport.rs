@@ -1,0 +1,103 @@
+//! The connection the server hands to tonic: a TCP stream that gathers what h2 and hyper write
+//! between two flushes into one buffer, sent with one `write`.
+//!
+//! h2 copies a DATA frame into its own write buffer only when the payload is under a threshold: 256
+//! bytes on a connection with vectored writes, 1 KiB on one without. A larger frame is written from
+//! its own buffer, and nothing more is buffered until it has been flushed. Most netplane answers (an
+//! `Operation` holding an `Instance`, 400 to 700 bytes) fall between the two: on a plain
+//! `TcpStream`, which has vectored writes, each cost two system calls (headers and data, then the
+//! trailers), and answers to concurrent calls never shared one. So this stream reports no vectored
+//! writes, which lets h2 gather answers up to 1 KiB, and buffers what it is given until h2 flushes,
+//! so that a larger frame still leaves in one `write` with the frames before it. On loopback a
+//! write also runs the receiver's TCP input in the writer's time: these writes were the largest
+//! part of the kernel's share of a call (BENCHMARKS.md).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf};
+use tonic::transport::server::Connected;
+
+/// Room for a full-size HTTP/2 frame (16 KiB) and the small frames queued before it; a write
+/// larger than this goes straight to the socket.
+const WRITE_BUFFER_BYTES: usize = 32 * 1024;
+
+/// `T` with writes buffered until a flush, reporting no vectored writes; reads are `T`'s own.
+#[derive(Debug)]
+pub struct CoalescingStream<T>(BufWriter<T>);
+
+impl<T: AsyncWrite> CoalescingStream<T> {
+    pub fn new(inner: T) -> Self {
+        CoalescingStream(BufWriter::with_capacity(WRITE_BUFFER_BYTES, inner))
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for CoalescingStream<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescingStream<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
+}
+
+impl<T: Connected + AsyncWrite> Connected for CoalescingStream<T> {
+    type ConnectInfo = T::ConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.0.get_ref().connect_info()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn holds_writes_until_a_flush_and_then_sends_them_together() {
+        let (a, mut b) = tokio::io::duplex(1024);
+        let mut a = CoalescingStream::new(a);
+        a.write_all(b"head").await.unwrap();
+        a.write_all(b"body").await.unwrap();
+        let mut got = [0u8; 8];
+        assert!(tokio::time::timeout(std::time::Duration::ZERO, b.read(&mut got)).await.is_err(), "nothing is sent before the flush");
+        a.flush().await.unwrap();
+        b.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"headbody");
+    }
+
+    #[tokio::test]
+    async fn passes_bytes_both_ways_and_reports_no_vectored_writes() {
+        let (a, b) = tokio::io::duplex(64);
+        let (mut a, mut b) = (CoalescingStream::new(a), CoalescingStream::new(b));
+        assert!(!a.is_write_vectored());
+        a.write_all(b"ping").await.unwrap();
+        a.flush().await.unwrap();
+        let mut got = [0u8; 4];
+        b.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"ping");
+        b.write_all(b"pong").await.unwrap();
+        b.shutdown().await.unwrap();
+        let mut back = Vec::new();
+        a.read_to_end(&mut back).await.unwrap();
+        assert_eq!(back, b"pong");
+    }
+}
