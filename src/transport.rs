@@ -1,20 +1,27 @@
 //! The connection the server hands to tonic: a TCP stream that gathers what h2 and hyper write
-//! between two flushes into one buffer, sent with one `write`.
+//! between two flushes into one buffer, and sends it with one `write` a scheduler turn later.
 //!
 //! h2 copies a DATA frame into its own write buffer only when the payload is under a threshold: 256
 //! bytes on a connection with vectored writes, 1 KiB on one without. A larger frame is written from
 //! its own buffer, and nothing more is buffered until it has been flushed. Most netplane answers (an
 //! `Operation` holding an `Instance`, 400 to 700 bytes) fall between the two: on a plain
 //! `TcpStream`, which has vectored writes, each cost two system calls (headers and data, then the
-//! trailers), and answers to concurrent calls never shared one. So this stream reports no vectored
-//! writes, which lets h2 gather answers up to 1 KiB, and buffers what it is given until h2 flushes,
-//! so that a larger frame still leaves in one `write` with the frames before it. On loopback a
-//! write also runs the receiver's TCP input in the writer's time: these writes were the largest
-//! part of the kernel's share of a call (BENCHMARKS.md).
+//! trailers). So this stream reports no vectored writes, which lets h2 gather answers up to 1 KiB,
+//! and buffers what it is given, so that a larger frame still leaves in one `write` with the frames
+//! before it.
+//!
+//! h2 flushes as soon as its connection task runs, and tokio runs a task woken by the task it is
+//! running next: the connection task ran after every answer, one `write` per call. A flush with
+//! bytes to send therefore first yields once (`yield_now`, which queues the task behind the ones
+//! already ready), so that the answers of the calls already in hand join the same `write`. With
+//! nothing else ready the task runs again at once. On loopback a write also runs the receiver's TCP
+//! input in the writer's time: these writes were the largest part of the kernel's share of a call
+//! (BENCHMARKS.md).
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf};
 use tonic::transport::server::Connected;
@@ -24,32 +31,40 @@ use tonic::transport::server::Connected;
 const WRITE_BUFFER_BYTES: usize = 32 * 1024;
 
 /// `T` with writes buffered until a flush, reporting no vectored writes; reads are `T`'s own.
-#[derive(Debug)]
-pub struct CoalescingStream<T>(BufWriter<T>);
+pub struct CoalescingStream<T> {
+    inner: BufWriter<T>,
+    /// Set while a flush waits for one turn of the scheduler.
+    turn: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
 
 impl<T: AsyncWrite> CoalescingStream<T> {
     pub fn new(inner: T) -> Self {
-        CoalescingStream(BufWriter::with_capacity(WRITE_BUFFER_BYTES, inner))
+        CoalescingStream { inner: BufWriter::with_capacity(WRITE_BUFFER_BYTES, inner), turn: None }
     }
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for CoalescingStream<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+        Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescingStream<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        if !self.inner.buffer().is_empty() {
+            let turn = self.turn.get_or_insert_with(|| Box::pin(tokio::task::yield_now()));
+            ready!(turn.as_mut().poll(cx));
+            self.turn = None;
+        }
+        Pin::new(&mut self.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -61,7 +76,7 @@ impl<T: Connected + AsyncWrite> Connected for CoalescingStream<T> {
     type ConnectInfo = T::ConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.0.get_ref().connect_info()
+        self.inner.get_ref().connect_info()
     }
 }
 
