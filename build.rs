@@ -1,6 +1,7 @@
 //! Compiles `proto/` with protox (no system `protoc`) into ONE file descriptor set, which then feeds
 //! tonic/prost code generation, server reflection and REST transcoding alike.
 
+use std::fmt::Write;
 use std::{env, fs, path::PathBuf};
 
 /// The service files; protox pulls in everything they import.
@@ -30,8 +31,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The encoded set keeps custom options (google.api.http, yandex.cloud.api.operation,
     // validation); decoding into prost_types would drop them, so reflection and REST get these bytes.
     fs::write(out.join("netplane.bin"), compiler.encode_file_descriptor_set())?;
+    fs::write(out.join("methods.rs"), method_table(&compiler.descriptor_pool())?)?;
     let fds = compiler.file_descriptor_set();
 
     tonic_prost_build::configure().build_client(true).build_server(true).compile_well_known_types(false).compile_fds(fds)?;
     Ok(())
+}
+
+/// Every method of the compiled services, as Rust: its gRPC path and whether it starts an
+/// operation (carries the `yandex.cloud.api.operation` option). The guard needs this for every
+/// call from the start; read here, the server does not decode the descriptors until a REST call
+/// or a folder check needs them.
+fn method_table(pool: &prost_reflect::DescriptorPool) -> Result<String, Box<dyn std::error::Error>> {
+    let operation = pool.get_extension_by_name("yandex.cloud.api.operation").ok_or("the protos lack yandex.cloud.api.operation")?;
+    let mut table = String::from("&[\n");
+    for service in pool.services() {
+        for method in service.methods() {
+            let path = format!("/{}/{}", service.full_name(), method.name());
+            let starts_operation = method.options().has_extension(&operation);
+            writeln!(table, "    MethodInfo {{ path: {path:?}, starts_operation: {starts_operation} }},")?;
+        }
+    }
+    table.push(']');
+    Ok(table)
 }

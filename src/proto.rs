@@ -6,6 +6,19 @@
 /// The encoded `FileDescriptorSet` of every file in `proto/`: reflection and REST use this.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/netplane.bin"));
 
+/// One gRPC method of the descriptor set.
+#[derive(Debug, Clone, Copy)]
+pub struct MethodInfo {
+    /// `/package.Service/Method`, as it appears in an HTTP/2 request.
+    pub path: &'static str,
+    /// Carries the `yandex.cloud.api.operation` option: it answers with an `Operation`.
+    pub starts_operation: bool,
+}
+
+/// Every method of the descriptor set, read from it at build time (build.rs), so that knowing
+/// the methods does not take decoding the descriptors.
+pub const METHODS: &[MethodInfo] = include!(concat!(env!("OUT_DIR"), "/methods.rs"));
+
 pub mod google {
     pub mod api {
         tonic::include_proto!("google.api");

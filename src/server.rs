@@ -19,7 +19,7 @@ use crate::api::grpc::{AddressApi, EndpointApi, IamApi, InstanceApi, Lazy, Netwo
 use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
 use crate::api::request_id::RequestIdLayer;
-use crate::api::rest::{Gateway, Mode, RestLayer, descriptor_pool};
+use crate::api::rest::{Gateway, Mode, RestLayer};
 use crate::config::{ServeArgs, TlsMode};
 use crate::domain::clock::SystemClock;
 use crate::domain::principals::Principals;
@@ -95,9 +95,8 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         (None, None) => dialable(address),
     };
 
-    let pool = descriptor_pool();
-    let gateway = Arc::new(Gateway::new(pool.clone(), SERVICES).map_err(|e| startup("REST routes", e))?);
-    let guard = Guard::new(pool, SERVICES, iam.clone(), services.clone()).map_err(|e| startup("guard", e))?;
+    let gateway = Arc::new(Gateway::new(SERVICES));
+    let guard = Guard::new(SERVICES, iam.clone(), services.clone()).map_err(|e| startup("guard", e))?;
     let routes = Routes::new(InstanceServiceServer::new(InstanceApi::new(services.clone())))
         .add_service(OperationServiceServer::new(OperationApi::new(services.clone())))
         .add_service(NetworkServiceServer::new(NetworkApi::new(services.clone())))
@@ -115,7 +114,6 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         %address,
         store = %store.describe(),
         operations = ?args.operations,
-        rest_routes = gateway.routes(),
         %advertised,
         development_mode = iam.development_mode(),
         startup_ms = started.elapsed().as_millis() as u64,

@@ -2,7 +2,9 @@
 //! gRPC call): it authenticates the bearer token, keeps a principal inside its folders (another
 //! folder is PERMISSION_DENIED for folder-addressed calls and NOT_FOUND for resources addressed by
 //! id, so their existence does not leak), and runs the call as its `Caller`, with the idempotency
-//! key of operation-starting methods. It reads the request generically, through the descriptors.
+//! key of operation-starting methods. It knows the methods from the table build.rs reads from the
+//! descriptors, and reads a request generically, through the descriptors, only when a principal's
+//! folders must be checked (so a server whose callers see every folder never decodes them).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,7 +15,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage, Value};
+use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, Value};
 use sha2::{Digest, Sha256};
 use tonic::body::Body;
 use tower::ServiceExt;
@@ -23,8 +25,10 @@ use tower_service::Service;
 use super::framing;
 use super::grpc::to_status;
 use super::request_id::RequestContext;
+use super::rest::descriptor_pool;
 use crate::domain::principals::{Principal, Scope};
 use crate::error::{Error, ResourceKind, Result};
+use crate::proto::METHODS;
 use crate::service::Services;
 use crate::service::caller::{Caller, IdempotencyKey};
 use crate::service::iam::Iam;
@@ -42,30 +46,23 @@ const ID_FIELDS: [(&str, Kind, ResourceKind); 5] = [
     ("security_group_id", Kind::SecurityGroup, ResourceKind::SecurityGroup),
 ];
 
-#[derive(Debug)]
-struct Method {
-    input: MessageDescriptor,
-    /// Carries the `yandex.cloud.api.operation` option: it starts an operation.
-    starts_operation: bool,
-}
-
 /// What the guard knows: the methods it protects, and how to check callers and targets.
 pub struct Guard {
-    methods: HashMap<String, Method>,
+    /// Path → whether the method starts an operation.
+    methods: HashMap<&'static str, bool>,
     iam: Iam,
     services: Services,
 }
 
 impl Guard {
-    pub fn new(pool: &DescriptorPool, services_served: &[&str], iam: Iam, services: Services) -> std::result::Result<Guard, String> {
-        let operation =
-            pool.get_extension_by_name("yandex.cloud.api.operation").ok_or("the descriptor set lacks yandex.cloud.api.operation")?;
+    pub fn new(services_served: &[&str], iam: Iam, services: Services) -> std::result::Result<Guard, String> {
         let mut methods = HashMap::new();
         for name in services_served.iter().filter(|s| !UNAUTHENTICATED_SERVICES.contains(s)) {
-            let service = pool.get_service_by_name(name).ok_or_else(|| format!("service {name} is not in the descriptor set"))?;
-            for m in service.methods() {
-                let starts_operation = m.options().has_extension(&operation);
-                methods.insert(format!("/{name}/{}", m.name()), Method { input: m.input(), starts_operation });
+            let prefix = format!("/{name}/");
+            let before = methods.len();
+            methods.extend(METHODS.iter().filter(|m| m.path.starts_with(&prefix)).map(|m| (m.path, m.starts_operation)));
+            if methods.len() == before {
+                return Err(format!("service {name} is not in the descriptor set"));
             }
         }
         Ok(Guard { methods, iam, services })
@@ -103,6 +100,12 @@ impl Guard {
         }
         Ok(())
     }
+}
+
+/// The request message of the method at `path` (`/package.Service/Method`).
+fn request_type(path: &str) -> Option<MessageDescriptor> {
+    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+    descriptor_pool().get_service_by_name(service)?.methods().find(|m| m.name() == method).map(|m| m.input())
 }
 
 fn header<'a>(req: &'a Request<Body>, name: &str) -> Option<&'a str> {
@@ -167,10 +170,10 @@ where
 /// Authenticates and checks one call; gives back the caller and the request to run.
 async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Body>)> {
     let principal = guard.iam.authenticate(header(&req, "authorization")).await?;
-    let Some(method) = guard.methods.get(req.uri().path()) else {
+    let Some(starts_operation) = guard.methods.get(req.uri().path()) else {
         return Err(Error::Internal(format!("no method {}", req.uri().path())));
     };
-    let idempotency_key = header(&req, "idempotency-key").filter(|_| method.starts_operation).map(str::to_string);
+    let idempotency_key = header(&req, "idempotency-key").filter(|_| *starts_operation).map(str::to_string);
     let restricted = principal.folders != Scope::All;
     if !restricted && idempotency_key.is_none() {
         // Nothing to read in the request: hand it on unbuffered.
@@ -181,7 +184,10 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
     let mut idempotency = None;
     // A body that is not one plain frame is left for tonic to refuse with its own error.
     if let Some(message) = framing::unary(&bytes) {
-        if restricted && let Ok(request) = DynamicMessage::decode(method.input.clone(), message) {
+        if restricted
+            && let Some(input) = request_type(parts.uri.path())
+            && let Ok(request) = DynamicMessage::decode(input, message)
+        {
             guard.check_targets(&principal, &request).await?;
         }
         if let Some(key) = idempotency_key {
@@ -196,7 +202,6 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::rest::descriptor_pool;
     use crate::domain::clock::SystemClock;
     use crate::server::SERVICES;
     use crate::service::Settings;
@@ -206,13 +211,36 @@ mod tests {
     fn methods_are_read_from_the_descriptors() {
         let store = Store::open("memory").unwrap();
         let iam = Iam::new(None, store.clone(), Arc::new(SystemClock), std::time::Duration::from_secs(60));
-        let guard = Guard::new(descriptor_pool(), SERVICES, iam, Services::new(store, Settings::default())).unwrap();
-        let starts = |path: &str| guard.methods.get(path).map(|m| m.starts_operation);
+        let guard = Guard::new(SERVICES, iam, Services::new(store, Settings::default())).unwrap();
+        let starts = |path: &str| guard.methods.get(path).copied();
         assert_eq!(starts("/yandex.cloud.compute.v1.InstanceService/AttachNetworkInterface"), Some(true));
         assert_eq!(starts("/yandex.cloud.vpc.v1.NetworkService/Create"), Some(true));
         assert_eq!(starts("/yandex.cloud.vpc.v1.NetworkService/Get"), Some(false));
         assert_eq!(starts("/yandex.cloud.operation.OperationService/Cancel"), Some(false), "returns an Operation, starts none");
         assert_eq!(starts("/yandex.cloud.iam.v1.IamTokenService/Create"), None, "callable without a token");
         assert_eq!(starts("/yandex.cloud.endpoint.ApiEndpointService/List"), None);
+    }
+
+    #[test]
+    fn the_build_time_method_table_matches_the_descriptors() {
+        let pool = descriptor_pool();
+        let operation = pool.get_extension_by_name("yandex.cloud.api.operation").unwrap();
+        let from_descriptors: Vec<(String, bool)> = pool
+            .services()
+            .flat_map(|s| {
+                s.methods().map(|m| (format!("/{}/{}", s.full_name(), m.name()), m.options().has_extension(&operation))).collect::<Vec<_>>()
+            })
+            .collect();
+        let from_table: Vec<(String, bool)> = METHODS.iter().map(|m| (m.path.to_string(), m.starts_operation)).collect();
+        assert_eq!(from_table, from_descriptors);
+    }
+
+    #[test]
+    fn a_request_type_is_found_by_path() {
+        let input = request_type("/yandex.cloud.compute.v1.InstanceService/AttachNetworkInterface").unwrap();
+        assert_eq!(input.full_name(), "yandex.cloud.compute.v1.AttachInstanceNetworkInterfaceRequest");
+        assert!(request_type("/yandex.cloud.compute.v1.InstanceService/Nope").is_none());
+        assert!(request_type("/nope.Service/Get").is_none());
+        assert!(request_type("no-slash").is_none());
     }
 }

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -12,12 +12,13 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage};
+use prost_reflect::DynamicMessage;
 use tonic::body::Body;
 use tower::ServiceExt;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::descriptor_pool;
 use super::json;
 use super::routes::{Lookup, Route, RouteTable};
 use crate::api::framing;
@@ -41,21 +42,27 @@ pub enum Mode {
     RestOnly,
 }
 
-/// What REST needs: the descriptors (for JSON) and the routes read from them.
+/// What REST needs: the descriptors (for JSON) and the routes read from them, both built on the
+/// first REST request, so that a server only ever called over gRPC does not hold them (the decoded
+/// descriptors are the largest part of an idle server's heap, BENCHMARKS.md).
 #[derive(Debug)]
 pub struct Gateway {
-    pool: DescriptorPool,
-    routes: RouteTable,
+    services: &'static [&'static str],
+    routes: OnceLock<std::result::Result<RouteTable, String>>,
 }
 
 impl Gateway {
-    pub fn new(pool: DescriptorPool, services: &[&str]) -> Result<Gateway, String> {
-        let routes = RouteTable::from_descriptors(&pool, services)?;
-        Ok(Gateway { pool, routes })
+    pub fn new(services: &'static [&'static str]) -> Gateway {
+        Gateway { services, routes: OnceLock::new() }
     }
 
-    pub fn routes(&self) -> usize {
-        self.routes.routes().len()
+    /// The route table; a failure to build it (the descriptors lack a rule it needs) is a
+    /// defect of the build, answered as INTERNAL on every REST call.
+    fn routes(&self) -> Result<&RouteTable, Error> {
+        self.routes
+            .get_or_init(|| RouteTable::from_descriptors(descriptor_pool(), self.services))
+            .as_ref()
+            .map_err(|e| Error::Internal(format!("REST routes: {e}")))
     }
 
     /// Answers one REST request; every failure is a JSON error, never a bare status.
@@ -91,7 +98,7 @@ impl Gateway {
     {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path();
-        let (route, vars) = match self.routes.lookup(&parts.method, path) {
+        let (route, vars) = match self.routes()?.lookup(&parts.method, path) {
             Lookup::Found(route, vars) => (route, vars),
             Lookup::WrongMethod(allowed) => {
                 let allowed = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
@@ -150,8 +157,7 @@ impl Gateway {
     /// The JSON body of a `google.rpc.Status` (`{"code", "message", "details": [{"@type", …}]}`).
     fn error_response(&self, http_status: u16, status: &[u8], headers: HeaderMap) -> Response<Body> {
         let status_code = StatusCode::from_u16(http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let rendered = self
-            .pool
+        let rendered = descriptor_pool()
             .get_message_by_name("google.rpc.Status")
             .ok_or_else(|| Error::Internal("google.rpc.Status is not in the descriptor set".into()))
             .and_then(|d| DynamicMessage::decode(d, status).map_err(|e| Error::Internal(e.to_string())))

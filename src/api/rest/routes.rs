@@ -67,6 +67,7 @@ impl RouteTable {
         Ok(RouteTable { routes })
     }
 
+    #[cfg(test)]
     pub fn routes(&self) -> &[Route] {
         &self.routes
     }
