@@ -11,7 +11,8 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 pub struct MethodInfo {
     /// `/package.Service/Method`, as it appears in an HTTP/2 request.
     pub path: &'static str,
-    /// Carries the `yandex.cloud.api.operation` option: it answers with an `Operation`.
+    /// Carries the `yandex.cloud.api.operation` option: it starts an operation (`Cancel` answers
+    /// with one but starts none).
     pub starts_operation: bool,
 }
 

@@ -184,11 +184,14 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
     let mut idempotency = None;
     // A body that is not one plain frame is left for tonic to refuse with its own error.
     if let Some(message) = framing::unary(&bytes) {
-        if restricted
-            && let Some(input) = request_type(parts.uri.path())
-            && let Ok(request) = DynamicMessage::decode(input, message)
-        {
-            guard.check_targets(&principal, &request).await?;
+        if restricted {
+            // Every guarded method has a request type; without one the call is refused, not let
+            // through unchecked.
+            let input =
+                request_type(parts.uri.path()).ok_or_else(|| Error::Internal(format!("no request type for {}", parts.uri.path())))?;
+            if let Ok(request) = DynamicMessage::decode(input, message) {
+                guard.check_targets(&principal, &request).await?;
+            }
         }
         if let Some(key) = idempotency_key {
             let fingerprint = format!("{:x}", Sha256::digest(message));
