@@ -14,9 +14,9 @@
 //! running next: the connection task ran after every answer, one `write` per call. A flush with
 //! bytes to send therefore first yields once (`yield_now`, which queues the task behind the ones
 //! already ready), so that the answers of the calls already in hand join the same `write`. With
-//! nothing else ready the task runs again at once. On loopback a write also runs the receiver's TCP
-//! input in the writer's time: these writes were the largest part of the kernel's share of a call
-//! (BENCHMARKS.md).
+//! nothing else ready it runs again as soon as the runtime has polled for I/O: at 1 call in flight
+//! latency did not move. On loopback a write also runs the receiver's TCP input in the writer's
+//! time: these writes were the largest part of the kernel's share of a call (BENCHMARKS.md).
 
 use std::future::Future;
 use std::io;
