@@ -1,6 +1,8 @@
 //! Resource ids: 20 characters of lowercase letters and digits, starting with a three-letter prefix
 //! that tells the service and zone, as Yandex Cloud ids do. Clients treat them as opaque.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use rand::Rng;
 
 /// What an id is for; decides its prefix.
@@ -57,16 +59,37 @@ pub trait IdGenerator: Send + Sync + 'static {
     }
 }
 
-/// Random ids from the thread-local CSPRNG.
+/// Ids that begin with the time they were minted and end with characters from the thread-local
+/// CSPRNG: stores index ids in B-trees, and ids that arrive in order fill the index's last page
+/// instead of rewriting a random one per insert (on SQLite, a 4 KiB page per operation).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RandomIds;
+pub struct TimeOrderedIds;
 
 const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
-impl IdGenerator for RandomIds {
+/// Characters at the start of a suffix that carry the minting time: milliseconds since the Unix
+/// epoch in base 36 (36^9 ms is over 3,000 years). The other eight are random: 36^8 per ms.
+const TIME_CHARS: usize = 9;
+
+/// Base-36 digits in byte order, so that the time part sorts as the time does.
+const SORTED_DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// A suffix minted at `millis` (since the Unix epoch), its random part drawn from `rng`.
+fn suffix_at(millis: u128, rng: &mut impl Rng) -> String {
+    let mut time = [0u8; TIME_CHARS];
+    let mut rest = millis;
+    for digit in time.iter_mut().rev() {
+        *digit = SORTED_DIGITS[(rest % 36) as usize];
+        rest /= 36;
+    }
+    let random = (TIME_CHARS..ID_LEN - 3).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())]);
+    time.into_iter().chain(random).map(char::from).collect()
+}
+
+impl IdGenerator for TimeOrderedIds {
     fn suffix(&self) -> String {
-        let mut rng = rand::rng();
-        (0..ID_LEN - 3).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        suffix_at(millis, &mut rand::rng())
     }
     fn mac_bytes(&self) -> [u8; 6] {
         rand::rng().random()
@@ -82,17 +105,38 @@ mod tests {
 
     #[test]
     fn ids_have_the_zone_prefix_and_twenty_characters() {
-        let id = RandomIds.id(IdKind::Instance, "ru-central1-b");
+        let id = TimeOrderedIds.id(IdKind::Instance, "ru-central1-b");
         assert_eq!(id.len(), ID_LEN);
         assert!(id.starts_with("epd"));
         assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
-        assert!(RandomIds.id(IdKind::Subnet, "ru-central1-a").starts_with("e9b"));
-        assert!(RandomIds.id(IdKind::Network, "").starts_with("enp"));
+        assert!(TimeOrderedIds.id(IdKind::Subnet, "ru-central1-a").starts_with("e9b"));
+        assert!(TimeOrderedIds.id(IdKind::Network, "").starts_with("enp"));
+    }
+
+    #[test]
+    fn ids_sort_as_they_were_minted() {
+        let mut rng = rand::rng();
+        let minted: Vec<String> = [0u128, 35, 36, 1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000]
+            .into_iter()
+            .map(|millis| suffix_at(millis, &mut rng))
+            .collect();
+        assert!(minted.windows(2).all(|w| w[0] < w[1]), "{minted:?}");
+        assert!(minted.iter().all(|s| s.len() == ID_LEN - 3));
+        assert_eq!(&minted[0][..TIME_CHARS], "000000000");
+        assert_eq!(&minted[2][..TIME_CHARS], "000000010");
+    }
+
+    #[test]
+    fn the_random_part_differs_within_a_millisecond() {
+        let mut rng = rand::rng();
+        let (a, b) = (suffix_at(7, &mut rng), suffix_at(7, &mut rng));
+        assert_eq!(a[..TIME_CHARS], b[..TIME_CHARS]);
+        assert_ne!(a, b);
     }
 
     #[test]
     fn mac_addresses_are_well_formed() {
-        let mac = RandomIds.mac_address();
+        let mac = TimeOrderedIds.mac_address();
         assert_eq!(mac.len(), 17);
         assert!(mac.starts_with("d0:0d:"));
     }

@@ -27,7 +27,7 @@ pub use access::OperationOwner;
 pub use paging::Page;
 
 use crate::domain::clock::{Clock, SystemClock, Timestamp};
-use crate::domain::ids::{IdGenerator, IdKind, RandomIds};
+use crate::domain::ids::{IdGenerator, IdKind, TimeOrderedIds};
 use crate::error::Result;
 use crate::ops::{Action, Metadata, Operation, Progression, Runner};
 use crate::service::caller::Caller;
@@ -64,7 +64,7 @@ pub struct Services {
 
 impl Services {
     pub fn new(store: Store, settings: Settings) -> Self {
-        Self::with(store, settings, Arc::new(SystemClock), Arc::new(RandomIds))
+        Self::with(store, settings, Arc::new(SystemClock), Arc::new(TimeOrderedIds))
     }
 
     /// With an injected clock and id generator (deterministic tests).
