@@ -231,7 +231,7 @@ impl Services {
 }
 
 /// Saves the instance an action finished and answers it (the same value, not a copy).
-fn saved(tx: &mut dyn Tx, instance: Instance) -> Result<Response> {
+pub(super) fn saved(tx: &mut dyn Tx, instance: Instance) -> Result<Response> {
     Ok(Response::Instance(tx.save_shared(instance)?))
 }
 

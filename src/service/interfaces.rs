@@ -222,7 +222,7 @@ pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
     instance.replace_interface(index, after.clone());
     instance.finish(Transition::Change, *from);
     release(tx, release_on_apply)?;
-    Ok(Response::Instance(tx.save_shared(instance)?))
+    super::compute::saved(tx, instance)
 }
 
 /// Gives back what accepting an interface change claimed.
