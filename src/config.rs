@@ -86,6 +86,51 @@ pub struct ServeArgs {
     #[arg(long, env = "NETPLANE_ADVERTISE")]
     pub advertise: Option<String>,
 
+    /// Connections served at once, over every listener; more wait in the kernel's accept queue.
+    #[arg(long, default_value_t = 4096, env = "NETPLANE_MAX_CONNECTIONS")]
+    pub max_connections: usize,
+
+    /// HTTP/2 streams (calls) one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
+    #[arg(long, default_value_t = 200, env = "NETPLANE_MAX_CONCURRENT_STREAMS")]
+    pub max_concurrent_streams: u32,
+
+    /// A connection with no open call for this long is closed (HTTP/2 GOAWAY first); one that
+    /// does not let go within another such period is cut.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration, env = "NETPLANE_IDLE_TIMEOUT")]
+    pub idle_timeout: std::time::Duration,
+
+    /// How long a client may take to send an HTTP/1.1 request's headers, or to finish a TLS
+    /// handshake.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, env = "NETPLANE_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: std::time::Duration,
+
+    /// How long a client may take to send a request body once it has started; a body that stalls
+    /// longer is refused (DEADLINE_EXCEEDED, HTTP 408).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, env = "NETPLANE_REQUEST_BODY_TIMEOUT")]
+    pub request_body_timeout: std::time::Duration,
+
+    /// Request bytes held in memory at once over all calls that are being read; a call that would
+    /// pass it waits (its client is slowed by flow control) and, past the body timeout, is refused.
+    #[arg(long, default_value = "64MiB", env = "NETPLANE_MAX_BODY_MEMORY")]
+    pub max_body_memory: bytesize::ByteSize,
+
+    /// HTTP/2 keep-alive: ping a connection that has been silent this long (`0s`: never).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, env = "NETPLANE_KEEPALIVE_INTERVAL")]
+    pub keepalive_interval: std::time::Duration,
+
+    /// How long a keep-alive ping may go unanswered before the connection is closed.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration, env = "NETPLANE_KEEPALIVE_TIMEOUT")]
+    pub keepalive_timeout: std::time::Duration,
+
+    /// Close connections older than this (GOAWAY), so long-lived clients re-balance across
+    /// replicas behind an L4 load balancer (`0s`: never).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, env = "NETPLANE_MAX_CONNECTION_AGE")]
+    pub max_connection_age: std::time::Duration,
+
+    /// How long a connection closed for its age may finish its calls before it is cut.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, env = "NETPLANE_MAX_CONNECTION_AGE_GRACE")]
+    pub max_connection_age_grace: std::time::Duration,
+
     /// Log format: `text` or `json`.
     #[arg(long, default_value = "text", env = "NETPLANE_LOG_FORMAT")]
     pub log_format: LogFormat,

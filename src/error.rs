@@ -2,10 +2,12 @@
 //! HTTP status. gRPC, Yandex REST and Huawei REST all render errors from here, so they can never
 //! disagree. Storage failures become `Internal` and never leak their details into domain errors.
 
+mod echo;
 mod huawei;
 
 use std::fmt;
 
+pub use echo::{MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_VIOLATIONS, cut, echo};
 pub use huawei::{HuaweiApi, HuaweiError};
 
 /// gRPC status codes (numbers as in `google.rpc.Code`); kept here so the domain stays free of tonic.
@@ -125,9 +127,9 @@ impl fmt::Display for ResourceKind {
 pub enum Error {
     #[error("Request validation error: {}", join_violations(.0))]
     InvalidArgument(Vec<FieldViolation>),
-    #[error("{0} {1} not found")]
+    #[error("{} {} not found", .0, echo(.1))]
     NotFound(ResourceKind, String),
-    #[error("{kind} with name \"{name}\" already exists in folder {folder_id}")]
+    #[error("{kind} with name \"{}\" already exists in folder {}", echo(.name), echo(.folder_id))]
     NameTaken { kind: ResourceKind, name: String, folder_id: String },
     #[error("Instance {id} is {status}; {action} needs it to be {needed}")]
     WrongInstanceStatus { id: String, status: String, action: String, needed: String },
@@ -179,17 +181,19 @@ pub enum Error {
     Unimplemented(String),
     #[error("Internal error: {0}")]
     Internal(String),
-    #[error("No REST method at {method} {path}")]
+    #[error("No REST method at {} {}", echo(.method), echo(.path))]
     NoRoute { method: String, path: String },
-    #[error("{path} does not accept {method}; it accepts {allowed}")]
+    #[error("{} does not accept {method}; it accepts {allowed}", echo(.path))]
     MethodNotAllowed { method: String, path: String, allowed: String },
     #[error("Request body exceeds the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
-    #[error("Unauthenticated: {0}")]
+    #[error("Request body was not received within {}", humantime::format_duration(*.timeout))]
+    BodyTimeout { timeout: std::time::Duration },
+    #[error("Unauthenticated: {}", cut(.0, MAX_DESCRIPTION_CHARS))]
     Unauthenticated(String),
-    #[error("Permission denied: {subject} may not use folder {folder_id}")]
+    #[error("Permission denied: {subject} may not use folder {}", echo(.folder_id))]
     PermissionDenied { subject: String, folder_id: String },
-    #[error("Idempotency key {key} was already used for a different {method} request")]
+    #[error("Idempotency key {} was already used for a different {method} request", echo(.key))]
     IdempotencyKeyReused { key: String, method: String },
     #[error("Service unavailable: {0}")]
     Unavailable(String),
@@ -199,9 +203,9 @@ pub enum Error {
     Storage(String),
     #[error("Request validation error: {}", join_violations(.0))]
     UnusableAddress(Vec<FieldViolation>),
-    #[error("Request body is not valid JSON: {0}")]
+    #[error("Request body is not valid JSON: {}", cut(.0, MAX_DESCRIPTION_CHARS))]
     MalformedJson(String),
-    #[error("Project {project_id} is not one this credential may use")]
+    #[error("Project {} is not one this credential may use", echo(.project_id))]
     ProjectDenied { project_id: String },
     #[error("Vpc {0} still has subnets; delete them first")]
     VpcInUse(String),
@@ -254,7 +258,8 @@ impl Error {
             Error::Unavailable(_) | Error::Storage(_) => Code::Unavailable,
             Error::NoRoute { .. } => Code::NotFound,
             Error::MethodNotAllowed { .. } => Code::Unimplemented,
-            Error::BodyTooLarge { .. } => Code::InvalidArgument,
+            Error::BodyTooLarge { .. } => Code::ResourceExhausted,
+            Error::BodyTimeout { .. } => Code::DeadlineExceeded,
             Error::Unauthenticated(_) => Code::Unauthenticated,
             Error::PermissionDenied { .. } => Code::PermissionDenied,
             Error::IdempotencyKeyReused { .. } => Code::InvalidArgument,
@@ -273,6 +278,7 @@ impl Error {
         match self {
             Error::MethodNotAllowed { .. } => 405,
             Error::BodyTooLarge { .. } => 413,
+            Error::BodyTimeout { .. } => 408,
             _ => self.code().http_status(),
         }
     }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod listener;
 pub mod ops;
 pub mod proto;
 pub mod server;

@@ -8,13 +8,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio_stream::StreamExt;
+use tokio::sync::{Semaphore, watch};
 use tonic::service::Routes;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Server, ServerTlsConfig};
 use tonic_web::GrpcWebLayer;
+use tower::ServiceBuilder;
 
+use crate::api::body::BodyReader;
 use crate::api::grpc::{AddressApi, EndpointApi, IamApi, InstanceApi, Lazy, NetworkApi, OperationApi, SecurityGroupApi, SubnetApi};
 use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
@@ -24,6 +23,7 @@ use crate::config::{ServeArgs, TlsMode};
 use crate::domain::clock::SystemClock;
 use crate::domain::principals::Principals;
 use crate::error::{Error, Result};
+use crate::listener::{self, Limits};
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceServiceServer;
 use crate::proto::yandex::cloud::endpoint::api_endpoint_service_server::ApiEndpointServiceServer;
@@ -37,7 +37,6 @@ use crate::service::iam::Iam;
 use crate::service::{Services, Settings};
 use crate::store::Store;
 use crate::tls;
-use crate::transport::CoalescingStream;
 
 /// The gRPC services netplane serves, by full name (health reports each).
 pub const SERVICES: &[&str] = &[
@@ -75,7 +74,8 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     }
 
     let principals = principals(&args)?;
-    let huawei = HuaweiRest::new(services.clone(), HuaweiAuth::new(principals.clone(), Arc::new(SystemClock)));
+    let bodies = BodyReader::new(args.max_body_memory.as_u64().try_into().unwrap_or(usize::MAX), args.request_body_timeout);
+    let huawei = HuaweiRest::new(services.clone(), HuaweiAuth::new(principals.clone(), Arc::new(SystemClock)), bodies.clone());
     let iam = Iam::new(principals, store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
     let tls = server_tls(&args)?;
 
@@ -95,8 +95,8 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         (None, None) => dialable(address),
     };
 
-    let gateway = Arc::new(Gateway::new(SERVICES));
-    let guard = Guard::new(SERVICES, iam.clone(), services.clone()).map_err(|e| startup("guard", e))?;
+    let gateway = Arc::new(Gateway::new(SERVICES, bodies.clone()));
+    let guard = Guard::new(SERVICES, iam.clone(), services.clone(), bodies).map_err(|e| startup("guard", e))?;
     let routes = Routes::new(InstanceServiceServer::new(InstanceApi::new(services.clone())))
         .add_service(OperationServiceServer::new(OperationApi::new(services.clone())))
         .add_service(NetworkServiceServer::new(NetworkApi::new(services.clone())))
@@ -139,36 +139,34 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         let _ = draining.send(true);
     });
     let main_mode = if rest_listener.is_some() { Mode::GrpcOnly } else { Mode::Shared };
+    let limits = Arc::new(Limits::from_args(&args));
+    let serving = Serving { limits: limits.clone(), slots: listener::connection_slots(&limits), drain: drain_started.clone() };
     let stack = |mode| Stack { routes: routes.clone(), rest: RestLayer::new(gateway.clone(), huawei.clone(), mode), guard: guard.clone() };
-    let main = listen(listener, None, stack(main_mode), drain_started.clone());
-    let rest = optional("REST", rest_listener.map(|l| listen(l, None, stack(Mode::RestOnly), drain_started.clone())));
-    let secure = optional(
-        "TLS",
-        tls_listener.zip(tls).map(|(l, tls)| {
-            if let Some(ca) = &tls.ca_path {
-                tracing::info!(ca = %ca.display(), "clients verify the TLS listener with this CA");
-            }
-            listen(l, Some(ServerTlsConfig::new().identity(tls.identity)), stack(main_mode), drain_started.clone())
-        }),
-    );
+    let main = serving.listen(listener, None, stack(main_mode));
+    let rest = optional(rest_listener.map(|l| serving.listen(l, None, stack(Mode::RestOnly))));
+    let secure = optional(tls_listener.zip(tls).map(|(l, tls)| {
+        if let Some(ca) = &tls.ca_path {
+            tracing::info!(ca = %ca.display(), "clients verify the TLS listener with this CA");
+        }
+        serving.listen(l, Some(tls.acceptor), stack(main_mode))
+    }));
     let grace = args.shutdown_grace;
     let mut drain = drain_started;
     let deadline = async move {
         let _ = drain.wait_for(|started| *started).await;
         tokio::time::sleep(grace).await;
     };
-    let result = tokio::select! {
-        (main, rest, secure) = async { tokio::join!(main, rest, secure) } => main.and(rest).and(secure),
+    tokio::select! {
+        _ = async { tokio::join!(main, rest, secure) } => {}
         _ = deadline => {
             tracing::warn!(grace = ?grace, "connections still open after the shutdown grace period; stopping anyway");
-            Ok(())
         }
     };
 
     let _ = stop_runner.send(true);
     let _ = runner.await;
     tracing::info!("netplane stopped");
-    result
+    Ok(())
 }
 
 /// The principals file, or `None` for development mode (which the log announces).
@@ -207,49 +205,56 @@ struct Stack {
     guard: GuardLayer,
 }
 
+impl Stack {
+    /// The layers in the order a request meets them: request ids, REST (which calls back into
+    /// gRPC in process), gRPC-Web, the guard, the services.
+    fn service(self) -> listener::Stack {
+        let layered = ServiceBuilder::new()
+            .layer(RequestIdLayer)
+            .layer(self.rest)
+            .layer(GrpcWebLayer::new())
+            .layer(self.guard)
+            .service(self.routes.prepare());
+        listener::Stack::new(layered)
+    }
+}
+
+/// What the listeners share: the limits, the connection slots and the drain signal.
+struct Serving {
+    limits: Arc<Limits>,
+    slots: Arc<Semaphore>,
+    drain: watch::Receiver<bool>,
+}
+
+impl Serving {
+    /// Serves `stack` on `listener` (with TLS when configured) until the drain has ended every
+    /// connection. HTTP/1.1 is accepted beside HTTP/2 for REST and gRPC-Web; the REST layer decides
+    /// by content type (or its mode) which protocol a request speaks.
+    async fn listen(&self, listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, stack: Stack) {
+        if let Ok(address) = listener.local_addr() {
+            if tls.is_some() {
+                tracing::info!(%address, "netplane TLS listening on {address}");
+            }
+            if stack.rest.mode() == Mode::RestOnly {
+                tracing::info!(%address, "netplane REST listening on {address}");
+            }
+        }
+        listener::serve(listener, tls, stack.service(), self.limits.clone(), self.slots.clone(), self.drain.clone()).await
+    }
+}
+
 /// The address clients should dial for a listener: `localhost` for an unspecified IP.
 fn dialable(address: SocketAddr) -> String {
     if address.ip().is_unspecified() { format!("localhost:{}", address.port()) } else { address.to_string() }
 }
 
-/// Serves a listener that may not be configured; a failure is logged with the listener's name.
-async fn optional(what: &str, serving: Option<impl Future<Output = Result<()>>>) -> Result<()> {
-    match serving {
-        Some(serving) => serving.await,
-        None => Ok(()),
+/// Serves a listener that may not be configured.
+async fn optional(serving: Option<impl Future<Output = ()>>) {
+    if let Some(serving) = serving {
+        serving.await
     }
-    .inspect_err(|e| tracing::error!(listener = what, error = %e, "listener failed"))
 }
 
-/// Serves `stack` on `listener` (with TLS when configured) until the drain starts. HTTP/1.1 is
-/// accepted beside HTTP/2 for REST and gRPC-Web; the REST layer decides by content type (or its
-/// mode) which protocol a request speaks.
-async fn listen(listener: TcpListener, tls: Option<ServerTlsConfig>, stack: Stack, mut drain_started: watch::Receiver<bool>) -> Result<()> {
-    let address = local_address(&listener)?;
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true)).map(|accepted| accepted.map(CoalescingStream::new));
-    let mut builder = Server::builder();
-    if let Some(tls) = tls {
-        builder = builder.tls_config(tls).map_err(|e| startup("TLS", e))?;
-        tracing::info!(%address, "netplane TLS listening on {address}");
-    }
-    if stack.rest.mode() == Mode::RestOnly {
-        tracing::info!(%address, "netplane REST listening on {address}");
-    }
-    builder
-        .accept_http1(true)
-        .layer(RequestIdLayer)
-        .layer(stack.rest)
-        .layer(GrpcWebLayer::new())
-        .layer(stack.guard)
-        .add_routes(stack.routes)
-        // Without TCP_NODELAY a response written in two segments (a frame over 1 KiB, then
-        // trailers) waits for the client's delayed ACK: 40 ms per call.
-        .serve_with_incoming_shutdown(incoming, async move {
-            let _ = drain_started.wait_for(|started| *started).await;
-        })
-        .await
-        .map_err(|e| startup("server", e))
-}
 /// Reflection over everything served: our one descriptor set, health and reflection itself.
 fn reflection() -> tonic_reflection::server::Builder<'static> {
     tonic_reflection::server::Builder::configure()

@@ -5,8 +5,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use tonic::transport::Identity;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::TlsAcceptor;
 
 use crate::error::{Error, Result};
 
@@ -15,7 +19,7 @@ const LOCAL_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 /// A server identity, and the CA that signed it when netplane made it.
 pub struct ServerTls {
-    pub identity: Identity,
+    pub acceptor: TlsAcceptor,
     pub ca_path: Option<PathBuf>,
 }
 
@@ -28,7 +32,25 @@ fn read(path: &Path) -> Result<String> {
 }
 
 pub fn from_files(cert: &Path, key: &Path) -> Result<ServerTls> {
-    Ok(ServerTls { identity: Identity::from_pem(read(cert)?, read(key)?), ca_path: None })
+    Ok(ServerTls { acceptor: acceptor(&read(cert)?, &read(key)?)?, ca_path: None })
+}
+
+/// A TLS acceptor for a PEM certificate chain and key, offering HTTP/2 and HTTP/1.1 (REST and
+/// gRPC-Web clients may speak either).
+fn acceptor(cert: &str, key: &str) -> Result<TlsAcceptor> {
+    let chain = CertificateDer::pem_slice_iter(cert.as_bytes())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| failed("the certificate", e))?;
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| failed("the key", e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| failed("protocol versions", e))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| failed("the certificate and key", e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// The CA and server certificate in `dir`, made there first if missing.
@@ -42,7 +64,7 @@ pub fn automatic(dir: &Path) -> Result<ServerTls> {
         write(&ca_path, &ca, false)?;
         tracing::info!(ca = %ca_path.display(), "made a local CA and a certificate for localhost");
     }
-    Ok(ServerTls { identity: Identity::from_pem(read(&cert_path)?, read(&key_path)?), ca_path: Some(ca_path) })
+    Ok(ServerTls { acceptor: acceptor(&read(&cert_path)?, &read(&key_path)?)?, ca_path: Some(ca_path) })
 }
 
 fn write(path: &Path, contents: &str, secret: bool) -> Result<()> {

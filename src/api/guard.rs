@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, Value};
 use sha2::{Digest, Sha256};
 use tonic::body::Body;
@@ -22,6 +22,7 @@ use tower::ServiceExt;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::body::{BodyReader, Buffered, MAX_MESSAGE_BYTES};
 use super::framing;
 use super::grpc::to_status;
 use super::request_id::RequestContext;
@@ -52,10 +53,11 @@ pub struct Guard {
     methods: HashMap<&'static str, bool>,
     iam: Iam,
     services: Services,
+    bodies: BodyReader,
 }
 
 impl Guard {
-    pub fn new(services_served: &[&str], iam: Iam, services: Services) -> std::result::Result<Guard, String> {
+    pub fn new(services_served: &[&str], iam: Iam, services: Services, bodies: BodyReader) -> std::result::Result<Guard, String> {
         let mut methods = HashMap::new();
         for name in services_served.iter().filter(|s| !UNAUTHENTICATED_SERVICES.contains(s)) {
             let prefix = format!("/{name}/");
@@ -65,7 +67,7 @@ impl Guard {
                 return Err(format!("service {name} is not in the descriptor set"));
             }
         }
-        Ok(Guard { methods, iam, services })
+        Ok(Guard { methods, iam, services, bodies })
     }
 
     /// Checks that `principal` may address what `request` names.
@@ -160,30 +162,36 @@ where
             }
             let ctx = req.extensions().get::<RequestContext>().cloned();
             match admit(&guard, req).await {
-                Ok((caller, req)) => caller.scope(inner.oneshot(req)).await,
+                Ok((caller, req, body)) => {
+                    let answer = caller.scope(inner.oneshot(req)).await;
+                    // The body's share of the memory budget is held until the call is answered.
+                    drop(body);
+                    answer
+                }
                 Err(e) => Ok(to_status(&e, ctx.as_ref()).into_http()),
             }
         })
     }
 }
 
-/// Authenticates and checks one call; gives back the caller and the request to run.
-async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Body>)> {
+/// The largest gRPC request body: one message at the limit in its 5-byte frame.
+const MAX_GRPC_BODY_BYTES: usize = MAX_MESSAGE_BYTES + 5;
+
+/// Authenticates and checks one call; gives back the caller, the request to run and its body,
+/// read within the limits (every guarded method is unary, so the whole body is one request).
+async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Body>, Buffered)> {
     let principal = guard.iam.authenticate(header(&req, "authorization")).await?;
     let Some(starts_operation) = guard.methods.get(req.uri().path()) else {
         return Err(Error::Internal(format!("no method {}", req.uri().path())));
     };
     let idempotency_key = header(&req, "idempotency-key").filter(|_| *starts_operation).map(str::to_string);
     let restricted = principal.folders != Scope::All;
-    if !restricted && idempotency_key.is_none() {
-        // Nothing to read in the request: hand it on unbuffered.
-        return Ok((Caller { subject: principal.subject, folders: principal.folders, idempotency: None }, req));
-    }
     let (parts, body) = req.into_parts();
-    let bytes: Bytes = body.collect().await.map_err(|e| Error::invalid("body", format!("cannot read the request: {e}")))?.to_bytes();
+    let body = guard.bodies.read(&parts.headers, body, MAX_GRPC_BODY_BYTES).await?;
+    let bytes: Bytes = body.bytes.clone();
     let mut idempotency = None;
     // A body that is not one plain frame is left for tonic to refuse with its own error.
-    if let Some(message) = framing::unary(&bytes) {
+    if let Some(message) = framing::unary(&bytes).filter(|_| restricted || idempotency_key.is_some()) {
         if restricted {
             // Every guarded method has a request type; without one the call is refused, not let
             // through unchecked.
@@ -199,7 +207,7 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
         }
     }
     let caller = Caller { subject: principal.subject, folders: principal.folders, idempotency };
-    Ok((caller, Request::from_parts(parts, Body::new(Full::new(bytes)))))
+    Ok((caller, Request::from_parts(parts, Body::new(Full::new(bytes))), body))
 }
 
 #[cfg(test)]
@@ -214,7 +222,7 @@ mod tests {
     fn methods_are_read_from_the_descriptors() {
         let store = Store::open("memory").unwrap();
         let iam = Iam::new(None, store.clone(), Arc::new(SystemClock), std::time::Duration::from_secs(60));
-        let guard = Guard::new(SERVICES, iam, Services::new(store, Settings::default())).unwrap();
+        let guard = Guard::new(SERVICES, iam, Services::new(store, Settings::default()), BodyReader::default()).unwrap();
         let starts = |path: &str| guard.methods.get(path).copied();
         assert_eq!(starts("/yandex.cloud.compute.v1.InstanceService/AttachNetworkInterface"), Some(true));
         assert_eq!(starts("/yandex.cloud.vpc.v1.NetworkService/Create"), Some(true));

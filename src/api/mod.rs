@@ -2,9 +2,11 @@
 //! parse and validate requests into commands, call `service`, and encode the results; no rule of
 //! the cloud lives here.
 
+pub mod body;
 pub mod framing;
 pub mod grpc;
 pub mod guard;
 pub mod huawei;
+pub mod json_keys;
 pub mod request_id;
 pub mod rest;

@@ -63,7 +63,7 @@ impl Violations {
 
     pub fn pattern(&mut self, field: &str, value: &str, re: &Regex) {
         if !re.is_match(value) {
-            self.add(field, format!("value \"{value}\" does not match the pattern {}", pattern_text(re)));
+            self.add(field, format!("value \"{}\" does not match the pattern {}", crate::error::echo(value), pattern_text(re)));
         }
     }
 

@@ -29,10 +29,11 @@ impl Error {
         };
         let message = match self {
             // The wording of Huawei's NAT.1002: "%s %s could not be found."
-            Error::NotFound(kind, id) => format!("{kind} {id} could not be found."),
+            Error::NotFound(kind, id) => format!("{kind} {} could not be found.", super::echo(id)),
             Error::Unauthenticated(why) => format!("Incorrect IAM authentication information: {why}"),
             other => other.to_string(),
         };
+        let message = super::cut(&message, super::MAX_MESSAGE_CHARS).into_owned();
         HuaweiError { status, code, message }
     }
 
@@ -43,6 +44,8 @@ impl Error {
             Error::ProjectDenied { .. } => (403, "APIGW.0302"),
             Error::NoRoute { .. } | Error::MethodNotAllowed { .. } => (404, "APIGW.0101"),
             Error::BodyTooLarge { .. } => (413, "APIGW.0201"),
+            // Chosen: Huawei publishes no code for a body that never finished arriving.
+            Error::BodyTimeout { .. } => (408, "NETPLANE.0408"),
             // Chosen: Huawei has no code for a method a local server does not implement.
             Error::Unimplemented(_) => (501, "NETPLANE.0501"),
             _ => return None,

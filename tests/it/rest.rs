@@ -344,9 +344,9 @@ async fn every_error_is_json_with_its_status() {
     assert_eq!(reply.headers["allow"], "GET, PATCH, DELETE");
     let reply = rest.send(Method::GET, attach, None).await;
     assert_error(&reply, StatusCode::METHOD_NOT_ALLOWED, 12);
-    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(netplane::api::rest::MAX_BODY_BYTES));
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(netplane::api::body::MAX_MESSAGE_BYTES));
     let reply = rest.send_raw(Method::POST, "/vpc/v1/networks", &[], huge.into_bytes()).await;
-    assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, 3);
+    assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, 8);
 
     // A method netplane does not implement: 501.
     let reply = rest.send(Method::POST, "/compute/v1/instances/fhm1:attachDisk", Some(json!({}))).await;

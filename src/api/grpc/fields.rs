@@ -77,7 +77,7 @@ pub fn ipv4(v: &mut Violations, field: &str, text: &str) -> Option<Ipv4Addr> {
     match text.parse::<Ipv4Addr>() {
         Ok(a) => Some(a),
         Err(_) => {
-            v.add(field, format!("\"{text}\" is not an IPv4 address"));
+            v.add(field, format!("\"{}\" is not an IPv4 address", crate::error::echo(text)));
             None
         }
     }
@@ -222,7 +222,10 @@ pub fn common(
 pub fn check_mask(v: &mut Violations, paths: &[String], allowed: &[&str]) {
     for p in paths {
         if !allowed.contains(&p.as_str()) {
-            v.add("update_mask", format!("field \"{p}\" cannot be updated; updatable fields: {}", allowed.join(", ")));
+            v.add(
+                "update_mask",
+                format!("field \"{}\" cannot be updated; updatable fields: {}", crate::error::echo(p), allowed.join(", ")),
+            );
         }
     }
 }

@@ -23,8 +23,9 @@ pub use auth::HuaweiAuth;
 use reply::Ctx;
 use resource::{list, show};
 
+use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
 use crate::api::request_id::RequestContext;
-use crate::api::rest::read_body;
+use crate::api::rest::DRAIN_LIMIT_BYTES;
 use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
 use crate::domain::huawei::vpc::{Subnet, Vpc};
@@ -41,8 +42,8 @@ pub struct HuaweiRest {
 }
 
 impl HuaweiRest {
-    pub fn new(services: Services, auth: HuaweiAuth) -> HuaweiRest {
-        HuaweiRest { router: routes(services, auth) }
+    pub fn new(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> HuaweiRest {
+        HuaweiRest { router: routes(services, auth, bodies) }
     }
 
     /// Whether a path belongs to the Huawei APIs (Yandex REST paths never start so).
@@ -62,7 +63,7 @@ impl HuaweiRest {
     }
 }
 
-fn routes(services: Services, auth: HuaweiAuth) -> Router {
+fn routes(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> Router {
     let nat = "/v3/{project_id}/private-nat";
     Router::new()
         .route(&format!("{nat}/gateways"), get(list::<Gateway>).post(nat::create_gateway))
@@ -87,7 +88,7 @@ fn routes(services: Services, auth: HuaweiAuth) -> Router {
         .route(&format!("{NETPLANE_PREFIX}{{project_id}}/gateways/{{id}}/status"), put(nat::set_gateway_status))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
-        .layer(middleware::from_fn_with_state(auth, admit))
+        .layer(middleware::from_fn_with_state((auth, bodies), admit))
         .with_state(services)
 }
 
@@ -101,23 +102,26 @@ fn api_and_project(path: &str) -> (HuaweiApi, String) {
 }
 
 /// Reads the body, authenticates the caller for the path's project and attaches the call's `Ctx`.
-async fn admit(State(auth): State<HuaweiAuth>, request: Request, next: Next) -> Response {
+async fn admit(State((auth, bodies)): State<(HuaweiAuth, BodyReader)>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let (api, project_id) = api_and_project(parts.uri.path());
     let request_id =
         parts.extensions.get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let ctx = Ctx { api, project_id, request_id };
-    let body = match read_body(&parts.headers, body).await {
+    let body = match bodies.read_draining(&parts.headers, body, MAX_MESSAGE_BYTES, DRAIN_LIMIT_BYTES).await {
         Ok(body) => body,
         Err(e) => return ctx.fail(&e),
     };
-    if let Err(e) = auth.admit(&parts, &body, &ctx.project_id) {
+    if let Err(e) = auth.admit(&parts, &body.bytes, &ctx.project_id) {
         tracing::info!(error = %e, project_id = %ctx.project_id, "Huawei call refused");
         return ctx.fail(&e);
     }
-    let mut request = Request::from_parts(parts, Body::from(body));
+    let mut request = Request::from_parts(parts, Body::from(body.bytes.clone()));
     request.extensions_mut().insert(ctx);
-    next.run(request).await
+    let response = next.run(request).await;
+    // The body's share of the memory budget is held until the call is answered.
+    drop(body);
+    response
 }
 
 async fn no_route(Extension(ctx): Extension<Ctx>, request: Request) -> Response {

@@ -126,6 +126,9 @@ pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
         Error::invalid(if path == "." { "body".to_string() } else { path }, inner.to_string())
     })?;
     json.end().map_err(|e| Error::MalformedJson(e.to_string()))?;
+    if let Some(key) = crate::api::json_keys::first_duplicate_key(body) {
+        return Err(Error::invalid(key, "the field is given more than once"));
+    }
     Ok(value)
 }
 

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
@@ -21,6 +21,7 @@ use tower_service::Service;
 use super::descriptor_pool;
 use super::json;
 use super::routes::{Lookup, Route, RouteTable};
+use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
 use crate::api::framing;
 use crate::api::grpc::rpc_status;
 use crate::api::huawei::HuaweiRest;
@@ -29,9 +30,6 @@ use crate::error::{Code, Error};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
-
-/// The largest request body accepted, as for gRPC messages (tonic's default decode limit).
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Which protocols a listener serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,11 +47,12 @@ pub enum Mode {
 pub struct Gateway {
     services: &'static [&'static str],
     routes: OnceLock<std::result::Result<RouteTable, String>>,
+    bodies: BodyReader,
 }
 
 impl Gateway {
-    pub fn new(services: &'static [&'static str]) -> Gateway {
-        Gateway { services, routes: OnceLock::new() }
+    pub fn new(services: &'static [&'static str], bodies: BodyReader) -> Gateway {
+        Gateway { services, routes: OnceLock::new(), bodies }
     }
 
     /// The route table; a failure to build it (the descriptors lack a rule it needs) is a
@@ -106,8 +105,8 @@ impl Gateway {
             }
             Lookup::NotFound => return Err(Error::NoRoute { method: parts.method.to_string(), path: path.to_string() }),
         };
-        let body = read_body(&parts.headers, body).await?;
-        let message = json::request_message(route, &vars, parts.uri.query().unwrap_or(""), &body)?;
+        let body = self.bodies.read_draining(&parts.headers, body, MAX_MESSAGE_BYTES, DRAIN_LIMIT_BYTES).await?;
+        let message = json::request_message(route, &vars, parts.uri.query().unwrap_or(""), &body.bytes)?;
 
         let mut call = Request::new(Body::new(Full::new(framing::frame(&message.encode_to_vec()))));
         *call.uri_mut() = route.grpc_path.parse().map_err(|e| Error::Internal(format!("gRPC path {}: {e}", route.grpc_path)))?;
@@ -173,39 +172,9 @@ impl Gateway {
     }
 }
 
-/// Bodies past the limit but under this are read to the end before the 413, so that clients which
-/// do not read a response before they finish sending still see it; larger ones are cut off.
-const DRAIN_LIMIT_BYTES: usize = 4 * MAX_BODY_BYTES;
-
-/// Reads a request body up to `MAX_BODY_BYTES` (REST and Huawei REST alike).
-pub async fn read_body<B>(headers: &HeaderMap, mut body: B) -> Result<Bytes, Error>
-where
-    B: http_body::Body<Data = Bytes> + Unpin,
-    B::Error: std::fmt::Display,
-{
-    let too_large = Error::BodyTooLarge { limit: MAX_BODY_BYTES };
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > DRAIN_LIMIT_BYTES) {
-        return Err(too_large);
-    }
-    let mut bytes = BytesMut::new();
-    let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Error::invalid("body", format!("cannot read the request body: {e}")))?;
-        let Ok(data) = frame.into_data() else { continue };
-        seen += data.len();
-        if seen > DRAIN_LIMIT_BYTES {
-            return Err(too_large);
-        }
-        if seen <= MAX_BODY_BYTES {
-            bytes.put(data);
-        }
-    }
-    if seen > MAX_BODY_BYTES {
-        return Err(too_large);
-    }
-    Ok(bytes.freeze())
-}
+/// REST bodies past the limit but under this are read to the end before the 413, so that clients
+/// which do not read a response before they finish sending still see it; larger ones are cut off.
+pub const DRAIN_LIMIT_BYTES: usize = 4 * MAX_MESSAGE_BYTES;
 
 /// HTTP headers that are not gRPC metadata: they describe the HTTP exchange itself.
 fn is_transport_header(name: &HeaderName) -> bool {

@@ -73,7 +73,11 @@ fn is_empty_body(body: &[u8]) -> bool {
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::invalid("body", format!("malformed JSON: {e}")))
+    let value = serde_json::from_slice(body).map_err(|e| Error::invalid("body", format!("malformed JSON: {e}")))?;
+    match crate::api::json_keys::first_duplicate_key(body) {
+        Some(key) => Err(Error::invalid(key, "the field is given more than once")),
+        None => Ok(value),
+    }
 }
 
 fn body_object(body: &[u8]) -> Result<Map<String, Value>, Error> {

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use prost_reflect::DescriptorPool;
 
-pub use gateway::{Gateway, MAX_BODY_BYTES, Mode, RestLayer, read_body};
+pub use gateway::{DRAIN_LIMIT_BYTES, Gateway, Mode, RestLayer};
 
 use crate::proto::FILE_DESCRIPTOR_SET;
 
