@@ -187,6 +187,10 @@ pub enum Error {
     MethodNotAllowed { method: String, path: String, allowed: String },
     #[error("Request body exceeds the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
+    #[error("Request URL is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    #[error("Request headers exceed the limit of {fields} fields or {bytes} bytes")]
+    HeadersTooLarge { fields: usize, bytes: usize },
     #[error("Request body was not received within {}", humantime::format_duration(*.timeout))]
     BodyTimeout { timeout: std::time::Duration },
     #[error("Unauthenticated: {}", cut(.0, MAX_DESCRIPTION_CHARS))]
@@ -260,6 +264,7 @@ impl Error {
             Error::MethodNotAllowed { .. } => Code::Unimplemented,
             Error::BodyTooLarge { .. } => Code::ResourceExhausted,
             Error::BodyTimeout { .. } => Code::DeadlineExceeded,
+            Error::UriTooLong { .. } | Error::HeadersTooLarge { .. } => Code::InvalidArgument,
             Error::Unauthenticated(_) => Code::Unauthenticated,
             Error::PermissionDenied { .. } => Code::PermissionDenied,
             Error::IdempotencyKeyReused { .. } => Code::InvalidArgument,
@@ -279,6 +284,8 @@ impl Error {
             Error::MethodNotAllowed { .. } => 405,
             Error::BodyTooLarge { .. } => 413,
             Error::BodyTimeout { .. } => 408,
+            Error::UriTooLong { .. } => 414,
+            Error::HeadersTooLarge { .. } => 431,
             _ => self.code().http_status(),
         }
     }

@@ -10,11 +10,16 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tonic::service::Routes;
+use tonic_reflection::pb::v1::server_reflection_server::ServerReflectionServer as ReflectionV1;
+use tonic_reflection::pb::v1alpha::server_reflection_server::ServerReflectionServer as ReflectionV1Alpha;
 use tonic_web::GrpcWebLayer;
 use tower::ServiceBuilder;
 
 use crate::api::body::BodyReader;
-use crate::api::grpc::{AddressApi, EndpointApi, IamApi, InstanceApi, Lazy, NetworkApi, OperationApi, SecurityGroupApi, SubnetApi};
+use crate::api::grpc::{
+    AddressApi, CompleteStatusLayer, EndpointApi, IamApi, InstanceApi, Lazy, NetworkApi, OperationApi, Reflection, SecurityGroupApi,
+    SubnetApi,
+};
 use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
 use crate::api::request_id::RequestIdLayer;
@@ -24,7 +29,6 @@ use crate::domain::clock::SystemClock;
 use crate::domain::principals::Principals;
 use crate::error::{Error, Result};
 use crate::listener::{self, Limits};
-use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceServiceServer;
 use crate::proto::yandex::cloud::endpoint::api_endpoint_service_server::ApiEndpointServiceServer;
 use crate::proto::yandex::cloud::iam::v1::iam_token_service_server::IamTokenServiceServer;
@@ -66,8 +70,8 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let runner = tokio::spawn(services.runner().run(runner_stopped));
 
     // Reflection is built on its first call: an idle server need not hold its indexes.
-    let reflection_v1 = Lazy::new(|| reflection().build_v1().map_err(|e| e.to_string()));
-    let reflection_v1alpha = Lazy::new(|| reflection().build_v1alpha().map_err(|e| e.to_string()));
+    let reflection_v1 = Lazy::new(|| Reflection::served().map(ReflectionV1::new));
+    let reflection_v1alpha = Lazy::new(|| Reflection::served().map(ReflectionV1Alpha::new));
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICES {
         health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
@@ -207,13 +211,14 @@ struct Stack {
 
 impl Stack {
     /// The layers in the order a request meets them: request ids, REST (which calls back into
-    /// gRPC in process), gRPC-Web, the guard, the services.
+    /// gRPC in process), gRPC-Web, the guard, the completion of tonic's own errors, the services.
     fn service(self) -> listener::Stack {
         let layered = ServiceBuilder::new()
             .layer(RequestIdLayer)
             .layer(self.rest)
             .layer(GrpcWebLayer::new())
             .layer(self.guard)
+            .layer(CompleteStatusLayer)
             .service(self.routes.prepare());
         listener::Stack::new(layered)
     }
@@ -253,15 +258,6 @@ async fn optional(serving: Option<impl Future<Output = ()>>) {
     if let Some(serving) = serving {
         serving.await
     }
-}
-
-/// Reflection over everything served: our one descriptor set, health and reflection itself.
-fn reflection() -> tonic_reflection::server::Builder<'static> {
-    tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
 }
 
 /// Resolves on SIGINT or SIGTERM.

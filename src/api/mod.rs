@@ -6,6 +6,7 @@ pub mod body;
 pub mod framing;
 pub mod grpc;
 pub mod guard;
+pub mod head;
 pub mod huawei;
 pub mod json_keys;
 pub mod request_id;

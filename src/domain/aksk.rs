@@ -72,9 +72,14 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, Refusal> {
             _ => {}
         }
     }
+    let signed_headers = signed.filter(|s| !s.is_empty()).ok_or_else(|| bad("no SignedHeaders"))?;
+    // The SDKs always sign the host: a signature without it could be replayed against any host.
+    if !signed_headers.iter().any(|h| h == "host") {
+        return Err(bad("SignedHeaders must include host"));
+    }
     Ok(Authorization {
         access: access.filter(|a| !a.is_empty()).ok_or_else(|| bad("no Access"))?,
-        signed_headers: signed.filter(|s| !s.is_empty()).ok_or_else(|| bad("no SignedHeaders"))?,
+        signed_headers,
         signature: signature.filter(|s| !s.is_empty()).ok_or_else(|| bad("no Signature"))?,
     })
 }
@@ -245,9 +250,14 @@ mod tests {
 
     #[test]
     fn malformed_authorization_headers_are_refused() {
-        for bad in
-            ["", "Bearer x", "SDK-HMAC-SHA256 ", "SDK-HMAC-SHA256 Access=a, SignedHeaders=host", "SDK-HMAC-SHA256 Access=a Signature=b"]
-        {
+        for bad in [
+            "",
+            "Bearer x",
+            "SDK-HMAC-SHA256 ",
+            "SDK-HMAC-SHA256 Access=a, SignedHeaders=host",
+            "SDK-HMAC-SHA256 Access=a Signature=b",
+            "SDK-HMAC-SHA256 Access=a, SignedHeaders=x-sdk-date;x-project-id, Signature=b",
+        ] {
             assert!(parse_authorization(bad).is_err(), "{bad:?}");
         }
         assert!(parse_sdk_date("2026-11-22T02:32:04Z").is_err());

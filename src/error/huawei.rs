@@ -46,6 +46,8 @@ impl Error {
             Error::BodyTooLarge { .. } => (413, "APIGW.0201"),
             // Chosen: Huawei publishes no code for a body that never finished arriving.
             Error::BodyTimeout { .. } => (408, "NETPLANE.0408"),
+            Error::UriTooLong { .. } => (414, "NETPLANE.0414"),
+            Error::HeadersTooLarge { .. } => (431, "NETPLANE.0431"),
             // Chosen: Huawei has no code for a method a local server does not implement.
             Error::Unimplemented(_) => (501, "NETPLANE.0501"),
             _ => return None,

@@ -24,7 +24,9 @@ use crate::transport::CoalescingStream;
 /// The HTTP server settings every connection of a listener shares.
 pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    // The transport's own head limits sit above the API's (`api::head`), which answer in the
+    // API's dialect.
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).max_headers(200);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -34,7 +36,8 @@ pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .max_pending_accept_reset_streams(Some(limits.max_pending_accept_reset_streams))
         .max_local_error_reset_streams(Some(limits.max_local_error_reset_streams))
         .keep_alive_interval(limits.keepalive_interval)
-        .keep_alive_timeout(limits.keepalive_timeout);
+        .keep_alive_timeout(limits.keepalive_timeout)
+        .max_header_list_size(64 * 1024);
     builder
 }
 

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use super::Services;
 use super::claims::{self, ADDRESS, PUBLIC_IPS};
 use super::compute::{claim_name, cursor, release_name, rename};
-use super::paging::{self, Page};
+use super::paging::{self, ListScope, Page};
 use super::plumbing;
 use super::vpc::ListInFolder;
 use crate::domain::address::{Address, AddressPatch};
@@ -84,14 +84,16 @@ impl Services {
             claim_name(tx, ResourceKind::Address, &cmd.folder_id, &cmd.name, &owner)?;
             let ip = match cmd.address {
                 Some(ip) => {
-                    if !pool.contains(&ip) {
-                        return Err(Error::invalid(
+                    // One answer for an address outside the pool and one held by anyone, in any
+                    // folder: telling them apart would show which addresses other folders hold.
+                    let unavailable = || {
+                        Error::invalid(
                             "external_ipv4_address_spec.address",
-                            format!("{ip} is not in the public address pool {pool}"),
-                        ));
-                    }
-                    if tx.claim(&Claim::new(PUBLIC_IPS, ip.to_string(), &owner))?.is_err() {
-                        return Err(Error::AddressTaken { address: ip.to_string(), user: "another resource".into() });
+                            format!("{ip} is not available: it is outside the public address pool {pool} or already reserved"),
+                        )
+                    };
+                    if !pool.contains(&ip) || tx.claim(&Claim::new(PUBLIC_IPS, ip.to_string(), &owner))?.is_err() {
+                        return Err(unavailable());
                     }
                     ip
                 }
@@ -146,7 +148,8 @@ impl Services {
     }
 
     pub async fn list_addresses(&self, cmd: ListInFolder) -> Result<Page<(Address, bool)>> {
-        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        let scope = ListScope::new("addresses", &[&cmd.folder_id, &format!("{:?}", cmd.conditions)]);
+        let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
         self.store
             .read(move |tx| {
                 let query = Query {
@@ -157,7 +160,7 @@ impl Services {
                     ..Query::new(Kind::Address)
                 };
                 let rows = tx.list(&query)?;
-                let page = paging::page(rows, cmd.page_size, cursor(Order::default()), |r| Address::from_record(&r))?;
+                let page = paging::page(rows, cmd.page_size, &scope, cursor(Order::default()), |r| Address::from_record(&r))?;
                 let items = page.items.into_iter().map(|a| view(tx, a)).collect::<Result<_>>()?;
                 Ok(Page { items, next_page_token: page.next_page_token })
             })

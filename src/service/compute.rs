@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 
 use super::Services;
 use super::claims::{self, INSTANCE};
-use super::paging::{self, Page};
+use super::paging::{self, ListScope, Page};
 use super::plumbing::{self, InterfaceSpec};
 use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::{IdGenerator, IdKind};
@@ -150,7 +150,8 @@ impl Services {
     }
 
     pub async fn list_instances(&self, cmd: ListInstances) -> Result<Page<Instance>> {
-        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        let scope = ListScope::new("instances", &[&cmd.folder_id, &format!("{:?}", cmd.conditions), &format!("{:?}", cmd.order)]);
+        let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
         self.store
             .read(move |tx| {
                 let query = Query {
@@ -162,7 +163,7 @@ impl Services {
                     ..Query::new(crate::store::Kind::Instance)
                 };
                 let rows = tx.list(&query)?;
-                paging::page(rows, cmd.page_size, cursor(cmd.order), |r| <Instance as crate::store::Resource>::from_record(&r))
+                paging::page(rows, cmd.page_size, &scope, cursor(cmd.order), |r| <Instance as crate::store::Resource>::from_record(&r))
             })
             .await
     }

@@ -2,7 +2,7 @@
 //! cancelling; and the per-resource operation lists.
 
 use super::Services;
-use super::paging::{self, Page};
+use super::paging::{self, ListScope, Page};
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Operation, runner};
 use crate::store::{Resource, Tx, TxExt};
@@ -43,7 +43,7 @@ impl Services {
         page_token: &str,
     ) -> Result<Page<Operation>> {
         let id = id.to_string();
-        let after = paging::decode::<(i64, String)>(page_token)?;
+        let after = paging::decode::<(i64, String)>(page_token, &operations_scope(&id))?;
         self.store
             .read(move |tx| {
                 tx.load::<R>(&id)?.ok_or_else(|| Error::not_found(kind, &id))?;
@@ -56,5 +56,10 @@ impl Services {
 /// A page of a resource's operations, newest first; the cursor is `(created_at, id)`.
 pub(super) fn page_of(tx: &mut dyn Tx, resource_id: &str, after: Option<(i64, String)>, page_size: usize) -> Result<Page<Operation>> {
     let rows = tx.operations_of(resource_id, after.as_ref().map(|(t, id)| (*t, id.as_str())), page_size + 1)?;
-    paging::page(rows, page_size, |r| (r.created_at, r.id.clone()), |r| Operation::from_row(&r))
+    paging::page(rows, page_size, &operations_scope(resource_id), |r| (r.created_at, r.id.clone()), |r| Operation::from_row(&r))
+}
+
+/// The list of one resource's operations, which its page tokens are bound to.
+pub(super) fn operations_scope(resource_id: &str) -> ListScope {
+    ListScope::new("operations", &[resource_id])
 }

@@ -1,8 +1,32 @@
-//! Page tokens: the keyset cursor of the last item, base64url-encoded JSON, opaque to clients.
+//! Page tokens: the keyset cursor of the last item and the list it belongs to, base64url-encoded
+//! JSON, opaque to clients. A token is bound to its list (what is listed, the folder or parent,
+//! the filter and the order), so one issued for folder a's list is refused in folder b's, as the
+//! real API does, instead of silently starting b's list at a's cursor.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+
+/// The list a page token belongs to, as a short digest of what identifies it (six bytes: the
+/// contract allows tokens of 100 characters, and the cursor needs most of them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListScope([u8; 6]);
+
+impl ListScope {
+    /// The scope of the list named `what` over `parts` (folder or parent id, filter, order…).
+    pub fn new(what: &str, parts: &[&str]) -> ListScope {
+        let mut digest = Sha256::new();
+        // Each part with its length first, so no part can be shifted into the next.
+        for part in std::iter::once(what).chain(parts.iter().copied()) {
+            digest.update((part.len() as u64).to_be_bytes());
+            digest.update(part.as_bytes());
+        }
+        let mut scope = [0u8; 6];
+        scope.copy_from_slice(&digest.finalize()[..6]);
+        ListScope(scope)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page<T> {
@@ -10,33 +34,40 @@ pub struct Page<T> {
     pub next_page_token: String,
 }
 
-pub fn encode<T: serde::Serialize>(cursor: &T) -> String {
-    serde_json::to_vec(cursor).map(|j| URL_SAFE_NO_PAD.encode(j)).unwrap_or_default()
+/// The token: the list's scope, then the cursor as JSON.
+pub fn encode<T: serde::Serialize>(cursor: &T, scope: &ListScope) -> String {
+    let mut token = scope.0.to_vec();
+    match serde_json::to_writer(&mut token, cursor) {
+        Ok(()) => URL_SAFE_NO_PAD.encode(token),
+        Err(_) => String::new(),
+    }
 }
 
-pub fn decode<T: serde::de::DeserializeOwned>(token: &str) -> Result<Option<T>> {
+pub fn decode<T: serde::de::DeserializeOwned>(token: &str, scope: &ListScope) -> Result<Option<T>> {
     if token.is_empty() {
         return Ok(None);
     }
-    URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|j| serde_json::from_slice(&j).ok())
-        .map(Some)
-        .ok_or_else(|| Error::invalid("page_token", "not a page token this server issued"))
+    let not_issued = || Error::invalid("page_token", "not a page token this server issued");
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| not_issued())?;
+    let (issued_for, cursor) = bytes.split_at_checked(scope.0.len()).ok_or_else(not_issued)?;
+    if issued_for != scope.0 {
+        return Err(Error::invalid("page_token", "the page token belongs to another list (another folder, parent, filter or order)"));
+    }
+    serde_json::from_slice(cursor).map(Some).map_err(|_| not_issued())
 }
 
 /// Cuts `rows` (fetched with one extra) to `size` and makes the token for the next page.
 pub fn page<R, C: serde::Serialize, T>(
     mut rows: Vec<R>,
     size: usize,
+    scope: &ListScope,
     cursor: impl Fn(&R) -> C,
     convert: impl Fn(R) -> Result<T>,
 ) -> Result<Page<T>> {
     let more = rows.len() > size;
     rows.truncate(size);
     let next_page_token = match rows.last() {
-        Some(last) if more => encode(&cursor(last)),
+        Some(last) if more => encode(&cursor(last), scope),
         _ => String::new(),
     };
     Ok(Page { items: rows.into_iter().map(convert).collect::<Result<_>>()?, next_page_token })
@@ -49,20 +80,40 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_garbage_is_refused() {
+        let scope = ListScope::new("instances", &["folder-a"]);
         let c = Cursor { value: SortValue::Int(5), id: "x".into() };
-        let t = encode(&c);
-        assert_eq!(decode::<Cursor>(&t).unwrap(), Some(c));
-        assert_eq!(decode::<Cursor>("").unwrap(), None);
-        assert!(decode::<Cursor>("!!nope").is_err());
+        let t = encode(&c, &scope);
+        assert_eq!(decode::<Cursor>(&t, &scope).unwrap(), Some(c));
+        assert_eq!(decode::<Cursor>("", &scope).unwrap(), None);
+        assert!(decode::<Cursor>("!!nope", &scope).is_err());
+    }
+
+    #[test]
+    fn a_token_works_only_for_the_list_that_issued_it() {
+        let mine = ListScope::new("instances", &["folder-a", "", "name"]);
+        let token = encode(&Cursor { value: SortValue::Int(5), id: "x".into() }, &mine);
+        for other in [
+            ListScope::new("instances", &["folder-b", "", "name"]),
+            ListScope::new("instances", &["folder-a", "name=\"x\"", "name"]),
+            ListScope::new("instances", &["folder-a", "", "id"]),
+            ListScope::new("networks", &["folder-a", "", "name"]),
+            // Parts are separated, so they cannot be shifted from one into the next.
+            ListScope::new("instances", &["folder-a\0", "name"]),
+        ] {
+            assert_ne!(other, mine);
+            let refused = decode::<Cursor>(&token, &other).unwrap_err();
+            assert!(refused.to_string().contains("another list"), "{refused}");
+        }
     }
 
     #[test]
     fn pages_know_when_there_is_more() {
+        let scope = ListScope::new("numbers", &[]);
         let cursor = |v: &i32| Cursor { value: SortValue::Int(i64::from(*v)), id: v.to_string() };
-        let p = page(vec![1, 2, 3], 2, cursor, Ok).unwrap();
+        let p = page(vec![1, 2, 3], 2, &scope, cursor, Ok).unwrap();
         assert_eq!(p.items, [1, 2]);
         assert!(!p.next_page_token.is_empty());
-        let p = page(vec![1, 2], 2, cursor, Ok).unwrap();
+        let p = page(vec![1, 2], 2, &scope, cursor, Ok).unwrap();
         assert!(p.next_page_token.is_empty());
     }
 }

@@ -4,16 +4,18 @@
 use std::collections::HashMap;
 
 use super::Services;
+use super::caller::Caller;
 use super::claims::{self, SECURITY_GROUP};
 use super::compute::{claim_name, cursor, release_name, rename};
-use super::paging::{self, Page};
+use super::paging::{self, ListScope, Page};
 use super::plumbing;
 use super::vpc::ListInFolder;
 use crate::domain::filter::Order;
 use crate::domain::ids::IdKind;
 use crate::domain::instance::NetworkInterface;
 use crate::domain::network::Network;
-use crate::domain::security_group::{Rule, SecurityGroup, SecurityGroupPatch};
+use crate::domain::principals::Scope;
+use crate::domain::security_group::{Rule, SecurityGroup, SecurityGroupPatch, Target};
 use crate::domain::subnet::Subnet;
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, Metadata, Operation, Response};
@@ -60,6 +62,26 @@ pub fn check_all(tx: &mut dyn Tx, folder_id: &str, nic: &NetworkInterface) -> Re
     Ok(())
 }
 
+/// Every rule of `rules` (sent as `field`) that names a security group names one that exists, in
+/// a folder the caller may use (`NOT_FOUND` otherwise, as for a group that does not exist), and in
+/// `network_id`.
+fn check_rule_targets(tx: &mut dyn Tx, field: &str, rules: &[Rule], network_id: &str, folders: &Scope) -> Result<()> {
+    for (i, rule) in rules.iter().enumerate() {
+        let Target::SecurityGroup(target) = &rule.target else { continue };
+        let group = tx
+            .load::<SecurityGroup>(target)?
+            .filter(|g| folders.allows(&g.folder_id))
+            .ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, target))?;
+        if group.network_id != network_id {
+            return Err(Error::invalid(
+                format!("{field}[{i}].security_group_id"),
+                format!("security group {target} is in network {}, not in network {network_id}", group.network_id),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn with_ids(ids: &dyn crate::domain::ids::IdGenerator, rules: &[Rule]) -> Vec<Rule> {
     rules.iter().map(|r| Rule { id: ids.id(IdKind::SecurityGroup, ""), ..r.clone() }).collect()
 }
@@ -68,8 +90,10 @@ impl Services {
     pub async fn create_security_group(&self, cmd: CreateSecurityGroup) -> Result<Operation> {
         let id = self.ids.id(IdKind::SecurityGroup, "");
         let ids = self.ids.clone();
+        let folders = Caller::current().folders;
         self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
             tx.load::<Network>(&cmd.network_id)?.ok_or_else(|| Error::not_found(ResourceKind::Network, &cmd.network_id))?;
+            check_rule_targets(tx, "rule_specs", &cmd.rules, &cmd.network_id, &folders)?;
             claim_name(tx, ResourceKind::SecurityGroup, &cmd.folder_id, &cmd.name, &owner(&id))?;
             tx.create(&SecurityGroup {
                 id: id.clone(),
@@ -97,7 +121,9 @@ impl Services {
 
     /// Groups of a folder, or of a network when `network_id` is set.
     pub async fn list_security_groups(&self, cmd: ListInFolder, network_id: Option<String>) -> Result<Page<SecurityGroup>> {
-        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        let parent = network_id.as_deref().map_or_else(|| format!("folder {}", cmd.folder_id), |n| format!("network {n}"));
+        let scope = ListScope::new("security-groups", &[&parent, &format!("{:?}", cmd.conditions)]);
+        let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
         self.store
             .read(move |tx| {
                 if let Some(n) = &network_id {
@@ -112,7 +138,7 @@ impl Services {
                     ..Query::new(Kind::SecurityGroup)
                 };
                 let rows = tx.list(&query)?;
-                paging::page(rows, cmd.page_size, cursor(Order::default()), |r| SecurityGroup::from_record(&r))
+                paging::page(rows, cmd.page_size, &scope, cursor(Order::default()), |r| SecurityGroup::from_record(&r))
             })
             .await
     }
@@ -127,8 +153,13 @@ impl Services {
         added: Vec<Rule>,
     ) -> Result<Operation> {
         let (id, ids) = (id.to_string(), self.ids.clone());
+        let folders = Caller::current().folders;
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             let group = load(tx, &id)?;
+            check_rule_targets(tx, "addition_rule_specs", &added, &group.network_id, &folders)?;
+            if let Some(rules) = &patch.rules {
+                check_rule_targets(tx, "rule_specs", rules, &group.network_id, &folders)?;
+            }
             let added = with_ids(&*ids, &added);
             if !deleted.is_empty() || !added.is_empty() {
                 let mut rules = group.clone();

@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use super::Services;
 use super::claims::{self, NETWORK, SUBNET};
 use super::compute::{claim_name, cursor, release_name, rename};
-use super::paging::{self, Page};
+use super::paging::{self, ListScope, Page};
 use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::IdKind;
 use crate::domain::network::{Network, NetworkPatch};
@@ -66,12 +66,18 @@ fn subnets_of(tx: &mut dyn Tx, network_id: &str) -> Result<Vec<Subnet>> {
     tx.find::<Subnet>(&Query { parent_id: Some(network_id.to_string()), ..Query::new(Kind::Subnet) })
 }
 
-fn list_page<R: Resource + Send + 'static>(tx: &mut dyn Tx, mut query: Query, page_size: usize, after: Option<Cursor>) -> Result<Page<R>> {
+fn list_page<R: Resource + Send + 'static>(
+    tx: &mut dyn Tx,
+    mut query: Query,
+    page_size: usize,
+    after: Option<Cursor>,
+    scope: &ListScope,
+) -> Result<Page<R>> {
     query.order = Order::default();
     query.after = after;
     query.limit = page_size + 1;
     let rows = tx.list(&query)?;
-    paging::page(rows, page_size, cursor(query.order), |r| R::from_record(&r))
+    paging::page(rows, page_size, scope, cursor(query.order), |r| R::from_record(&r))
 }
 
 impl Services {
@@ -128,11 +134,12 @@ impl Services {
 
     pub async fn list_network_subnets(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Subnet>> {
         let id = id.to_string();
-        let after = paging::decode::<Cursor>(page_token)?;
+        let scope = ListScope::new("network-subnets", &[&id]);
+        let after = paging::decode::<Cursor>(page_token, &scope)?;
         self.store
             .read(move |tx| {
                 load_network(tx, &id)?;
-                list_page(tx, Query { parent_id: Some(id.clone()), ..Query::new(Kind::Subnet) }, page_size, after.clone())
+                list_page(tx, Query { parent_id: Some(id.clone()), ..Query::new(Kind::Subnet) }, page_size, after.clone(), &scope)
             })
             .await
     }
@@ -218,7 +225,8 @@ impl Services {
 
     pub async fn list_used_addresses(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<UsedAddress>> {
         let id = id.to_string();
-        let after = paging::decode::<String>(page_token)?;
+        let scope = ListScope::new("used-addresses", &[&id]);
+        let after = paging::decode::<String>(page_token, &scope)?;
         self.store
             .read(move |tx| {
                 load_subnet(tx, &id)?;
@@ -241,7 +249,7 @@ impl Services {
                     })
                     .collect();
                 let next_page_token = match items.last() {
-                    Some(last) if more => paging::encode(&last.address),
+                    Some(last) if more => paging::encode(&last.address, &scope),
                     _ => String::new(),
                 };
                 Ok(Page { items, next_page_token })
@@ -253,11 +261,12 @@ impl Services {
 impl Services {
     /// A page of the folder's resources of `kind`, filtered by `cmd`'s conditions.
     async fn list_in_folder<R: Resource + Send + 'static>(&self, kind: Kind, cmd: ListInFolder) -> Result<Page<R>> {
-        let after = paging::decode::<Cursor>(&cmd.page_token)?;
+        let scope = ListScope::new(&format!("{kind:?}"), &[&cmd.folder_id, &format!("{:?}", cmd.conditions)]);
+        let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
         self.store
             .read(move |tx| {
                 let query = Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(kind) };
-                list_page(tx, query, cmd.page_size, after.clone())
+                list_page(tx, query, cmd.page_size, after.clone(), &scope)
             })
             .await
     }

@@ -288,8 +288,19 @@ async fn credentials_map_to_projects_and_other_projects_see_nothing() {
 async fn development_mode_accepts_every_caller_and_says_so() {
     let server = Server::start("inline");
     assert!(server.logged("development mode"), "the log says the server is open");
-    let hw = Hw::new(&server.rest, "any-project", Some("whatever"));
+    // Any credential, any project of Huawei's form.
+    let hw = Hw::new(&server.rest, "00000000000000000000000000000abc", Some("whatever"));
     hw.get(&hw.nat("gateways")).await.expect(200, "");
+    // A path Huawei would not route is refused in its dialect, whoever asks: a project id not of
+    // Huawei's form, or a segment that is not UTF-8 (which would otherwise collapse into U+FFFD).
+    let not_a_project = Hw::new(&server.rest, "any-project", Some("whatever"));
+    not_a_project.get(&not_a_project.nat("gateways")).await.expect(400, "NAT.0002");
+    not_a_project.get(&not_a_project.vpc("vpcs")).await.expect(400, "VPC.0101");
+    for undecodable in [hw.nat("gateways/%ff"), hw.nat("dnat-rules/%c3%28"), "/v1/%ff/vpcs".to_string()] {
+        let answer = hw.get(&undecodable).await;
+        assert_eq!(answer.status, 400, "{undecodable}: {:?}", answer.body);
+        assert!(answer.code().starts_with("NAT.") || answer.code().starts_with("VPC."), "{undecodable}: {:?}", answer.body);
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! gRPC front end: thin tonic services over `service::Services`, plus reflection and health.
 
 mod address;
+mod complete;
 mod compute;
 mod convert;
 mod endpoint;
@@ -9,16 +10,19 @@ mod iam;
 mod lazy;
 mod operation;
 mod pack;
+mod reflection;
 mod security_group;
 mod status;
 mod vpc;
 
 pub use address::AddressApi;
+pub use complete::CompleteStatusLayer;
 pub use compute::InstanceApi;
 pub use endpoint::EndpointApi;
 pub use iam::IamApi;
 pub use lazy::Lazy;
 pub use operation::OperationApi;
+pub use reflection::Reflection;
 pub use security_group::SecurityGroupApi;
 pub use status::{respond, rpc_status, to_status};
 pub use vpc::{NetworkApi, SubnetApi};

@@ -51,6 +51,13 @@ impl HuaweiRest {
         path.starts_with("/v1/") || path.starts_with("/v3/") || path.starts_with(NETPLANE_PREFIX)
     }
 
+    /// The Huawei JSON answer refusing a request for `path` before it is routed.
+    pub fn refuse(&self, path: &str, context: Option<&RequestContext>, e: &Error) -> Response {
+        let (api, project_id) = api_and_project(path);
+        let request_id = context.map(|c| c.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        Ctx { api, project_id, request_id }.fail(e)
+    }
+
     pub async fn serve<B>(&self, request: http::Request<B>) -> Response
     where
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
@@ -92,13 +99,35 @@ fn routes(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> Router {
         .with_state(services)
 }
 
-/// Which API a path belongs to, and the project in it.
+/// Which API a path belongs to, and the project in it (as sent: it is checked by `check_path`).
 fn api_and_project(path: &str) -> (HuaweiApi, String) {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let api = if segments.first() == Some(&"v1") { HuaweiApi::Vpc } else { HuaweiApi::PrivateNat };
     let project_index = if path.starts_with(NETPLANE_PREFIX) { 2 } else { 1 };
     let project = segments.get(project_index).map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
     (api, project.unwrap_or_default())
+}
+
+/// Refuses a path that no Huawei API would route: a segment that is not UTF-8 once decoded (it
+/// would otherwise be read lossily, so that different raw ids became one), or a project id that
+/// is not one Huawei issues (32 lowercase hexadecimal digits).
+fn check_path(path: &str, project_id: &str) -> Result<(), Error> {
+    for segment in path.split('/') {
+        if percent_encoding::percent_decode_str(segment).decode_utf8().is_err() {
+            return Err(Error::invalid("path", format!("segment \"{}\" is not UTF-8 once percent-decoded", crate::error::echo(segment))));
+        }
+    }
+    if !is_project_id(project_id) {
+        return Err(Error::invalid(
+            "project_id",
+            format!("\"{}\" is not a project id: 32 lowercase hexadecimal digits", crate::error::echo(project_id)),
+        ));
+    }
+    Ok(())
+}
+
+fn is_project_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Reads the body, authenticates the caller for the path's project and attaches the call's `Ctx`.
@@ -108,6 +137,9 @@ async fn admit(State((auth, bodies)): State<(HuaweiAuth, BodyReader)>, request: 
     let request_id =
         parts.extensions.get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let ctx = Ctx { api, project_id, request_id };
+    if let Err(e) = check_path(parts.uri.path(), &ctx.project_id) {
+        return ctx.fail(&e);
+    }
     let body = match bodies.read_draining(&parts.headers, body, MAX_MESSAGE_BYTES, DRAIN_LIMIT_BYTES).await {
         Ok(body) => body,
         Err(e) => return ctx.fail(&e),
@@ -144,5 +176,16 @@ mod tests {
         assert!(HuaweiRest::handles("/v3/p/private-nat/gateways"));
         assert!(!HuaweiRest::handles("/vpc/v1/networks"));
         assert!(!HuaweiRest::handles("/compute/v1/instances"));
+    }
+
+    #[test]
+    fn paths_with_undecodable_segments_or_foreign_project_ids_are_refused() {
+        let project = "0123456789abcdef0123456789abcdef";
+        assert!(check_path(&format!("/v3/{project}/private-nat/gateways/abc%20d"), project).is_ok());
+        assert!(check_path(&format!("/v3/{project}/private-nat/gateways/%ff"), project).is_err());
+        assert!(check_path("/v1/%ff/vpcs", "\u{fffd}").is_err());
+        for not_a_project in ["p1", "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcde", ""] {
+            assert!(check_path("/v1/x/vpcs", not_a_project).is_err(), "{not_a_project}");
+        }
     }
 }

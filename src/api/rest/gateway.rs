@@ -23,7 +23,8 @@ use super::json;
 use super::routes::{Lookup, Route, RouteTable};
 use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
 use crate::api::framing;
-use crate::api::grpc::rpc_status;
+use crate::api::grpc::{rpc_status, to_status};
+use crate::api::head;
 use crate::api::huawei::HuaweiRest;
 use crate::api::request_id::RequestContext;
 use crate::error::{Code, Error};
@@ -75,17 +76,20 @@ impl Gateway {
         let ctx = req.extensions().get::<RequestContext>().cloned();
         match self.transcode(grpc, req).await {
             Ok(response) => response,
-            Err(e) => {
-                let mut headers = HeaderMap::new();
-                if let Error::MethodNotAllowed { allowed, .. } = &e
-                    && let Ok(allowed) = HeaderValue::from_str(allowed)
-                {
-                    headers.insert(header::ALLOW, allowed);
-                }
-                tracing::debug!(error = %e, "REST request refused");
-                self.error_response(e.http_status(), &rpc_status(&e, ctx.as_ref()).encode_to_vec(), headers)
-            }
+            Err(e) => self.refuse(&e, ctx.as_ref()),
         }
+    }
+
+    /// The JSON answer of a refused REST request.
+    pub fn refuse(&self, e: &Error, ctx: Option<&RequestContext>) -> Response<Body> {
+        let mut headers = HeaderMap::new();
+        if let Error::MethodNotAllowed { allowed, .. } = e
+            && let Ok(allowed) = HeaderValue::from_str(allowed)
+        {
+            headers.insert(header::ALLOW, allowed);
+        }
+        tracing::debug!(error = %e, "REST request refused");
+        self.error_response(e.http_status(), &rpc_status(e, ctx).encode_to_vec(), headers)
     }
 
     async fn transcode<S, RB>(&self, grpc: S, req: Request<Body>) -> Result<Response<Body>, Error>
@@ -283,7 +287,20 @@ where
             Mode::GrpcOnly => true,
             Mode::RestOnly => false,
         };
-        if !to_grpc && HuaweiRest::handles(req.uri().path()) {
+        let huawei = !to_grpc && HuaweiRest::handles(req.uri().path());
+        if let Err(e) = head::check(&req) {
+            // Refused in the dialect of the API the request is for.
+            let ctx = req.extensions().get::<RequestContext>().cloned();
+            let refusal = if to_grpc {
+                to_status(&e, ctx.as_ref()).into_http()
+            } else if huawei {
+                self.huawei.refuse(req.uri().path(), ctx.as_ref(), &e).map(Body::new)
+            } else {
+                self.gateway.refuse(&e, ctx.as_ref())
+            };
+            return Box::pin(async move { Ok(refusal) });
+        }
+        if huawei {
             let huawei = self.huawei.clone();
             return Box::pin(async move { Ok(huawei.serve(req).await.map(Body::new)) });
         }
