@@ -256,3 +256,33 @@ async fn futures_ids(calls: impl Iterator<Item = tokio::task::JoinHandle<Result<
     }
     ids
 }
+
+/// A rule may name only a security group its caller may see: a group in another folder is
+/// NOT_FOUND, as if it did not exist, even when it is in the same network.
+#[tokio::test]
+async fn security_group_rules_cannot_name_another_folders_group() {
+    let server = server_with_principals("inline", &[]);
+    let c = server.clients().await;
+    let (network, _) = network_as(&c, "t-alice", "folder-a", "shared").await;
+    let group = |folder: &str, target: Option<&str>| vpb::CreateSecurityGroupRequest {
+        folder_id: folder.into(),
+        network_id: network.id.clone(),
+        rule_specs: target
+            .map(|t| vpb::SecurityGroupRuleSpec {
+                direction: vpb::security_group_rule::Direction::Ingress as i32,
+                protocol: Some(vpb::security_group_rule_spec::Protocol::ProtocolName("ANY".into())),
+                target: Some(vpb::security_group_rule_spec::Target::SecurityGroupId(t.into())),
+                ..Default::default()
+            })
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    // The admin puts a group of folder b in alice's network.
+    let op = c.security_groups().create(as_user(group("folder-b", None), Some("t-admin"))).await.expect("admin").into_inner();
+    let hidden: vpb::SecurityGroup = response(&op, "yandex.cloud.vpc.v1.SecurityGroup");
+    let refused = c.security_groups().create(as_user(group("folder-a", Some(&hidden.id)), Some("t-alice"))).await.unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound, "{refused:?}");
+    // The admin, who sees folder b, may.
+    c.security_groups().create(as_user(group("folder-a", Some(&hidden.id)), Some("t-admin"))).await.expect("visible to the admin");
+}

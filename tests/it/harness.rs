@@ -52,9 +52,20 @@ impl Server {
 
     /// With any further `serve` flags (TLS, principals, …).
     pub fn start_with_args(dir: Arc<tempfile::TempDir>, store: &str, operations: &str, extra: &[&str]) -> Server {
+        Server::spawn(Command::new(env!("CARGO_BIN_EXE_netplane")), dir, store, operations, extra)
+    }
+
+    /// A memory-store server that may open at most `limit` file descriptors (`ulimit -n`).
+    pub fn start_with_fd_limit(limit: u32, extra: &[&str]) -> Server {
+        let mut shell = Command::new("sh");
+        shell.args(["-c", &format!("ulimit -n {limit} && exec \"$0\" \"$@\""), env!("CARGO_BIN_EXE_netplane")]);
+        Server::spawn(shell, data_dir(), "memory", "inline", extra)
+    }
+
+    fn spawn(mut command: Command, dir: Arc<tempfile::TempDir>, store: &str, operations: &str, extra: &[&str]) -> Server {
         let split = extra.contains(&"--rest-listen");
         let secure = extra.contains(&"--tls") || extra.contains(&"--tls-cert");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_netplane"))
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", operations])
             .args(extra)
             .env("RUST_LOG", "info,netplane=debug")
@@ -89,6 +100,22 @@ impl Server {
         let rest = format!("http://{}", if split { next("rest") } else { addr.clone() });
         let tls = secure.then(|| next("tls"));
         Server { child, addr, rest, tls, _log: log, _dir: dir }
+    }
+
+    /// A figure of the server process from `/proc/<pid>/status`, in KiB (`VmHWM`: peak resident
+    /// set; `VmRSS`: resident now).
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap_or_else(|| panic!("no {field}"));
+        line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number of kB")
+    }
+
+    /// CPU time the server process has used (user and system), from `/proc/<pid>/stat`.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("/proc stat");
+        let fields: Vec<&str> = stat.rsplit_once(')').expect("comm").1.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        Duration::from_millis(ticks * 10)
     }
 
     /// Whether the server has logged a line containing `needle`.

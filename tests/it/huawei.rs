@@ -269,6 +269,11 @@ async fn credentials_map_to_projects_and_other_projects_see_nothing() {
     .await;
     tampered.expect(401, "APIGW.0301");
     assert!(tampered.body["message"].as_str().unwrap().contains("verify aksk signature fail"), "{}", tampered.body);
+    // A signature that does not sign the host, which the SDKs always sign.
+    let hostless = signed("GET", &path, "", &date, PROJECT).replace("host;", "");
+    let refused = call(reqwest::Method::GET, path.clone(), "", hostless, date.clone(), PROJECT).await;
+    refused.expect(401, "APIGW.0301");
+    assert!(refused.body["message"].as_str().unwrap().contains("host"), "{}", refused.body);
     let stale = "20200101T000000Z".to_string();
     call(reqwest::Method::GET, path.clone(), "", signed("GET", &path, "", &stale, PROJECT), stale, PROJECT).await.expect(401, "APIGW.0301");
     let mismatch =

@@ -7,14 +7,12 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-pub const DATA: u8 = 0;
 pub const HEADERS: u8 = 1;
 pub const RST_STREAM: u8 = 3;
 pub const SETTINGS: u8 = 4;
 pub const PING: u8 = 6;
 pub const GOAWAY: u8 = 7;
 
-pub const END_STREAM: u8 = 0x1;
 pub const END_HEADERS: u8 = 0x4;
 
 pub const SETTINGS_MAX_CONCURRENT_STREAMS: u16 = 3;
@@ -24,17 +22,13 @@ pub const REFUSED_STREAM: u32 = 7;
 pub struct Frame {
     pub kind: u8,
     pub flags: u8,
-    pub stream: u32,
     pub payload: Vec<u8>,
 }
 
 impl Frame {
     /// The settings of a SETTINGS frame.
     pub fn settings(&self) -> Vec<(u16, u32)> {
-        self.payload
-            .chunks_exact(6)
-            .map(|c| (u16::from_be_bytes([c[0], c[1]]), u32::from_be_bytes([c[2], c[3], c[4], c[5]])))
-            .collect()
+        self.payload.chunks_exact(6).map(|c| (u16::from_be_bytes([c[0], c[1]]), u32::from_be_bytes([c[2], c[3], c[4], c[5]]))).collect()
     }
 
     /// The error code of a RST_STREAM frame.
@@ -88,8 +82,7 @@ impl RawH2 {
                 let len = u32::from_be_bytes([0, self.buffer[0], self.buffer[1], self.buffer[2]]) as usize;
                 if self.buffer.len() >= 9 + len {
                     let head: Vec<u8> = self.buffer.drain(..9 + len).collect();
-                    let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
-                    return Some(Frame { kind: head[3], flags: head[4], stream, payload: head[9..].to_vec() });
+                    return Some(Frame { kind: head[3], flags: head[4], payload: head[9..].to_vec() });
                 }
             }
             let mut chunk = [0u8; 16 * 1024];
@@ -140,5 +133,36 @@ pub async fn closed_within(addr: &str, first: &[u8], wait: Duration) -> bool {
             Ok(Ok(_)) => continue,
             Err(_) => return false,
         }
+    }
+}
+
+/// A well-behaved HTTP/2 client (the `h2` crate) that starts a gRPC call to `path` and never sends
+/// its body: the call stays open until the server answers it. Gives the answer's `grpc-status`.
+pub struct StalledCall {
+    response: h2::client::ResponseFuture,
+    _body: h2::SendStream<bytes::Bytes>,
+    _connection: tokio::task::JoinHandle<()>,
+}
+
+impl StalledCall {
+    pub async fn start(addr: &str, path: &str) -> StalledCall {
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        let (mut client, connection) = h2::client::handshake(tcp).await.expect("handshake");
+        let connection = tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let request = http::Request::post(format!("http://{addr}{path}"))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let (response, body) = client.send_request(request, false).expect("send");
+        StalledCall { response, _body: body, _connection: connection }
+    }
+
+    /// The `grpc-status` the server answers with, if it answers within `wait`.
+    pub async fn status(self, wait: Duration) -> Option<String> {
+        let response = tokio::time::timeout(wait, self.response).await.ok()?.ok()?;
+        response.headers().get("grpc-status").map(|v| v.to_str().unwrap_or_default().to_string())
     }
 }

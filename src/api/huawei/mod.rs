@@ -13,7 +13,7 @@ mod vpc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Extension, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, put};
@@ -96,6 +96,9 @@ fn routes(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state((auth, bodies), admit))
+        // `admit` has read the body within netplane's own limit; axum's (2 MB, answered as
+        // text/plain) would refuse bodies that limit allows.
+        .layer(DefaultBodyLimit::disable())
         .with_state(services)
 }
 

@@ -116,6 +116,10 @@ impl Ctx {
 /// A JSON request body: syntax errors are `MalformedJson` (NAT.1010), well-formed JSON of the
 /// wrong shape names the offending field (NAT.0002).
 pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
+    // Before the typed parse, which would name only the object holding a repeated key.
+    if let Some(key) = crate::api::json_keys::first_duplicate_key(body) {
+        return Err(Error::invalid(key, "the field is given more than once"));
+    }
     let mut json = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut json).map_err(|e| {
         let inner = e.inner();
@@ -126,9 +130,6 @@ pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
         Error::invalid(if path == "." { "body".to_string() } else { path }, inner.to_string())
     })?;
     json.end().map_err(|e| Error::MalformedJson(e.to_string()))?;
-    if let Some(key) = crate::api::json_keys::first_duplicate_key(body) {
-        return Err(Error::invalid(key, "the field is given more than once"));
-    }
     Ok(value)
 }
 
