@@ -66,7 +66,10 @@ impl Server {
         let split = extra.contains(&"--rest-listen");
         let secure = extra.contains(&"--tls") || extra.contains(&"--tls-cert");
         let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", operations])
+            .arg("serve")
+            // An ephemeral port unless the test names one (a restart on the same address).
+            .args(if extra.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
+            .args(["--store", store, "--operations", operations])
             .args(extra)
             .env("RUST_LOG", "info,netplane=debug")
             .stdout(Stdio::piped())
@@ -257,6 +260,23 @@ pub fn postgres_database(name: &str) -> String {
     .join()
     .expect("create the test database");
     format!("{}/{name}", url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base))
+}
+
+/// nginx proxying gRPC to `upstreams` with keep-alive connections (`tests/nginx/start.sh`,
+/// stopped when the test process exits): its `host:port`.
+pub fn nginx(upstreams: &[String]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::Builder::new().prefix("netplane-nginx").tempdir().expect("tempdir");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nginx/start.sh");
+    let out =
+        Command::new("bash").arg(script).arg(dir.path()).arg(std::process::id().to_string()).args(upstreams).output().expect("start.sh");
+    assert!(out.status.success(), "nginx did not start: {}", String::from_utf8_lossy(&out.stderr));
+    let addr = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (dir, addr)
+}
+
+/// A port no one listens on now (for a server that must restart on the same address).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
 }
 
 /// The grpcurl binary the virtualenv's wrapper package ships.
