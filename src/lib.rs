@@ -7,6 +7,8 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod listener;
 pub mod ops;
 pub mod proto;

@@ -88,7 +88,8 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, Refusal> {
 pub fn parse_sdk_date(date: &str) -> Result<Timestamp, Refusal> {
     let bad = || Refusal::MalformedDate(date.to_string());
     let b = date.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    // ASCII first: the fields below are cut by byte offsets, which must not split a character.
+    if !date.is_ascii() || b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return Err(bad());
     }
     let iso = format!("{}-{}-{}T{}:{}:{}Z", &date[0..4], &date[4..6], &date[6..8], &date[9..11], &date[11..13], &date[13..15]);

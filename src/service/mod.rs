@@ -13,7 +13,7 @@ pub mod iam;
 mod idempotency;
 pub mod interfaces;
 pub mod operations;
-mod paging;
+pub(crate) mod paging;
 pub mod plumbing;
 pub mod security_groups;
 pub mod vpc;

@@ -7,7 +7,7 @@
 mod auth;
 mod dnat;
 mod nat;
-mod reply;
+pub(crate) mod reply;
 mod resource;
 mod vpc;
 

@@ -2,9 +2,9 @@
 //! path templates, the route table, the JSON mapping, and the gateway layer that serves them.
 
 mod gateway;
-mod json;
-mod routes;
-mod template;
+pub(crate) mod json;
+pub(crate) mod routes;
+pub(crate) mod template;
 
 #[cfg(test)]
 mod roundtrip;

@@ -75,6 +75,12 @@ impl RouteTable {
     /// The most specific template that fits `path` decides; if it is bound to other HTTP methods
     /// only, the answer is "wrong method" (so `GET /x/{id}:start` is a 405, not a lookup of the
     /// id `"{id}:start"`).
+    /// One path and method for every route (for tests).
+    #[cfg(test)]
+    pub fn examples(&self) -> Vec<(Method, String)> {
+        self.routes.iter().map(|r| (r.http_method.clone(), r.template.example("fhm0example"))).collect()
+    }
+
     pub fn lookup(&self, method: &Method, path: &str) -> Lookup<'_> {
         let fitting: Vec<(Specificity, &Route, PathVars)> =
             self.routes.iter().filter_map(|r| r.template.matches(path).map(|vars| (r.template.specificity(), r, vars))).collect();

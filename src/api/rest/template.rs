@@ -68,6 +68,21 @@ impl Template {
         Ok(Template { segments, verb })
     }
 
+    /// A path this template matches, with every variable set to `value` (for tests).
+    #[cfg(test)]
+    pub fn example(&self, value: &str) -> String {
+        let segments: Vec<&str> = self
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(literal) => literal.as_str(),
+                Segment::Variable(_) | Segment::Rest(_) | Segment::Any => value,
+            })
+            .collect();
+        let verb = self.verb.as_ref().map(|v| format!(":{v}")).unwrap_or_default();
+        format!("/{}{verb}", segments.join("/"))
+    }
+
     pub fn specificity(&self) -> Specificity {
         (self.verb.is_some(), self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count())
     }
