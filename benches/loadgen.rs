@@ -7,8 +7,7 @@
 //! [--workloads floor,mixed,read,rest]`
 
 use std::future::Future;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +23,11 @@ use prost::Message;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
+
+#[path = "common/process.rs"]
+mod process;
+
+use process::{Process, pinned};
 
 const FOLDER: &str = "b1gbenchfolder000000";
 const ZONE: &str = "ru-central1-a";
@@ -67,70 +71,6 @@ fn options() -> Options {
         i += 2;
     }
     o
-}
-
-/// A server process, pinned to core 0, with the address it printed.
-struct Process {
-    child: Child,
-    addr: String,
-}
-
-impl Process {
-    fn start(mut command: Command, marker: &str) -> Process {
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn server");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let line = lines.next().expect("server exited").expect("read");
-            if let Some(rest) = line.split(marker).nth(1) {
-                break rest.split_whitespace().next().unwrap_or_default().to_string();
-            }
-        };
-        // Keep draining its output so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Process { child, addr }
-    }
-
-    /// User + system CPU seconds so far, from /proc.
-    fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-        let ticks: f64 = fields.get(11..13).map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()).unwrap_or(0.0);
-        ticks / 100.0
-    }
-
-    /// Peak resident set, MiB.
-    fn peak_rss_mib(&self) -> f64 {
-        self.status_mib("VmHWM:")
-    }
-
-    /// The resident set now, in MiB.
-    fn rss_mib(&self) -> f64 {
-        self.status_mib("VmRSS:")
-    }
-
-    fn status_mib(&self, field: &str) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let kib = status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
-        kib.unwrap_or(0.0) / 1024.0
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn pinned(program: &std::path::Path, core: &str) -> Command {
-    if Command::new("taskset").arg("--version").output().is_ok() {
-        let mut c = Command::new("taskset");
-        c.args(["-c", core]).arg(program);
-        c
-    } else {
-        Command::new(program)
-    }
 }
 
 /// One measured run: every call's latency in microseconds.
