@@ -216,3 +216,50 @@ async fn a_drain_refuses_new_connections_at_once_and_finishes_open_calls() {
     // …while the call already open is still answered.
     assert_eq!(call.status(Duration::from_secs(15)).await.as_deref(), Some("4"), "the open call is answered during the drain");
 }
+
+#[tokio::test]
+async fn a_rapid_reset_client_is_disconnected() {
+    let server = start(&[]);
+    let mut raw = RawH2::connect(&server.addr).await;
+    // Streams opened and reset at once, before the server can serve them (CVE-2023-44487).
+    for i in 0..2000u32 {
+        raw.open_grpc_stream(2 * i + 1, &server.addr, "/yandex.cloud.vpc.v1.NetworkService/List").await;
+        raw.send(rawh2::RST_STREAM, 0, 2 * i + 1, &8u32.to_be_bytes()).await;
+    }
+    let (frames, closed) = raw.frames_until_closed(Duration::from_secs(15)).await;
+    assert!(closed || frames.iter().any(|f| f.kind == rawh2::GOAWAY), "the connection is ended by the server");
+    assert!(served(&server).await);
+}
+
+#[tokio::test]
+async fn request_bodies_held_at_once_stay_within_the_memory_budget() {
+    let server = start(&["--max-body-memory", "16MiB", "--request-body-timeout", "3s"]);
+    let tcp = TcpStream::connect(&server.addr).await.unwrap();
+    let (mut client, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    // 40 calls on one connection, each a 4 MiB message of which all but the last byte is sent:
+    // 160 MiB if every body were held.
+    let mut calls = Vec::new();
+    for _ in 0..40 {
+        let request = http::Request::post(format!("http://{}/yandex.cloud.vpc.v1.NetworkService/Create", server.addr))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let (response, mut body) = client.send_request(request, false).unwrap();
+        let mut frame = vec![0u8, 0, 0x40, 0, 0];
+        frame.resize(5 + 4 * 1024 * 1024 - 1, b'x');
+        body.send_data(bytes::Bytes::from(frame), false).unwrap();
+        calls.push((response, body));
+    }
+    let mut statuses = Vec::new();
+    for (response, _body) in calls {
+        let response = tokio::time::timeout(Duration::from_secs(30), response).await.expect("answered").expect("response");
+        statuses.push(response.headers().get("grpc-status").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default());
+    }
+    assert!(statuses.iter().all(|s| s == "4"), "every stalled body is refused at the timeout: {statuses:?}");
+    assert_peak_below(&server, 90, "40 bodies of 4 MiB held open");
+    assert!(served(&server).await);
+}
