@@ -63,6 +63,7 @@ async fn long_values_make_small_errors() {
     let refused =
         c.networks.clone().create(vpb::CreateNetworkRequest { folder_id: FOLDER.into(), labels, ..Default::default() }).await.unwrap_err();
     assert!(refused.details().len() < 4096, "{} bytes of details", refused.details().len());
+    assert!(refused.message().contains("201 field violations in all"), "{}", refused.message());
 
     // REST: a 3 MiB name answers a small error.
     let body = json!({"folderId": FOLDER, "name": "n".repeat(3 * 1024 * 1024)}).to_string().into_bytes();
@@ -249,4 +250,29 @@ async fn a_taken_public_address_is_refused_like_any_unavailable_one() {
     assert_eq!((taken.code(), outside.code()), (Code::InvalidArgument, Code::InvalidArgument));
     let shape = |s: &tonic::Status| s.message().replace("198.18.0.77", "IP").replace("203.0.113.5", "IP");
     assert_eq!(shape(&taken), shape(&outside), "nothing tells a taken address from one that cannot be had");
+}
+
+/// An HTTP/1.1 request whose body stops short of its `Content-Length`: the raw answer.
+async fn stalled_body(server: &Server, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+    let head = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"a\"");
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    // The server closes the connection after its answer: the rest of the body will never come.
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(20), tcp.read_to_end(&mut answer)).await.expect("answered and closed");
+    String::from_utf8_lossy(&answer).to_string()
+}
+
+#[tokio::test]
+async fn stalled_bodies_and_large_heads_answer_in_each_dialect() {
+    let server = Server::start_with_args(crate::harness::data_dir(), "memory", "inline", &["--request-body-timeout", "1s"]);
+    let yandex = stalled_body(&server, "/vpc/v1/networks").await;
+    assert!(yandex.starts_with("HTTP/1.1 408"), "{yandex}");
+    assert!(yandex.contains("\"code\": 4") && yandex.contains("not received within"), "{yandex}");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let huawei = stalled_body(&server, &hw.vpc("vpcs")).await;
+    assert!(huawei.starts_with("HTTP/1.1 408") && huawei.contains("NETPLANE.0408"), "{huawei}");
+    let many: Vec<(&str, &str)> = vec![("x-extra", "v"); 150];
+    hw.raw(Method::GET, &hw.nat("gateways"), None, &many).await.expect(431, "NETPLANE.0431");
 }
