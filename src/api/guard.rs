@@ -3,8 +3,11 @@
 //! folder is PERMISSION_DENIED for folder-addressed calls and NOT_FOUND for resources addressed by
 //! id, so their existence does not leak), and runs the call as its `Caller`, with the idempotency
 //! key of operation-starting methods. It knows the methods from the table build.rs reads from the
-//! descriptors, and reads a request generically, through the descriptors, only when a principal's
-//! folders must be checked (so a server whose callers see every folder never decodes them).
+//! descriptors. Every guarded method is unary, so it reads each request body whole, through the
+//! bounded reader (`api::body`: within the message limit, the shared memory budget and the body
+//! timeout), before tonic sees it; it decodes a request generically, through the descriptors, only
+//! when a principal's folders must be checked (so a server whose callers see every folder never
+//! decodes them).
 
 use std::collections::HashMap;
 use std::future::Future;
