@@ -48,9 +48,9 @@ async fn replicas_drained_in_turn_behind_nginx_lose_no_call() {
     let addresses = [format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port())];
     let start = |address: &str| Server::start_with_args(data_dir(), &url, "inline", &["--listen", address, "--shutdown-grace", "10s"]);
     let mut replicas = [Some(start(&addresses[0])), Some(start(&addresses[1]))];
-    let (_nginx_dir, proxy) = nginx(&addresses);
+    let proxy = nginx(&addresses);
 
-    let channel = tonic::transport::Channel::from_shared(format!("http://{proxy}")).unwrap().connect().await.expect("nginx");
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", proxy.addr)).unwrap().connect().await.expect("nginx");
     let stop = Arc::new(AtomicBool::new(false));
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let clients: Vec<_> = (0..CLIENTS)

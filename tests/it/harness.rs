@@ -262,16 +262,29 @@ pub fn postgres_database(name: &str) -> String {
     format!("{}/{name}", url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base))
 }
 
-/// nginx proxying gRPC to `upstreams` with keep-alive connections (`tests/nginx/start.sh`,
-/// stopped when the test process exits): its `host:port`.
-pub fn nginx(upstreams: &[String]) -> (tempfile::TempDir, String) {
+/// An nginx started by `nginx`, stopped when dropped.
+pub struct Nginx {
+    pub addr: String,
+    pid: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(&self.pid).status();
+    }
+}
+
+/// nginx proxying gRPC to `upstreams` with keep-alive connections (`tests/nginx/start.sh`).
+pub fn nginx(upstreams: &[String]) -> Nginx {
     let dir = tempfile::Builder::new().prefix("netplane-nginx").tempdir().expect("tempdir");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nginx/start.sh");
     let out =
         Command::new("bash").arg(script).arg(dir.path()).arg(std::process::id().to_string()).args(upstreams).output().expect("start.sh");
     assert!(out.status.success(), "nginx did not start: {}", String::from_utf8_lossy(&out.stderr));
-    let addr = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (dir, addr)
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let (addr, pid) = printed.trim().split_once(' ').expect("address and pid");
+    Nginx { addr: addr.to_string(), pid: pid.to_string(), _dir: dir }
 }
 
 /// A port no one listens on now (for a server that must restart on the same address).

@@ -6,7 +6,7 @@
 #
 # Installs Debian's `nginx` package when nginx is missing (as root, or through sudo), writes a
 # configuration in <directory>, starts nginx on a free port, and stops it once process <pid> (the
-# test process) has exited.
+# test process) has exited, if the test has not stopped it before. Prints `<host:port> <nginx pid>`.
 set -euo pipefail
 dir=$1
 watch_pid=$2
@@ -61,6 +61,9 @@ $servers    keepalive 16;
 CONF
 "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >&2
 
-nohup bash -c "while kill -0 $watch_pid 2>/dev/null; do sleep 1; done; kill \$(cat $dir/nginx.pid) 2>/dev/null" >/dev/null 2>&1 &
+# The pid now: <directory> may be gone by the time the test process exits.
+for _ in $(seq 50); do [ -s "$dir/nginx.pid" ] && break; sleep 0.1; done
+nginx_pid=$(cat "$dir/nginx.pid")
+nohup bash -c "while kill -0 $watch_pid 2>/dev/null; do sleep 1; done; kill $nginx_pid 2>/dev/null" >/dev/null 2>&1 &
 
-echo "127.0.0.1:$port"
+echo "127.0.0.1:$port $nginx_pid"
