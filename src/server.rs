@@ -16,6 +16,7 @@ use tonic_web::GrpcWebLayer;
 use tower::ServiceBuilder;
 
 use crate::api::body::BodyReader;
+use crate::api::front::Mode;
 use crate::api::grpc::{
     AddressApi, CompleteStatusLayer, EndpointApi, IamApi, InstanceApi, Lazy, NetworkApi, OperationApi, Reflection, SecurityGroupApi,
     SubnetApi,
@@ -23,7 +24,7 @@ use crate::api::grpc::{
 use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
 use crate::api::request_id::RequestIdLayer;
-use crate::api::rest::{Gateway, Mode, RestLayer};
+use crate::api::rest::{Gateway, RestLayer};
 use crate::config::{ServeArgs, TlsMode};
 use crate::domain::clock::SystemClock;
 use crate::domain::principals::Principals;

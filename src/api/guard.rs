@@ -36,18 +36,17 @@ use crate::proto::METHODS;
 use crate::service::Services;
 use crate::service::caller::{Caller, IdempotencyKey};
 use crate::service::iam::Iam;
-use crate::store::Kind;
 
 /// Services clients call before they have a token (the SDKs send none to these).
 const UNAUTHENTICATED_SERVICES: [&str; 2] = ["yandex.cloud.endpoint.ApiEndpointService", "yandex.cloud.iam.v1.IamTokenService"];
 
 /// Request fields that address a resource by id, and its kind.
-const ID_FIELDS: [(&str, Kind, ResourceKind); 5] = [
-    ("instance_id", Kind::Instance, ResourceKind::Instance),
-    ("network_id", Kind::Network, ResourceKind::Network),
-    ("subnet_id", Kind::Subnet, ResourceKind::Subnet),
-    ("address_id", Kind::Address, ResourceKind::Address),
-    ("security_group_id", Kind::SecurityGroup, ResourceKind::SecurityGroup),
+const ID_FIELDS: [(&str, ResourceKind); 5] = [
+    ("instance_id", ResourceKind::Instance),
+    ("network_id", ResourceKind::Network),
+    ("subnet_id", ResourceKind::Subnet),
+    ("address_id", ResourceKind::Address),
+    ("security_group_id", ResourceKind::SecurityGroup),
 ];
 
 /// What the guard knows: the methods it protects, and how to check callers and targets.
@@ -84,9 +83,9 @@ impl Guard {
         {
             return Err(Error::PermissionDenied { subject: principal.subject.clone(), folder_id });
         }
-        for (field, kind, resource) in ID_FIELDS {
+        for (field, resource) in ID_FIELDS {
             if let Some(id) = text(field)
-                && let Some(folder_id) = self.services.folder_of(kind, &id).await?
+                && let Some(folder_id) = self.services.folder_of(resource, &id).await?
                 && !principal.folders.allows(&folder_id)
             {
                 return Err(Error::not_found(resource, id));

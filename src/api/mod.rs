@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod framing;
+pub mod front;
 pub mod grpc;
 pub mod guard;
 pub mod head;

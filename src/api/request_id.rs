@@ -61,7 +61,7 @@ where
         // Only a sane, header-safe id is echoed; anything else gets a fresh one.
         let request_id = if !given.is_empty() && given.len() <= 128 && HeaderValue::from_str(given).is_ok() {
             given.to_string()
-        } else if crate::api::huawei::HuaweiRest::handles(req.uri().path()) {
+        } else if super::front::is_huawei_path(req.uri().path()) {
             // Huawei request ids are 32 hex digits.
             uuid::Uuid::new_v4().simple().to_string()
         } else {

@@ -2,7 +2,7 @@
 //! an operation's resource) lives in, and who started an operation.
 
 use super::Services;
-use crate::error::Result;
+use crate::error::{ResourceKind, Result};
 use crate::ops::Operation;
 use crate::store::Kind;
 
@@ -15,8 +15,10 @@ pub struct OperationOwner {
 }
 
 impl Services {
-    /// The folder of a resource, or `None` if there is no such resource.
-    pub async fn folder_of(&self, kind: Kind, id: &str) -> Result<Option<String>> {
+    /// The folder of a Yandex resource, or `None` if there is no such resource (or the kind has
+    /// no folder).
+    pub async fn folder_of(&self, kind: ResourceKind, id: &str) -> Result<Option<String>> {
+        let Some(kind) = Kind::of_yandex(kind) else { return Ok(None) };
         let id = id.to_string();
         self.store.lookup(move |tx| Ok(tx.get(kind, &id)?.map(|r| r.folder_id))).await
     }

@@ -6,14 +6,14 @@ use std::net::Ipv4Addr;
 
 use super::Services;
 use super::claims::{self, ADDRESS, PUBLIC_IPS};
-use super::compute::{claim_name, cursor, release_name, rename};
+use super::listing::{ListInFolder, cursor};
+use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
 use super::plumbing;
-use super::vpc::ListInFolder;
 use crate::domain::address::{Address, AddressPatch};
 use crate::domain::filter::Order;
 use crate::domain::ids::IdKind;
-use crate::domain::instance::{DnsRecord, Instance};
+use crate::domain::instance::DnsRecord;
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, Metadata, Operation, Response};
 use crate::service::caller::Caller;
@@ -50,29 +50,6 @@ pub fn is_used(tx: &mut dyn Tx, id: &str) -> Result<bool> {
 fn view(tx: &mut dyn Tx, a: Address) -> Result<(Address, bool)> {
     let used = is_used(tx, &a.id)?;
     Ok((a, used))
-}
-
-/// Takes reserved address `ip` of the instance's folder and zone as `owner`'s static NAT address;
-/// returns the Address id. Refused if it is not such an address or another interface uses it.
-pub fn take_static(tx: &mut dyn Tx, instance: &Instance, ip: Ipv4Addr, owner: &str) -> Result<String> {
-    let not_reserved = || Error::AddressNotReserved { address: ip.to_string(), folder_id: instance.folder_id.clone() };
-    let holder = tx.holder(PUBLIC_IPS, &ip.to_string())?.ok_or_else(not_reserved)?;
-    let (kind, address_id) = claims::parse_owner(&holder);
-    if kind != ADDRESS {
-        return Err(not_reserved());
-    }
-    let address = tx.load::<Address>(address_id)?.filter(|a| a.folder_id == instance.folder_id && a.reserved).ok_or_else(not_reserved)?;
-    if address.zone_id != instance.zone_id {
-        return Err(Error::AddressZoneMismatch {
-            address: ip.to_string(),
-            address_zone: address.zone_id,
-            instance_zone: instance.zone_id.clone(),
-        });
-    }
-    match tx.claim(&Claim::new(claims::address_user(&address.id), claims::ADDRESS_USER_KEY, owner))? {
-        Ok(()) => Ok(address.id),
-        Err(user) => Err(Error::AddressTaken { address: ip.to_string(), user: claims::parse_owner(&user).1.to_string() }),
-    }
 }
 
 impl Services {

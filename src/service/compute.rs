@@ -7,14 +7,16 @@ use ipnet::Ipv4Net;
 
 use super::Services;
 use super::claims::{self, INSTANCE};
+use super::listing::cursor;
+use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
-use super::plumbing::{self, InterfaceSpec};
+use super::plumbing::{self, InterfaceSpec, saved};
 use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::{IdGenerator, IdKind};
 use crate::domain::instance::{AttachedDisk, DiskMode, Instance, InstancePatch, Resources, Status, Transition};
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, Metadata, Operation, Response};
-use crate::store::{Claim, Cursor, Query, Record, Tx, TxExt};
+use crate::store::{Cursor, Query, Tx, TxExt};
 
 /// A disk to attach at creation: an existing one, or a new one made for the instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,44 +59,6 @@ fn owner(instance_id: &str) -> String {
     claims::owner(INSTANCE, instance_id)
 }
 
-/// Claims `name` in the folder for `owner`; empty names are not unique.
-pub(super) fn claim_name(tx: &mut dyn Tx, kind: ResourceKind, folder_id: &str, name: &str, owner: &str) -> Result<()> {
-    if name.is_empty() {
-        return Ok(());
-    }
-    let scope = claims::names(&kind.to_string().to_lowercase(), folder_id);
-    match tx.claim(&Claim::new(scope, name, owner))? {
-        Ok(()) => Ok(()),
-        Err(_) => Err(Error::NameTaken { kind, name: name.to_string(), folder_id: folder_id.to_string() }),
-    }
-}
-
-/// Claims `new_name` when it differs from `current`; returns the current name, which the
-/// operation gives back when it completes (or `None` when the name stays).
-pub(super) fn rename(
-    tx: &mut dyn Tx,
-    kind: ResourceKind,
-    folder_id: &str,
-    current: &str,
-    new_name: Option<&String>,
-    owner: &str,
-) -> Result<Option<String>> {
-    match new_name.filter(|n| n.as_str() != current) {
-        Some(name) => {
-            claim_name(tx, kind, folder_id, name, owner)?;
-            Ok(Some(current.to_string()))
-        }
-        None => Ok(None),
-    }
-}
-
-pub(super) fn release_name(tx: &mut dyn Tx, kind: ResourceKind, folder_id: &str, name: &str) -> Result<()> {
-    if name.is_empty() {
-        return Ok(());
-    }
-    Ok(tx.release(&claims::names(&kind.to_string().to_lowercase(), folder_id), name)?)
-}
-
 fn load(tx: &mut dyn Tx, id: &str) -> Result<Instance> {
     tx.load::<Instance>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Instance, id))
 }
@@ -103,11 +67,6 @@ fn attached_disk(ids: &dyn IdGenerator, zone_id: &str, spec: &DiskSpec) -> Attac
     let disk_id = spec.disk_id.clone().unwrap_or_else(|| ids.id(IdKind::Disk, zone_id));
     let device_name = if spec.device_name.is_empty() { disk_id.clone() } else { spec.device_name.clone() };
     AttachedDisk { mode: spec.mode, device_name, auto_delete: spec.auto_delete, disk_id }
-}
-
-/// Cursor of a row for the list order in force.
-pub(super) fn cursor(order: Order) -> impl Fn(&Record) -> Cursor {
-    move |r| Cursor { value: r.sort_value(order.column), id: r.id.clone() }
 }
 
 impl Services {
@@ -229,11 +188,6 @@ impl Services {
     pub async fn list_instance_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
         self.resource_operations::<Instance>(ResourceKind::Instance, id, page_size, page_token).await
     }
-}
-
-/// Saves the instance an action finished and answers it (the same value, not a copy).
-pub(super) fn saved(tx: &mut dyn Tx, instance: Instance) -> Result<Response> {
-    Ok(Response::Instance(tx.save_shared(instance)?))
 }
 
 /// Completes an instance action.

@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
-use super::claims::{self, INSTANCE, PUBLIC_IPS};
+use super::claims::{self, INSTANCE};
+use super::interface_claims::{self, claim_all, interface_claims};
 use super::plumbing::{self, InterfaceSpec, NatSpec};
 
 use super::Services;
@@ -13,29 +14,7 @@ use crate::domain::ids::IdKind;
 use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, Transition};
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, ClaimKey, Metadata, Operation, Response};
-use crate::store::{Claim, Tx, TxExt};
-
-/// What an interface holds in the claims table.
-pub fn interface_claims(instance_id: &str, nic: &NetworkInterface) -> BTreeSet<ClaimKey> {
-    let mut held = BTreeSet::from([
-        (claims::instance_nics(instance_id), nic.index.clone()),
-        (claims::MAC_ADDRESSES.to_string(), nic.mac_address.clone()),
-    ]);
-    if let Some(p) = &nic.primary_v4_address {
-        held.insert((claims::subnet_ips(&nic.subnet_id), p.address.clone()));
-    }
-    for group in &nic.security_group_ids {
-        held.insert((claims::security_group_users(group), format!("{instance_id}/{}", nic.index)));
-    }
-    if let Some(nat) = nic.nat() {
-        if !nat.address_id.is_empty() {
-            held.insert((claims::address_user(&nat.address_id), claims::ADDRESS_USER_KEY.to_string()));
-        } else if !nat.address.is_empty() {
-            held.insert((PUBLIC_IPS.to_string(), nat.address.clone()));
-        }
-    }
-    held
-}
+use crate::store::{Tx, TxExt};
 
 fn diff(a: &BTreeSet<ClaimKey>, b: &BTreeSet<ClaimKey>) -> Vec<ClaimKey> {
     a.difference(b).cloned().collect()
@@ -184,7 +163,7 @@ impl Services {
                 }
                 after.subnet_id = subnet.id;
             }
-            super::security_groups::check_all(tx, &instance.folder_id, &after)?;
+            interface_claims::check_security_groups(tx, &instance.folder_id, &after)?;
             claim_all(tx, &interface_claims(&id, &after), &owner)?;
             tx.save(&instance)?;
             Ok((
@@ -194,16 +173,6 @@ impl Services {
         })
         .await
     }
-}
-
-/// Takes every claim of `keys` for `owner` (those it holds already are kept).
-pub fn claim_all(tx: &mut dyn Tx, keys: &BTreeSet<ClaimKey>, owner: &str) -> Result<()> {
-    for (scope, key) in keys {
-        if let Err(holder) = tx.claim(&Claim::new(scope, key, owner))? {
-            return Err(Error::Internal(format!("{scope}/{key} is held by {holder}")));
-        }
-    }
-    Ok(())
 }
 
 fn release(tx: &mut dyn Tx, keys: &[ClaimKey]) -> Result<()> {
@@ -222,7 +191,7 @@ pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
     instance.replace_interface(index, after.clone());
     instance.finish(Transition::Change, *from);
     release(tx, release_on_apply)?;
-    super::compute::saved(tx, instance)
+    plumbing::saved(tx, instance)
 }
 
 /// Gives back what accepting an interface change claimed.

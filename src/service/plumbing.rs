@@ -6,11 +6,13 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::claims::{self, INSTANCE, PUBLIC_IPS};
+use super::interface_claims;
 use crate::domain::ids::IdGenerator;
 use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, OneToOneNat, PrimaryAddress};
 use crate::domain::ipam;
 use crate::domain::subnet::Subnet;
 use crate::error::{Error, FieldViolation, ResourceKind, Result};
+use crate::ops::Response;
 use crate::store::{Claim, Tx, TxExt};
 
 /// A requested network interface, already checked field by field.
@@ -157,8 +159,8 @@ pub fn add_interface(
         primary_v4_address: Some(PrimaryAddress { address: address.to_string(), one_to_one_nat, dns_records: spec.dns_records.clone() }),
         security_group_ids: spec.security_group_ids.clone(),
     };
-    super::security_groups::check_all(tx, &instance.folder_id, &nic)?;
-    super::interfaces::claim_all(tx, &super::interfaces::interface_claims(&instance.id, &nic), &owner)?;
+    interface_claims::check_security_groups(tx, &instance.folder_id, &nic)?;
+    interface_claims::claim_all(tx, &interface_claims::interface_claims(&instance.id, &nic), &owner)?;
     instance.network_interfaces.push(nic);
     Ok(())
 }
@@ -184,7 +186,7 @@ fn path(field: &str, rest: &str) -> String {
 pub fn new_nat(tx: &mut dyn Tx, pool: Ipv4Net, instance: &Instance, running: bool, spec: &NatSpec) -> Result<OneToOneNat> {
     let owner = claims::owner(INSTANCE, &instance.id);
     if let Some(address) = spec.address {
-        let address_id = super::addresses::take_static(tx, instance, address, &owner)?;
+        let address_id = interface_claims::take_static(tx, instance, address, &owner)?;
         return Ok(OneToOneNat { address: address.to_string(), ephemeral: false, address_id, dns_records: spec.dns_records.clone() });
     }
     let address = if running { allocate_public(tx, pool, &owner)?.to_string() } else { String::new() };
@@ -223,4 +225,9 @@ pub fn assign_ephemeral_nat(tx: &mut dyn Tx, public_pool: Ipv4Net, instance: &mu
         }
     }
     Ok(())
+}
+
+/// Saves the instance an action finished and answers it (the same value, not a copy).
+pub fn saved(tx: &mut dyn Tx, instance: Instance) -> Result<Response> {
+    Ok(Response::Instance(tx.save_shared(instance)?))
 }

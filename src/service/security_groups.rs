@@ -6,17 +6,15 @@ use std::collections::HashMap;
 use super::Services;
 use super::caller::Caller;
 use super::claims::{self, SECURITY_GROUP};
-use super::compute::{claim_name, cursor, release_name, rename};
+use super::listing::{ListInFolder, cursor};
+use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
 use super::plumbing;
-use super::vpc::ListInFolder;
 use crate::domain::filter::Order;
 use crate::domain::ids::IdKind;
-use crate::domain::instance::NetworkInterface;
 use crate::domain::network::Network;
 use crate::domain::principals::Scope;
 use crate::domain::security_group::{Rule, SecurityGroup, SecurityGroupPatch, Target};
-use crate::domain::subnet::Subnet;
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, Metadata, Operation, Response};
 use crate::store::{Cursor, Kind, Query, Resource, Tx, TxExt};
@@ -38,28 +36,6 @@ fn owner(id: &str) -> String {
 
 fn load(tx: &mut dyn Tx, id: &str) -> Result<SecurityGroup> {
     tx.load::<SecurityGroup>(id)?.ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, id))
-}
-
-/// Every security group of `nic` exists in the folder and belongs to the network of its subnet.
-pub fn check_all(tx: &mut dyn Tx, folder_id: &str, nic: &NetworkInterface) -> Result<()> {
-    if nic.security_group_ids.is_empty() {
-        return Ok(());
-    }
-    let subnet = tx.load::<Subnet>(&nic.subnet_id)?.ok_or_else(|| Error::not_found(ResourceKind::Subnet, &nic.subnet_id))?;
-    for id in &nic.security_group_ids {
-        let group = tx
-            .load::<SecurityGroup>(id)?
-            .filter(|g| g.folder_id == folder_id)
-            .ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, id))?;
-        if group.network_id != subnet.network_id {
-            return Err(Error::SecurityGroupNetworkMismatch {
-                id: id.clone(),
-                group_network: group.network_id,
-                network: subnet.network_id.clone(),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Every rule of `rules` (sent as `field`) that names a security group names one that exists, in

@@ -6,9 +6,9 @@ use ipnet::Ipv4Net;
 
 use super::Services;
 use super::claims::{self, NETWORK, SUBNET};
-use super::compute::{claim_name, cursor, release_name, rename};
+use super::listing::{ListInFolder, list_page};
+use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
-use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::IdKind;
 use crate::domain::network::{Network, NetworkPatch};
 use crate::domain::subnet::{self, DhcpOptions, Subnet, SubnetPatch};
@@ -37,15 +37,6 @@ pub struct CreateSubnet {
     pub dhcp_options: Option<DhcpOptions>,
 }
 
-/// A folder-scoped list request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListInFolder {
-    pub folder_id: String,
-    pub page_size: usize,
-    pub page_token: String,
-    pub conditions: Vec<Condition>,
-}
-
 /// One address in use in a subnet, and who uses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsedAddress {
@@ -64,20 +55,6 @@ fn load_subnet(tx: &mut dyn Tx, id: &str) -> Result<Subnet> {
 
 fn subnets_of(tx: &mut dyn Tx, network_id: &str) -> Result<Vec<Subnet>> {
     tx.find::<Subnet>(&Query { parent_id: Some(network_id.to_string()), ..Query::new(Kind::Subnet) })
-}
-
-fn list_page<R: Resource + Send + 'static>(
-    tx: &mut dyn Tx,
-    mut query: Query,
-    page_size: usize,
-    after: Option<Cursor>,
-    scope: &ListScope,
-) -> Result<Page<R>> {
-    query.order = Order::default();
-    query.after = after;
-    query.limit = page_size + 1;
-    let rows = tx.list(&query)?;
-    paging::page(rows, page_size, scope, cursor(query.order), |r| R::from_record(&r))
 }
 
 impl Services {

@@ -47,6 +47,19 @@ impl Kind {
     /// The kinds Yandex Cloud operations can be about.
     pub const YANDEX: [Kind; 5] = [Kind::Instance, Kind::Network, Kind::Subnet, Kind::Address, Kind::SecurityGroup];
 
+    /// The stored kind of a Yandex resource kind that lives in a folder.
+    pub fn of_yandex(kind: crate::error::ResourceKind) -> Option<Kind> {
+        use crate::error::ResourceKind as R;
+        match kind {
+            R::Instance => Some(Kind::Instance),
+            R::Network => Some(Kind::Network),
+            R::Subnet => Some(Kind::Subnet),
+            R::Address => Some(Kind::Address),
+            R::SecurityGroup => Some(Kind::SecurityGroup),
+            R::Operation | R::ApiEndpoint | R::Vpc | R::NatGateway | R::TransitSubnet | R::TransitIp | R::DnatRule => None,
+        }
+    }
+
     pub const ALL: [Kind; 11] = [
         Kind::Instance,
         Kind::Network,

@@ -17,7 +17,8 @@ use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::network_service_server::NetworkService;
 use crate::proto::yandex::cloud::vpc::v1::subnet_service_server::SubnetService;
 use crate::service::Services;
-use crate::service::vpc::{CreateNetwork, CreateSubnet, ListInFolder};
+use crate::service::listing::ListInFolder;
+use crate::service::vpc::{CreateNetwork, CreateSubnet};
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 

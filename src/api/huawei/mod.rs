@@ -24,6 +24,7 @@ use reply::Ctx;
 use resource::{list, show};
 
 use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
+use crate::api::front::NETPLANE_HUAWEI_PREFIX;
 use crate::api::request_id::RequestContext;
 use crate::api::rest::DRAIN_LIMIT_BYTES;
 use crate::domain::huawei::dnat::DnatRule;
@@ -31,9 +32,6 @@ use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
 use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, HuaweiApi};
 use crate::service::Services;
-
-/// Where netplane's own Huawei extensions live (freezing a gateway).
-const NETPLANE_PREFIX: &str = "/netplane/huawei/";
 
 /// The Huawei REST router, cheap to clone.
 #[derive(Clone)]
@@ -44,11 +42,6 @@ pub struct HuaweiRest {
 impl HuaweiRest {
     pub fn new(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> HuaweiRest {
         HuaweiRest { router: routes(services, auth, bodies) }
-    }
-
-    /// Whether a path belongs to the Huawei APIs (Yandex REST paths never start so).
-    pub fn handles(path: &str) -> bool {
-        path.starts_with("/v1/") || path.starts_with("/v3/") || path.starts_with(NETPLANE_PREFIX)
     }
 
     /// The Huawei JSON answer refusing a request for `path` before it is routed.
@@ -92,7 +85,7 @@ fn routes(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> Router {
         .route("/v1/{project_id}/subnets", get(list::<Subnet>).post(vpc::create_subnet))
         .route("/v1/{project_id}/subnets/{id}", get(show::<Subnet>))
         .route("/v1/{project_id}/vpcs/{vpc_id}/subnets/{id}", put(unimplemented).delete(vpc::delete_subnet))
-        .route(&format!("{NETPLANE_PREFIX}{{project_id}}/gateways/{{id}}/status"), put(nat::set_gateway_status))
+        .route(&format!("{NETPLANE_HUAWEI_PREFIX}{{project_id}}/gateways/{{id}}/status"), put(nat::set_gateway_status))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state((auth, bodies), admit))
@@ -106,7 +99,7 @@ fn routes(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> Router {
 fn api_and_project(path: &str) -> (HuaweiApi, String) {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let api = if segments.first() == Some(&"v1") { HuaweiApi::Vpc } else { HuaweiApi::PrivateNat };
-    let project_index = if path.starts_with(NETPLANE_PREFIX) { 2 } else { 1 };
+    let project_index = if path.starts_with(NETPLANE_HUAWEI_PREFIX) { 2 } else { 1 };
     let project = segments.get(project_index).map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
     (api, project.unwrap_or_default())
 }
@@ -176,9 +169,6 @@ mod tests {
         assert_eq!(api_and_project("/v3/p1/private-nat/dnat-rules/x"), (HuaweiApi::PrivateNat, "p1".into()));
         assert_eq!(api_and_project("/v1/p2/vpcs"), (HuaweiApi::Vpc, "p2".into()));
         assert_eq!(api_and_project("/netplane/huawei/p3/gateways/g/status"), (HuaweiApi::PrivateNat, "p3".into()));
-        assert!(HuaweiRest::handles("/v3/p/private-nat/gateways"));
-        assert!(!HuaweiRest::handles("/vpc/v1/networks"));
-        assert!(!HuaweiRest::handles("/compute/v1/instances"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use super::json;
 use super::routes::{Lookup, Route, RouteTable};
 use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
 use crate::api::framing;
+use crate::api::front::{Dialect, Mode};
 use crate::api::grpc::{rpc_status, to_status};
 use crate::api::head;
 use crate::api::huawei::HuaweiRest;
@@ -31,15 +32,6 @@ use crate::error::{Code, Error};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
-
-/// Which protocols a listener serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// gRPC (and gRPC-Web) and REST on one address, told apart by content type.
-    Shared,
-    GrpcOnly,
-    RestOnly,
-}
 
 /// What REST needs: the descriptors (for JSON) and the routes read from them, both built on the
 /// first REST request, so that a server only ever called over gRPC does not hold them (the decoded
@@ -261,10 +253,6 @@ pub struct RestService<S> {
     mode: Mode,
 }
 
-fn is_grpc(req: &Request<Body>) -> bool {
-    req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
-}
-
 impl<S, RB> Service<Request<Body>> for RestService<S>
 where
     S: Service<Request<Body>, Response = Response<RB>> + Clone + Send + 'static,
@@ -282,32 +270,25 @@ where
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let to_grpc = match self.mode {
-            Mode::Shared => is_grpc(&req),
-            Mode::GrpcOnly => true,
-            Mode::RestOnly => false,
-        };
-        let huawei = !to_grpc && HuaweiRest::handles(req.uri().path());
+        let dialect = Dialect::of(&req, self.mode);
         if let Err(e) = head::check(&req) {
             // Refused in the dialect of the API the request is for.
             let ctx = req.extensions().get::<RequestContext>().cloned();
-            let refusal = if to_grpc {
-                to_status(&e, ctx.as_ref()).into_http()
-            } else if huawei {
-                self.huawei.refuse(req.uri().path(), ctx.as_ref(), &e).map(Body::new)
-            } else {
-                self.gateway.refuse(&e, ctx.as_ref())
+            let refusal = match dialect {
+                Dialect::Grpc => to_status(&e, ctx.as_ref()).into_http(),
+                Dialect::HuaweiRest => self.huawei.refuse(req.uri().path(), ctx.as_ref(), &e).map(Body::new),
+                Dialect::YandexRest => self.gateway.refuse(&e, ctx.as_ref()),
             };
             return Box::pin(async move { Ok(refusal) });
         }
-        if huawei {
+        if dialect == Dialect::HuaweiRest {
             let huawei = self.huawei.clone();
             return Box::pin(async move { Ok(huawei.serve(req).await.map(Body::new)) });
         }
         // The service made ready by `poll_ready` serves this call; its clone serves the next.
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);
-        if to_grpc {
+        if dialect == Dialect::Grpc {
             let answer = ready.oneshot(req);
             Box::pin(async move { answer.await.map(|r| r.map(Body::new)).map_err(Into::into) })
         } else {

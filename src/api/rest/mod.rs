@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use prost_reflect::DescriptorPool;
 
-pub use gateway::{DRAIN_LIMIT_BYTES, Gateway, Mode, RestLayer};
+pub use gateway::{DRAIN_LIMIT_BYTES, Gateway, RestLayer};
 
 use crate::proto::FILE_DESCRIPTOR_SET;
 
