@@ -275,17 +275,3 @@ pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
     }
     Ok(())
 }
-
-/// True when `action` belongs to this module.
-pub(super) fn owns(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::CreateInstance { .. }
-            | Action::UpdateInstance { .. }
-            | Action::UpdateInstanceMetadata { .. }
-            | Action::Stop { .. }
-            | Action::Start { .. }
-            | Action::Restart { .. }
-            | Action::DeleteInstance { .. }
-    )
-}

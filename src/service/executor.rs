@@ -1,4 +1,5 @@
-//! The runner's view of the services: dispatches an action to the module that owns it.
+//! The runner's view of the services: dispatches an action to the module that owns it. The match
+//! names every variant, so an action added without a home does not compile.
 
 use ipnet::Ipv4Net;
 
@@ -14,22 +15,57 @@ pub struct ServiceExecutor {
 
 impl Executor for ServiceExecutor {
     fn apply(&self, tx: &mut dyn Tx, action: &Action, _now: Timestamp) -> Result<Response> {
-        match action {
-            Action::ChangeInterface { .. } => interfaces::apply(tx, action),
-            a if compute::owns(a) => compute::apply(tx, self.public_pool, a),
-            a if addresses::owns(a) => addresses::apply(tx, a),
-            a if security_groups::owns(a) => security_groups::apply(tx, a),
-            a => vpc::apply(tx, a),
+        match Owner::of(action) {
+            Owner::Interfaces => interfaces::apply(tx, action),
+            Owner::Compute => compute::apply(tx, self.public_pool, action),
+            Owner::Addresses => addresses::apply(tx, action),
+            Owner::SecurityGroups => security_groups::apply(tx, action),
+            Owner::Vpc => vpc::apply(tx, action),
         }
     }
 
     fn undo(&self, tx: &mut dyn Tx, action: &Action, _now: Timestamp) -> Result<()> {
+        match Owner::of(action) {
+            Owner::Interfaces => interfaces::undo(tx, action),
+            Owner::Compute => compute::undo(tx, action),
+            Owner::Addresses => addresses::undo(tx, action),
+            Owner::SecurityGroups => security_groups::undo(tx, action),
+            Owner::Vpc => vpc::undo(tx, action),
+        }
+    }
+}
+
+/// The service module that applies and undoes an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    Interfaces,
+    Compute,
+    Addresses,
+    SecurityGroups,
+    Vpc,
+}
+
+impl Owner {
+    fn of(action: &Action) -> Owner {
         match action {
-            Action::ChangeInterface { .. } => interfaces::undo(tx, action),
-            a if compute::owns(a) => compute::undo(tx, a),
-            a if addresses::owns(a) => addresses::undo(tx, a),
-            a if security_groups::owns(a) => security_groups::undo(tx, a),
-            a => vpc::undo(tx, a),
+            Action::ChangeInterface { .. } => Owner::Interfaces,
+            Action::CreateInstance { .. }
+            | Action::UpdateInstance { .. }
+            | Action::UpdateInstanceMetadata { .. }
+            | Action::DeleteInstance { .. }
+            | Action::Stop { .. }
+            | Action::Start { .. }
+            | Action::Restart { .. } => Owner::Compute,
+            Action::CreateNetwork { .. }
+            | Action::UpdateNetwork { .. }
+            | Action::DeleteNetwork { .. }
+            | Action::CreateSubnet { .. }
+            | Action::UpdateSubnet { .. }
+            | Action::DeleteSubnet { .. } => Owner::Vpc,
+            Action::CreateAddress { .. } | Action::UpdateAddress { .. } | Action::DeleteAddress { .. } => Owner::Addresses,
+            Action::CreateSecurityGroup { .. } | Action::UpdateSecurityGroup { .. } | Action::DeleteSecurityGroup { .. } => {
+                Owner::SecurityGroups
+            }
         }
     }
 }

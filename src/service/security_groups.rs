@@ -216,7 +216,3 @@ pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
     }
     Ok(())
 }
-
-pub(super) fn owns(action: &Action) -> bool {
-    matches!(action, Action::CreateSecurityGroup { .. } | Action::UpdateSecurityGroup { .. } | Action::DeleteSecurityGroup { .. })
-}
