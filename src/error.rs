@@ -1,5 +1,6 @@
-//! The one error table: every error netplane can answer, its exact text, its gRPC code and its
-//! HTTP status. gRPC, Yandex REST and Huawei REST all render errors from here, so they can never
+//! The one error table: every error netplane can answer, in one row each with its exact text, its
+//! gRPC code, its HTTP status and its two Huawei columns (private NAT and VPC; `error/huawei.rs`
+//! renders them). gRPC, Yandex REST and Huawei REST all render errors from here, so they can never
 //! disagree. Storage failures become `Internal` and never leak their details into domain errors.
 
 mod echo;
@@ -9,6 +10,7 @@ use std::fmt;
 
 pub use echo::{MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_VIOLATIONS, cut, echo};
 pub use huawei::{HuaweiApi, HuaweiError};
+use huawei::{vpc_invalid, vpc_not_found};
 
 /// gRPC status codes (numbers as in `google.rpc.Code`); kept here so the domain stays free of tonic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,116 +125,181 @@ impl fmt::Display for ResourceKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
-pub enum Error {
-    #[error("Request validation error: {}", join_violations(.0))]
-    InvalidArgument(Vec<FieldViolation>),
-    #[error("{} {} not found", .0, echo(.1))]
-    NotFound(ResourceKind, String),
-    #[error("{kind} with name \"{}\" already exists in folder {}", echo(.name), echo(.folder_id))]
-    NameTaken { kind: ResourceKind, name: String, folder_id: String },
-    #[error("Instance {id} is {status}; {action} needs it to be {needed}")]
-    WrongInstanceStatus { id: String, status: String, action: String, needed: String },
-    #[error("Network {0} still has subnets or security groups; delete them first")]
-    NetworkHasSubnets(String),
-    #[error("Subnet {id} has addresses in use ({used}); release them first")]
-    SubnetInUse { id: String, used: String },
-    #[error("Subnet {subnet_id} is in zone {subnet_zone}, but the instance is in zone {instance_zone}")]
-    SubnetZoneMismatch { subnet_id: String, subnet_zone: String, instance_zone: String },
-    #[error("Subnet {subnet_id} belongs to network {subnet_network}, but the instance's other interfaces use network {network}")]
-    SubnetNetworkMismatch { subnet_id: String, subnet_network: String, network: String },
-    #[error("Address {address} is already in use in subnet {subnet_id}")]
-    AddressInUse { address: String, subnet_id: String },
-    #[error("Subnet {0} has no free addresses left")]
-    SubnetExhausted(String),
-    #[error("CIDR block {cidr} overlaps {other} of subnet {subnet_id} in network {network_id}")]
-    CidrOverlap { cidr: String, other: String, subnet_id: String, network_id: String },
-    #[error("Network interface index {index} is already in use on instance {instance_id}")]
-    InterfaceIndexInUse { index: String, instance_id: String },
-    #[error("Network interface {index} not found on instance {instance_id}")]
-    InterfaceNotFound { instance_id: String, index: String },
-    #[error("No network interface of instance {instance_id} has the internal address {address}")]
-    InterfaceAddressNotFound { instance_id: String, address: String },
-    #[error("The primary network interface (index 0) of instance {0} cannot be detached")]
-    PrimaryInterface(String),
-    #[error("Network interface {index} of instance {instance_id} already has a one-to-one NAT address")]
-    NatAlreadyConfigured { instance_id: String, index: String },
-    #[error("Network interface {index} of instance {instance_id} has no one-to-one NAT address")]
-    NoNat { instance_id: String, index: String },
-    #[error("{address} is not a reserved external address of folder {folder_id}")]
-    AddressNotReserved { address: String, folder_id: String },
-    #[error("External address {address} is in zone {address_zone}, but the instance is in zone {instance_zone}")]
-    AddressZoneMismatch { address: String, address_zone: String, instance_zone: String },
-    #[error("External address {address} is already used by {user}")]
-    AddressTaken { address: String, user: String },
-    #[error("Address {0} is in use; remove it from its instance first")]
-    AddressInUseByInstance(String),
-    #[error("{kind} {id} has deletion protection")]
-    DeletionProtected { kind: ResourceKind, id: String },
-    #[error("Security group {id} belongs to network {group_network}, but the interface's subnet is in network {network}")]
-    SecurityGroupNetworkMismatch { id: String, group_network: String, network: String },
-    #[error("Security group {0} is in use by network interfaces; detach it first")]
-    SecurityGroupInUse(String),
-    #[error("Operation {0} is already done and cannot be cancelled")]
-    OperationAlreadyDone(String),
-    #[error("Operation {0} was cancelled")]
-    Cancelled(String),
-    #[error("Method {0} is not implemented by netplane")]
-    Unimplemented(String),
-    #[error("Internal error: {0}")]
-    Internal(String),
-    #[error("No REST method at {} {}", echo(.method), echo(.path))]
-    NoRoute { method: String, path: String },
-    #[error("{} does not accept {method}; it accepts {allowed}", echo(.path))]
-    MethodNotAllowed { method: String, path: String, allowed: String },
-    #[error("Request body exceeds the limit of {limit} bytes")]
-    BodyTooLarge { limit: usize },
-    #[error("Request URL is longer than {limit} bytes")]
-    UriTooLong { limit: usize },
-    #[error("Request headers exceed the limit of {fields} fields or {bytes} bytes")]
-    HeadersTooLarge { fields: usize, bytes: usize },
-    #[error("Request body was not received within {}", humantime::format_duration(*.timeout))]
-    BodyTimeout { timeout: std::time::Duration },
-    #[error("Unauthenticated: {}", cut(.0, MAX_DESCRIPTION_CHARS))]
-    Unauthenticated(String),
-    #[error("Permission denied: {subject} may not use folder {}", echo(.folder_id))]
-    PermissionDenied { subject: String, folder_id: String },
-    #[error("Idempotency key {} was already used for a different {method} request", echo(.key))]
-    IdempotencyKeyReused { key: String, method: String },
-    #[error("Service unavailable: {0}")]
-    Unavailable(String),
+/// How an error's HTTP status is decided: its code's (`Code::http_status`), or its own.
+#[derive(Clone, Copy, Debug)]
+enum Http {
+    OfCode,
+    Is(u16),
+}
+
+/// A Huawei column: a fixed status and vendor code, the API's generic "invalid parameters" code
+/// with the status of the gRPC code (kept between 400 and 499), or one decided by the error's value.
+#[derive(Clone, Copy)]
+enum Vendor {
+    Is(u16, &'static str),
+    Invalid,
+    By(fn(&Error) -> (u16, &'static str)),
+}
+
+use Vendor::{By, Invalid, Is};
+
+/// One row of the table.
+#[derive(Clone, Copy)]
+struct Row {
+    code: Code,
+    http: Http,
+    nat: Vendor,
+    vpc: Vendor,
+}
+
+/// Builds `Error` and its table from rows of `Variant(fields) => [text], gRPC code, HTTP status,
+/// Huawei NAT column, Huawei VPC column;`. Each column is a match over every variant, so an
+/// error added without all its columns does not compile, and no column has a catch-all arm.
+macro_rules! error_table {
+    ($(#[$meta:meta])* pub enum Error; $(
+        $(#[doc = $doc:literal])*
+        $variant:ident $(( $($tuple:ty),+ ))? $({ $($field:ident : $fty:ty),+ $(,)? })?
+            => [$($text:tt)+], $code:ident, $http:expr, $nat:expr, $vpc:expr;
+    )+) => {
+        $(#[$meta])*
+        pub enum Error {
+            $(
+                $(#[doc = $doc])*
+                #[error($($text)+)]
+                $variant $(( $($tuple),+ ))? $({ $($field: $fty),+ })?,
+            )+
+        }
+
+        impl Error {
+            /// Every variant's name, for the test that renders one of each.
+            #[cfg(test)]
+            const NAMES: &[&str] = &[$(stringify!($variant)),+];
+
+            /// This error's row of the table.
+            fn row(&self) -> Row {
+                match self {
+                    $( Error::$variant { .. } => Row { code: Code::$code, http: $http, nat: $nat, vpc: $vpc }, )+
+                }
+            }
+        }
+    };
+}
+
+// Gateway codes (APIGW, and netplane's own NETPLANE for what Huawei publishes none for) are the
+// same in both Huawei columns. Codes netplane chose are listed in DIVERGENCES.md.
+error_table! {
+    // The derive is written here, not in the macro, so that thiserror's bindings of the fields the
+    // texts name (`.0`, `.name`) share the texts' hygiene.
+    #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+    pub enum Error;
+    InvalidArgument(Vec<FieldViolation>)
+        => ["Request validation error: {}", join_violations(.0)], InvalidArgument, Http::OfCode, Invalid, By(vpc_invalid);
+    NotFound(ResourceKind, String)
+        => ["{} {} not found", .0, echo(.1)], NotFound, Http::OfCode, Is(404, "NAT.1002"), By(vpc_not_found);
+    NameTaken { kind: ResourceKind, name: String, folder_id: String }
+        => ["{kind} with name \"{}\" already exists in folder {}", echo(.name), echo(.folder_id)], AlreadyExists, Http::OfCode, Invalid, Invalid;
+    WrongInstanceStatus { id: String, status: String, action: String, needed: String }
+        => ["Instance {id} is {status}; {action} needs it to be {needed}"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    NetworkHasSubnets(String)
+        => ["Network {0} still has subnets or security groups; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    SubnetInUse { id: String, used: String }
+        => ["Subnet {id} has addresses in use ({used}); release them first"], FailedPrecondition, Http::OfCode, Invalid, Is(409, "VPC.0206");
+    SubnetZoneMismatch { subnet_id: String, subnet_zone: String, instance_zone: String }
+        => ["Subnet {subnet_id} is in zone {subnet_zone}, but the instance is in zone {instance_zone}"], InvalidArgument, Http::OfCode, Invalid, Invalid;
+    SubnetNetworkMismatch { subnet_id: String, subnet_network: String, network: String }
+        => ["Subnet {subnet_id} belongs to network {subnet_network}, but the instance's other interfaces use network {network}"], InvalidArgument, Http::OfCode, Invalid, Invalid;
+    AddressInUse { address: String, subnet_id: String }
+        => ["Address {address} is already in use in subnet {subnet_id}"], AlreadyExists, Http::OfCode, Is(400, "NAT.1405"), Invalid;
+    SubnetExhausted(String)
+        => ["Subnet {0} has no free addresses left"], ResourceExhausted, Http::OfCode, Is(400, "NAT.1404"), Invalid;
+    CidrOverlap { cidr: String, other: String, subnet_id: String, network_id: String }
+        => ["CIDR block {cidr} overlaps {other} of subnet {subnet_id} in network {network_id}"], InvalidArgument, Http::OfCode, Invalid, Invalid;
+    InterfaceIndexInUse { index: String, instance_id: String }
+        => ["Network interface index {index} is already in use on instance {instance_id}"], AlreadyExists, Http::OfCode, Invalid, Invalid;
+    InterfaceNotFound { instance_id: String, index: String }
+        => ["Network interface {index} not found on instance {instance_id}"], NotFound, Http::OfCode, Invalid, Is(404, "VPC.0202");
+    InterfaceAddressNotFound { instance_id: String, address: String }
+        => ["No network interface of instance {instance_id} has the internal address {address}"], NotFound, Http::OfCode, Invalid, Is(404, "VPC.0202");
+    PrimaryInterface(String)
+        => ["The primary network interface (index 0) of instance {0} cannot be detached"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    NatAlreadyConfigured { instance_id: String, index: String }
+        => ["Network interface {index} of instance {instance_id} already has a one-to-one NAT address"], AlreadyExists, Http::OfCode, Invalid, Invalid;
+    NoNat { instance_id: String, index: String }
+        => ["Network interface {index} of instance {instance_id} has no one-to-one NAT address"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    AddressNotReserved { address: String, folder_id: String }
+        => ["{address} is not a reserved external address of folder {folder_id}"], NotFound, Http::OfCode, Invalid, Is(404, "VPC.0202");
+    AddressZoneMismatch { address: String, address_zone: String, instance_zone: String }
+        => ["External address {address} is in zone {address_zone}, but the instance is in zone {instance_zone}"], InvalidArgument, Http::OfCode, Invalid, Invalid;
+    AddressTaken { address: String, user: String }
+        => ["External address {address} is already used by {user}"], AlreadyExists, Http::OfCode, Invalid, Invalid;
+    AddressInUseByInstance(String)
+        => ["Address {0} is in use; remove it from its instance first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    DeletionProtected { kind: ResourceKind, id: String }
+        => ["{kind} {id} has deletion protection"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    SecurityGroupNetworkMismatch { id: String, group_network: String, network: String }
+        => ["Security group {id} belongs to network {group_network}, but the interface's subnet is in network {network}"], InvalidArgument, Http::OfCode, Invalid, Invalid;
+    SecurityGroupInUse(String)
+        => ["Security group {0} is in use by network interfaces; detach it first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    OperationAlreadyDone(String)
+        => ["Operation {0} is already done and cannot be cancelled"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    Cancelled(String)
+        => ["Operation {0} was cancelled"], Cancelled, Http::OfCode, Invalid, Invalid;
+    Unimplemented(String)
+        => ["Method {0} is not implemented by netplane"], Unimplemented, Http::OfCode, Is(501, "NETPLANE.0501"), Is(501, "NETPLANE.0501");
+    Internal(String)
+        => ["Internal error: {0}"], Internal, Http::OfCode, Is(500, "NAT.1001"), Is(500, "VPC.0001");
+    NoRoute { method: String, path: String }
+        => ["No REST method at {} {}", echo(.method), echo(.path)], NotFound, Http::OfCode, Is(404, "APIGW.0101"), Is(404, "APIGW.0101");
+    MethodNotAllowed { method: String, path: String, allowed: String }
+        => ["{} does not accept {method}; it accepts {allowed}", echo(.path)], Unimplemented, Http::Is(405), Is(404, "APIGW.0101"), Is(404, "APIGW.0101");
+    BodyTooLarge { limit: usize }
+        => ["Request body exceeds the limit of {limit} bytes"], ResourceExhausted, Http::Is(413), Is(413, "APIGW.0201"), Is(413, "APIGW.0201");
+    UriTooLong { limit: usize }
+        => ["Request URL is longer than {limit} bytes"], InvalidArgument, Http::Is(414), Is(414, "NETPLANE.0414"), Is(414, "NETPLANE.0414");
+    HeadersTooLarge { fields: usize, bytes: usize }
+        => ["Request headers exceed the limit of {fields} fields or {bytes} bytes"], InvalidArgument, Http::Is(431), Is(431, "NETPLANE.0431"), Is(431, "NETPLANE.0431");
+    BodyTimeout { timeout: std::time::Duration }
+        => ["Request body was not received within {}", humantime::format_duration(*.timeout)], DeadlineExceeded, Http::Is(408), Is(408, "NETPLANE.0408"), Is(408, "NETPLANE.0408");
+    Unauthenticated(String)
+        => ["Unauthenticated: {}", cut(.0, MAX_DESCRIPTION_CHARS)], Unauthenticated, Http::OfCode, Is(401, "APIGW.0301"), Is(401, "APIGW.0301");
+    PermissionDenied { subject: String, folder_id: String }
+        => ["Permission denied: {subject} may not use folder {}", echo(.folder_id)], PermissionDenied, Http::OfCode, Invalid, Invalid;
+    IdempotencyKeyReused { key: String, method: String }
+        => ["Idempotency key {} was already used for a different {method} request", echo(.key)], InvalidArgument, Http::OfCode, Invalid, Invalid;
+    Unavailable(String)
+        => ["Service unavailable: {0}"], Unavailable, Http::OfCode, Is(500, "NAT.1001"), Is(500, "VPC.0001");
     /// The store could not be reached or did not commit: nothing was changed, and trying again
     /// later may succeed (unlike every domain outcome).
-    #[error("Storage unavailable: {0}")]
-    Storage(String),
-    #[error("Request validation error: {}", join_violations(.0))]
-    UnusableAddress(Vec<FieldViolation>),
-    #[error("Request body is not valid JSON: {}", cut(.0, MAX_DESCRIPTION_CHARS))]
-    MalformedJson(String),
-    #[error("Project {} is not one this credential may use", echo(.project_id))]
-    ProjectDenied { project_id: String },
-    #[error("Vpc {0} still has subnets; delete them first")]
-    VpcInUse(String),
-    #[error("Gateway {0} is frozen; its resources cannot be created, changed or deleted")]
-    GatewayFrozen(String),
-    #[error("Gateway {0} still has DNAT rules; delete them first")]
-    GatewayHasRules(String),
-    #[error("TransitSubnet {0} still has transit IPs; delete them first")]
-    TransitSubnetInUse(String),
-    #[error("TransitIp {0} is used by DNAT rules; delete them first")]
-    TransitIpInUse(String),
-    #[error("Protocol any forwards every port: internal_service_port and transit_service_port must both be \"0\"")]
-    DnatAnyNeedsZeroPorts,
-    #[error("Exactly one of network_interface_id and private_ip_address must be given")]
-    DnatBackendNotOne,
-    #[error("TransitIp {transit_ip_id} is already used by DNAT rule {rule_id}")]
-    TransitIpTaken { transit_ip_id: String, rule_id: String },
-    #[error("DNAT rule {rule_id} already forwards {protocol} port {port} of TransitIp {transit_ip_id}")]
-    DnatPortInUse { transit_ip_id: String, protocol: String, port: String, rule_id: String },
-    #[error("DNAT rule {rule_id} forwards every port of TransitIp {transit_ip_id} (protocol any)")]
-    DnatWholeIpTaken { transit_ip_id: String, rule_id: String },
-    #[error("DNAT rule {rule_id} already forwards to the same backend, protocol and internal port")]
-    DnatBackendInUse { rule_id: String },
+    Storage(String)
+        => ["Storage unavailable: {0}"], Unavailable, Http::OfCode, Is(500, "NAT.1001"), Is(500, "VPC.0001");
+    UnusableAddress(Vec<FieldViolation>)
+        => ["Request validation error: {}", join_violations(.0)], InvalidArgument, Http::OfCode, Is(400, "NAT.1405"), Invalid;
+    MalformedJson(String)
+        => ["Request body is not valid JSON: {}", cut(.0, MAX_DESCRIPTION_CHARS)], InvalidArgument, Http::OfCode, Is(400, "NAT.1010"), Is(400, "VPC.0101");
+    ProjectDenied { project_id: String }
+        => ["Project {} is not one this credential may use", echo(.project_id)], PermissionDenied, Http::OfCode, Is(403, "APIGW.0302"), Is(403, "APIGW.0302");
+    VpcInUse(String)
+        => ["Vpc {0} still has subnets; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Is(409, "VPC.0106");
+    GatewayFrozen(String)
+        => ["Gateway {0} is frozen; its resources cannot be created, changed or deleted"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1208"), Invalid;
+    GatewayHasRules(String)
+        => ["Gateway {0} still has DNAT rules; delete them first"], FailedPrecondition, Http::OfCode, Is(409, "NAT.1202"), Invalid;
+    TransitSubnetInUse(String)
+        => ["TransitSubnet {0} still has transit IPs; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    TransitIpInUse(String)
+        => ["TransitIp {0} is used by DNAT rules; delete them first"], FailedPrecondition, Http::OfCode, Is(409, "NAT.1409"), Invalid;
+    DnatAnyNeedsZeroPorts
+        => ["Protocol any forwards every port: internal_service_port and transit_service_port must both be \"0\""], InvalidArgument, Http::OfCode, Is(400, "NAT.1306"), Invalid;
+    DnatBackendNotOne
+        => ["Exactly one of network_interface_id and private_ip_address must be given"], InvalidArgument, Http::OfCode, Is(400, "NAT.1311"), Invalid;
+    TransitIpTaken { transit_ip_id: String, rule_id: String }
+        => ["TransitIp {transit_ip_id} is already used by DNAT rule {rule_id}"], AlreadyExists, Http::OfCode, Is(409, "NAT.1305"), Invalid;
+    DnatPortInUse { transit_ip_id: String, protocol: String, port: String, rule_id: String }
+        => ["DNAT rule {rule_id} already forwards {protocol} port {port} of TransitIp {transit_ip_id}"], AlreadyExists, Http::OfCode, Is(409, "NAT.1309"), Invalid;
+    DnatWholeIpTaken { transit_ip_id: String, rule_id: String }
+        => ["DNAT rule {rule_id} forwards every port of TransitIp {transit_ip_id} (protocol any)"], AlreadyExists, Http::OfCode, Is(409, "NAT.1310"), Invalid;
+    DnatBackendInUse { rule_id: String }
+        => ["DNAT rule {rule_id} already forwards to the same backend, protocol and internal port"], AlreadyExists, Http::OfCode, Is(409, "NAT.1307"), Invalid;
 }
 
 fn join_violations(v: &[FieldViolation]) -> String {
@@ -241,52 +308,14 @@ fn join_violations(v: &[FieldViolation]) -> String {
 
 impl Error {
     pub fn code(&self) -> Code {
-        match self {
-            Error::InvalidArgument(_) | Error::SubnetZoneMismatch { .. } => Code::InvalidArgument,
-            Error::SubnetNetworkMismatch { .. } | Error::CidrOverlap { .. } => Code::InvalidArgument,
-            Error::NotFound(..) => Code::NotFound,
-            Error::NameTaken { .. } | Error::AddressInUse { .. } => Code::AlreadyExists,
-            Error::InterfaceIndexInUse { .. } | Error::NatAlreadyConfigured { .. } => Code::AlreadyExists,
-            Error::InterfaceNotFound { .. } | Error::InterfaceAddressNotFound { .. } => Code::NotFound,
-            Error::PrimaryInterface(_) | Error::NoNat { .. } => Code::FailedPrecondition,
-            Error::WrongInstanceStatus { .. } | Error::NetworkHasSubnets(_) => Code::FailedPrecondition,
-            Error::SubnetInUse { .. } | Error::OperationAlreadyDone(_) => Code::FailedPrecondition,
-            Error::SubnetExhausted(_) => Code::ResourceExhausted,
-            Error::AddressNotReserved { .. } => Code::NotFound,
-            Error::AddressZoneMismatch { .. } | Error::SecurityGroupNetworkMismatch { .. } => Code::InvalidArgument,
-            Error::AddressTaken { .. } => Code::AlreadyExists,
-            Error::AddressInUseByInstance(_) | Error::DeletionProtected { .. } | Error::SecurityGroupInUse(_) => Code::FailedPrecondition,
-            Error::Cancelled(_) => Code::Cancelled,
-            Error::Unimplemented(_) => Code::Unimplemented,
-            Error::Internal(_) => Code::Internal,
-            Error::Unavailable(_) | Error::Storage(_) => Code::Unavailable,
-            Error::NoRoute { .. } => Code::NotFound,
-            Error::MethodNotAllowed { .. } => Code::Unimplemented,
-            Error::BodyTooLarge { .. } => Code::ResourceExhausted,
-            Error::BodyTimeout { .. } => Code::DeadlineExceeded,
-            Error::UriTooLong { .. } | Error::HeadersTooLarge { .. } => Code::InvalidArgument,
-            Error::Unauthenticated(_) => Code::Unauthenticated,
-            Error::PermissionDenied { .. } => Code::PermissionDenied,
-            Error::IdempotencyKeyReused { .. } => Code::InvalidArgument,
-            Error::UnusableAddress(_) | Error::MalformedJson(_) => Code::InvalidArgument,
-            Error::DnatAnyNeedsZeroPorts | Error::DnatBackendNotOne => Code::InvalidArgument,
-            Error::ProjectDenied { .. } => Code::PermissionDenied,
-            Error::VpcInUse(_) | Error::GatewayFrozen(_) | Error::GatewayHasRules(_) => Code::FailedPrecondition,
-            Error::TransitSubnetInUse(_) | Error::TransitIpInUse(_) => Code::FailedPrecondition,
-            Error::TransitIpTaken { .. } | Error::DnatPortInUse { .. } => Code::AlreadyExists,
-            Error::DnatWholeIpTaken { .. } | Error::DnatBackendInUse { .. } => Code::AlreadyExists,
-        }
+        self.row().code
     }
 
     /// The HTTP status of this error on REST: the code's, except where HTTP has a closer one.
     pub fn http_status(&self) -> u16 {
-        match self {
-            Error::MethodNotAllowed { .. } => 405,
-            Error::BodyTooLarge { .. } => 413,
-            Error::BodyTimeout { .. } => 408,
-            Error::UriTooLong { .. } => 414,
-            Error::HeadersTooLarge { .. } => 431,
-            _ => self.code().http_status(),
+        match self.row().http {
+            Http::OfCode => self.code().http_status(),
+            Http::Is(status) => status,
         }
     }
 
@@ -312,6 +341,100 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One error of every variant (two where a column depends on the value).
+    fn one_of_each() -> Vec<Error> {
+        let s = || "x".to_string();
+        vec![
+            Error::invalid("name", "bad"),
+            Error::invalid("subnet.cidr", "bad"),
+            Error::not_found(ResourceKind::Instance, "i"),
+            Error::not_found(ResourceKind::Vpc, "v"),
+            Error::NameTaken { kind: ResourceKind::Network, name: s(), folder_id: s() },
+            Error::WrongInstanceStatus { id: s(), status: s(), action: s(), needed: s() },
+            Error::NetworkHasSubnets(s()),
+            Error::SubnetInUse { id: s(), used: s() },
+            Error::SubnetZoneMismatch { subnet_id: s(), subnet_zone: s(), instance_zone: s() },
+            Error::SubnetNetworkMismatch { subnet_id: s(), subnet_network: s(), network: s() },
+            Error::AddressInUse { address: s(), subnet_id: s() },
+            Error::SubnetExhausted(s()),
+            Error::CidrOverlap { cidr: s(), other: s(), subnet_id: s(), network_id: s() },
+            Error::InterfaceIndexInUse { index: s(), instance_id: s() },
+            Error::InterfaceNotFound { instance_id: s(), index: s() },
+            Error::InterfaceAddressNotFound { instance_id: s(), address: s() },
+            Error::PrimaryInterface(s()),
+            Error::NatAlreadyConfigured { instance_id: s(), index: s() },
+            Error::NoNat { instance_id: s(), index: s() },
+            Error::AddressNotReserved { address: s(), folder_id: s() },
+            Error::AddressZoneMismatch { address: s(), address_zone: s(), instance_zone: s() },
+            Error::AddressTaken { address: s(), user: s() },
+            Error::AddressInUseByInstance(s()),
+            Error::DeletionProtected { kind: ResourceKind::Address, id: s() },
+            Error::SecurityGroupNetworkMismatch { id: s(), group_network: s(), network: s() },
+            Error::SecurityGroupInUse(s()),
+            Error::OperationAlreadyDone(s()),
+            Error::Cancelled(s()),
+            Error::Unimplemented(s()),
+            Error::Internal(s()),
+            Error::NoRoute { method: s(), path: s() },
+            Error::MethodNotAllowed { method: s(), path: s(), allowed: s() },
+            Error::BodyTooLarge { limit: 1 },
+            Error::UriTooLong { limit: 1 },
+            Error::HeadersTooLarge { fields: 1, bytes: 1 },
+            Error::BodyTimeout { timeout: std::time::Duration::from_secs(1) },
+            Error::Unauthenticated(s()),
+            Error::PermissionDenied { subject: s(), folder_id: s() },
+            Error::IdempotencyKeyReused { key: s(), method: s() },
+            Error::Unavailable(s()),
+            Error::Storage(s()),
+            Error::UnusableAddress(vec![FieldViolation::new("a", "b")]),
+            Error::MalformedJson(s()),
+            Error::ProjectDenied { project_id: s() },
+            Error::VpcInUse(s()),
+            Error::GatewayFrozen(s()),
+            Error::GatewayHasRules(s()),
+            Error::TransitSubnetInUse(s()),
+            Error::TransitIpInUse(s()),
+            Error::DnatAnyNeedsZeroPorts,
+            Error::DnatBackendNotOne,
+            Error::TransitIpTaken { transit_ip_id: s(), rule_id: s() },
+            Error::DnatPortInUse { transit_ip_id: s(), protocol: s(), port: s(), rule_id: s() },
+            Error::DnatWholeIpTaken { transit_ip_id: s(), rule_id: s() },
+            Error::DnatBackendInUse { rule_id: s() },
+        ]
+    }
+
+    /// Each error's columns, one line each: the table as clients see it.
+    fn rendered() -> String {
+        one_of_each()
+            .iter()
+            .map(|e| {
+                let nat = e.huawei(HuaweiApi::PrivateNat);
+                let vpc = e.huawei(HuaweiApi::Vpc);
+                format!("{:?} {} {} {} {} {} {}\n", e.code(), e.http_status(), nat.status, nat.code, vpc.status, vpc.code, e)
+            })
+            .collect()
+    }
+
+    /// The table as clients see it (gRPC code, HTTP status, NAT status and code, VPC status and
+    /// code, text), one error of every variant, against `src/error/table.txt`: a change to any
+    /// column shows up here.
+    #[test]
+    fn the_table_is_as_clients_see_it() {
+        let rendered = rendered();
+        if rendered != include_str!("error/table.txt") {
+            panic!("the error table changed; if on purpose, update src/error/table.txt to:\n{rendered}");
+        }
+    }
+
+    #[test]
+    fn the_rendered_table_has_every_variant() {
+        let shown: std::collections::HashSet<String> =
+            one_of_each().iter().map(|e| format!("{e:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_string()).collect();
+        for name in Error::NAMES {
+            assert!(shown.contains(*name), "one_of_each lacks {name}");
+        }
+    }
 
     #[test]
     fn every_code_maps_to_the_documented_http_status() {

@@ -1,10 +1,10 @@
-//! The Huawei columns of the error table: the HTTP status and vendor code each error answers on
-//! Huawei's private NAT v3 API (`NAT.xxxx`, `{"error_code", "error_msg"}`) and VPC v1 API
-//! (`VPC.xxxx`, `{"code", "message"}`), and the authentication codes Huawei's API gateway answers
-//! for both (`APIGW.xxxx`). Codes from Huawei's published tables are used where one fits; the few
-//! netplane had to choose are marked and listed in DIVERGENCES.md.
+//! How the Huawei columns of the error table (`error.rs`) are answered: the HTTP status and vendor
+//! code each error answers on Huawei's private NAT v3 API (`NAT.xxxx`, `{"error_code",
+//! "error_msg"}`) and VPC v1 API (`VPC.xxxx`, `{"code", "message"}`), and the authentication codes
+//! Huawei's API gateway answers for both (`APIGW.xxxx`). Codes from Huawei's published tables are
+//! used where one fits; the few netplane had to choose are listed in DIVERGENCES.md.
 
-use super::{Code, Error, ResourceKind};
+use super::{Error, ResourceKind, Vendor};
 
 /// Which Huawei API is answering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,9 +23,15 @@ pub struct HuaweiError {
 
 impl Error {
     pub fn huawei(&self, api: HuaweiApi) -> HuaweiError {
-        let (status, code) = match api {
-            HuaweiApi::PrivateNat => self.nat_code(),
-            HuaweiApi::Vpc => self.vpc_code(),
+        let row = self.row();
+        let (column, generic) = match api {
+            HuaweiApi::PrivateNat => (row.nat, "NAT.0002"),
+            HuaweiApi::Vpc => (row.vpc, "VPC.0101"),
+        };
+        let (status, code) = match column {
+            Vendor::Is(status, code) => (status, code),
+            Vendor::Invalid => (self.code().http_status().clamp(400, 499), generic),
+            Vendor::By(decide) => decide(self),
         };
         let message = match self {
             // The wording of Huawei's NAT.1002: "%s %s could not be found."
@@ -36,67 +42,19 @@ impl Error {
         let message = super::cut(&message, super::MAX_MESSAGE_CHARS).into_owned();
         HuaweiError { status, code, message }
     }
+}
 
-    /// Errors of the API gateway in front of every Huawei service.
-    fn gateway_code(&self) -> Option<(u16, &'static str)> {
-        Some(match self {
-            Error::Unauthenticated(_) => (401, "APIGW.0301"),
-            Error::ProjectDenied { .. } => (403, "APIGW.0302"),
-            Error::NoRoute { .. } | Error::MethodNotAllowed { .. } => (404, "APIGW.0101"),
-            Error::BodyTooLarge { .. } => (413, "APIGW.0201"),
-            // Chosen: Huawei publishes no code for a body that never finished arriving.
-            Error::BodyTimeout { .. } => (408, "NETPLANE.0408"),
-            Error::UriTooLong { .. } => (414, "NETPLANE.0414"),
-            Error::HeadersTooLarge { .. } => (431, "NETPLANE.0431"),
-            // Chosen: Huawei has no code for a method a local server does not implement.
-            Error::Unimplemented(_) => (501, "NETPLANE.0501"),
-            _ => return None,
-        })
+/// VPC's not-found code names the resource: the VPC itself, or anything else.
+pub(super) fn vpc_not_found(e: &Error) -> (u16, &'static str) {
+    match e {
+        Error::NotFound(ResourceKind::Vpc, _) => (404, "VPC.0003"),
+        _ => (404, "VPC.0202"),
     }
+}
 
-    fn nat_code(&self) -> (u16, &'static str) {
-        if let Some(gateway) = self.gateway_code() {
-            return gateway;
-        }
-        match self {
-            Error::MalformedJson(_) => (400, "NAT.1010"),
-            Error::GatewayFrozen(_) => (400, "NAT.1208"),
-            Error::DnatAnyNeedsZeroPorts => (400, "NAT.1306"),
-            Error::DnatBackendNotOne => (400, "NAT.1311"),
-            Error::SubnetExhausted(_) => (400, "NAT.1404"),
-            Error::UnusableAddress(_) | Error::AddressInUse { .. } => (400, "NAT.1405"),
-            Error::NotFound(..) => (404, "NAT.1002"),
-            Error::TransitIpTaken { .. } => (409, "NAT.1305"),
-            Error::DnatBackendInUse { .. } => (409, "NAT.1307"),
-            Error::DnatPortInUse { .. } => (409, "NAT.1309"),
-            Error::DnatWholeIpTaken { .. } => (409, "NAT.1310"),
-            Error::TransitIpInUse(_) => (409, "NAT.1409"),
-            // Chosen status (Huawei publishes the code, not the status).
-            Error::GatewayHasRules(_) => (409, "NAT.1202"),
-            Error::Internal(_) | Error::Unavailable(_) | Error::Storage(_) => (500, "NAT.1001"),
-            // Everything else the client can fix is "invalid parameters".
-            other => (other.code().http_status().clamp(400, 499), "NAT.0002"),
-        }
-    }
-
-    fn vpc_code(&self) -> (u16, &'static str) {
-        if let Some(gateway) = self.gateway_code() {
-            return gateway;
-        }
-        match self {
-            Error::NotFound(ResourceKind::Vpc, _) => (404, "VPC.0003"),
-            Error::NotFound(..) => (404, "VPC.0202"),
-            Error::MalformedJson(_) => (400, "VPC.0101"),
-            Error::InvalidArgument(v) if v.iter().any(|v| v.field.starts_with("subnet")) => (400, "VPC.0201"),
-            Error::InvalidArgument(_) => (400, "VPC.0101"),
-            // Chosen codes: in-use refusals.
-            Error::VpcInUse(_) => (409, "VPC.0106"),
-            Error::SubnetInUse { .. } => (409, "VPC.0206"),
-            Error::Internal(_) | Error::Unavailable(_) | Error::Storage(_) => (500, "VPC.0001"),
-            other if other.code() == Code::NotFound => (404, "VPC.0202"),
-            other => (other.code().http_status().clamp(400, 499), "VPC.0101"),
-        }
-    }
+/// VPC's invalid-parameter code tells a subnet's fields from a VPC's.
+pub(super) fn vpc_invalid(e: &Error) -> (u16, &'static str) {
+    if e.violations().iter().any(|v| v.field.starts_with("subnet")) { (400, "VPC.0201") } else { (400, "VPC.0101") }
 }
 
 #[cfg(test)]
