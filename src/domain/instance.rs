@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use super::clock::Timestamp;
+use super::subnet::Subnet;
 use super::zone::REGION;
 use crate::error::Error;
 
@@ -342,6 +343,18 @@ impl Instance {
         Ok(nic)
     }
 
+    /// An interface of this instance may use `subnet` only in the instance's own zone.
+    pub fn check_subnet_zone(&self, subnet: &Subnet) -> Result<(), Error> {
+        if subnet.zone_id == self.zone_id {
+            return Ok(());
+        }
+        Err(Error::SubnetZoneMismatch {
+            subnet_id: subnet.id.clone(),
+            subnet_zone: subnet.zone_id.clone(),
+            instance_zone: self.zone_id.clone(),
+        })
+    }
+
     /// Puts `after` in place of interface `index` (adding it if new, removing it when `None`),
     /// keeping interfaces ordered by index.
     pub fn replace_interface(&mut self, index: &str, after: Option<NetworkInterface>) {
@@ -441,6 +454,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn interfaces_use_subnets_of_the_instance_zone_only() {
+        let i = instance(Status::Stopped);
+        let subnet = |zone: &str| Subnet {
+            id: "e9b1".into(),
+            folder_id: "folder".into(),
+            created_at: Timestamp(0),
+            name: String::new(),
+            description: String::new(),
+            labels: HashMap::new(),
+            network_id: "enp1".into(),
+            zone_id: zone.into(),
+            v4_cidr_blocks: vec![],
+            route_table_id: String::new(),
+            dhcp_options: None,
+        };
+        assert!(i.check_subnet_zone(&subnet("ru-central1-a")).is_ok());
+        let e = i.check_subnet_zone(&subnet("ru-central1-b")).unwrap_err();
+        assert_eq!(e.to_string(), "Subnet e9b1 is in zone ru-central1-b, but the instance is in zone ru-central1-a");
     }
 
     #[test]

@@ -178,6 +178,42 @@ pub enum Progression {
     Polls(u32),
 }
 
+/// When a pending operation is done: at a time (`due_at`), or after a number of polls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub due_at: Option<Timestamp>,
+    pub polls_left: Option<u32>,
+}
+
+impl Progression {
+    /// The schedule of an operation accepted at `now`. An inline one is applied before it is
+    /// stored, so it has none.
+    pub fn schedule(self, now: Timestamp) -> Schedule {
+        match self {
+            Progression::Inline => Schedule { due_at: None, polls_left: None },
+            Progression::Delay(d) => Schedule { due_at: Some(now.plus_millis(millis(d))), polls_left: None },
+            Progression::Polls(n) => Schedule { due_at: None, polls_left: Some(n) },
+        }
+    }
+
+    /// The schedule under this progression of an operation a previous process left pending with
+    /// `before`: never later, nor more polls away, than a new one's, so none is left stuck.
+    pub fn reschedule(self, now: Timestamp, before: Schedule) -> Schedule {
+        match self {
+            Progression::Inline => Schedule { due_at: Some(now), polls_left: None },
+            Progression::Delay(d) => {
+                let latest = now.plus_millis(millis(d));
+                Schedule { due_at: Some(before.due_at.map_or(latest, |due| due.min(latest))), polls_left: None }
+            }
+            Progression::Polls(n) => Schedule { due_at: None, polls_left: Some(before.polls_left.unwrap_or(n).min(n)) },
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 impl Default for Progression {
     fn default() -> Self {
         Progression::Delay(Duration::from_millis(50))

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::{Action, Operation, Progression, Response};
+use super::{Action, Operation, Progression, Response, Schedule};
 use crate::domain::clock::{Clock, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
@@ -67,17 +67,11 @@ impl Runner {
                 let mut rescheduled = 0;
                 for row in tx.pending_operations()? {
                     let mut op = Operation::from_row(&row)?;
-                    let (due_at, polls_left) = match progression {
-                        Progression::Inline => (Some(now), None),
-                        Progression::Delay(d) => {
-                            let latest = now.plus_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-                            (Some(op.due_at.map_or(latest, |due| due.min(latest))), None)
-                        }
-                        Progression::Polls(n) => (None, Some(op.polls_left.unwrap_or(n).min(n))),
-                    };
-                    if (due_at, polls_left) != (op.due_at, op.polls_left) {
-                        op.due_at = due_at;
-                        op.polls_left = polls_left;
+                    let before = Schedule { due_at: op.due_at, polls_left: op.polls_left };
+                    let after = progression.reschedule(now, before);
+                    if after != before {
+                        op.due_at = after.due_at;
+                        op.polls_left = after.polls_left;
                         tx.put_operation(&op.to_row())?;
                         rescheduled += 1;
                     }

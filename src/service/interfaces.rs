@@ -147,13 +147,7 @@ impl Services {
             if update.needs_stopped() {
                 let subnet_id = update.subnet_id.clone().unwrap_or_else(|| before.subnet_id.clone());
                 let subnet = plumbing::visible_subnet(tx, &subnet_id, &instance.folder_id)?;
-                if subnet.zone_id != instance.zone_id {
-                    return Err(Error::SubnetZoneMismatch {
-                        subnet_id,
-                        subnet_zone: subnet.zone_id,
-                        instance_zone: instance.zone_id.clone(),
-                    });
-                }
+                instance.check_subnet_zone(&subnet)?;
                 let requested = update.address;
                 let old = before.primary_v4_address.as_ref().map(|p| p.address.clone()).unwrap_or_default();
                 let keeps_address = subnet.id == before.subnet_id && requested.is_none_or(|a| a.to_string() == old);

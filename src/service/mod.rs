@@ -121,14 +121,8 @@ impl Services {
                     metadata,
                     result: None,
                     action: Some(action),
-                    due_at: match progression {
-                        Progression::Delay(d) => Some(now.plus_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))),
-                        _ => None,
-                    },
-                    polls_left: match progression {
-                        Progression::Polls(n) => Some(n),
-                        _ => None,
-                    },
+                    due_at: progression.schedule(now).due_at,
+                    polls_left: progression.schedule(now).polls_left,
                 };
                 if apply_now && let Err(e) = runner.apply(tx, &mut op, now) {
                     apply_failed.store(true, Ordering::Relaxed);

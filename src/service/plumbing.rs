@@ -138,13 +138,7 @@ pub fn add_interface(
         return Err(Error::InterfaceIndexInUse { index, instance_id: instance.id.clone() });
     }
     let subnet = visible_subnet(tx, &spec.subnet_id, &instance.folder_id)?;
-    if subnet.zone_id != instance.zone_id {
-        return Err(Error::SubnetZoneMismatch {
-            subnet_id: subnet.id.clone(),
-            subnet_zone: subnet.zone_id.clone(),
-            instance_zone: instance.zone_id.clone(),
-        });
-    }
+    instance.check_subnet_zone(&subnet)?;
     let address = allocate_internal(tx, &subnet, spec.address, &owner, &path(field, "primary_v4_address_spec.address"))?;
     // A new instance (PROVISIONING) gets its ephemeral address now; a stopped one when it starts.
     let running = instance.status != crate::domain::instance::Status::Stopped;

@@ -36,18 +36,12 @@ fn dns(v: &mut Violations, field: &str, specs: &[pb::DnsRecordSpec]) -> Vec<DnsR
     fields::dns_records(v, field, &as_compute)
 }
 
-fn id(field: &str, value: &str) -> crate::error::Result<()> {
-    let mut v = Violations::new();
-    v.id(field, value);
-    v.finish()
-}
-
 #[tonic::async_trait]
 impl AddressService for AddressApi {
     async fn get(&self, req: Request<pb::GetAddressRequest>) -> Reply<pb::Address> {
         let (ctx, r) = parts(req);
         let result = async {
-            id("address_id", &r.address_id)?;
+            fields::require_id("address_id", &r.address_id)?;
             let (a, used) = self.services.get_address(&r.address_id).await?;
             Ok(convert::address(&a, used))
         };
@@ -150,8 +144,7 @@ impl AddressService for AddressApi {
                 ("deletion_protection", r.deletion_protection),
                 ("dns_record_specs", !r.dns_record_specs.is_empty()),
             ];
-            let paths = fields::mask(r.update_mask.as_ref())
-                .unwrap_or_else(|| implied.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect());
+            let paths = fields::paths(r.update_mask.as_ref(), &implied);
             fields::check_mask(&mut v, &paths, &["name", "description", "labels", "reserved", "deletion_protection", "dns_record_specs"]);
             let has = |f: &str| paths.iter().any(|p| p == f);
             let mut patch = AddressPatch::default();
@@ -185,7 +178,7 @@ impl AddressService for AddressApi {
     async fn delete(&self, req: Request<pb::DeleteAddressRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
-            id("address_id", &r.address_id)?;
+            fields::require_id("address_id", &r.address_id)?;
             convert::operation(&self.services.delete_address(&r.address_id).await?)
         };
         respond(ctx.as_ref(), result.await)

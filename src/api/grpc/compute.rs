@@ -36,7 +36,7 @@ impl InstanceApi {
         transition: Transition,
     ) -> std::result::Result<Response<PbOperation>, Status> {
         let result = async {
-            instance_id(id)?;
+            fields::require_id("instance_id", id)?;
             convert::operation(&self.services.transition_instance(id, transition).await?)
         };
         respond(ctx.as_ref(), result.await)
@@ -45,12 +45,6 @@ impl InstanceApi {
 
 fn unimplemented<T>(method: &str) -> std::result::Result<Response<T>, Status> {
     status::unimplemented("yandex.cloud.compute.v1.InstanceService", method)
-}
-
-fn instance_id(id: &str) -> Result<()> {
-    let mut v = Violations::new();
-    v.id("instance_id", id);
-    v.finish()
 }
 
 fn create_command(r: &pb::CreateInstanceRequest) -> Result<CreateInstance> {
@@ -136,8 +130,7 @@ fn interface_update(r: &pb::UpdateInstanceNetworkInterfaceRequest) -> Result<Int
         ("security_group_ids", !r.security_group_ids.is_empty()),
         ("primary_v4_address_spec", r.primary_v4_address_spec.is_some()),
     ];
-    let paths =
-        fields::mask(r.update_mask.as_ref()).unwrap_or_else(|| implied.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect());
+    let paths = fields::paths(r.update_mask.as_ref(), &implied);
     fields::check_mask(&mut v, &paths, INTERFACE_UPDATABLE);
     fields::no_ipv6(&mut v, "primary_v6_address_spec", r.primary_v6_address_spec.as_ref());
     let has = |f: &str| paths.iter().any(|p| p == f);
@@ -236,7 +229,7 @@ impl InstanceService for InstanceApi {
     async fn get(&self, req: Request<pb::GetInstanceRequest>) -> std::result::Result<Response<pb::Instance>, Status> {
         let (ctx, r) = parts(req);
         let result = async {
-            instance_id(&r.instance_id)?;
+            fields::require_id("instance_id", &r.instance_id)?;
             convert::instance(&self.services.get_instance(&r.instance_id).await?)
         };
         respond(ctx.as_ref(), result.await)
@@ -297,7 +290,7 @@ impl InstanceService for InstanceApi {
     async fn update_metadata(&self, req: Request<pb::UpdateInstanceMetadataRequest>) -> std::result::Result<Response<PbOperation>, Status> {
         let (ctx, r) = parts(req);
         let result = async {
-            instance_id(&r.instance_id)?;
+            fields::require_id("instance_id", &r.instance_id)?;
             let upsert: BTreeMap<String, String> = r.upsert.clone().into_iter().collect();
             convert::operation(&self.services.update_instance_metadata(&r.instance_id, r.delete.clone(), upsert).await?)
         };

@@ -239,6 +239,13 @@ pub fn grace_period(v: &mut Violations, field: &str, d: Option<&prost_types::Dur
     }
 }
 
+/// A required id field: refused (INVALID_ARGUMENT naming `field`) when empty or too long.
+pub fn require_id(field: &str, value: &str) -> crate::error::Result<()> {
+    let mut v = Violations::new();
+    v.id(field, value);
+    v.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

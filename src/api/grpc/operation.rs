@@ -2,9 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
+use super::fields;
 use super::status::parts;
 use super::{convert, respond};
-use crate::domain::validate::Violations;
 use crate::proto::yandex::cloud::operation as pb;
 use crate::proto::yandex::cloud::operation::operation_service_server::OperationService;
 use crate::service::Services;
@@ -19,18 +19,12 @@ impl OperationApi {
     }
 }
 
-fn operation_id(id: &str) -> crate::error::Result<()> {
-    let mut v = Violations::new();
-    v.id("operation_id", id);
-    v.finish()
-}
-
 #[tonic::async_trait]
 impl OperationService for OperationApi {
     async fn get(&self, req: Request<pb::GetOperationRequest>) -> Result<Response<pb::Operation>, Status> {
         let (ctx, r) = parts(req);
         let result = async {
-            operation_id(&r.operation_id)?;
+            fields::require_id("operation_id", &r.operation_id)?;
             convert::operation(&self.services.get_operation(&r.operation_id).await?)
         };
         respond(ctx.as_ref(), result.await)
@@ -39,7 +33,7 @@ impl OperationService for OperationApi {
     async fn cancel(&self, req: Request<pb::CancelOperationRequest>) -> Result<Response<pb::Operation>, Status> {
         let (ctx, r) = parts(req);
         let result = async {
-            operation_id(&r.operation_id)?;
+            fields::require_id("operation_id", &r.operation_id)?;
             convert::operation(&self.services.cancel_operation(&r.operation_id).await?)
         };
         respond(ctx.as_ref(), result.await)

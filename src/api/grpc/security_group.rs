@@ -7,7 +7,6 @@ use super::vpc::list_in_folder;
 use super::{convert, fields, respond};
 use crate::domain::security_group::{self as sg, Direction, Rule, SecurityGroupPatch, Target};
 use crate::domain::validate::{self, LabelRules, Violations};
-use crate::error::Result;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::security_group_service_server::SecurityGroupService;
@@ -79,18 +78,12 @@ fn rules(v: &mut Violations, field: &str, specs: &[pb::SecurityGroupRuleSpec]) -
     specs.iter().enumerate().map(|(i, s)| rule(v, &format!("{field}[{i}]"), s)).collect()
 }
 
-fn id(value: &str) -> Result<()> {
-    let mut v = Violations::new();
-    v.id("security_group_id", value);
-    v.finish()
-}
-
 #[tonic::async_trait]
 impl SecurityGroupService for SecurityGroupApi {
     async fn get(&self, req: Request<pb::GetSecurityGroupRequest>) -> Reply<pb::SecurityGroup> {
         let (ctx, r) = parts(req);
         let result = async {
-            id(&r.security_group_id)?;
+            fields::require_id("security_group_id", &r.security_group_id)?;
             Ok(convert::security_group(&self.services.get_security_group(&r.security_group_id).await?))
         };
         respond(ctx.as_ref(), result.await)
@@ -144,8 +137,7 @@ impl SecurityGroupService for SecurityGroupApi {
                 ("labels", !r.labels.is_empty()),
                 ("rule_specs", !r.rule_specs.is_empty()),
             ];
-            let paths = fields::mask(r.update_mask.as_ref())
-                .unwrap_or_else(|| implied.iter().filter(|(_, on)| *on).map(|(n, _)| n.to_string()).collect());
+            let paths = fields::paths(r.update_mask.as_ref(), &implied);
             fields::check_mask(&mut v, &paths, &["name", "description", "labels", "rule_specs"]);
             let has = |f: &str| paths.iter().any(|p| p == f);
             let mut patch = SecurityGroupPatch::default();
@@ -193,7 +185,7 @@ impl SecurityGroupService for SecurityGroupApi {
     async fn delete(&self, req: Request<pb::DeleteSecurityGroupRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
-            id(&r.security_group_id)?;
+            fields::require_id("security_group_id", &r.security_group_id)?;
             convert::operation(&self.services.delete_security_group(&r.security_group_id).await?)
         };
         respond(ctx.as_ref(), result.await)

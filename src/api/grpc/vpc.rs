@@ -42,12 +42,6 @@ impl SubnetApi {
     }
 }
 
-fn check_id(field: &str, id: &str) -> Result<()> {
-    let mut v = Violations::new();
-    v.id(field, id);
-    v.finish()
-}
-
 pub(super) fn list_in_folder(folder_id: &str, page_size: i64, page_token: &str, filter_text: &str) -> Result<ListInFolder> {
     let mut v = Violations::new();
     v.id("folder_id", folder_id);
@@ -95,7 +89,7 @@ impl NetworkService for NetworkApi {
     async fn get(&self, req: Request<pb::GetNetworkRequest>) -> Reply<pb::Network> {
         let (ctx, r) = parts(req);
         let result = async {
-            check_id("network_id", &r.network_id)?;
+            fields::require_id("network_id", &r.network_id)?;
             Ok(convert::network(&self.services.get_network(&r.network_id).await?))
         };
         respond(ctx.as_ref(), result.await)
@@ -152,7 +146,7 @@ impl NetworkService for NetworkApi {
     async fn delete(&self, req: Request<pb::DeleteNetworkRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
-            check_id("network_id", &r.network_id)?;
+            fields::require_id("network_id", &r.network_id)?;
             convert::operation(&self.services.delete_network(&r.network_id).await?)
         };
         respond(ctx.as_ref(), result.await)
@@ -212,7 +206,7 @@ impl SubnetService for SubnetApi {
     async fn get(&self, req: Request<pb::GetSubnetRequest>) -> Reply<pb::Subnet> {
         let (ctx, r) = parts(req);
         let result = async {
-            check_id("subnet_id", &r.subnet_id)?;
+            fields::require_id("subnet_id", &r.subnet_id)?;
             Ok(convert::subnet(&self.services.get_subnet(&r.subnet_id).await?))
         };
         respond(ctx.as_ref(), result.await)
@@ -315,7 +309,7 @@ impl SubnetService for SubnetApi {
     async fn delete(&self, req: Request<pb::DeleteSubnetRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
-            check_id("subnet_id", &r.subnet_id)?;
+            fields::require_id("subnet_id", &r.subnet_id)?;
             convert::operation(&self.services.delete_subnet(&r.subnet_id).await?)
         };
         respond(ctx.as_ref(), result.await)
