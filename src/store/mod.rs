@@ -11,6 +11,7 @@
 //! a backend that retries serialization failures.
 
 pub mod codec;
+mod list_sql;
 pub mod memory;
 pub mod postgres;
 pub mod queue;

@@ -21,8 +21,8 @@ use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use postgres::{IsolationLevel, NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
-use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
-use crate::domain::filter::{Column, Op};
+use super::list_sql::{Arg, ListSql, list_sql};
+use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Tx, TxFn};
 use crate::error::{Error, Result};
 
 /// A body is stored as `bytea`: encoded here when a transaction wrote a value.
@@ -243,32 +243,7 @@ fn operation(row: &Row) -> OperationRow {
     OperationRow { id: row.get(0), resource_id: row.get(1), created_at: row.get(2), done: row.get(3), due_at: row.get(4), body: row.get(5) }
 }
 
-fn column_name(c: Column) -> &'static str {
-    match c {
-        Column::Id => "id",
-        Column::Name => "name",
-        Column::CreatedAt => "created_at",
-        Column::Status => "status",
-        Column::ZoneId => "zone_id",
-        Column::PlatformId => "platform_id",
-    }
-}
-
 type Param = Box<dyn ToSql + Sync>;
-
-fn value(column: Column, v: &str) -> Param {
-    match (column, v.parse::<i64>()) {
-        (Column::CreatedAt, Ok(n)) => Box::new(n),
-        _ => Box::new(v.to_string()),
-    }
-}
-
-fn sort_value(v: &SortValue) -> Param {
-    match v {
-        SortValue::Int(n) => Box::new(*n),
-        SortValue::Text(s) => Box::new(s.clone()),
-    }
-}
 
 impl PgTx<'_, '_> {
     fn check<T>(&mut self, result: std::result::Result<T, postgres::Error>) -> StoreResult<T> {
@@ -335,33 +310,16 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn list(&mut self, q: &Query) -> StoreResult<Vec<Record>> {
-        let mut args: Vec<Param> = vec![Box::new(q.kind.as_str().to_string())];
-        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM resources WHERE kind = $1");
-        let next = |args: &mut Vec<Param>, p: Param| {
-            args.push(p);
-            format!("${}", args.len())
-        };
-        if let Some(f) = &q.folder_id {
-            sql.push_str(&format!(" AND folder_id = {}", next(&mut args, Box::new(f.clone()))));
-        }
-        if let Some(p) = &q.parent_id {
-            sql.push_str(&format!(" AND parent_id = {}", next(&mut args, Box::new(p.clone()))));
-        }
-        for c in &q.conditions {
-            let col = column_name(c.column);
-            let marks: Vec<String> = c.values.iter().map(|v| next(&mut args, value(c.column, v))).collect();
-            let not = if matches!(c.op, Op::Ne | Op::NotIn) { "NOT " } else { "" };
-            sql.push_str(&format!(" AND {col} {not}IN ({})", marks.join(", ")));
-        }
-        let col = column_name(q.order.column);
-        let (cmp, dir) = if q.order.descending { ("<", "DESC") } else { (">", "ASC") };
-        if let Some(after) = &q.after {
-            let (a, b) = (next(&mut args, sort_value(&after.value)), next(&mut args, sort_value(&after.value)));
-            let id = next(&mut args, Box::new(after.id.clone()));
-            sql.push_str(&format!(" AND ({col} {cmp} {a} OR ({col} = {b} AND id {cmp} {id}))"));
-        }
-        let limit = next(&mut args, Box::new(i64::try_from(q.limit).unwrap_or(i64::MAX)));
-        sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT {limit}"));
+        let ListSql { sql, args } = list_sql(q, RECORD_COLUMNS, "", |n| format!("${n}"));
+        let args: Vec<Param> = args
+            .into_iter()
+            .map(|a| -> Param {
+                match a {
+                    Arg::Text(t) => Box::new(t),
+                    Arg::Int(n) => Box::new(n),
+                }
+            })
+            .collect();
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|p| p.as_ref()).collect();
         self.query(&sql, &params)?.iter().map(record).collect()
     }

@@ -21,8 +21,9 @@ use parking_lot::Mutex;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 
+use super::list_sql::{Arg, ListSql, list_sql};
 use super::queue::{WriteJob, WriteQueue};
-use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, SortValue, StoreError, StoreResult, Tx, TxFn};
+use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Tx, TxFn};
 use crate::domain::filter::{Column, Op};
 use crate::error::{Error, Result};
 
@@ -302,31 +303,6 @@ fn operation(row: &Row<'_>) -> rusqlite::Result<OperationRow> {
 
 const OPERATION_COLUMNS: &str = "id, resource_id, created_at, done, due_at, body";
 
-fn column_name(c: Column) -> &'static str {
-    match c {
-        Column::Id => "id",
-        Column::Name => "name",
-        Column::CreatedAt => "created_at",
-        Column::Status => "status",
-        Column::ZoneId => "zone_id",
-        Column::PlatformId => "platform_id",
-    }
-}
-
-fn sql_value(column: Column, v: &str) -> Value {
-    match (column, v.parse::<i64>()) {
-        (Column::CreatedAt, Ok(n)) => Value::Integer(n),
-        _ => Value::Text(v.to_string()),
-    }
-}
-
-fn sort_sql_value(v: &SortValue) -> Value {
-    match v {
-        SortValue::Int(n) => Value::Integer(*n),
-        SortValue::Text(s) => Value::Text(s.clone()),
-    }
-}
-
 impl SqlTx<'_> {
     /// Runs `sql` with the record's columns as ?1..?10; the number of rows it changed.
     fn write_record(&self, sql: &str, r: &Record) -> StoreResult<usize> {
@@ -400,35 +376,11 @@ impl Tx for SqlTx<'_> {
         // the kind; a folder list filtered by name (a handful of rows) must use the name index.
         let by_name = q.folder_id.is_some() && q.conditions.iter().any(|c| c.column == Column::Name && matches!(c.op, Op::Eq | Op::In));
         let index = if by_name { " INDEXED BY resources_by_name" } else { "" };
-        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM resources{index} WHERE kind = ?");
-        let mut args: Vec<Value> = vec![Value::Text(q.kind.as_str().into())];
-        if let Some(f) = &q.folder_id {
-            sql.push_str(" AND folder_id = ?");
-            args.push(Value::Text(f.clone()));
-        }
-        if let Some(p) = &q.parent_id {
-            sql.push_str(" AND parent_id = ?");
-            args.push(Value::Text(p.clone()));
-        }
-        for c in &q.conditions {
-            let col = column_name(c.column);
-            let marks = vec!["?"; c.values.len()].join(", ");
-            let clause = match c.op {
-                Op::Eq | Op::In => format!(" AND {col} IN ({marks})"),
-                Op::Ne | Op::NotIn => format!(" AND {col} NOT IN ({marks})"),
-            };
-            sql.push_str(&clause);
-            args.extend(c.values.iter().map(|v| sql_value(c.column, v)));
-        }
-        let col = column_name(q.order.column);
-        let (cmp, dir) = if q.order.descending { ("<", "DESC") } else { (">", "ASC") };
-        if let Some(after) = &q.after {
-            sql.push_str(&format!(" AND ({col} {cmp} ? OR ({col} = ? AND id {cmp} ?))"));
-            let v = sort_sql_value(&after.value);
-            args.extend([v.clone(), v, Value::Text(after.id.clone())]);
-        }
-        sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT ?"));
-        args.push(Value::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+        let ListSql { sql, args } = list_sql(q, RECORD_COLUMNS, index, |_| "?".to_string());
+        let args = args.into_iter().map(|a| match a {
+            Arg::Text(t) => Value::Text(t),
+            Arg::Int(n) => Value::Integer(n),
+        });
         let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
         let rows = st.query_map(params_from_iter(args), record).map_err(backend_err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(backend_err)

@@ -103,71 +103,61 @@ fn fragment(build: impl FnOnce(&mut cpb::Instance)) -> Vec<u8> {
     p.encode_to_vec()
 }
 
+/// The settings that Create and Update both carry, by name, each as a fragment of `Instance`:
+/// the one list of them (the request types differ, the field names do not).
+macro_rules! shared_settings {
+    ($r:expr) => {
+        [
+            ("metadata_options", fragment(|p| p.metadata_options = $r.metadata_options)),
+            ("scheduling_policy", fragment(|p| p.scheduling_policy = $r.scheduling_policy)),
+            ("network_settings", fragment(|p| p.network_settings = $r.network_settings)),
+            ("placement_policy", fragment(|p| p.placement_policy = $r.placement_policy.clone())),
+            ("maintenance_policy", fragment(|p| p.maintenance_policy = $r.maintenance_policy)),
+            ("maintenance_grace_period", fragment(|p| p.maintenance_grace_period = $r.maintenance_grace_period)),
+            ("serial_port_settings", fragment(|p| p.serial_port_settings = $r.serial_port_settings)),
+            ("application", fragment(|p| p.application = $r.application.clone())),
+            ("reserved_instance_pool_id", fragment(|p| p.reserved_instance_pool_id = $r.reserved_instance_pool_id.clone())),
+        ]
+    };
+}
+
 /// The unmodelled Instance fields a Create request sets, one fragment per field.
 pub fn create_settings(r: &cpb::CreateInstanceRequest) -> BTreeMap<String, Vec<u8>> {
-    let mut s = BTreeMap::new();
-    let mut put = |name: &str, bytes: Vec<u8>| {
-        if !bytes.is_empty() {
-            s.insert(name.to_string(), bytes);
-        }
-    };
-    put("metadata_options", fragment(|p| p.metadata_options = r.metadata_options));
-    put("scheduling_policy", fragment(|p| p.scheduling_policy = r.scheduling_policy));
-    put("network_settings", fragment(|p| p.network_settings = r.network_settings));
-    put("placement_policy", fragment(|p| p.placement_policy = r.placement_policy.clone()));
-    put("gpu_settings", fragment(|p| p.gpu_settings = r.gpu_settings.clone()));
-    put("maintenance_policy", fragment(|p| p.maintenance_policy = r.maintenance_policy));
-    put("maintenance_grace_period", fragment(|p| p.maintenance_grace_period = r.maintenance_grace_period));
-    put("serial_port_settings", fragment(|p| p.serial_port_settings = r.serial_port_settings));
-    put("application", fragment(|p| p.application = r.application.clone()));
-    put("reserved_instance_pool_id", fragment(|p| p.reserved_instance_pool_id = r.reserved_instance_pool_id.clone()));
-    put(
-        "local_disks",
-        fragment(|p| {
-            p.local_disks = r
-                .local_disk_specs
-                .iter()
-                .enumerate()
-                .map(|(i, d)| cpb::AttachedLocalDisk { size: d.size, device_name: format!("local-disk-{i}"), r#type: None })
-                .collect()
-        }),
-    );
-    put(
-        "filesystems",
-        fragment(|p| {
-            p.filesystems = r
-                .filesystem_specs
-                .iter()
-                .map(|f| cpb::AttachedFilesystem {
-                    mode: f.mode,
-                    device_name: f.device_name.clone(),
-                    filesystem_id: f.filesystem_id.clone(),
-                })
-                .collect()
-        }),
-    );
-    s
+    let local_disks = fragment(|p| {
+        p.local_disks = r
+            .local_disk_specs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| cpb::AttachedLocalDisk { size: d.size, device_name: format!("local-disk-{i}"), r#type: None })
+            .collect()
+    });
+    let filesystems = fragment(|p| {
+        p.filesystems = r
+            .filesystem_specs
+            .iter()
+            .map(|f| cpb::AttachedFilesystem { mode: f.mode, device_name: f.device_name.clone(), filesystem_id: f.filesystem_id.clone() })
+            .collect()
+    });
+    let create_only = [
+        ("gpu_settings", fragment(|p| p.gpu_settings = r.gpu_settings.clone())),
+        ("local_disks", local_disks),
+        ("filesystems", filesystems),
+    ];
+    shared_settings!(r)
+        .into_iter()
+        .chain(create_only)
+        .filter(|(_, bytes)| !bytes.is_empty())
+        .map(|(name, bytes)| (name.to_string(), bytes))
+        .collect()
 }
 
 /// Settings fields an Update may replace: `Some(fragment)` to set, `None` to clear.
 pub fn update_settings(r: &cpb::UpdateInstanceRequest, paths: &[String]) -> BTreeMap<String, Option<Vec<u8>>> {
-    let mut s = BTreeMap::new();
-    for path in paths {
-        let bytes = match path.as_str() {
-            "metadata_options" => fragment(|p| p.metadata_options = r.metadata_options),
-            "scheduling_policy" => fragment(|p| p.scheduling_policy = r.scheduling_policy),
-            "network_settings" => fragment(|p| p.network_settings = r.network_settings),
-            "placement_policy" => fragment(|p| p.placement_policy = r.placement_policy.clone()),
-            "maintenance_policy" => fragment(|p| p.maintenance_policy = r.maintenance_policy),
-            "maintenance_grace_period" => fragment(|p| p.maintenance_grace_period = r.maintenance_grace_period),
-            "serial_port_settings" => fragment(|p| p.serial_port_settings = r.serial_port_settings),
-            "application" => fragment(|p| p.application = r.application.clone()),
-            "reserved_instance_pool_id" => fragment(|p| p.reserved_instance_pool_id = r.reserved_instance_pool_id.clone()),
-            _ => continue,
-        };
-        s.insert(path.clone(), if bytes.is_empty() { None } else { Some(bytes) });
-    }
-    s
+    shared_settings!(r)
+        .into_iter()
+        .filter(|(name, _)| paths.iter().any(|p| p == name))
+        .map(|(name, bytes)| (name.to_string(), (!bytes.is_empty()).then_some(bytes)))
+        .collect()
 }
 
 pub fn network(n: &Network) -> vpb::Network {
