@@ -109,10 +109,11 @@ async fn replicas_drained_in_turn_behind_nginx_lose_no_call() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} calls failed through nginx:\n{}",
+        "{} of {} calls failed through nginx:\n{}\nnginx's error log:\n{}",
         failures.len(),
         acknowledged.load(Ordering::Relaxed) + failures.len(),
-        failures.join("\n")
+        failures.join("\n"),
+        proxy.error_log()
     );
 
     // Every acknowledged create is there, once.

@@ -269,6 +269,15 @@ pub struct Nginx {
     _dir: tempfile::TempDir,
 }
 
+impl Nginx {
+    /// The end of nginx's error log (what it says about upstream failures).
+    pub fn error_log(&self) -> String {
+        let log = std::fs::read_to_string(self._dir.path().join("logs/error.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().filter(|l| !l.contains("[notice]")).collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
 impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg(&self.pid).status();
