@@ -94,9 +94,6 @@ pub async fn serve(
         match accepted {
             Ok((tcp, _)) => {
                 backoff = Duration::ZERO;
-                // Without TCP_NODELAY a response written in two segments waits for the client's
-                // delayed ACK: 40 ms per call.
-                let _ = tcp.set_nodelay(true);
                 let serving = connection::serve(tcp, tls.clone(), stack.clone(), http.clone(), limits.clone(), drain.clone());
                 connections.spawn(async move {
                     serving.await;
@@ -112,9 +109,24 @@ pub async fn serve(
             Err(e) => tracing::debug!(error = %e, "accept failed"),
         }
     }
-    // Closed now, not when the last connection ends: connections queued from here on are refused,
-    // which a proxy retries elsewhere, instead of being reset when the process exits.
-    drop(listener);
+    // Connections the kernel completed before the drain may carry a request already sent: they
+    // are taken and served (and told to go), not reset with the socket. Then the socket is closed
+    // now, not when the last connection ends: connections from here on are refused, which a proxy
+    // retries elsewhere, instead of being reset when the process exits.
+    let mut queued = 0;
+    // Accepted with the system call itself: tokio's `accept` would not try while its readiness
+    // (updated once per reactor turn) says nothing is waiting, and the connections that arrived
+    // since would be reset.
+    if let Ok(listener) = listener.into_std() {
+        while let Ok((tcp, _)) = listener.accept() {
+            let Ok(tcp) = tcp.set_nonblocking(true).and_then(|()| tokio::net::TcpStream::from_std(tcp)) else { continue };
+            queued += 1;
+            connections.spawn(connection::serve(tcp, tls.clone(), stack.clone(), http.clone(), limits.clone(), drain.clone()));
+        }
+    }
+    if queued > 0 {
+        tracing::info!(queued, "draining: served the connections already queued, then closed the listener");
+    }
     connections.close();
     connections.wait().await;
 }
