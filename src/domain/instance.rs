@@ -343,6 +343,21 @@ impl Instance {
         Ok(nic)
     }
 
+    /// Refuses an interface index the instance already uses.
+    pub fn check_index_free(&self, index: &str) -> Result<(), Error> {
+        match self.interface(index) {
+            Some(_) => Err(Error::InterfaceIndexInUse { index: index.to_string(), instance_id: self.id.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds a new interface after the others; its index must be free.
+    pub fn attach_interface(&mut self, nic: NetworkInterface) -> Result<(), Error> {
+        self.check_index_free(&nic.index)?;
+        self.network_interfaces.push(nic);
+        Ok(())
+    }
+
     /// An interface of this instance may use `subnet` only in the instance's own zone.
     pub fn check_subnet_zone(&self, subnet: &Subnet) -> Result<(), Error> {
         if subnet.zone_id == self.zone_id {
@@ -475,6 +490,24 @@ mod tests {
         assert!(i.check_subnet_zone(&subnet("ru-central1-a")).is_ok());
         let e = i.check_subnet_zone(&subnet("ru-central1-b")).unwrap_err();
         assert_eq!(e.to_string(), "Subnet e9b1 is in zone ru-central1-b, but the instance is in zone ru-central1-a");
+    }
+
+    #[test]
+    fn an_interface_is_attached_only_at_a_free_index() {
+        let mut i = instance(Status::Stopped);
+        let nic = |index: &str| NetworkInterface {
+            index: index.into(),
+            mac_address: format!("d0:0d:00:00:00:0{index}"),
+            subnet_id: "e9b1".into(),
+            primary_v4_address: None,
+            security_group_ids: vec![],
+        };
+        i.attach_interface(nic("0")).unwrap();
+        i.attach_interface(nic("2")).unwrap();
+        let e = i.attach_interface(nic("0")).unwrap_err();
+        assert!(matches!(e, crate::error::Error::InterfaceIndexInUse { .. }), "{e:?}");
+        assert_eq!(i.network_interfaces.iter().map(|n| n.index.as_str()).collect::<Vec<_>>(), ["0", "2"]);
+        assert_eq!(i.next_interface_index(), "1");
     }
 
     #[test]

@@ -66,13 +66,13 @@ impl Services {
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
             let from = instance.begin(Transition::ChangeStopped, "AttachNetworkInterface")?;
-            let mut with_new = instance.clone();
-            plumbing::add_interface(tx, &*ids, pool, &mut with_new, &spec, "")?;
-            let nic = with_new.interface(&spec.index).cloned().ok_or_else(|| Error::Internal("attached interface vanished".into()))?;
+            // The interface joins the instance when the operation completes (`change`).
+            let nic = plumbing::new_interface(tx, &*ids, pool, &instance, &spec, "")?;
             tx.save(&instance)?;
+            let index = nic.index.clone();
             Ok((
-                Metadata::AttachNetworkInterface { instance_id: id.clone(), network_interface_index: spec.index.clone() },
-                change(&instance, from, &spec.index, None, Some(nic)),
+                Metadata::AttachNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() },
+                change(&instance, from, &index, None, Some(nic)),
             ))
         })
         .await

@@ -121,8 +121,8 @@ pub fn allocate_public(tx: &mut dyn Tx, pool: Ipv4Net, owner: &str) -> Result<Ip
     Ok(address)
 }
 
-/// Builds interface `spec` onto `instance`, allocating everything it needs. `field` is the
-/// request path of the spec, for errors.
+/// Adds interface `spec` to `instance`, allocating everything it needs. `field` is the request
+/// path of the spec, for errors.
 pub fn add_interface(
     tx: &mut dyn Tx,
     ids: &dyn IdGenerator,
@@ -131,10 +131,24 @@ pub fn add_interface(
     spec: &InterfaceSpec,
     field: &str,
 ) -> Result<()> {
+    let nic = new_interface(tx, ids, public_pool, instance, spec, field)?;
+    Ok(instance.attach_interface(nic)?)
+}
+
+/// The interface `spec` describes for `instance`, with everything it needs allocated and claimed
+/// (the instance itself is left as it is). `field` is the request path of the spec, for errors.
+pub fn new_interface(
+    tx: &mut dyn Tx,
+    ids: &dyn IdGenerator,
+    public_pool: Ipv4Net,
+    instance: &Instance,
+    spec: &InterfaceSpec,
+    field: &str,
+) -> Result<NetworkInterface> {
     let owner = claims::owner(INSTANCE, &instance.id);
     let index = if spec.index.is_empty() { instance.next_interface_index() } else { spec.index.clone() };
-    let index_taken = instance.interface(&index).is_some();
-    if index_taken || tx.claim(&Claim::new(claims::instance_nics(&instance.id), &index, &owner))?.is_err() {
+    instance.check_index_free(&index)?;
+    if tx.claim(&Claim::new(claims::instance_nics(&instance.id), &index, &owner))?.is_err() {
         return Err(Error::InterfaceIndexInUse { index, instance_id: instance.id.clone() });
     }
     let subnet = visible_subnet(tx, &spec.subnet_id, &instance.folder_id)?;
@@ -155,8 +169,7 @@ pub fn add_interface(
     };
     interface_claims::check_security_groups(tx, &instance.folder_id, &nic)?;
     interface_claims::claim_all(tx, &interface_claims::interface_claims(&instance.id, &nic), &owner)?;
-    instance.network_interfaces.push(nic);
-    Ok(())
+    Ok(nic)
 }
 
 /// A MAC address no other interface has; random, so a clash is rare and simply retried.
