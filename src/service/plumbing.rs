@@ -132,7 +132,7 @@ pub fn add_interface(
     field: &str,
 ) -> Result<()> {
     let nic = new_interface(tx, ids, public_pool, instance, spec, field)?;
-    Ok(instance.attach_interface(nic)?)
+    instance.attach_interface(nic)
 }
 
 /// The interface `spec` describes for `instance`, with everything it needs allocated and claimed
