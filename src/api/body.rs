@@ -23,7 +23,6 @@ pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct BodyReader {
     budget: Arc<Semaphore>,
-    budget_bytes: usize,
     timeout: Duration,
 }
 
@@ -38,7 +37,7 @@ impl BodyReader {
     pub fn new(budget_bytes: usize, timeout: Duration) -> BodyReader {
         // The budget must hold at least one largest body, or such a body could never be read.
         let budget_bytes = budget_bytes.clamp(MAX_MESSAGE_BYTES + 5, Semaphore::MAX_PERMITS);
-        BodyReader { budget: Arc::new(Semaphore::new(budget_bytes)), budget_bytes, timeout }
+        BodyReader { budget: Arc::new(Semaphore::new(budget_bytes)), timeout }
     }
 
     /// Reads `body` whole, refusing it as soon as it passes `limit` bytes (or declares more in
@@ -127,15 +126,6 @@ impl BodyReader {
             Err(_) => Err(Error::BodyTimeout { timeout: self.timeout }),
         }
     }
-
-    /// Bytes of the budget not held by any call (for tests and benchmarks).
-    pub fn available(&self) -> usize {
-        self.budget.available_permits()
-    }
-
-    pub fn budget(&self) -> usize {
-        self.budget_bytes
-    }
 }
 
 impl Default for BodyReader {
@@ -150,6 +140,13 @@ mod tests {
     use http_body_util::{Full, StreamBody};
 
     use super::*;
+
+    impl BodyReader {
+        /// Bytes of the budget not held by any call.
+        fn available(&self) -> usize {
+            self.budget.available_permits()
+        }
+    }
 
     type Frames = tokio_stream::Iter<std::vec::IntoIter<Result<http_body::Frame<Bytes>, String>>>;
 
@@ -172,9 +169,10 @@ mod tests {
     #[tokio::test]
     async fn a_larger_body_is_refused_as_soon_as_it_passes_the_limit() {
         let reader = BodyReader::default();
+        let budget = reader.available();
         let refused = reader.read(&HeaderMap::new(), chunks(&[b"abc", b"def"]), 4).await.unwrap_err();
         assert!(matches!(refused, Error::BodyTooLarge { limit: 4 }));
-        assert_eq!(reader.available(), reader.budget(), "nothing held after a refusal");
+        assert_eq!(reader.available(), budget, "nothing held after a refusal");
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, "209715200".parse().unwrap());
         let declared = reader.read(&headers, Full::new(Bytes::from_static(b"x")), 4).await.unwrap_err();
@@ -184,9 +182,10 @@ mod tests {
     #[tokio::test]
     async fn a_draining_read_reads_a_larger_body_to_its_end_holding_none_of_it() {
         let reader = BodyReader::default();
+        let budget = reader.available();
         let refused = reader.read_draining(&HeaderMap::new(), chunks(&[b"abc", b"def", b"g"]), 4, 10).await.unwrap_err();
         assert!(matches!(refused, Error::BodyTooLarge { limit: 4 }));
-        assert_eq!(reader.available(), reader.budget());
+        assert_eq!(reader.available(), budget);
         let cut = reader.read_draining(&HeaderMap::new(), chunks(&[b"abcdef", b"ghijkl"]), 4, 10).await.unwrap_err();
         assert!(matches!(cut, Error::BodyTooLarge { limit: 4 }), "past the drain limit too");
     }
@@ -205,7 +204,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_call_waits_for_the_budget_and_gets_it_when_another_call_ends() {
         let reader = BodyReader::new(0, Duration::from_secs(3));
-        let hog = reader.budget.clone().acquire_many_owned(reader.budget() as u32).await.unwrap();
+        let hog = reader.budget.clone().acquire_many_owned(reader.available() as u32).await.unwrap();
         let waiting = tokio::spawn({
             let reader = reader.clone();
             async move { reader.read(&HeaderMap::new(), chunks(&[b"abc"]), 10).await.map(|b| b.bytes) }
@@ -219,7 +218,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_call_that_never_gets_the_budget_is_refused_at_the_timeout() {
         let reader = BodyReader::new(0, Duration::from_secs(3));
-        let _hog = reader.budget.clone().acquire_many_owned(reader.budget() as u32).await.unwrap();
+        let _hog = reader.budget.clone().acquire_many_owned(reader.available() as u32).await.unwrap();
         let refused = reader.read(&HeaderMap::new(), chunks(&[b"abc"]), 10).await.unwrap_err();
         assert!(matches!(refused, Error::BodyTimeout { .. }));
     }

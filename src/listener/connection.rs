@@ -21,6 +21,12 @@ use super::activity::{Activity, Counted};
 use super::{Limits, Stack};
 use crate::transport::CoalescingStream;
 
+/// Streams a client may open and reset before the server has taken them (hyper's default).
+const MAX_PENDING_ACCEPT_RESET_STREAMS: usize = 20;
+/// Streams the server may reset for a client's errors before it closes the connection (hyper's
+/// default).
+const MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
+
 /// The HTTP server settings every connection of a listener shares.
 pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -33,8 +39,8 @@ pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .max_concurrent_streams(limits.max_concurrent_streams)
         // hyper's own defaults, which tonic turns off: a client that makes the server reset many
         // streams (Rapid Reset, MadeYouReset) has its connection closed.
-        .max_pending_accept_reset_streams(Some(limits.max_pending_accept_reset_streams))
-        .max_local_error_reset_streams(Some(limits.max_local_error_reset_streams))
+        .max_pending_accept_reset_streams(Some(MAX_PENDING_ACCEPT_RESET_STREAMS))
+        .max_local_error_reset_streams(Some(MAX_LOCAL_ERROR_RESET_STREAMS))
         .keep_alive_interval(limits.keepalive_interval)
         .keep_alive_timeout(limits.keepalive_timeout)
         .max_header_list_size(64 * 1024);

@@ -29,10 +29,6 @@ pub type Stack = tower::util::BoxCloneService<Request<Body>, Response<Body>, Box
 pub struct Limits {
     pub max_connections: usize,
     pub max_concurrent_streams: u32,
-    /// Streams a client may open and reset before the server has taken them (hyper's default).
-    pub max_pending_accept_reset_streams: usize,
-    /// Streams the server may reset for a client's errors before it closes the connection.
-    pub max_local_error_reset_streams: usize,
     pub idle_timeout: Duration,
     pub header_read_timeout: Duration,
     pub keepalive_interval: Option<Duration>,
@@ -47,8 +43,6 @@ impl Limits {
         Limits {
             max_connections: args.max_connections.max(1),
             max_concurrent_streams: args.max_concurrent_streams.max(1),
-            max_pending_accept_reset_streams: 20,
-            max_local_error_reset_streams: 1024,
             idle_timeout: args.idle_timeout,
             header_read_timeout: args.header_read_timeout,
             keepalive_interval: on(args.keepalive_interval),

@@ -55,9 +55,9 @@ where
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let ctx = req.extensions().get::<RequestContext>().cloned();
-        let path = req.uri().path().to_string();
+        let uri = req.uri().clone();
         let answer = self.inner.call(req);
-        Box::pin(async move { answer.await.map(|response| complete(response, ctx.as_ref(), &path)) })
+        Box::pin(async move { answer.await.map(|response| complete(response, ctx.as_ref(), uri.path())) })
     }
 }
 

@@ -46,9 +46,7 @@ impl HuaweiRest {
 
     /// The Huawei JSON answer refusing a request for `path` before it is routed.
     pub fn refuse(&self, path: &str, context: Option<&RequestContext>, e: &Error) -> Response {
-        let (api, project_id) = api_and_project(path);
-        let request_id = context.map(|c| c.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-        Ctx { api, project_id, request_id }.fail(e)
+        call_context(path, context).fail(e)
     }
 
     pub async fn serve<B>(&self, request: http::Request<B>) -> Response
@@ -104,6 +102,14 @@ fn api_and_project(path: &str) -> (HuaweiApi, String) {
     (api, project.unwrap_or_default())
 }
 
+/// The context of a call to `path`: its API, its project and its request id (the one the
+/// request-id layer gave it, or a new one in Huawei's form).
+fn call_context(path: &str, request: Option<&RequestContext>) -> Ctx {
+    let (api, project_id) = api_and_project(path);
+    let request_id = request.map(|c| c.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    Ctx { api, project_id, request_id }
+}
+
 /// Refuses a path that no Huawei API would route: a segment that is not UTF-8 once decoded (it
 /// would otherwise be read lossily, so that different raw ids became one), or a project id that
 /// is not one Huawei issues (32 lowercase hexadecimal digits).
@@ -129,10 +135,7 @@ fn is_project_id(text: &str) -> bool {
 /// Reads the body, authenticates the caller for the path's project and attaches the call's `Ctx`.
 async fn admit(State((auth, bodies)): State<(HuaweiAuth, BodyReader)>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let (api, project_id) = api_and_project(parts.uri.path());
-    let request_id =
-        parts.extensions.get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let ctx = Ctx { api, project_id, request_id };
+    let ctx = call_context(parts.uri.path(), parts.extensions.get::<RequestContext>());
     if let Err(e) = check_path(parts.uri.path(), &ctx.project_id) {
         return ctx.fail(&e);
     }
