@@ -19,4 +19,5 @@ mod rawh2;
 mod replicas;
 mod rest;
 mod restart;
+mod upgrade;
 mod vpc;
