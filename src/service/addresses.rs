@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use super::Services;
-use super::claims::{self, ADDRESS, PUBLIC_IPS};
+use super::claims::{self, ADDRESS, ClaimScope};
 use super::listing::{ListInFolder, cursor};
 use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
@@ -44,7 +44,7 @@ fn load(tx: &mut dyn Tx, id: &str) -> Result<Address> {
 
 /// Whether an instance's one-to-one NAT uses the address.
 pub fn is_used(tx: &mut dyn Tx, id: &str) -> Result<bool> {
-    Ok(tx.holder(&claims::address_user(id), claims::ADDRESS_USER_KEY)?.is_some())
+    Ok(tx.holder(&ClaimScope::AddressUser(id).stored(), claims::ADDRESS_USER_KEY)?.is_some())
 }
 
 fn view(tx: &mut dyn Tx, a: Address) -> Result<(Address, bool)> {
@@ -69,7 +69,7 @@ impl Services {
                             format!("{ip} is not available: it is outside the public address pool {pool} or already reserved"),
                         )
                     };
-                    if !pool.contains(&ip) || tx.claim(&Claim::new(PUBLIC_IPS, ip.to_string(), &owner))?.is_err() {
+                    if !pool.contains(&ip) || tx.claim(&Claim::new(ClaimScope::PublicIps.stored(), ip.to_string(), &owner))?.is_err() {
                         return Err(unavailable());
                     }
                     ip
@@ -113,7 +113,7 @@ impl Services {
         self.store
             .read(move |tx| {
                 let not_found = || Error::not_found(ResourceKind::Address, ip.to_string());
-                let holder = tx.holder(PUBLIC_IPS, &ip.to_string())?;
+                let holder = tx.holder(&ClaimScope::PublicIps.stored(), &ip.to_string())?;
                 let id = holder.as_deref().map(claims::parse_owner).filter(|(k, _)| *k == ADDRESS).map(|(_, id)| id.to_string());
                 let a = load(tx, &id.ok_or_else(not_found)?)?;
                 if !folders.allows(&a.folder_id) {

@@ -1,70 +1,114 @@
-//! Names of claim scopes and owners. A claim is a unique `(scope, key)`; these functions are the
-//! only place their spelling is decided.
+//! Claim scopes and owners. A claim is a unique `(scope, key)` held by an owner; `ClaimScope` is
+//! the only place a scope's stored name is decided. Those names are in every store ever written,
+//! so they are fixed here (the test below pins each one), never derived from display text.
 
-/// Internal IPv4 addresses of a subnet; key: the address.
-pub fn subnet_ips(subnet_id: &str) -> String {
-    format!("subnet/{subnet_id}/ip")
+use std::fmt;
+
+use crate::error::ResourceKind;
+
+/// Every kind of claim, with what its keys are and who owns them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimScope<'a> {
+    /// Internal IPv4 addresses of a subnet (Yandex or Huawei); key: the address; owner: its user.
+    SubnetIps(&'a str),
+    /// Public (one-to-one NAT) IPv4 addresses; key: the address.
+    PublicIps,
+    /// An address scope's low-water mark: one claim, key "", owner `ALLOCATOR`, the address in
+    /// `detail`. Every address below it is taken.
+    LowWaterMark(&'a ClaimScope<'a>),
+    /// Network interface indexes of an instance; key: the index.
+    InstanceNics(&'a str),
+    /// MAC addresses of network interfaces; key: the MAC address.
+    Macs,
+    /// Resource names of one kind within a folder; key: the name.
+    Names(ResourceKind, &'a str),
+    /// The one user of a static VPC address; key `ADDRESS_USER_KEY`, owner: the instance.
+    AddressUser(&'a str),
+    /// The interfaces using a security group; key `<instance id>/<interface index>`.
+    SecurityGroupUsers(&'a str),
+    /// Idempotency keys; key `<subject>\n<method>\n<key>`, owner: the operation id, `detail` the
+    /// request's fingerprint, `expires_at` when the key is forgotten.
+    Idempotency,
+    /// Issued IAM tokens; key: the token, owner: its subject, `expires_at` its expiry.
+    IamTokens,
+    /// The transit subnet built on a Huawei VPC subnet (one at most); key: the VPC subnet id.
+    TransitSubnets,
+    /// How a transit IP's DNAT rules use it; key "". Owner `DNAT_PORTS` while rules forward
+    /// single ports, or `any:<rule id>` while one rule forwards the whole address (protocol any).
+    DnatMode(&'a str),
+    /// Transit ports of a transit IP; key `<protocol>/<port>`, owner: the rule.
+    DnatPorts(&'a str),
+    /// Backends of a gateway's DNAT rules; key `<backend>/<protocol>/<port>`, owner: the rule.
+    DnatBackends(&'a str),
 }
 
-/// Whether a scope's keys are IPv4 addresses handed out lowest first.
+impl ClaimScope<'_> {
+    /// The scope's name in the claims table.
+    pub fn stored(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for ClaimScope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClaimScope::SubnetIps(subnet_id) => write!(f, "subnet/{subnet_id}/ip"),
+            ClaimScope::PublicIps => f.write_str(PUBLIC_IPS),
+            ClaimScope::LowWaterMark(scope) => write!(f, "{scope}#lowest"),
+            ClaimScope::InstanceNics(instance_id) => write!(f, "instance/{instance_id}/nic"),
+            ClaimScope::Macs => f.write_str("mac"),
+            ClaimScope::Names(kind, folder_id) => write!(f, "name/{}/{folder_id}", name_scope(*kind)),
+            ClaimScope::AddressUser(address_id) => write!(f, "address/{address_id}/user"),
+            ClaimScope::SecurityGroupUsers(group_id) => write!(f, "security-group/{group_id}/users"),
+            ClaimScope::Idempotency => f.write_str("idempotency"),
+            ClaimScope::IamTokens => f.write_str("iam/tokens"),
+            ClaimScope::TransitSubnets => f.write_str("nat/transit-subnets"),
+            ClaimScope::DnatMode(transit_ip_id) => write!(f, "dnat/{transit_ip_id}/mode"),
+            ClaimScope::DnatPorts(transit_ip_id) => write!(f, "dnat/{transit_ip_id}/ports"),
+            ClaimScope::DnatBackends(gateway_id) => write!(f, "dnat/{gateway_id}/backends"),
+        }
+    }
+}
+
+const PUBLIC_IPS: &str = "public/ip";
+
+/// The stored name of each kind's name scope. Stores already hold these spellings (earlier
+/// releases derived them from the display names), so a reworded message must not change them.
+fn name_scope(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Instance => "instance",
+        ResourceKind::Network => "network",
+        ResourceKind::Subnet => "subnet",
+        ResourceKind::Operation => "operation",
+        ResourceKind::Address => "address",
+        ResourceKind::SecurityGroup => "security group",
+        ResourceKind::ApiEndpoint => "api endpoint",
+        ResourceKind::Vpc => "vpc",
+        ResourceKind::NatGateway => "gateway",
+        ResourceKind::TransitSubnet => "transitsubnet",
+        ResourceKind::TransitIp => "transitip",
+        ResourceKind::DnatRule => "dnatrule",
+    }
+}
+
+/// Whether a stored scope's keys are IPv4 addresses handed out lowest first (and so whether it
+/// has a low-water mark).
 pub fn is_address_scope(scope: &str) -> bool {
     scope == PUBLIC_IPS || (scope.starts_with("subnet/") && scope.ends_with("/ip"))
 }
 
-/// Where an address scope keeps its low-water mark (one claim, key "", owner: the address).
-pub fn low_water_mark(scope: &str) -> String {
-    format!("{scope}#lowest")
+/// The low-water mark's scope of a stored address scope.
+pub fn low_water_mark(address_scope: &str) -> String {
+    format!("{address_scope}#lowest")
 }
 
-/// Network interface indexes of an instance; key: the index.
-pub fn instance_nics(instance_id: &str) -> String {
-    format!("instance/{instance_id}/nic")
-}
-
-/// Resource names within a folder; key: the name.
-pub fn names(kind: &str, folder_id: &str) -> String {
-    format!("name/{kind}/{folder_id}")
-}
-
-/// MAC addresses of network interfaces; key: the MAC address.
-pub const MAC_ADDRESSES: &str = "mac";
-
-/// Public (one-to-one NAT) IPv4 addresses; key: the address.
-pub const PUBLIC_IPS: &str = "public/ip";
-
-/// The one user of a static VPC address; key: `ADDRESS_USER_KEY`, owner: the instance.
-pub fn address_user(address_id: &str) -> String {
-    format!("address/{address_id}/user")
-}
+/// The owner of every low-water mark: the allocator itself.
+pub const ALLOCATOR: &str = "netplane.allocator";
 
 pub const ADDRESS_USER_KEY: &str = "user";
 
-/// The interfaces using a security group; key: `<instance id>/<interface index>`.
-pub fn security_group_users(security_group_id: &str) -> String {
-    format!("security-group/{security_group_id}/users")
-}
-
-/// The transit subnet built on a Huawei VPC subnet (one at most); key: the VPC subnet id.
-pub const TRANSIT_SUBNETS: &str = "nat/transit-subnets";
-
-/// How a transit IP's DNAT rules use it; key "". Owner `DNAT_PORTS` while rules forward single
-/// ports, or `any:<rule id>` while one rule forwards the whole address (protocol any).
-pub fn dnat_mode(transit_ip_id: &str) -> String {
-    format!("dnat/{transit_ip_id}/mode")
-}
-
 pub const DNAT_PORTS: &str = "ports";
 pub const DNAT_ANY_PREFIX: &str = "any:";
-
-/// Transit ports of a transit IP; key `<protocol>/<port>`, owner: the rule.
-pub fn dnat_ports(transit_ip_id: &str) -> String {
-    format!("dnat/{transit_ip_id}/ports")
-}
-
-/// Backends of a gateway's DNAT rules; key `<backend>/<protocol>/<port>`, owner: the rule.
-pub fn dnat_backends(gateway_id: &str) -> String {
-    format!("dnat/{gateway_id}/backends")
-}
 
 /// Owners are `<referrer type>:<id>`, the form `ListUsedAddresses` reports.
 pub fn owner(referrer_type: &str, id: &str) -> String {
@@ -88,6 +132,44 @@ pub fn parse_owner(owner: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each scope's stored name, as every store so far holds it.
+    #[test]
+    fn stored_names_are_fixed() {
+        let subnet = ClaimScope::SubnetIps("e9b1");
+        let cases = [
+            (subnet, "subnet/e9b1/ip"),
+            (ClaimScope::PublicIps, "public/ip"),
+            (ClaimScope::LowWaterMark(&subnet), "subnet/e9b1/ip#lowest"),
+            (ClaimScope::LowWaterMark(&ClaimScope::PublicIps), "public/ip#lowest"),
+            (ClaimScope::InstanceNics("fhm1"), "instance/fhm1/nic"),
+            (ClaimScope::Macs, "mac"),
+            (ClaimScope::Names(ResourceKind::Instance, "b1g"), "name/instance/b1g"),
+            (ClaimScope::Names(ResourceKind::Network, "b1g"), "name/network/b1g"),
+            (ClaimScope::Names(ResourceKind::Subnet, "b1g"), "name/subnet/b1g"),
+            (ClaimScope::Names(ResourceKind::Address, "b1g"), "name/address/b1g"),
+            (ClaimScope::Names(ResourceKind::SecurityGroup, "b1g"), "name/security group/b1g"),
+            (ClaimScope::Names(ResourceKind::Vpc, "p"), "name/vpc/p"),
+            (ClaimScope::Names(ResourceKind::NatGateway, "p"), "name/gateway/p"),
+            (ClaimScope::Names(ResourceKind::TransitSubnet, "p"), "name/transitsubnet/p"),
+            (ClaimScope::Names(ResourceKind::TransitIp, "p"), "name/transitip/p"),
+            (ClaimScope::Names(ResourceKind::DnatRule, "p"), "name/dnatrule/p"),
+            (ClaimScope::AddressUser("e9ba"), "address/e9ba/user"),
+            (ClaimScope::SecurityGroupUsers("enpg"), "security-group/enpg/users"),
+            (ClaimScope::Idempotency, "idempotency"),
+            (ClaimScope::IamTokens, "iam/tokens"),
+            (ClaimScope::TransitSubnets, "nat/transit-subnets"),
+            (ClaimScope::DnatMode("t1"), "dnat/t1/mode"),
+            (ClaimScope::DnatPorts("t1"), "dnat/t1/ports"),
+            (ClaimScope::DnatBackends("g1"), "dnat/g1/backends"),
+        ];
+        for (scope, stored) in cases {
+            assert_eq!(scope.stored(), stored, "{scope:?}");
+        }
+        assert!(is_address_scope(&subnet.stored()) && is_address_scope("public/ip"));
+        assert!(!is_address_scope(&ClaimScope::LowWaterMark(&subnet).stored()));
+        assert_eq!(low_water_mark("public/ip"), ClaimScope::LowWaterMark(&ClaimScope::PublicIps).stored());
+    }
 
     #[test]
     fn owners_round_trip() {

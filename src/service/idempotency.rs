@@ -1,13 +1,13 @@
 //! Idempotency keys, kept as claims next to the operation they started: the claim
-//! `(subject, method, key)` is owned by `"<operation id> <request fingerprint> <expiry>"`.
+//! `(subject, method, key)` is owned by the operation, with the request's fingerprint as its
+//! detail and the key's expiry.
 
 use crate::domain::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ops::{Operation, runner};
 use crate::service::caller::IdempotencyKey;
+use crate::service::claims::ClaimScope;
 use crate::store::{Claim, Tx};
-
-const SCOPE: &str = "idempotency";
 
 /// How long a key is remembered: a day, like the retry horizon of the SDKs and tools that send them.
 pub const KEY_LIFETIME_MILLIS: u64 = 24 * 60 * 60 * 1000;
@@ -19,27 +19,26 @@ fn claim_key(subject: &str, key: &IdempotencyKey) -> String {
 /// The operation an unexpired earlier use of `key` started, if any. The same key with another
 /// request is refused; an expired key is forgotten.
 pub fn earlier(tx: &mut dyn Tx, subject: &str, key: &IdempotencyKey, now: Timestamp) -> Result<Option<Operation>> {
-    let claim = claim_key(subject, key);
-    let Some(owner) = tx.holder(SCOPE, &claim)? else { return Ok(None) };
-    let mut parts = owner.splitn(3, ' ');
-    let (op_id, fingerprint, expires) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    if expires.parse::<i64>().is_ok_and(|at| at > now.0) {
-        if fingerprint != key.fingerprint {
+    let (scope, claim_key) = (ClaimScope::Idempotency.stored(), claim_key(subject, key));
+    let Some(claim) = tx.claim_at(&scope, &claim_key)? else { return Ok(None) };
+    if claim.expires_at.is_some_and(|at| at > now.0) {
+        if claim.detail != key.fingerprint {
             return Err(Error::IdempotencyKeyReused { key: key.key.clone(), method: key.method.clone() });
         }
-        if tx.get_operation(op_id)?.is_some() {
-            return runner::load(tx, op_id).map(Some);
+        if tx.get_operation(&claim.owner)?.is_some() {
+            return runner::load(tx, &claim.owner).map(Some);
         }
     }
-    tx.release(SCOPE, &claim)?;
+    tx.release(&scope, &claim_key)?;
     Ok(None)
 }
 
 /// Remembers that `key` started `operation_id`.
 pub fn record(tx: &mut dyn Tx, subject: &str, key: &IdempotencyKey, operation_id: &str, now: Timestamp) -> Result<()> {
-    let owner = format!("{operation_id} {} {}", key.fingerprint, now.plus_millis(KEY_LIFETIME_MILLIS).0);
-    tx.claim(&Claim::new(SCOPE, claim_key(subject, key), owner))?
-        .map_err(|holder| Error::Internal(format!("idempotency key {} taken by {holder} in the same transaction", key.key)))
+    let claim = Claim::new(ClaimScope::Idempotency.stored(), claim_key(subject, key), operation_id)
+        .with_detail(&key.fingerprint)
+        .expiring_at(now.plus_millis(KEY_LIFETIME_MILLIS).0);
+    tx.claim(&claim)?.map_err(|holder| Error::Internal(format!("idempotency key {} taken by {holder} in the same transaction", key.key)))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
-use super::claims::{self, ADDRESS, PUBLIC_IPS};
+use super::claims::{self, ADDRESS, ClaimScope};
 use crate::domain::address::Address;
 use crate::domain::instance::{Instance, NetworkInterface};
 use crate::domain::security_group::SecurityGroup;
@@ -17,20 +17,20 @@ use crate::store::{Claim, Tx, TxExt};
 /// What an interface holds in the claims table.
 pub fn interface_claims(instance_id: &str, nic: &NetworkInterface) -> BTreeSet<ClaimKey> {
     let mut held = BTreeSet::from([
-        (claims::instance_nics(instance_id), nic.index.clone()),
-        (claims::MAC_ADDRESSES.to_string(), nic.mac_address.clone()),
+        (ClaimScope::InstanceNics(instance_id).stored(), nic.index.clone()),
+        (ClaimScope::Macs.stored(), nic.mac_address.clone()),
     ]);
     if let Some(p) = &nic.primary_v4_address {
-        held.insert((claims::subnet_ips(&nic.subnet_id), p.address.clone()));
+        held.insert((ClaimScope::SubnetIps(&nic.subnet_id).stored(), p.address.clone()));
     }
     for group in &nic.security_group_ids {
-        held.insert((claims::security_group_users(group), format!("{instance_id}/{}", nic.index)));
+        held.insert((ClaimScope::SecurityGroupUsers(group).stored(), format!("{instance_id}/{}", nic.index)));
     }
     if let Some(nat) = nic.nat() {
         if !nat.address_id.is_empty() {
-            held.insert((claims::address_user(&nat.address_id), claims::ADDRESS_USER_KEY.to_string()));
+            held.insert((ClaimScope::AddressUser(&nat.address_id).stored(), claims::ADDRESS_USER_KEY.to_string()));
         } else if !nat.address.is_empty() {
-            held.insert((PUBLIC_IPS.to_string(), nat.address.clone()));
+            held.insert((ClaimScope::PublicIps.stored(), nat.address.clone()));
         }
     }
     held
@@ -72,7 +72,7 @@ pub fn check_security_groups(tx: &mut dyn Tx, folder_id: &str, nic: &NetworkInte
 /// returns the Address id. Refused if it is not such an address or another interface uses it.
 pub fn take_static(tx: &mut dyn Tx, instance: &Instance, ip: Ipv4Addr, owner: &str) -> Result<String> {
     let not_reserved = || Error::AddressNotReserved { address: ip.to_string(), folder_id: instance.folder_id.clone() };
-    let holder = tx.holder(PUBLIC_IPS, &ip.to_string())?.ok_or_else(not_reserved)?;
+    let holder = tx.holder(&ClaimScope::PublicIps.stored(), &ip.to_string())?.ok_or_else(not_reserved)?;
     let (kind, address_id) = claims::parse_owner(&holder);
     if kind != ADDRESS {
         return Err(not_reserved());
@@ -85,7 +85,7 @@ pub fn take_static(tx: &mut dyn Tx, instance: &Instance, ip: Ipv4Addr, owner: &s
             instance_zone: instance.zone_id.clone(),
         });
     }
-    match tx.claim(&Claim::new(claims::address_user(&address.id), claims::ADDRESS_USER_KEY, owner))? {
+    match tx.claim(&Claim::new(ClaimScope::AddressUser(&address.id).stored(), claims::ADDRESS_USER_KEY, owner))? {
         Ok(()) => Ok(address.id),
         Err(user) => Err(Error::AddressTaken { address: ip.to_string(), user: claims::parse_owner(&user).1.to_string() }),
     }

@@ -1,7 +1,7 @@
 //! Names of resources: unique within their folder and kind (when not empty), held as claims so
 //! that the uniqueness holds under concurrency and across replicas.
 
-use super::claims;
+use super::claims::ClaimScope;
 use crate::error::{Error, ResourceKind, Result};
 use crate::store::{Claim, Tx};
 
@@ -10,7 +10,7 @@ pub(super) fn claim_name(tx: &mut dyn Tx, kind: ResourceKind, folder_id: &str, n
     if name.is_empty() {
         return Ok(());
     }
-    let scope = claims::names(scope_name(kind), folder_id);
+    let scope = ClaimScope::Names(kind, folder_id).stored();
     match tx.claim(&Claim::new(scope, name, owner))? {
         Ok(()) => Ok(()),
         Err(_) => Err(Error::NameTaken { kind, name: name.to_string(), folder_id: folder_id.to_string() }),
@@ -40,53 +40,5 @@ pub(super) fn release_name(tx: &mut dyn Tx, kind: ResourceKind, folder_id: &str,
     if name.is_empty() {
         return Ok(());
     }
-    Ok(tx.release(&claims::names(scope_name(kind), folder_id), name)?)
-}
-
-/// The stored name of each kind's name scope. Fixed here, never derived from an error's display
-/// text: stores already hold these spellings (they were the lowercased display names), and a
-/// reworded message must not orphan them.
-fn scope_name(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::Instance => "instance",
-        ResourceKind::Network => "network",
-        ResourceKind::Subnet => "subnet",
-        ResourceKind::Operation => "operation",
-        ResourceKind::Address => "address",
-        ResourceKind::SecurityGroup => "security group",
-        ResourceKind::ApiEndpoint => "api endpoint",
-        ResourceKind::Vpc => "vpc",
-        ResourceKind::NatGateway => "gateway",
-        ResourceKind::TransitSubnet => "transitsubnet",
-        ResourceKind::TransitIp => "transitip",
-        ResourceKind::DnatRule => "dnatrule",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The stored spellings are the ones earlier releases derived from the display names, so
-    /// names claimed by those releases are still found. If a display name is reworded this test
-    /// fails: keep `scope_name` as it is and compare that kind with its old spelling here.
-    #[test]
-    fn scope_names_keep_the_spelling_earlier_releases_stored() {
-        for kind in [
-            ResourceKind::Instance,
-            ResourceKind::Network,
-            ResourceKind::Subnet,
-            ResourceKind::Operation,
-            ResourceKind::Address,
-            ResourceKind::SecurityGroup,
-            ResourceKind::ApiEndpoint,
-            ResourceKind::Vpc,
-            ResourceKind::NatGateway,
-            ResourceKind::TransitSubnet,
-            ResourceKind::TransitIp,
-            ResourceKind::DnatRule,
-        ] {
-            assert_eq!(scope_name(kind), kind.to_string().to_lowercase(), "{kind:?}");
-        }
-    }
+    Ok(tx.release(&ClaimScope::Names(kind, folder_id).stored(), name)?)
 }

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use super::claims::{self, INSTANCE, PUBLIC_IPS};
+use super::claims::{self, ClaimScope, INSTANCE};
 use super::interface_claims;
 use crate::domain::ids::IdGenerator;
 use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, OneToOneNat, PrimaryAddress};
@@ -49,7 +49,7 @@ fn take(tx: &mut dyn Tx, scope: &str, address: Ipv4Addr, owner: &str) -> Result<
 /// releases below it (through `release_claim`) lower it.
 fn lowest_free(tx: &mut dyn Tx, scope: &str, blocks: &[Ipv4Net]) -> Result<Option<Ipv4Addr>> {
     let mark_scope = claims::low_water_mark(scope);
-    let mark = tx.holder(&mark_scope, "")?.and_then(|m| m.parse::<Ipv4Addr>().ok());
+    let mark = low_water_mark(tx, &mark_scope)?;
     let found = ipam::first_free(blocks, mark, |a| Ok::<_, Error>(tx.holder(scope, &a.to_string())?.is_some()))?;
     if let Some(address) = found {
         set_mark(tx, &mark_scope, address)?;
@@ -57,9 +57,13 @@ fn lowest_free(tx: &mut dyn Tx, scope: &str, blocks: &[Ipv4Net]) -> Result<Optio
     Ok(found)
 }
 
+fn low_water_mark(tx: &mut dyn Tx, mark_scope: &str) -> Result<Option<Ipv4Addr>> {
+    Ok(tx.claim_at(mark_scope, "")?.and_then(|mark| mark.detail.parse::<Ipv4Addr>().ok()))
+}
+
 fn set_mark(tx: &mut dyn Tx, mark_scope: &str, address: Ipv4Addr) -> Result<()> {
     tx.release(mark_scope, "")?;
-    tx.claim(&Claim::new(mark_scope, "", address.to_string()))?
+    tx.claim(&Claim::new(mark_scope, "", claims::ALLOCATOR).with_detail(address.to_string()))?
         .map_err(|holder| Error::Internal(format!("low-water mark held by {holder}")))
 }
 
@@ -71,7 +75,7 @@ pub fn release_claim(tx: &mut dyn Tx, scope: &str, key: &str) -> Result<()> {
         && let Ok(address) = key.parse::<Ipv4Addr>()
     {
         let mark_scope = claims::low_water_mark(scope);
-        let mark = tx.holder(&mark_scope, "")?.and_then(|m| m.parse::<Ipv4Addr>().ok());
+        let mark = low_water_mark(tx, &mark_scope)?;
         if mark.is_some_and(|m| address < m) {
             set_mark(tx, &mark_scope, address)?;
         }
@@ -96,7 +100,7 @@ pub fn allocate_in_subnet(
     owner: &str,
     field: &str,
 ) -> Result<Ipv4Addr> {
-    let scope = claims::subnet_ips(subnet_id);
+    let scope = ClaimScope::SubnetIps(subnet_id).stored();
     let address = match requested {
         Some(address) => {
             ipam::check_requested(blocks, address)
@@ -114,8 +118,9 @@ pub fn allocate_in_subnet(
 
 /// Takes the lowest free address of the public pool for one-to-one NAT.
 pub fn allocate_public(tx: &mut dyn Tx, pool: Ipv4Net, owner: &str) -> Result<Ipv4Addr> {
-    let address = lowest_free(tx, PUBLIC_IPS, &[pool])?.ok_or_else(|| Error::Unavailable("the public address pool is exhausted".into()))?;
-    if !take(tx, PUBLIC_IPS, address, owner)? {
+    let address = lowest_free(tx, &ClaimScope::PublicIps.stored(), &[pool])?
+        .ok_or_else(|| Error::Unavailable("the public address pool is exhausted".into()))?;
+    if !take(tx, &ClaimScope::PublicIps.stored(), address, owner)? {
         return Err(Error::Internal(format!("public address {address} was taken concurrently")));
     }
     Ok(address)
@@ -148,7 +153,7 @@ pub fn new_interface(
     let owner = claims::owner(INSTANCE, &instance.id);
     let index = if spec.index.is_empty() { instance.next_interface_index() } else { spec.index.clone() };
     instance.check_index_free(&index)?;
-    if tx.claim(&Claim::new(claims::instance_nics(&instance.id), &index, &owner))?.is_err() {
+    if tx.claim(&Claim::new(ClaimScope::InstanceNics(&instance.id).stored(), &index, &owner))?.is_err() {
         return Err(Error::InterfaceIndexInUse { index, instance_id: instance.id.clone() });
     }
     let subnet = visible_subnet(tx, &spec.subnet_id, &instance.folder_id)?;
@@ -176,7 +181,8 @@ pub fn new_interface(
 fn unique_mac(tx: &mut dyn Tx, ids: &dyn IdGenerator, owner: &str) -> Result<String> {
     for _ in 0..16 {
         let mac = ids.mac_address();
-        if tx.holder(claims::MAC_ADDRESSES, &mac)?.is_none() && tx.claim(&Claim::new(claims::MAC_ADDRESSES, &mac, owner))?.is_ok() {
+        if tx.holder(&ClaimScope::Macs.stored(), &mac)?.is_none() && tx.claim(&Claim::new(ClaimScope::Macs.stored(), &mac, owner))?.is_ok()
+        {
             return Ok(mac);
         }
     }
@@ -213,7 +219,7 @@ pub fn release_ephemeral_nat(tx: &mut dyn Tx, instance: &mut Instance) -> Result
     for nic in &mut instance.network_interfaces {
         if let Some(nat) = nic.primary_v4_address.as_mut().and_then(|p| p.one_to_one_nat.as_mut()).filter(|n| n.ephemeral) {
             if !nat.address.is_empty() {
-                release_claim(tx, PUBLIC_IPS, &nat.address)?;
+                release_claim(tx, &ClaimScope::PublicIps.stored(), &nat.address)?;
                 nat.address.clear();
             }
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::Services;
 use super::caller::Caller;
-use super::claims::{self, SECURITY_GROUP};
+use super::claims::{self, ClaimScope, SECURITY_GROUP};
 use super::listing::{ListInFolder, cursor};
 use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
@@ -175,7 +175,11 @@ impl Services {
 }
 
 fn ensure_unused(tx: &mut dyn Tx, id: &str) -> Result<()> {
-    if tx.claims_in(&claims::security_group_users(id))?.is_empty() { Ok(()) } else { Err(Error::SecurityGroupInUse(id.to_string())) }
+    if tx.claims_in(&ClaimScope::SecurityGroupUsers(id).stored())?.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::SecurityGroupInUse(id.to_string()))
+    }
 }
 
 pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use ipnet::Ipv4Net;
 
 use super::Services;
-use super::claims::{self, NETWORK, SUBNET};
+use super::claims::{self, ClaimScope, NETWORK, SUBNET};
 use super::listing::{ListInFolder, list_page};
 use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
@@ -166,7 +166,7 @@ impl Services {
             if let Some(blocks) = &v4_cidr_blocks {
                 let siblings: Vec<Subnet> = subnets_of(tx, &subnet.network_id)?.into_iter().filter(|s| s.id != id).collect();
                 subnet::check_no_overlap(&subnet.network_id, blocks, &siblings)?;
-                for used in tx.claims_in(&claims::subnet_ips(&id))? {
+                for used in tx.claims_in(&ClaimScope::SubnetIps(&id).stored())? {
                     let inside = used.key.parse::<std::net::Ipv4Addr>().is_ok_and(|a| blocks.iter().any(|b| b.contains(&a)));
                     if !inside {
                         return Err(Error::invalid(
@@ -207,7 +207,7 @@ impl Services {
         self.store
             .read(move |tx| {
                 load_subnet(tx, &id)?;
-                let mut used: Vec<_> = tx.claims_in(&claims::subnet_ips(&id))?;
+                let mut used: Vec<_> = tx.claims_in(&ClaimScope::SubnetIps(&id).stored())?;
                 // Numeric order, so 10.0.0.10 follows 10.0.0.9.
                 used.sort_by_key(|c| c.key.parse::<std::net::Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX));
                 let rows: Vec<_> = used
@@ -260,7 +260,7 @@ fn ensure_no_subnets(tx: &mut dyn Tx, network_id: &str) -> Result<()> {
 }
 
 fn ensure_unused(tx: &mut dyn Tx, subnet_id: &str) -> Result<()> {
-    let used = tx.claims_in(&claims::subnet_ips(subnet_id))?;
+    let used = tx.claims_in(&ClaimScope::SubnetIps(subnet_id).stored())?;
     if used.is_empty() {
         return Ok(());
     }
@@ -309,7 +309,7 @@ pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
             let s = load_subnet(tx, subnet_id)?;
             ensure_unused(tx, subnet_id)?;
             release_name(tx, ResourceKind::Subnet, &s.folder_id, &s.name)?;
-            tx.release(&claims::low_water_mark(&claims::subnet_ips(subnet_id)), "")?;
+            tx.release(&ClaimScope::LowWaterMark(&ClaimScope::SubnetIps(subnet_id)).stored(), "")?;
             tx.remove::<Subnet>(subnet_id)?;
             Ok(Response::Empty)
         }

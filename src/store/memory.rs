@@ -13,12 +13,32 @@ use crate::error::{Error, Result};
 struct State {
     /// By kind, then id: lookups by `&str`, and lists walk one kind.
     resources: BTreeMap<Kind, BTreeMap<String, Record>>,
-    claims: BTreeMap<(String, String), String>,
+    claims: BTreeMap<(String, String), Held>,
     /// (owner, scope, key): the index behind `claims_of`.
     owners: BTreeSet<(String, String, String)>,
     /// By id, unordered: lists of operations sort what they find, and a B-tree of hundreds of
     /// thousands of random ids cost about 5% of a mixed call in key comparisons and cache misses.
     operations: HashMap<String, OperationRow>,
+}
+
+/// A claim's columns beyond its `(scope, key)`.
+#[derive(Clone)]
+struct Held {
+    owner: String,
+    detail: String,
+    expires_at: Option<i64>,
+}
+
+impl Held {
+    fn claim(&self, scope: &str, key: &str) -> Claim {
+        Claim {
+            scope: scope.to_string(),
+            key: key.to_string(),
+            owner: self.owner.clone(),
+            detail: self.detail.clone(),
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 impl State {
@@ -34,14 +54,15 @@ impl State {
         }
     }
 
-    fn set_claim(&mut self, scope: &str, key: &str, owner: Option<String>) -> Option<String> {
+    fn set_claim(&mut self, scope: &str, key: &str, held: Option<Held>) -> Option<Held> {
         let k = (scope.to_string(), key.to_string());
-        let old = match &owner {
-            Some(o) => self.claims.insert(k, o.clone()),
+        let owner = held.as_ref().map(|h| h.owner.clone());
+        let old = match held {
+            Some(h) => self.claims.insert(k, h),
             None => self.claims.remove(&k),
         };
         if let Some(o) = &old {
-            self.owners.remove(&(o.clone(), scope.to_string(), key.to_string()));
+            self.owners.remove(&(o.owner.clone(), scope.to_string(), key.to_string()));
         }
         if let Some(o) = owner {
             self.owners.insert((o, scope.to_string(), key.to_string()));
@@ -52,7 +73,7 @@ impl State {
 
 enum Undo {
     Resource(Kind, String, Option<Record>),
-    Claim(String, String, Option<String>),
+    Claim(String, String, Option<Held>),
     Operation(String, Option<OperationRow>),
 }
 
@@ -172,11 +193,12 @@ impl Tx for MemTx<'_> {
     }
 
     fn claim(&mut self, claim: &Claim) -> StoreResult<Result<(), String>> {
-        if let Some(holder) = self.state().claims.get(&(claim.scope.clone(), claim.key.clone())) {
-            return Ok(if *holder == claim.owner { Ok(()) } else { Err(holder.clone()) });
+        if let Some(held) = self.state().claims.get(&(claim.scope.clone(), claim.key.clone())) {
+            return Ok(if held.owner == claim.owner { Ok(()) } else { Err(held.owner.clone()) });
         }
         let (state, undo) = self.write()?;
-        let old = state.set_claim(&claim.scope, &claim.key, Some(claim.owner.clone()));
+        let held = Held { owner: claim.owner.clone(), detail: claim.detail.clone(), expires_at: claim.expires_at };
+        let old = state.set_claim(&claim.scope, &claim.key, Some(held));
         undo.push(Undo::Claim(claim.scope.clone(), claim.key.clone(), old));
         Ok(Ok(()))
     }
@@ -189,28 +211,26 @@ impl Tx for MemTx<'_> {
     }
 
     fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>> {
-        Ok(self.state().claims.get(&(scope.to_string(), key.to_string())).cloned())
+        Ok(self.state().claims.get(&(scope.to_string(), key.to_string())).map(|h| h.owner.clone()))
+    }
+
+    fn claim_at(&mut self, scope: &str, key: &str) -> StoreResult<Option<Claim>> {
+        Ok(self.state().claims.get(&(scope.to_string(), key.to_string())).map(|h| h.claim(scope, key)))
     }
 
     fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {
         let start = (scope.to_string(), String::new());
-        Ok(self
-            .state()
-            .claims
-            .range(start..)
-            .take_while(|((s, _), _)| s == scope)
-            .map(|((s, k), o)| Claim::new(s.clone(), k.clone(), o.clone()))
-            .collect())
+        Ok(self.state().claims.range(start..).take_while(|((s, _), _)| s == scope).map(|((s, k), held)| held.claim(s, k)).collect())
     }
 
     fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>> {
         let start = (owner.to_string(), String::new(), String::new());
-        Ok(self
-            .state()
+        let state = self.state();
+        Ok(state
             .owners
             .range(start..)
             .take_while(|(o, _, _)| o == owner)
-            .map(|(o, s, k)| Claim::new(s.clone(), k.clone(), o.clone()))
+            .filter_map(|(_, s, k)| state.claims.get(&(s.clone(), k.clone())).map(|held| held.claim(s, k)))
             .collect())
     }
 

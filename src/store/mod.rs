@@ -163,17 +163,30 @@ impl Query {
     }
 }
 
-/// A unique `(scope, key)` held by `owner`.
+/// A unique `(scope, key)` held by `owner`, with what the claim records beyond its holder: a
+/// `detail` (an idempotency key's request fingerprint, a low-water mark's address) and when it
+/// `expires_at` (microseconds; idempotency keys, IAM tokens). Those are columns of their own, so
+/// an owner is always just an owner.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Claim {
     pub scope: String,
     pub key: String,
     pub owner: String,
+    pub detail: String,
+    pub expires_at: Option<i64>,
 }
 
 impl Claim {
     pub fn new(scope: impl Into<String>, key: impl Into<String>, owner: impl Into<String>) -> Self {
-        Claim { scope: scope.into(), key: key.into(), owner: owner.into() }
+        Claim { scope: scope.into(), key: key.into(), owner: owner.into(), detail: String::new(), expires_at: None }
+    }
+
+    pub fn with_detail(self, detail: impl Into<String>) -> Self {
+        Claim { detail: detail.into(), ..self }
+    }
+
+    pub fn expiring_at(self, at: i64) -> Self {
+        Claim { expires_at: Some(at), ..self }
     }
 }
 
@@ -230,6 +243,8 @@ pub trait Tx {
     fn release(&mut self, scope: &str, key: &str) -> StoreResult<()>;
     /// Who holds `(scope, key)`, if anyone.
     fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>>;
+    /// The claim on `(scope, key)`, whole, if anyone holds it.
+    fn claim_at(&mut self, scope: &str, key: &str) -> StoreResult<Option<Claim>>;
     /// Claims in a scope, ordered by key.
     fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>>;
     /// Claims held by an owner, ordered by scope and key.

@@ -52,6 +52,12 @@ mod embedded {
     refinery::embed_migrations!("src/store/migrations/postgres");
 }
 
+/// Migrates a database only as far as `version`: how a test builds what an earlier release left.
+#[cfg(test)]
+pub(super) fn migrate_to(client: &mut postgres::Client, version: i32) {
+    embedded::migrations::runner().set_target(refinery::Target::Version(version)).run(client).expect("migrate");
+}
+
 /// How often a write is tried again after a serialization failure before giving up.
 const MAX_ATTEMPTS: usize = 20;
 
@@ -221,6 +227,11 @@ struct PgTx<'a, 'b> {
 }
 
 const RECORD_COLUMNS: &str = "kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body";
+const CLAIM_COLUMNS: &str = "scope, key, owner, detail, expires_at";
+
+fn claim(r: &postgres::Row) -> Claim {
+    Claim { scope: r.get(0), key: r.get(1), owner: r.get(2), detail: r.get(3), expires_at: r.get(4) }
+}
 const OPERATION_COLUMNS: &str = "id, resource_id, created_at, done, due_at, body";
 
 fn record(row: &Row) -> StoreResult<Record> {
@@ -287,7 +298,7 @@ impl PgTx<'_, '_> {
     }
 
     fn claims(&mut self, sql: &str, arg: &str) -> StoreResult<Vec<Claim>> {
-        Ok(self.query(sql, &[&arg])?.iter().map(|r| Claim { scope: r.get(0), key: r.get(1), owner: r.get(2) }).collect())
+        Ok(self.query(sql, &[&arg])?.iter().map(claim).collect())
     }
 }
 
@@ -325,8 +336,8 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn claim(&mut self, c: &Claim) -> StoreResult<Result<(), String>> {
-        let sql = "INSERT INTO claims (scope, key, owner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-        if self.execute(sql, &[&c.scope, &c.key, &c.owner])? == 1 {
+        let sql = "INSERT INTO claims (scope, key, owner, detail, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+        if self.execute(sql, &[&c.scope, &c.key, &c.owner, &c.detail, &c.expires_at])? == 1 {
             return Ok(Ok(()));
         }
         let holder = self.holder(&c.scope, &c.key)?.ok_or_else(|| backend_err("a conflicting claim vanished"))?;
@@ -341,12 +352,17 @@ impl Tx for PgTx<'_, '_> {
         Ok(self.query("SELECT owner FROM claims WHERE scope = $1 AND key = $2", &[&scope, &key])?.first().map(|r| r.get(0)))
     }
 
+    fn claim_at(&mut self, scope: &str, key: &str) -> StoreResult<Option<Claim>> {
+        let sql = format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE scope = $1 AND key = $2");
+        Ok(self.query(&sql, &[&scope, &key])?.first().map(claim))
+    }
+
     fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {
-        self.claims("SELECT scope, key, owner FROM claims WHERE scope = $1 ORDER BY key", scope)
+        self.claims(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE scope = $1 ORDER BY key"), scope)
     }
 
     fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>> {
-        self.claims("SELECT scope, key, owner FROM claims WHERE owner = $1 ORDER BY scope, key", owner)
+        self.claims(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE owner = $1 ORDER BY scope, key"), owner)
     }
 
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {

@@ -48,6 +48,12 @@ mod embedded {
     refinery::embed_migrations!("src/store/migrations/sqlite");
 }
 
+/// Migrates a database only as far as `version`: how a test builds what an earlier release left.
+#[cfg(test)]
+pub(super) fn migrate_to(conn: &mut Connection, version: i32) {
+    embedded::migrations::runner().set_target(refinery::Target::Version(version)).run(conn).expect("migrate");
+}
+
 pub struct SqliteBackend {
     path: String,
     /// The one write connection: the writer thread holds it for a group, `write` for one call.
@@ -274,6 +280,11 @@ fn kind_from(s: &str) -> rusqlite::Result<Kind> {
 }
 
 const RECORD_COLUMNS: &str = "kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body";
+const CLAIM_COLUMNS: &str = "scope, key, owner, detail, expires_at";
+
+fn claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claim> {
+    Ok(Claim { scope: r.get(0)?, key: r.get(1)?, owner: r.get(2)?, detail: r.get(3)?, expires_at: r.get(4)? })
+}
 
 fn record(row: &Row<'_>) -> rusqlite::Result<Record> {
     Ok(Record {
@@ -332,7 +343,7 @@ impl SqlTx<'_> {
 
     fn claims(&self, sql: &str, arg: &str) -> StoreResult<Vec<Claim>> {
         let mut st = self.0.prepare_cached(sql).map_err(backend_err)?;
-        let rows = st.query_map([arg], |r| Ok(Claim { scope: r.get(0)?, key: r.get(1)?, owner: r.get(2)? })).map_err(backend_err)?;
+        let rows = st.query_map([arg], claim).map_err(backend_err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
     }
 }
@@ -389,9 +400,9 @@ impl Tx for SqlTx<'_> {
     fn claim(&mut self, c: &Claim) -> StoreResult<Result<(), String>> {
         let mut st = self
             .0
-            .prepare_cached("INSERT INTO claims (scope, key, owner) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+            .prepare_cached("INSERT INTO claims (scope, key, owner, detail, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
             .map_err(backend_err)?;
-        if st.execute(params![c.scope, c.key, c.owner]).map_err(backend_err)? == 1 {
+        if st.execute(params![c.scope, c.key, c.owner, c.detail, c.expires_at]).map_err(backend_err)? == 1 {
             return Ok(Ok(()));
         }
         let mut st = self.0.prepare_cached("SELECT owner FROM claims WHERE scope = ?1 AND key = ?2").map_err(backend_err)?;
@@ -410,12 +421,18 @@ impl Tx for SqlTx<'_> {
         st.query_row(params![scope, key], |r| r.get(0)).optional().map_err(backend_err)
     }
 
+    fn claim_at(&mut self, scope: &str, key: &str) -> StoreResult<Option<Claim>> {
+        let sql = format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE scope = ?1 AND key = ?2");
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        st.query_row(params![scope, key], claim).optional().map_err(backend_err)
+    }
+
     fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {
-        self.claims("SELECT scope, key, owner FROM claims WHERE scope = ?1 ORDER BY key", scope)
+        self.claims(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE scope = ?1 ORDER BY key"), scope)
     }
 
     fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>> {
-        self.claims("SELECT scope, key, owner FROM claims WHERE owner = ?1 ORDER BY scope, key", owner)
+        self.claims(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE owner = ?1 ORDER BY scope, key"), owner)
     }
 
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {

@@ -144,6 +144,16 @@ fn claims_are_unique(store: Store) {
     assert_eq!(now, Ok(()));
 }
 
+/// What a claim records beyond its holder reads back as written.
+fn claims_keep_their_detail_and_expiry(store: Store) {
+    let claim = Claim::new("idempotency", "alice\n/m\nk", "op1").with_detail("f00d").expiring_at(4_102_444_800_000_000);
+    store.write_now(|tx| tx.claim(&claim)?.map_err(Error::Internal)).unwrap();
+    let (at, of, bare) = store
+        .read_now(|tx| Ok((tx.claim_at("idempotency", "alice\n/m\nk")?, tx.claims_of("op1")?, tx.claim_at("idempotency", "k")?)))
+        .unwrap();
+    assert_eq!((at, of, bare), (Some(claim.clone()), vec![claim], None));
+}
+
 fn lists_filter_order_and_page(store: Store) {
     insert_rows(
         &store,
@@ -335,8 +345,8 @@ macro_rules! backends {
     };
 }
 
-/// A store on a fresh database of the test PostgreSQL server (started once per test process).
-fn postgres_store(name: &str) -> Store {
+/// A fresh database of the test PostgreSQL server (started once per test process): its URL.
+fn postgres_database(name: &str) -> String {
     use std::sync::OnceLock;
     static SERVER: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
     let (_, url) = SERVER.get_or_init(|| {
@@ -356,8 +366,12 @@ fn postgres_store(name: &str) -> Store {
     let database = format!("store_{name}");
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).expect("drop database");
     admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create database");
-    let url = format!("{}/{database}", url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base));
-    Store::open(&url).expect("open the PostgreSQL store")
+    format!("{}/{database}", url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base))
+}
+
+/// A store on a fresh database of the test PostgreSQL server (started once per test process).
+fn postgres_store(name: &str) -> Store {
+    Store::open(&postgres_database(name)).expect("open the PostgreSQL store")
 }
 
 backends!(
@@ -365,6 +379,7 @@ backends!(
     values_read_back_as_written,
     failed_write_rolls_back_everything,
     claims_are_unique,
+    claims_keep_their_detail_and_expiry,
     lists_filter_order_and_page,
     operations_by_resource_and_pending,
     pending_operations_are_taken_once,
@@ -419,4 +434,49 @@ fn sqlite_state_survives_reopening() {
     let store = Store::open(&spec).unwrap();
     assert!(store.read_now(|tx| Ok(tx.get(Kind::Subnet, "s1")?)).unwrap().is_some());
     assert_eq!(store.read_now(|tx| Ok(tx.claims_in("x")?)).unwrap().len(), 1);
+}
+
+/// Claims as releases before the claim columns wrote them: data packed into the owner.
+const PACKED_CLAIMS: &str = "INSERT INTO claims (scope, key, owner) VALUES
+    ('idempotency', 'alice/m/k', 'op1 f00d 4102444800000000'),
+    ('iam/tokens', 't1.abc', '4102444800000000 alice smith'),
+    ('subnet/s1/ip#lowest', '', '10.0.0.7'),
+    ('subnet/s1/ip', '10.0.0.3', 'compute.instance:i1')";
+
+/// The migration moves what was packed into owners to the claim's own columns.
+fn packed_claims_move_to_columns(store: Store) {
+    let at = |scope: &str, key: &str| store.read_now(|tx| Ok(tx.claim_at(scope, key)?)).unwrap().expect("still there");
+    assert_eq!(
+        at("idempotency", "alice/m/k"),
+        Claim::new("idempotency", "alice/m/k", "op1").with_detail("f00d").expiring_at(4_102_444_800_000_000)
+    );
+    assert_eq!(at("iam/tokens", "t1.abc"), Claim::new("iam/tokens", "t1.abc", "alice smith").expiring_at(4_102_444_800_000_000));
+    assert_eq!(at("subnet/s1/ip#lowest", ""), Claim::new("subnet/s1/ip#lowest", "", "netplane.allocator").with_detail("10.0.0.7"));
+    assert_eq!(
+        at("subnet/s1/ip", "10.0.0.3"),
+        Claim::new("subnet/s1/ip", "10.0.0.3", "compute.instance:i1"),
+        "other claims stay as they were"
+    );
+}
+
+#[test]
+fn sqlite_claims_written_before_version_4_move_to_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        super::sqlite::migrate_to(&mut conn, 3);
+        conn.execute_batch(PACKED_CLAIMS).unwrap();
+    }
+    packed_claims_move_to_columns(Store::open(&format!("sqlite:{}", path.display())).unwrap());
+}
+
+#[test]
+fn postgres_claims_written_before_version_3_move_to_columns() {
+    let url = postgres_database("packed_claims");
+    let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    super::postgres::migrate_to(&mut client, 2);
+    client.batch_execute(PACKED_CLAIMS).unwrap();
+    drop(client);
+    packed_claims_move_to_columns(Store::open(&url).unwrap());
 }

@@ -8,7 +8,7 @@ use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
 use crate::domain::huawei::nat::TransitIp;
 use crate::error::{Error, Result};
 use crate::service::Services;
-use crate::service::claims::{self, DNAT_ANY_PREFIX, DNAT_PORTS};
+use crate::service::claims::{ClaimScope, DNAT_ANY_PREFIX, DNAT_PORTS};
 use crate::store::{Claim, Tx, TxExt};
 
 fn rule_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<DnatRule> {
@@ -17,11 +17,11 @@ fn rule_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<DnatRule> {
 
 /// Some rule that uses a transit IP, for error messages.
 fn a_rule_using(tx: &mut dyn Tx, transit_ip_id: &str) -> Result<String> {
-    let mode = tx.holder(&claims::dnat_mode(transit_ip_id), "")?.unwrap_or_default();
+    let mode = tx.holder(&ClaimScope::DnatMode(transit_ip_id).stored(), "")?.unwrap_or_default();
     if let Some(rule) = mode.strip_prefix(DNAT_ANY_PREFIX) {
         return Ok(rule.to_string());
     }
-    Ok(tx.claims_in(&claims::dnat_ports(transit_ip_id))?.into_iter().next().map(|c| c.owner).unwrap_or_default())
+    Ok(tx.claims_in(&ClaimScope::DnatPorts(transit_ip_id).stored())?.into_iter().next().map(|c| c.owner).unwrap_or_default())
 }
 
 /// Takes everything `rule` needs, or fails with the conflict Huawei reports for it.
@@ -30,7 +30,7 @@ fn claim_rule(tx: &mut dyn Tx, rule: &DnatRule, transit_ip: &mut TransitIp) -> R
         let rule_id = a_rule_using(tx, &transit_ip.id)?;
         return Err(Error::TransitIpTaken { transit_ip_id: transit_ip.id.clone(), rule_id });
     }
-    let mode_scope = claims::dnat_mode(&rule.transit_ip_id);
+    let mode_scope = ClaimScope::DnatMode(&rule.transit_ip_id).stored();
     match rule.transit_port_key() {
         None => {
             if tx.claim(&Claim::new(&mode_scope, "", format!("{DNAT_ANY_PREFIX}{}", rule.id)))?.is_err() {
@@ -43,7 +43,7 @@ fn claim_rule(tx: &mut dyn Tx, rule: &DnatRule, transit_ip: &mut TransitIp) -> R
                 let rule_id = holder.strip_prefix(DNAT_ANY_PREFIX).unwrap_or(&holder).to_string();
                 return Err(Error::DnatWholeIpTaken { transit_ip_id: rule.transit_ip_id.clone(), rule_id });
             }
-            if let Err(rule_id) = tx.claim(&Claim::new(claims::dnat_ports(&rule.transit_ip_id), &key, &rule.id))? {
+            if let Err(rule_id) = tx.claim(&Claim::new(ClaimScope::DnatPorts(&rule.transit_ip_id).stored(), &key, &rule.id))? {
                 return Err(Error::DnatPortInUse {
                     transit_ip_id: rule.transit_ip_id.clone(),
                     protocol: rule.protocol.as_str().to_string(),
@@ -53,7 +53,7 @@ fn claim_rule(tx: &mut dyn Tx, rule: &DnatRule, transit_ip: &mut TransitIp) -> R
             }
         }
     }
-    if let Err(rule_id) = tx.claim(&Claim::new(claims::dnat_backends(&rule.gateway_id), rule.backend_key(), &rule.id))? {
+    if let Err(rule_id) = tx.claim(&Claim::new(ClaimScope::DnatBackends(&rule.gateway_id).stored(), rule.backend_key(), &rule.id))? {
         return Err(Error::DnatBackendInUse { rule_id });
     }
     if transit_ip.gateway_id.is_empty() {
@@ -65,9 +65,9 @@ fn claim_rule(tx: &mut dyn Tx, rule: &DnatRule, transit_ip: &mut TransitIp) -> R
 
 /// Gives back what `claim_rule` took; the transit IP leaves its gateway with its last rule.
 fn release_rule(tx: &mut dyn Tx, rule: &DnatRule) -> Result<()> {
-    let mode_scope = claims::dnat_mode(&rule.transit_ip_id);
+    let mode_scope = ClaimScope::DnatMode(&rule.transit_ip_id).stored();
     if let Some(key) = rule.transit_port_key() {
-        let ports = claims::dnat_ports(&rule.transit_ip_id);
+        let ports = ClaimScope::DnatPorts(&rule.transit_ip_id).stored();
         tx.release(&ports, &key)?;
         if tx.claims_in(&ports)?.is_empty() {
             tx.release(&mode_scope, "")?;
@@ -75,7 +75,7 @@ fn release_rule(tx: &mut dyn Tx, rule: &DnatRule) -> Result<()> {
     } else {
         tx.release(&mode_scope, "")?;
     }
-    tx.release(&claims::dnat_backends(&rule.gateway_id), &rule.backend_key())?;
+    tx.release(&ClaimScope::DnatBackends(&rule.gateway_id).stored(), &rule.backend_key())?;
     if tx.holder(&mode_scope, "")?.is_none()
         && let Some(mut transit_ip) = tx.load::<TransitIp>(&rule.transit_ip_id)?
     {

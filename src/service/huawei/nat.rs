@@ -8,7 +8,7 @@ use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::nat::{DownlinkVpc, Gateway, GatewaySpec, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec};
 use crate::domain::huawei::{Status, format_time};
 use crate::error::{Error, ResourceKind, Result};
-use crate::service::claims::{self, NAT_GATEWAY, TRANSIT_IP, TRANSIT_SUBNETS};
+use crate::service::claims::{self, ClaimScope, NAT_GATEWAY, TRANSIT_IP};
 use crate::service::{Services, plumbing};
 use crate::store::{Claim, Tx, TxExt};
 
@@ -60,7 +60,11 @@ impl Services {
                     return Err(Error::GatewayHasRules(gateway.id.clone()));
                 }
                 for downlink in &gateway.downlink_vpcs {
-                    plumbing::release_claim(tx, &claims::subnet_ips(&downlink.virsubnet_id), &downlink.ngport_ip_address.to_string())?;
+                    plumbing::release_claim(
+                        tx,
+                        &ClaimScope::SubnetIps(&downlink.virsubnet_id).stored(),
+                        &downlink.ngport_ip_address.to_string(),
+                    )?;
                 }
                 tx.remove::<Gateway>(&gateway.id)?;
                 Ok(())
@@ -89,7 +93,7 @@ impl Services {
         self.store
             .write(move |tx| {
                 let subnet = subnet_in(tx, &project_id, &subnet_id)?;
-                if let Err(holder) = tx.claim(&Claim::new(TRANSIT_SUBNETS, &subnet.id, &id))? {
+                if let Err(holder) = tx.claim(&Claim::new(ClaimScope::TransitSubnets.stored(), &subnet.id, &id))? {
                     return Err(Error::invalid(
                         "transit_subnet.virsubnet_id",
                         format!("subnet {} already carries transit subnet {holder}", subnet.id),
@@ -136,7 +140,7 @@ impl Services {
                 if !children::<TransitIp>(tx, &transit.id)?.is_empty() {
                     return Err(Error::TransitSubnetInUse(transit.id.clone()));
                 }
-                tx.release(TRANSIT_SUBNETS, &transit.virsubnet_id)?;
+                tx.release(&ClaimScope::TransitSubnets.stored(), &transit.virsubnet_id)?;
                 tx.remove::<TransitSubnet>(&transit.id)?;
                 Ok(())
             })
@@ -149,7 +153,7 @@ impl Services {
         let (project_id, id, port_id, now) = (project_id.to_string(), self.ids.uuid(), self.ids.uuid(), self.clock.now());
         self.store
             .write(move |tx| {
-                let transit_id = match tx.holder(TRANSIT_SUBNETS, &subnet_id)? {
+                let transit_id = match tx.holder(&ClaimScope::TransitSubnets.stored(), &subnet_id)? {
                     Some(transit_id) => transit_id,
                     None => subnet_id.clone(),
                 };
@@ -185,10 +189,10 @@ impl Services {
         self.store
             .write(move |tx| {
                 let ip = transit_ip_in(tx, &project_id, &id)?;
-                if tx.holder(&claims::dnat_mode(&ip.id), "")?.is_some() {
+                if tx.holder(&ClaimScope::DnatMode(&ip.id).stored(), "")?.is_some() {
                     return Err(Error::TransitIpInUse(ip.id.clone()));
                 }
-                plumbing::release_claim(tx, &claims::subnet_ips(&ip.virsubnet_id), &ip.ip_address.to_string())?;
+                plumbing::release_claim(tx, &ClaimScope::SubnetIps(&ip.virsubnet_id).stored(), &ip.ip_address.to_string())?;
                 if let Some(mut transit) = tx.load::<TransitSubnet>(&ip.transit_subnet_id)? {
                     transit.ip_count = transit.ip_count.saturating_sub(1);
                     tx.save(&transit)?;

@@ -5,7 +5,7 @@ use super::{children, load_in};
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
 use crate::error::{Error, ResourceKind, Result};
 use crate::service::Services;
-use crate::service::claims::{self, HUAWEI_SUBNET_GATEWAY};
+use crate::service::claims::{self, ClaimScope, HUAWEI_SUBNET_GATEWAY};
 use crate::store::{Claim, TxExt};
 
 fn vpc_in(tx: &mut dyn crate::store::Tx, project_id: &str, id: &str) -> Result<Vpc> {
@@ -48,7 +48,7 @@ impl Services {
                 let siblings = children::<Subnet>(tx, &vpc.id)?;
                 let subnet = Subnet::create(id.clone(), &vpc, &spec, &siblings, now)?;
                 let owner = claims::owner(HUAWEI_SUBNET_GATEWAY, &subnet.id);
-                tx.claim(&Claim::new(claims::subnet_ips(&subnet.id), subnet.gateway_ip.to_string(), owner))?
+                tx.claim(&Claim::new(ClaimScope::SubnetIps(&subnet.id).stored(), subnet.gateway_ip.to_string(), owner))?
                     .map_err(|holder| Error::Internal(format!("gateway address of a new subnet held by {holder}")))?;
                 tx.create(&subnet)?;
                 Ok(subnet)
@@ -64,14 +64,15 @@ impl Services {
                 vpc_in(tx, &project_id, &vpc_id)?;
                 let subnet = subnet_in(tx, &project_id, &id)
                     .and_then(|s| if s.vpc_id == vpc_id { Ok(s) } else { Err(Error::not_found(ResourceKind::Subnet, &id)) })?;
-                let scope = claims::subnet_ips(&subnet.id);
+                let ips = ClaimScope::SubnetIps(&subnet.id);
+                let scope = ips.stored();
                 let gateway_owner = claims::owner(HUAWEI_SUBNET_GATEWAY, &subnet.id);
                 let users: Vec<String> = tx.claims_in(&scope)?.into_iter().filter(|c| c.owner != gateway_owner).map(|c| c.owner).collect();
                 if !users.is_empty() {
                     return Err(Error::SubnetInUse { id: subnet.id.clone(), used: users.join(", ") });
                 }
                 tx.release(&scope, &subnet.gateway_ip.to_string())?;
-                tx.release(&claims::low_water_mark(&scope), "")?;
+                tx.release(&ClaimScope::LowWaterMark(&ips).stored(), "")?;
                 tx.remove::<Subnet>(&subnet.id)?;
                 Ok(())
             })
