@@ -5,11 +5,12 @@
 //! setting (`Progression`), never a hard-coded choice. Any process reading the row sees the truth.
 
 mod action;
+mod flat;
 pub mod runner;
 
 use std::time::Duration;
 
-pub use action::{Action, ClaimKey};
+pub use action::{Action, AddressAction, ClaimKey, InstanceAction, InterfaceAction, NetworkAction, SecurityGroupAction, SubnetAction};
 pub use runner::{Executor, Runner};
 
 use crate::domain::{
@@ -266,7 +267,10 @@ mod tests {
             done: false,
             metadata: Metadata::StopInstance { instance_id: "fhm1".into() },
             result: None,
-            action: Some(Action::Stop { instance_id: "fhm1".into(), from: crate::domain::instance::Status::Running }),
+            action: Some(Action::Instance(InstanceAction::Stop {
+                instance_id: "fhm1".into(),
+                from: crate::domain::instance::Status::Running,
+            })),
             due_at: Some(Timestamp(9)),
             polls_left: None,
         };

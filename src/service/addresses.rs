@@ -6,8 +6,8 @@ use std::net::Ipv4Addr;
 
 use super::Services;
 use super::claims::{self, ADDRESS, ClaimScope};
+use super::lifecycle;
 use super::listing::{ListInFolder, cursor};
-use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
 use super::plumbing;
 use crate::domain::address::{Address, AddressPatch};
@@ -15,7 +15,7 @@ use crate::domain::filter::Order;
 use crate::domain::ids::IdKind;
 use crate::domain::instance::DnsRecord;
 use crate::error::{Error, ResourceKind, Result};
-use crate::ops::{Action, Metadata, Operation, Response};
+use crate::ops::{Action, AddressAction, Metadata, Operation, Response};
 use crate::service::caller::Caller;
 use crate::store::{Claim, Cursor, Kind, Query, Resource, Tx, TxExt};
 
@@ -35,11 +35,11 @@ pub struct CreateAddress {
 }
 
 fn owner(id: &str) -> String {
-    claims::owner(ADDRESS, id)
+    lifecycle::owner::<Address>(id)
 }
 
 fn load(tx: &mut dyn Tx, id: &str) -> Result<Address> {
-    tx.load::<Address>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Address, id))
+    lifecycle::load(tx, id)
 }
 
 /// Whether an instance's one-to-one NAT uses the address.
@@ -58,7 +58,7 @@ impl Services {
         let pool = self.settings.public_pool;
         self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
             let owner = owner(&id);
-            claim_name(tx, ResourceKind::Address, &cmd.folder_id, &cmd.name, &owner)?;
+            lifecycle::claim_own_name::<Address>(tx, &id, &cmd.folder_id, &cmd.name)?;
             let ip = match cmd.address {
                 Some(ip) => {
                     // One answer for an address outside the pool and one held by anyone, in any
@@ -91,7 +91,7 @@ impl Services {
                 deletion_protection: cmd.deletion_protection,
                 dns_records: cmd.dns_records.clone(),
             })?;
-            Ok((Metadata::CreateAddress { address_id: id.clone() }, Action::CreateAddress { address_id: id.clone() }))
+            Ok((Metadata::CreateAddress { address_id: id.clone() }, Action::Address(AddressAction::Create { address_id: id.clone() })))
         })
         .await
     }
@@ -148,10 +148,10 @@ impl Services {
         let id = id.to_string();
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             let address = load(tx, &id)?;
-            let released_name = rename(tx, ResourceKind::Address, &address.folder_id, &address.name, patch.name.as_ref(), &owner(&id))?;
+            let released_name = lifecycle::claim_rename(tx, &address, patch.name.as_ref())?;
             Ok((
                 Metadata::UpdateAddress { address_id: id.clone() },
-                Action::UpdateAddress { address_id: id.clone(), patch: patch.clone(), released_name },
+                Action::Address(AddressAction::Update { address_id: id.clone(), patch: patch.clone(), released_name }),
             ))
         })
         .await
@@ -162,7 +162,7 @@ impl Services {
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             let a = load(tx, &id)?;
             ensure_deletable(tx, &a)?;
-            Ok((Metadata::DeleteAddress { address_id: id.clone() }, Action::DeleteAddress { address_id: id.clone() }))
+            Ok((Metadata::DeleteAddress { address_id: id.clone() }, Action::Address(AddressAction::Delete { address_id: id.clone() })))
         })
         .await
     }
@@ -182,45 +182,31 @@ fn ensure_deletable(tx: &mut dyn Tx, a: &Address) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
-    let (a, used) = match action {
-        Action::CreateAddress { address_id } => {
-            let a = load(tx, address_id)?;
-            view(tx, a)?
-        }
-        Action::UpdateAddress { address_id, patch, released_name } => {
-            let mut a = load(tx, address_id)?;
-            a.apply(patch);
-            if let Some(old) = released_name {
-                release_name(tx, ResourceKind::Address, &a.folder_id, old)?;
-            }
+pub(super) fn apply(tx: &mut dyn Tx, action: &AddressAction) -> Result<Response> {
+    let address = match action {
+        AddressAction::Create { address_id } => load(tx, address_id)?,
+        AddressAction::Update { address_id, patch, released_name } => {
+            let a = lifecycle::finish_update(tx, address_id, released_name, |a: &mut Address| a.apply(patch))?;
             tx.save(&a)?;
-            view(tx, a)?
+            a
         }
-        Action::DeleteAddress { address_id } => {
+        AddressAction::Delete { address_id } => {
             let a = load(tx, address_id)?;
             ensure_deletable(tx, &a)?;
-            plumbing::release_all(tx, &owner(address_id))?;
-            tx.remove::<Address>(address_id)?;
+            lifecycle::remove::<Address>(tx, address_id)?;
             return Ok(Response::Empty);
         }
-        other => return Err(Error::Internal(format!("not an address action: {other:?}"))),
     };
+    let (a, used) = view(tx, address)?;
     Ok(Response::Address(a, used))
 }
 
-pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
+pub(super) fn undo(tx: &mut dyn Tx, action: &AddressAction) -> Result<()> {
     match action {
-        Action::CreateAddress { address_id } => {
-            plumbing::release_all(tx, &owner(address_id))?;
-            tx.remove::<Address>(address_id)?;
+        AddressAction::Create { address_id } => lifecycle::remove::<Address>(tx, address_id),
+        AddressAction::Update { address_id, patch, released_name } => {
+            lifecycle::undo_rename::<Address>(tx, address_id, patch.name.as_ref(), released_name)
         }
-        Action::UpdateAddress { address_id, patch, released_name: Some(_) } => {
-            if let (Some(new), Some(a)) = (&patch.name, tx.load::<Address>(address_id)?) {
-                release_name(tx, ResourceKind::Address, &a.folder_id, new)?;
-            }
-        }
-        _ => {}
+        AddressAction::Delete { .. } => Ok(()),
     }
-    Ok(())
 }

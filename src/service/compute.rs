@@ -6,16 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use ipnet::Ipv4Net;
 
 use super::Services;
-use super::claims::{self, INSTANCE};
+use super::lifecycle;
 use super::listing::cursor;
-use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
 use super::plumbing::{self, InterfaceSpec, saved};
 use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::{IdGenerator, IdKind};
 use crate::domain::instance::{AttachedDisk, DiskMode, Instance, InstancePatch, Resources, Status, Transition};
 use crate::error::{Error, ResourceKind, Result};
-use crate::ops::{Action, Metadata, Operation, Response};
+use crate::ops::{Action, InstanceAction, Metadata, Operation, Response};
 use crate::store::{Cursor, Query, Tx, TxExt};
 
 /// A disk to attach at creation: an existing one, or a new one made for the instance.
@@ -55,12 +54,8 @@ pub struct ListInstances {
     pub order: Order,
 }
 
-fn owner(instance_id: &str) -> String {
-    claims::owner(INSTANCE, instance_id)
-}
-
 fn load(tx: &mut dyn Tx, id: &str) -> Result<Instance> {
-    tx.load::<Instance>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Instance, id))
+    lifecycle::load(tx, id)
 }
 
 fn attached_disk(ids: &dyn IdGenerator, zone_id: &str, spec: &DiskSpec) -> AttachedDisk {
@@ -74,7 +69,7 @@ impl Services {
         let id = self.ids.id(IdKind::Instance, &cmd.zone_id);
         let (ids, pool) = (self.ids.clone(), self.settings.public_pool);
         self.start_operation(IdKind::ComputeOperation, &cmd.zone_id.clone(), move |tx, now| {
-            claim_name(tx, ResourceKind::Instance, &cmd.folder_id, &cmd.name, &owner(&id))?;
+            lifecycle::claim_own_name::<Instance>(tx, &id, &cmd.folder_id, &cmd.name)?;
             let mut instance = Instance {
                 id: id.clone(),
                 folder_id: cmd.folder_id.clone(),
@@ -98,7 +93,7 @@ impl Services {
                 plumbing::add_interface(tx, &*ids, pool, &mut instance, spec, &format!("network_interface_specs[{i}]"))?;
             }
             tx.create(&instance)?;
-            Ok((Metadata::CreateInstance { instance_id: id.clone() }, Action::CreateInstance { instance_id: id.clone() }))
+            Ok((Metadata::CreateInstance { instance_id: id.clone() }, Action::Instance(InstanceAction::Create { instance_id: id.clone() })))
         })
         .await
     }
@@ -134,10 +129,10 @@ impl Services {
             let transition = if patch.needs_stopped() { Transition::ChangeStopped } else { Transition::Change };
             let from = instance.begin(transition, "Update")?;
             tx.save(&instance)?;
-            let released_name = rename(tx, ResourceKind::Instance, &instance.folder_id, &instance.name, patch.name.as_ref(), &owner(&id))?;
+            let released_name = lifecycle::claim_rename(tx, &instance, patch.name.as_ref())?;
             Ok((
                 Metadata::UpdateInstance { instance_id: id.clone() },
-                Action::UpdateInstance { instance_id: id.clone(), from, patch: patch.clone(), released_name },
+                Action::Instance(InstanceAction::Update { instance_id: id.clone(), from, patch: Box::new(patch.clone()), released_name }),
             ))
         })
         .await
@@ -151,7 +146,12 @@ impl Services {
             tx.save(&instance)?;
             Ok((
                 Metadata::UpdateInstanceMetadata { instance_id: id.clone() },
-                Action::UpdateInstanceMetadata { instance_id: id.clone(), from, delete: delete.clone(), upsert: upsert.clone() },
+                Action::Instance(InstanceAction::UpdateMetadata {
+                    instance_id: id.clone(),
+                    from,
+                    delete: delete.clone(),
+                    upsert: upsert.clone(),
+                }),
             ))
         })
         .await
@@ -163,23 +163,27 @@ impl Services {
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
             let instance_id = id.clone();
-            let (name, metadata): (&str, Metadata) = match transition {
-                Transition::Stop => ("Stop", Metadata::StopInstance { instance_id: instance_id.clone() }),
-                Transition::Start => ("Start", Metadata::StartInstance { instance_id: instance_id.clone() }),
-                Transition::Restart => ("Restart", Metadata::RestartInstance { instance_id: instance_id.clone() }),
-                Transition::Delete => ("Delete", Metadata::DeleteInstance { instance_id: instance_id.clone() }),
+            type Finish = fn(String, Status) -> InstanceAction;
+            let (name, metadata, action): (&str, Metadata, Finish) = match transition {
+                Transition::Stop => ("Stop", Metadata::StopInstance { instance_id: id.clone() }, |instance_id, from| {
+                    InstanceAction::Stop { instance_id, from }
+                }),
+                Transition::Start => ("Start", Metadata::StartInstance { instance_id: id.clone() }, |instance_id, from| {
+                    InstanceAction::Start { instance_id, from }
+                }),
+                Transition::Restart => ("Restart", Metadata::RestartInstance { instance_id: id.clone() }, |instance_id, from| {
+                    InstanceAction::Restart { instance_id, from }
+                }),
+                Transition::Delete => ("Delete", Metadata::DeleteInstance { instance_id: id.clone() }, |instance_id, from| {
+                    InstanceAction::Delete { instance_id, from }
+                }),
                 Transition::Change | Transition::ChangeStopped => {
                     return Err(Error::Internal("transition_instance takes Stop, Start, Restart or Delete".into()));
                 }
             };
             let from = instance.begin(transition, name)?;
             tx.save(&instance)?;
-            let action = match transition {
-                Transition::Stop => Action::Stop { instance_id, from },
-                Transition::Start => Action::Start { instance_id, from },
-                Transition::Restart => Action::Restart { instance_id, from },
-                _ => Action::DeleteInstance { instance_id, from },
-            };
+            let action = Action::Instance(action(instance_id, from));
             Ok((metadata, action))
         })
         .await
@@ -191,87 +195,71 @@ impl Services {
 }
 
 /// Completes an instance action.
-pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &Action) -> Result<Response> {
+pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &InstanceAction) -> Result<Response> {
     match action {
-        Action::CreateInstance { instance_id } => {
+        InstanceAction::Create { instance_id } => {
             let mut i = load(tx, instance_id)?;
             i.provisioned();
             saved(tx, i)
         }
-        Action::UpdateInstance { instance_id, from, patch, released_name } => {
-            let mut i = load(tx, instance_id)?;
-            i.finish(Transition::Change, *from);
-            i.apply(patch);
-            if let Some(old) = released_name {
-                release_name(tx, ResourceKind::Instance, &i.folder_id, old)?;
-            }
+        InstanceAction::Update { instance_id, from, patch, released_name } => {
+            let i = lifecycle::finish_update(tx, instance_id, released_name, |i: &mut Instance| {
+                i.finish(Transition::Change, *from);
+                i.apply(patch);
+            })?;
             saved(tx, i)
         }
-        Action::UpdateInstanceMetadata { instance_id, from, delete, upsert } => {
+        InstanceAction::UpdateMetadata { instance_id, from, delete, upsert } => {
             let mut i = load(tx, instance_id)?;
             i.finish(Transition::Change, *from);
             i.update_metadata(delete, upsert);
             saved(tx, i)
         }
-        Action::Stop { instance_id, from } => {
+        InstanceAction::Stop { instance_id, from } => {
             let mut i = load(tx, instance_id)?;
             i.finish(Transition::Stop, *from);
             plumbing::release_ephemeral_nat(tx, &mut i)?;
             tx.save(&i)?;
             Ok(Response::Empty)
         }
-        Action::Start { instance_id, from } => {
+        InstanceAction::Start { instance_id, from } => {
             let mut i = load(tx, instance_id)?;
             i.finish(Transition::Start, *from);
             plumbing::assign_ephemeral_nat(tx, pool, &mut i)?;
             saved(tx, i)
         }
-        Action::Restart { instance_id, from } => {
+        InstanceAction::Restart { instance_id, from } => {
             let mut i = load(tx, instance_id)?;
             i.finish(Transition::Restart, *from);
             tx.save(&i)?;
             Ok(Response::Empty)
         }
-        Action::DeleteInstance { instance_id, .. } => {
+        InstanceAction::Delete { instance_id, .. } => {
             load(tx, instance_id)?;
-            plumbing::release_all(tx, &owner(instance_id))?;
-            tx.remove::<Instance>(instance_id)?;
+            lifecycle::remove::<Instance>(tx, instance_id)?;
             Ok(Response::Empty)
         }
-        other => Err(Error::Internal(format!("not an instance action: {other:?}"))),
     }
 }
 
-/// Rolls back what accepting an instance action reserved.
-pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
-    match action {
-        Action::CreateInstance { instance_id } => {
-            plumbing::release_all(tx, &owner(instance_id))?;
-            tx.remove::<Instance>(instance_id)?;
+/// Rolls back what accepting an instance action reserved: the status it left, and for a create
+/// the instance with everything it claimed.
+pub(super) fn undo(tx: &mut dyn Tx, action: &InstanceAction) -> Result<()> {
+    let (instance_id, from) = match action {
+        InstanceAction::Create { instance_id } => return lifecycle::remove::<Instance>(tx, instance_id),
+        InstanceAction::Update { instance_id, from, patch, released_name } => {
+            lifecycle::undo_rename::<Instance>(tx, instance_id, patch.name.as_ref(), released_name)?;
+            (instance_id, from)
         }
-        Action::UpdateInstance { instance_id, from, patch, released_name } => {
-            let mut i = load(tx, instance_id)?;
-            if let (Some(new), Some(_)) = (&patch.name, released_name) {
-                release_name(tx, ResourceKind::Instance, &i.folder_id, new)?;
-            }
-            i.undo(*from);
-            tx.save(&i)?;
-        }
-        Action::UpdateInstanceMetadata { instance_id, from, .. }
-        | Action::Stop { instance_id, from }
-        | Action::Start { instance_id, from }
-        | Action::Restart { instance_id, from } => {
-            let mut i = load(tx, instance_id)?;
-            i.undo(*from);
-            tx.save(&i)?;
-        }
-        Action::DeleteInstance { instance_id, from } => {
-            if let Some(mut i) = tx.load::<Instance>(instance_id)? {
-                i.undo(*from);
-                tx.save(&i)?;
-            }
-        }
-        other => return Err(Error::Internal(format!("not an instance action: {other:?}"))),
+        InstanceAction::UpdateMetadata { instance_id, from, .. }
+        | InstanceAction::Stop { instance_id, from }
+        | InstanceAction::Start { instance_id, from }
+        | InstanceAction::Restart { instance_id, from }
+        | InstanceAction::Delete { instance_id, from } => (instance_id, from),
+    };
+    if let Some(mut i) = tx.load::<Instance>(instance_id)? {
+        i.undo(*from);
+        tx.save(&i)?;
     }
     Ok(())
 }

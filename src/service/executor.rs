@@ -1,5 +1,6 @@
-//! The runner's view of the services: dispatches an action to the module that owns it. The match
-//! names every variant, so an action added without a home does not compile.
+//! The runner's view of the services: hands each group of actions to the module that owns it.
+//! Both this match and each module's match over its own group name every variant, so an action
+//! added without a home does not compile.
 
 use ipnet::Ipv4Net;
 
@@ -15,57 +16,24 @@ pub struct ServiceExecutor {
 
 impl Executor for ServiceExecutor {
     fn apply(&self, tx: &mut dyn Tx, action: &Action, _now: Timestamp) -> Result<Response> {
-        match Owner::of(action) {
-            Owner::Interfaces => interfaces::apply(tx, action),
-            Owner::Compute => compute::apply(tx, self.public_pool, action),
-            Owner::Addresses => addresses::apply(tx, action),
-            Owner::SecurityGroups => security_groups::apply(tx, action),
-            Owner::Vpc => vpc::apply(tx, action),
+        match action {
+            Action::Interface(a) => interfaces::apply(tx, a),
+            Action::Instance(a) => compute::apply(tx, self.public_pool, a),
+            Action::Network(a) => vpc::apply_network(tx, a),
+            Action::Subnet(a) => vpc::apply_subnet(tx, a),
+            Action::Address(a) => addresses::apply(tx, a),
+            Action::SecurityGroup(a) => security_groups::apply(tx, a),
         }
     }
 
     fn undo(&self, tx: &mut dyn Tx, action: &Action, _now: Timestamp) -> Result<()> {
-        match Owner::of(action) {
-            Owner::Interfaces => interfaces::undo(tx, action),
-            Owner::Compute => compute::undo(tx, action),
-            Owner::Addresses => addresses::undo(tx, action),
-            Owner::SecurityGroups => security_groups::undo(tx, action),
-            Owner::Vpc => vpc::undo(tx, action),
-        }
-    }
-}
-
-/// The service module that applies and undoes an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Owner {
-    Interfaces,
-    Compute,
-    Addresses,
-    SecurityGroups,
-    Vpc,
-}
-
-impl Owner {
-    fn of(action: &Action) -> Owner {
         match action {
-            Action::ChangeInterface { .. } => Owner::Interfaces,
-            Action::CreateInstance { .. }
-            | Action::UpdateInstance { .. }
-            | Action::UpdateInstanceMetadata { .. }
-            | Action::DeleteInstance { .. }
-            | Action::Stop { .. }
-            | Action::Start { .. }
-            | Action::Restart { .. } => Owner::Compute,
-            Action::CreateNetwork { .. }
-            | Action::UpdateNetwork { .. }
-            | Action::DeleteNetwork { .. }
-            | Action::CreateSubnet { .. }
-            | Action::UpdateSubnet { .. }
-            | Action::DeleteSubnet { .. } => Owner::Vpc,
-            Action::CreateAddress { .. } | Action::UpdateAddress { .. } | Action::DeleteAddress { .. } => Owner::Addresses,
-            Action::CreateSecurityGroup { .. } | Action::UpdateSecurityGroup { .. } | Action::DeleteSecurityGroup { .. } => {
-                Owner::SecurityGroups
-            }
+            Action::Interface(a) => interfaces::undo(tx, a),
+            Action::Instance(a) => compute::undo(tx, a),
+            Action::Network(a) => vpc::undo_network(tx, a),
+            Action::Subnet(a) => vpc::undo_subnet(tx, a),
+            Action::Address(a) => addresses::undo(tx, a),
+            Action::SecurityGroup(a) => security_groups::undo(tx, a),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Network plumbing of existing instances: attach and detach interfaces, one-to-one NAT, interface
 //! updates. Every call is checked and everything the new interface needs is claimed when it is
-//! accepted; the operation then swaps the interface in (`Action::ChangeInterface`).
+//! accepted; the operation then swaps the interface in (`InterfaceAction::Change`).
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -12,8 +12,8 @@ use super::plumbing::{self, InterfaceSpec, NatSpec};
 use super::Services;
 use crate::domain::ids::IdKind;
 use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, Transition};
-use crate::error::{Error, ResourceKind, Result};
-use crate::ops::{Action, ClaimKey, Metadata, Operation, Response};
+use crate::error::{Error, Result};
+use crate::ops::{Action, ClaimKey, InterfaceAction, Metadata, Operation, Response};
 use crate::store::{Tx, TxExt};
 
 fn diff(a: &BTreeSet<ClaimKey>, b: &BTreeSet<ClaimKey>) -> Vec<ClaimKey> {
@@ -21,7 +21,7 @@ fn diff(a: &BTreeSet<ClaimKey>, b: &BTreeSet<ClaimKey>) -> Vec<ClaimKey> {
 }
 
 fn load(tx: &mut dyn Tx, id: &str) -> Result<Instance> {
-    tx.load::<Instance>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Instance, id))
+    super::lifecycle::load(tx, id)
 }
 
 /// The action that turns `before` into `after` on `instance` (whose status `begin` already moved).
@@ -34,14 +34,14 @@ fn change(
 ) -> Action {
     let old = before.map(|n| interface_claims(&instance.id, n)).unwrap_or_default();
     let new = after.as_ref().map(|n| interface_claims(&instance.id, n)).unwrap_or_default();
-    Action::ChangeInterface {
+    Action::Interface(InterfaceAction::Change {
         instance_id: instance.id.clone(),
         from,
         index: index.to_string(),
         after,
         release_on_apply: diff(&old, &new),
         release_on_undo: diff(&new, &old),
-    }
+    })
 }
 
 /// A requested change of an interface, already checked field by field.
@@ -177,10 +177,8 @@ fn release(tx: &mut dyn Tx, keys: &[ClaimKey]) -> Result<()> {
 }
 
 /// Completes an interface change.
-pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
-    let Action::ChangeInterface { instance_id, from, index, after, release_on_apply, .. } = action else {
-        return Err(Error::Internal(format!("not an interface action: {action:?}")));
-    };
+pub(super) fn apply(tx: &mut dyn Tx, action: &InterfaceAction) -> Result<Response> {
+    let InterfaceAction::Change { instance_id, from, index, after, release_on_apply, .. } = action;
     let mut instance = load(tx, instance_id)?;
     instance.replace_interface(index, after.clone());
     instance.finish(Transition::Change, *from);
@@ -189,10 +187,8 @@ pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
 }
 
 /// Gives back what accepting an interface change claimed.
-pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
-    let Action::ChangeInterface { instance_id, from, release_on_undo, .. } = action else {
-        return Err(Error::Internal(format!("not an interface action: {action:?}")));
-    };
+pub(super) fn undo(tx: &mut dyn Tx, action: &InterfaceAction) -> Result<()> {
+    let InterfaceAction::Change { instance_id, from, release_on_undo, .. } = action;
     release(tx, release_on_undo)?;
     if let Some(mut instance) = tx.load::<Instance>(instance_id)? {
         instance.undo(*from);

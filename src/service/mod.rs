@@ -13,6 +13,7 @@ pub mod iam;
 mod idempotency;
 mod interface_claims;
 pub mod interfaces;
+mod lifecycle;
 pub mod listing;
 mod names;
 pub mod operations;

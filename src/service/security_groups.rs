@@ -5,18 +5,17 @@ use std::collections::HashMap;
 
 use super::Services;
 use super::caller::Caller;
-use super::claims::{self, ClaimScope, SECURITY_GROUP};
+use super::claims::ClaimScope;
+use super::lifecycle;
 use super::listing::{ListInFolder, cursor};
-use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
-use super::plumbing;
 use crate::domain::filter::Order;
 use crate::domain::ids::IdKind;
 use crate::domain::network::Network;
 use crate::domain::principals::Scope;
 use crate::domain::security_group::{Rule, SecurityGroup, SecurityGroupPatch, Target};
 use crate::error::{Error, ResourceKind, Result};
-use crate::ops::{Action, Metadata, Operation, Response};
+use crate::ops::{Action, Metadata, Operation, Response, SecurityGroupAction};
 use crate::store::{Cursor, Kind, Query, Resource, Tx, TxExt};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,12 +29,8 @@ pub struct CreateSecurityGroup {
     pub rules: Vec<Rule>,
 }
 
-fn owner(id: &str) -> String {
-    claims::owner(SECURITY_GROUP, id)
-}
-
 fn load(tx: &mut dyn Tx, id: &str) -> Result<SecurityGroup> {
-    tx.load::<SecurityGroup>(id)?.ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, id))
+    lifecycle::load(tx, id)
 }
 
 /// Every rule of `rules` (sent as `field`) that names a security group names one that exists, in
@@ -70,7 +65,7 @@ impl Services {
         self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
             tx.load::<Network>(&cmd.network_id)?.ok_or_else(|| Error::not_found(ResourceKind::Network, &cmd.network_id))?;
             check_rule_targets(tx, "rule_specs", &cmd.rules, &cmd.network_id, &folders)?;
-            claim_name(tx, ResourceKind::SecurityGroup, &cmd.folder_id, &cmd.name, &owner(&id))?;
+            lifecycle::claim_own_name::<SecurityGroup>(tx, &id, &cmd.folder_id, &cmd.name)?;
             tx.create(&SecurityGroup {
                 id: id.clone(),
                 folder_id: cmd.folder_id.clone(),
@@ -84,7 +79,7 @@ impl Services {
             })?;
             Ok((
                 Metadata::CreateSecurityGroup { security_group_id: id.clone() },
-                Action::CreateSecurityGroup { security_group_id: id.clone() },
+                Action::SecurityGroup(SecurityGroupAction::Create { security_group_id: id.clone() }),
             ))
         })
         .await
@@ -146,11 +141,11 @@ impl Services {
             } else if let Some(rules) = &patch.rules {
                 patch.rules = Some(with_ids(&*ids, rules));
             }
-            let released_name = rename(tx, ResourceKind::SecurityGroup, &group.folder_id, &group.name, patch.name.as_ref(), &owner(&id))?;
+            let released_name = lifecycle::claim_rename(tx, &group, patch.name.as_ref())?;
             let added_rule_ids = added.iter().map(|r| r.id.clone()).collect();
             Ok((
                 Metadata::UpdateSecurityGroup { security_group_id: id.clone(), added_rule_ids },
-                Action::UpdateSecurityGroup { security_group_id: id.clone(), patch: patch.clone(), released_name },
+                Action::SecurityGroup(SecurityGroupAction::Update { security_group_id: id.clone(), patch: patch.clone(), released_name }),
             ))
         })
         .await
@@ -163,7 +158,7 @@ impl Services {
             ensure_unused(tx, &id)?;
             Ok((
                 Metadata::DeleteSecurityGroup { security_group_id: id.clone() },
-                Action::DeleteSecurityGroup { security_group_id: id.clone() },
+                Action::SecurityGroup(SecurityGroupAction::Delete { security_group_id: id.clone() }),
             ))
         })
         .await
@@ -182,41 +177,29 @@ fn ensure_unused(tx: &mut dyn Tx, id: &str) -> Result<()> {
     }
 }
 
-pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
+pub(super) fn apply(tx: &mut dyn Tx, action: &SecurityGroupAction) -> Result<Response> {
     match action {
-        Action::CreateSecurityGroup { security_group_id } => Ok(Response::SecurityGroup(load(tx, security_group_id)?)),
-        Action::UpdateSecurityGroup { security_group_id, patch, released_name } => {
-            let mut g = load(tx, security_group_id)?;
-            g.apply(patch);
-            if let Some(old) = released_name {
-                release_name(tx, ResourceKind::SecurityGroup, &g.folder_id, old)?;
-            }
+        SecurityGroupAction::Create { security_group_id } => Ok(Response::SecurityGroup(load(tx, security_group_id)?)),
+        SecurityGroupAction::Update { security_group_id, patch, released_name } => {
+            let g = lifecycle::finish_update(tx, security_group_id, released_name, |g: &mut SecurityGroup| g.apply(patch))?;
             tx.save(&g)?;
             Ok(Response::SecurityGroup(g))
         }
-        Action::DeleteSecurityGroup { security_group_id } => {
+        SecurityGroupAction::Delete { security_group_id } => {
             load(tx, security_group_id)?;
             ensure_unused(tx, security_group_id)?;
-            plumbing::release_all(tx, &owner(security_group_id))?;
-            tx.remove::<SecurityGroup>(security_group_id)?;
+            lifecycle::remove::<SecurityGroup>(tx, security_group_id)?;
             Ok(Response::Empty)
         }
-        other => Err(Error::Internal(format!("not a security group action: {other:?}"))),
     }
 }
 
-pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
+pub(super) fn undo(tx: &mut dyn Tx, action: &SecurityGroupAction) -> Result<()> {
     match action {
-        Action::CreateSecurityGroup { security_group_id } => {
-            plumbing::release_all(tx, &owner(security_group_id))?;
-            tx.remove::<SecurityGroup>(security_group_id)?;
+        SecurityGroupAction::Create { security_group_id } => lifecycle::remove::<SecurityGroup>(tx, security_group_id),
+        SecurityGroupAction::Update { security_group_id, patch, released_name } => {
+            lifecycle::undo_rename::<SecurityGroup>(tx, security_group_id, patch.name.as_ref(), released_name)
         }
-        Action::UpdateSecurityGroup { security_group_id, patch, released_name: Some(_) } => {
-            if let (Some(new), Some(g)) = (&patch.name, tx.load::<SecurityGroup>(security_group_id)?) {
-                release_name(tx, ResourceKind::SecurityGroup, &g.folder_id, new)?;
-            }
-        }
-        _ => {}
+        SecurityGroupAction::Delete { .. } => Ok(()),
     }
-    Ok(())
 }

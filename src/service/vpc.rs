@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use ipnet::Ipv4Net;
 
 use super::Services;
-use super::claims::{self, ClaimScope, NETWORK, SUBNET};
+use super::claims::{self, ClaimScope};
+use super::lifecycle;
 use super::listing::{ListInFolder, list_page};
-use super::names::{claim_name, release_name, rename};
 use super::paging::{self, ListScope, Page};
 use crate::domain::ids::IdKind;
 use crate::domain::network::{Network, NetworkPatch};
 use crate::domain::subnet::{self, DhcpOptions, Subnet, SubnetPatch};
 use crate::error::{Error, ResourceKind, Result};
-use crate::ops::{Action, Metadata, Operation, Response};
+use crate::ops::{Action, Metadata, NetworkAction, Operation, Response, SubnetAction};
 use crate::store::{Cursor, Kind, Query, Resource, Tx, TxExt};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,11 +46,11 @@ pub struct UsedAddress {
 }
 
 fn load_network(tx: &mut dyn Tx, id: &str) -> Result<Network> {
-    tx.load::<Network>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Network, id))
+    lifecycle::load(tx, id)
 }
 
 fn load_subnet(tx: &mut dyn Tx, id: &str) -> Result<Subnet> {
-    tx.load::<Subnet>(id)?.ok_or_else(|| Error::not_found(ResourceKind::Subnet, id))
+    lifecycle::load(tx, id)
 }
 
 fn subnets_of(tx: &mut dyn Tx, network_id: &str) -> Result<Vec<Subnet>> {
@@ -61,7 +61,7 @@ impl Services {
     pub async fn create_network(&self, cmd: CreateNetwork) -> Result<Operation> {
         let id = self.ids.id(IdKind::Network, "");
         self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
-            claim_name(tx, ResourceKind::Network, &cmd.folder_id, &cmd.name, &claims::owner(NETWORK, &id))?;
+            lifecycle::claim_own_name::<Network>(tx, &id, &cmd.folder_id, &cmd.name)?;
             tx.create(&Network {
                 id: id.clone(),
                 folder_id: cmd.folder_id.clone(),
@@ -71,7 +71,7 @@ impl Services {
                 labels: cmd.labels.clone(),
                 default_security_group_id: String::new(),
             })?;
-            Ok((Metadata::CreateNetwork { network_id: id.clone() }, Action::CreateNetwork { network_id: id.clone() }))
+            Ok((Metadata::CreateNetwork { network_id: id.clone() }, Action::Network(NetworkAction::Create { network_id: id.clone() })))
         })
         .await
     }
@@ -89,11 +89,10 @@ impl Services {
         let id = id.to_string();
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             let network = load_network(tx, &id)?;
-            let released_name =
-                rename(tx, ResourceKind::Network, &network.folder_id, &network.name, patch.name.as_ref(), &claims::owner(NETWORK, &id))?;
+            let released_name = lifecycle::claim_rename(tx, &network, patch.name.as_ref())?;
             Ok((
                 Metadata::UpdateNetwork { network_id: id.clone() },
-                Action::UpdateNetwork { network_id: id.clone(), patch: patch.clone(), released_name },
+                Action::Network(NetworkAction::Update { network_id: id.clone(), patch: patch.clone(), released_name }),
             ))
         })
         .await
@@ -104,7 +103,7 @@ impl Services {
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             load_network(tx, &id)?;
             ensure_no_subnets(tx, &id)?;
-            Ok((Metadata::DeleteNetwork { network_id: id.clone() }, Action::DeleteNetwork { network_id: id.clone() }))
+            Ok((Metadata::DeleteNetwork { network_id: id.clone() }, Action::Network(NetworkAction::Delete { network_id: id.clone() })))
         })
         .await
     }
@@ -130,7 +129,7 @@ impl Services {
         self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
             let network = load_network(tx, &cmd.network_id)?;
             subnet::check_no_overlap(&network.id, &cmd.v4_cidr_blocks, &subnets_of(tx, &network.id)?)?;
-            claim_name(tx, ResourceKind::Subnet, &cmd.folder_id, &cmd.name, &claims::owner(SUBNET, &id))?;
+            lifecycle::claim_own_name::<Subnet>(tx, &id, &cmd.folder_id, &cmd.name)?;
             tx.create(&Subnet {
                 id: id.clone(),
                 folder_id: cmd.folder_id.clone(),
@@ -144,7 +143,7 @@ impl Services {
                 route_table_id: cmd.route_table_id.clone(),
                 dhcp_options: cmd.dhcp_options.clone(),
             })?;
-            Ok((Metadata::CreateSubnet { subnet_id: id.clone() }, Action::CreateSubnet { subnet_id: id.clone() }))
+            Ok((Metadata::CreateSubnet { subnet_id: id.clone() }, Action::Subnet(SubnetAction::Create { subnet_id: id.clone() })))
         })
         .await
     }
@@ -176,11 +175,15 @@ impl Services {
                     }
                 }
             }
-            let released_name =
-                rename(tx, ResourceKind::Subnet, &subnet.folder_id, &subnet.name, patch.name.as_ref(), &claims::owner(SUBNET, &id))?;
+            let released_name = lifecycle::claim_rename(tx, &subnet, patch.name.as_ref())?;
             Ok((
                 Metadata::UpdateSubnet { subnet_id: id.clone() },
-                Action::UpdateSubnet { subnet_id: id.clone(), patch: patch.clone(), v4_cidr_blocks: v4_cidr_blocks.clone(), released_name },
+                Action::Subnet(SubnetAction::Update {
+                    subnet_id: id.clone(),
+                    patch: Box::new(patch.clone()),
+                    v4_cidr_blocks: v4_cidr_blocks.clone(),
+                    released_name,
+                }),
             ))
         })
         .await
@@ -191,7 +194,7 @@ impl Services {
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             load_subnet(tx, &id)?;
             ensure_unused(tx, &id)?;
-            Ok((Metadata::DeleteSubnet { subnet_id: id.clone() }, Action::DeleteSubnet { subnet_id: id.clone() }))
+            Ok((Metadata::DeleteSubnet { subnet_id: id.clone() }, Action::Subnet(SubnetAction::Delete { subnet_id: id.clone() })))
         })
         .await
     }
@@ -271,78 +274,67 @@ fn ensure_unused(tx: &mut dyn Tx, subnet_id: &str) -> Result<()> {
     Err(Error::SubnetInUse { id: subnet_id.to_string(), used: shown.join(", ") })
 }
 
-/// Completes a VPC action.
-pub(super) fn apply(tx: &mut dyn Tx, action: &Action) -> Result<Response> {
+/// Completes a network action.
+pub(super) fn apply_network(tx: &mut dyn Tx, action: &NetworkAction) -> Result<Response> {
     match action {
-        Action::CreateNetwork { network_id } => Ok(Response::Network(load_network(tx, network_id)?)),
-        Action::UpdateNetwork { network_id, patch, released_name } => {
-            let mut n = load_network(tx, network_id)?;
-            n.apply(patch);
-            if let Some(old) = released_name {
-                release_name(tx, ResourceKind::Network, &n.folder_id, old)?;
-            }
+        NetworkAction::Create { network_id } => Ok(Response::Network(load_network(tx, network_id)?)),
+        NetworkAction::Update { network_id, patch, released_name } => {
+            let n = lifecycle::finish_update(tx, network_id, released_name, |n: &mut Network| n.apply(patch))?;
             tx.save(&n)?;
             Ok(Response::Network(n))
         }
-        Action::DeleteNetwork { network_id } => {
-            let n = load_network(tx, network_id)?;
+        NetworkAction::Delete { network_id } => {
+            load_network(tx, network_id)?;
             // A subnet may have been created since the call was accepted.
             ensure_no_subnets(tx, network_id)?;
-            release_name(tx, ResourceKind::Network, &n.folder_id, &n.name)?;
-            tx.remove::<Network>(network_id)?;
+            lifecycle::remove::<Network>(tx, network_id)?;
             Ok(Response::Empty)
         }
-        Action::CreateSubnet { subnet_id } => Ok(Response::Subnet(load_subnet(tx, subnet_id)?)),
-        Action::UpdateSubnet { subnet_id, patch, v4_cidr_blocks, released_name } => {
-            let mut s = load_subnet(tx, subnet_id)?;
-            s.apply(patch);
-            if let Some(blocks) = v4_cidr_blocks {
-                s.v4_cidr_blocks = blocks.clone();
-            }
-            if let Some(old) = released_name {
-                release_name(tx, ResourceKind::Subnet, &s.folder_id, old)?;
-            }
-            tx.save(&s)?;
-            Ok(Response::Subnet(s))
-        }
-        Action::DeleteSubnet { subnet_id } => {
-            let s = load_subnet(tx, subnet_id)?;
-            ensure_unused(tx, subnet_id)?;
-            release_name(tx, ResourceKind::Subnet, &s.folder_id, &s.name)?;
-            tx.release(&ClaimScope::LowWaterMark(&ClaimScope::SubnetIps(subnet_id)).stored(), "")?;
-            tx.remove::<Subnet>(subnet_id)?;
-            Ok(Response::Empty)
-        }
-        other => Err(Error::Internal(format!("not a VPC action: {other:?}"))),
     }
 }
 
-/// Rolls back what accepting a VPC action reserved.
-pub(super) fn undo(tx: &mut dyn Tx, action: &Action) -> Result<()> {
+/// Rolls back what accepting a network action reserved.
+pub(super) fn undo_network(tx: &mut dyn Tx, action: &NetworkAction) -> Result<()> {
     match action {
-        Action::CreateNetwork { network_id } => {
-            if let Some(n) = tx.load::<Network>(network_id)? {
-                release_name(tx, ResourceKind::Network, &n.folder_id, &n.name)?;
-                tx.remove::<Network>(network_id)?;
-            }
+        NetworkAction::Create { network_id } => lifecycle::remove::<Network>(tx, network_id),
+        NetworkAction::Update { network_id, patch, released_name } => {
+            lifecycle::undo_rename::<Network>(tx, network_id, patch.name.as_ref(), released_name)
         }
-        Action::CreateSubnet { subnet_id } => {
-            if let Some(s) = tx.load::<Subnet>(subnet_id)? {
-                release_name(tx, ResourceKind::Subnet, &s.folder_id, &s.name)?;
-                tx.remove::<Subnet>(subnet_id)?;
-            }
-        }
-        Action::UpdateNetwork { network_id, patch, released_name: Some(_) } => {
-            if let (Some(new), Some(n)) = (&patch.name, tx.load::<Network>(network_id)?) {
-                release_name(tx, ResourceKind::Network, &n.folder_id, new)?;
-            }
-        }
-        Action::UpdateSubnet { subnet_id, patch, released_name: Some(_), .. } => {
-            if let (Some(new), Some(s)) = (&patch.name, tx.load::<Subnet>(subnet_id)?) {
-                release_name(tx, ResourceKind::Subnet, &s.folder_id, new)?;
-            }
-        }
-        _ => {}
+        NetworkAction::Delete { .. } => Ok(()),
     }
-    Ok(())
+}
+
+/// Completes a subnet action.
+pub(super) fn apply_subnet(tx: &mut dyn Tx, action: &SubnetAction) -> Result<Response> {
+    match action {
+        SubnetAction::Create { subnet_id } => Ok(Response::Subnet(load_subnet(tx, subnet_id)?)),
+        SubnetAction::Update { subnet_id, patch, v4_cidr_blocks, released_name } => {
+            let s = lifecycle::finish_update(tx, subnet_id, released_name, |s: &mut Subnet| {
+                s.apply(patch);
+                if let Some(blocks) = v4_cidr_blocks {
+                    s.v4_cidr_blocks = blocks.clone();
+                }
+            })?;
+            tx.save(&s)?;
+            Ok(Response::Subnet(s))
+        }
+        SubnetAction::Delete { subnet_id } => {
+            load_subnet(tx, subnet_id)?;
+            ensure_unused(tx, subnet_id)?;
+            tx.release(&ClaimScope::LowWaterMark(&ClaimScope::SubnetIps(subnet_id)).stored(), "")?;
+            lifecycle::remove::<Subnet>(tx, subnet_id)?;
+            Ok(Response::Empty)
+        }
+    }
+}
+
+/// Rolls back what accepting a subnet action reserved.
+pub(super) fn undo_subnet(tx: &mut dyn Tx, action: &SubnetAction) -> Result<()> {
+    match action {
+        SubnetAction::Create { subnet_id } => lifecycle::remove::<Subnet>(tx, subnet_id),
+        SubnetAction::Update { subnet_id, patch, released_name, .. } => {
+            lifecycle::undo_rename::<Subnet>(tx, subnet_id, patch.name.as_ref(), released_name)
+        }
+        SubnetAction::Delete { .. } => Ok(()),
+    }
 }

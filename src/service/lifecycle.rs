@@ -1,0 +1,102 @@
+//! The steps every Yandex resource's operations share, written once: loading one by id (NOT_FOUND
+//! naming its kind), the owner its claims are held by, claiming and renaming its name, finishing
+//! and undoing an update's rename, and removing it with every claim it holds. A resource kind joins
+//! by implementing `Lifecycle`.
+
+use super::claims::{self, ADDRESS, INSTANCE, NETWORK, SECURITY_GROUP, SUBNET};
+use super::names::{claim_name, release_name, rename};
+use super::plumbing;
+use crate::domain::{address::Address, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet};
+use crate::error::{Error, ResourceKind, Result};
+use crate::store::{Resource, Tx, TxExt};
+
+/// A resource with a folder, a unique name and claims held in its name.
+pub(super) trait Lifecycle: Resource {
+    /// How errors name the kind.
+    const ERROR_KIND: ResourceKind;
+    /// The referrer type in its claims' owner (`claims::owner`).
+    const REFERRER: &'static str;
+    fn folder_id(&self) -> &str;
+    fn name(&self) -> &str;
+}
+
+/// The owner of the claims a resource holds.
+pub(super) fn owner<T: Lifecycle>(id: &str) -> String {
+    claims::owner(T::REFERRER, id)
+}
+
+pub(super) fn load<T: Lifecycle>(tx: &mut dyn Tx, id: &str) -> Result<T> {
+    tx.load::<T>(id)?.ok_or_else(|| Error::not_found(T::ERROR_KIND, id))
+}
+
+/// Claims a new resource's name in its folder.
+pub(super) fn claim_own_name<T: Lifecycle>(tx: &mut dyn Tx, id: &str, folder_id: &str, name: &str) -> Result<()> {
+    claim_name(tx, T::ERROR_KIND, folder_id, name, &owner::<T>(id))
+}
+
+/// On accepting an update: claims `new_name` when it differs, and returns the name the update
+/// gives back when it completes (`None`: the name stays).
+pub(super) fn claim_rename<T: Lifecycle>(tx: &mut dyn Tx, resource: &T, new_name: Option<&String>) -> Result<Option<String>> {
+    rename(tx, T::ERROR_KIND, resource.folder_id(), resource.name(), new_name, &owner::<T>(resource.id()))
+}
+
+/// Completes an update: `change` applied and the old name given back if renamed. The caller saves
+/// the result (an instance is saved shared with its operation's response).
+pub(super) fn finish_update<T: Lifecycle>(
+    tx: &mut dyn Tx,
+    id: &str,
+    released_name: &Option<String>,
+    change: impl FnOnce(&mut T),
+) -> Result<T> {
+    let mut resource = load::<T>(tx, id)?;
+    change(&mut resource);
+    if let Some(old) = released_name {
+        release_name(tx, T::ERROR_KIND, resource.folder_id(), old)?;
+    }
+    Ok(resource)
+}
+
+/// Undoes an update's rename: gives back the new name claimed when it was accepted.
+pub(super) fn undo_rename<T: Lifecycle>(
+    tx: &mut dyn Tx,
+    id: &str,
+    new_name: Option<&String>,
+    released_name: &Option<String>,
+) -> Result<()> {
+    if released_name.is_none() {
+        return Ok(());
+    }
+    if let (Some(new), Some(resource)) = (new_name, tx.load::<T>(id)?) {
+        release_name(tx, T::ERROR_KIND, resource.folder_id(), new)?;
+    }
+    Ok(())
+}
+
+/// Removes the resource and gives back every claim it holds (its name, addresses, indexes): the
+/// end of a delete and the undo of a create. A resource already gone is not an error.
+pub(super) fn remove<T: Lifecycle>(tx: &mut dyn Tx, id: &str) -> Result<()> {
+    plumbing::release_all(tx, &owner::<T>(id))?;
+    tx.remove::<T>(id)?;
+    Ok(())
+}
+
+macro_rules! lifecycle {
+    ($type:ty, $kind:ident, $referrer:expr) => {
+        impl Lifecycle for $type {
+            const ERROR_KIND: ResourceKind = ResourceKind::$kind;
+            const REFERRER: &'static str = $referrer;
+            fn folder_id(&self) -> &str {
+                &self.folder_id
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+        }
+    };
+}
+
+lifecycle!(Instance, Instance, INSTANCE);
+lifecycle!(Network, Network, NETWORK);
+lifecycle!(Subnet, Subnet, SUBNET);
+lifecycle!(Address, Address, ADDRESS);
+lifecycle!(SecurityGroup, SecurityGroup, SECURITY_GROUP);
