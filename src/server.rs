@@ -80,7 +80,7 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
 
     let principals = principals(&args)?;
     let bodies = BodyReader::new(args.max_body_memory.as_u64().try_into().unwrap_or(usize::MAX), args.request_body_timeout);
-    let huawei = HuaweiRest::new(services.clone(), HuaweiAuth::new(principals.clone(), Arc::new(SystemClock)), bodies.clone());
+    let huawei = HuaweiRest::new(services.huawei.clone(), HuaweiAuth::new(principals.clone(), Arc::new(SystemClock)), bodies.clone());
     let iam = Iam::new(principals, store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
     let tls = server_tls(&args)?;
 
@@ -101,13 +101,13 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     };
 
     let gateway = Arc::new(Gateway::new(SERVICES, bodies.clone()));
-    let guard = Guard::new(SERVICES, iam.clone(), services.clone(), bodies).map_err(|e| startup("guard", e))?;
-    let routes = Routes::new(InstanceServiceServer::new(InstanceApi::new(services.clone())))
-        .add_service(OperationServiceServer::new(OperationApi::new(services.clone())))
-        .add_service(NetworkServiceServer::new(NetworkApi::new(services.clone())))
-        .add_service(SubnetServiceServer::new(SubnetApi::new(services.clone())))
-        .add_service(AddressServiceServer::new(AddressApi::new(services.clone())))
-        .add_service(SecurityGroupServiceServer::new(SecurityGroupApi::new(services.clone())))
+    let guard = Guard::new(SERVICES, iam.clone(), services.core.clone(), bodies).map_err(|e| startup("guard", e))?;
+    let routes = Routes::new(InstanceServiceServer::new(InstanceApi::new(services.compute.clone())))
+        .add_service(OperationServiceServer::new(OperationApi::new(services.operations.clone())))
+        .add_service(NetworkServiceServer::new(NetworkApi::new(services.vpc.clone(), services.security_groups.clone())))
+        .add_service(SubnetServiceServer::new(SubnetApi::new(services.vpc.clone())))
+        .add_service(AddressServiceServer::new(AddressApi::new(services.addresses.clone())))
+        .add_service(SecurityGroupServiceServer::new(SecurityGroupApi::new(services.security_groups.clone())))
         .add_service(ApiEndpointServiceServer::new(EndpointApi::new(advertised.clone())))
         .add_service(IamTokenServiceServer::new(IamApi::new(iam.clone())))
         .add_service(health_service)

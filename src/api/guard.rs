@@ -33,7 +33,7 @@ use super::rest::descriptor_pool;
 use crate::domain::principals::{Principal, Scope};
 use crate::error::{Error, ResourceKind, Result};
 use crate::proto::METHODS;
-use crate::service::Services;
+use crate::service::Core;
 use crate::service::caller::{Caller, IdempotencyKey};
 use crate::service::iam::Iam;
 
@@ -54,12 +54,12 @@ pub struct Guard {
     /// Path → whether the method starts an operation.
     methods: HashMap<&'static str, bool>,
     iam: Iam,
-    services: Services,
+    services: Core,
     bodies: BodyReader,
 }
 
 impl Guard {
-    pub fn new(services_served: &[&str], iam: Iam, services: Services, bodies: BodyReader) -> std::result::Result<Guard, String> {
+    pub fn new(services_served: &[&str], iam: Iam, services: Core, bodies: BodyReader) -> std::result::Result<Guard, String> {
         let mut methods = HashMap::new();
         for name in services_served.iter().filter(|s| !UNAUTHENTICATED_SERVICES.contains(s)) {
             let prefix = format!("/{name}/");
@@ -217,14 +217,14 @@ mod tests {
     use super::*;
     use crate::domain::clock::SystemClock;
     use crate::server::SERVICES;
-    use crate::service::Settings;
+    use crate::service::{Services, Settings};
     use crate::store::Store;
 
     #[test]
     fn methods_are_read_from_the_descriptors() {
         let store = Store::open("memory").unwrap();
         let iam = Iam::new(None, store.clone(), Arc::new(SystemClock), std::time::Duration::from_secs(60));
-        let guard = Guard::new(SERVICES, iam, Services::new(store, Settings::default()), BodyReader::default()).unwrap();
+        let guard = Guard::new(SERVICES, iam, Services::new(store, Settings::default()).core, BodyReader::default()).unwrap();
         let starts = |path: &str| guard.methods.get(path).copied();
         assert_eq!(starts("/yandex.cloud.compute.v1.InstanceService/AttachNetworkInterface"), Some(true));
         assert_eq!(starts("/yandex.cloud.vpc.v1.NetworkService/Create"), Some(true));

@@ -1,7 +1,7 @@
 //! What access checks need to know about a target before a call runs: the folder a resource (or
 //! an operation's resource) lives in, and who started an operation.
 
-use super::Services;
+use super::Core;
 use crate::error::{ResourceKind, Result};
 use crate::ops::Operation;
 use crate::store::Kind;
@@ -14,7 +14,7 @@ pub struct OperationOwner {
     pub created_by: String,
 }
 
-impl Services {
+impl Core {
     /// The folder of a Yandex resource, or `None` if there is no such resource (or the kind has
     /// no folder).
     pub async fn folder_of(&self, kind: ResourceKind, id: &str) -> Result<Option<String>> {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use super::Services;
+use super::AddressArea;
 use super::claims::{self, ADDRESS, ClaimScope};
 use super::lifecycle;
 use super::listing::{ListInFolder, cursor};
@@ -52,7 +52,7 @@ fn view(tx: &mut dyn Tx, a: Address) -> Result<(Address, bool)> {
     Ok((a, used))
 }
 
-impl Services {
+impl AddressArea {
     pub async fn create_address(&self, cmd: CreateAddress) -> Result<Operation> {
         let id = self.ids.id(IdKind::Address, &cmd.zone_id);
         let pool = self.settings.public_pool;

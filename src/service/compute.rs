@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ipnet::Ipv4Net;
 
-use super::Services;
+use super::ComputeArea;
 use super::lifecycle;
 use super::listing::cursor;
 use super::paging::{self, ListScope, Page};
@@ -64,7 +64,7 @@ fn attached_disk(ids: &dyn IdGenerator, zone_id: &str, spec: &DiskSpec) -> Attac
     AttachedDisk { mode: spec.mode, device_name, auto_delete: spec.auto_delete, disk_id }
 }
 
-impl Services {
+impl ComputeArea {
     pub async fn create_instance(&self, cmd: CreateInstance) -> Result<Operation> {
         let id = self.ids.id(IdKind::Instance, &cmd.zone_id);
         let (ids, pool) = (self.ids.clone(), self.settings.public_pool);

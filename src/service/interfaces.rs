@@ -9,7 +9,7 @@ use super::claims::{self, INSTANCE};
 use super::interface_claims::{self, claim_all, interface_claims};
 use super::plumbing::{self, InterfaceSpec, NatSpec};
 
-use super::Services;
+use super::ComputeArea;
 use crate::domain::ids::IdKind;
 use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, Transition};
 use crate::error::{Error, Result};
@@ -60,7 +60,7 @@ impl InterfaceUpdate {
     }
 }
 
-impl Services {
+impl ComputeArea {
     pub async fn attach_network_interface(&self, instance_id: &str, spec: InterfaceSpec) -> Result<Operation> {
         let (id, ids, pool) = (instance_id.to_string(), self.ids.clone(), self.settings.public_pool);
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {

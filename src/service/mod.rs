@@ -56,14 +56,69 @@ impl Default for Settings {
     }
 }
 
-/// Everything a use case needs, cheap to clone.
+/// The shared core every area's facade works over: store, clock, ids, the operation runner and
+/// settings. Cheap to clone.
 #[derive(Clone)]
-pub struct Services {
+pub struct Core {
     store: Store,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     runner: Arc<Runner>,
     settings: Settings,
+}
+
+/// Declares an area's facade: its use cases are `impl` blocks on it in the area's files, and it
+/// reaches the core's fields and helpers through `Deref`.
+macro_rules! facade {
+    ($(#[doc = $doc:literal])* $name:ident) => {
+        $(#[doc = $doc])*
+        #[derive(Clone)]
+        pub struct $name(Core);
+
+        impl std::ops::Deref for $name {
+            type Target = Core;
+            fn deref(&self) -> &Core {
+                &self.0
+            }
+        }
+    };
+}
+
+facade!(
+    /// InstanceService: instances (`compute.rs`) and their network interfaces (`interfaces.rs`).
+    ComputeArea
+);
+facade!(
+    /// NetworkService and SubnetService (`vpc.rs`).
+    VpcArea
+);
+facade!(
+    /// AddressService (`addresses.rs`).
+    AddressArea
+);
+facade!(
+    /// SecurityGroupService (`security_groups.rs`).
+    SecurityGroupArea
+);
+facade!(
+    /// OperationService (`operations.rs`).
+    OperationArea
+);
+facade!(
+    /// Huawei VPC and private NAT (`huawei/`).
+    HuaweiArea
+);
+
+/// Every area's facade, over one core.
+#[derive(Clone)]
+pub struct Services {
+    pub core: Core,
+    pub compute: ComputeArea,
+    pub vpc: VpcArea,
+    pub addresses: AddressArea,
+    pub security_groups: SecurityGroupArea,
+    pub operations: OperationArea,
+    pub huawei: HuaweiArea,
 }
 
 impl Services {
@@ -75,17 +130,28 @@ impl Services {
     pub fn with(store: Store, settings: Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
         let executor = Arc::new(executor::ServiceExecutor { public_pool: settings.public_pool });
         let runner = Arc::new(Runner::new(store.clone(), executor, clock.clone(), settings.progression));
-        Services { store, clock, ids, runner, settings }
+        let core = Core { store, clock, ids, runner, settings };
+        Services {
+            compute: ComputeArea(core.clone()),
+            vpc: VpcArea(core.clone()),
+            addresses: AddressArea(core.clone()),
+            security_groups: SecurityGroupArea(core.clone()),
+            operations: OperationArea(core.clone()),
+            huawei: HuaweiArea(core.clone()),
+            core,
+        }
     }
 
     pub fn runner(&self) -> Arc<Runner> {
-        self.runner.clone()
+        self.core.runner.clone()
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.core.store
     }
+}
 
+impl Core {
     /// Runs `accept` in one transaction with the operation it starts, then lets the operation
     /// progress as configured. The caller's subject becomes `created_by`; a repeated idempotency
     /// key returns the operation it started the first time, in its current state, without running

@@ -1,13 +1,13 @@
 //! OperationService use cases: reading (which, in polls mode, is what moves an operation on) and
 //! cancelling; and the per-resource operation lists.
 
-use super::Services;
 use super::paging::{self, ListScope, Page};
+use super::{Core, OperationArea};
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Operation, runner};
 use crate::store::{Resource, Tx, TxExt};
 
-impl Services {
+impl OperationArea {
     pub async fn get_operation(&self, id: &str) -> Result<Operation> {
         if !matches!(self.settings.progression, crate::ops::Progression::Polls(_)) {
             let op_id = id.to_string();
@@ -33,7 +33,7 @@ impl Services {
     }
 }
 
-impl Services {
+impl Core {
     /// The operations of resource `id` (a `R`, reported as `kind` when missing), newest first.
     pub(super) async fn resource_operations<R: Resource>(
         &self,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::Services;
+use super::SecurityGroupArea;
 use super::caller::Caller;
 use super::claims::ClaimScope;
 use super::lifecycle;
@@ -57,7 +57,7 @@ fn with_ids(ids: &dyn crate::domain::ids::IdGenerator, rules: &[Rule]) -> Vec<Ru
     rules.iter().map(|r| Rule { id: ids.id(IdKind::SecurityGroup, ""), ..r.clone() }).collect()
 }
 
-impl Services {
+impl SecurityGroupArea {
     pub async fn create_security_group(&self, cmd: CreateSecurityGroup) -> Result<Operation> {
         let id = self.ids.id(IdKind::SecurityGroup, "");
         let ids = self.ids.clone();

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use ipnet::Ipv4Net;
 
-use super::Services;
+use super::VpcArea;
 use super::claims::{self, ClaimScope};
 use super::lifecycle;
 use super::listing::{ListInFolder, list_page};
@@ -57,7 +57,7 @@ fn subnets_of(tx: &mut dyn Tx, network_id: &str) -> Result<Vec<Subnet>> {
     tx.find::<Subnet>(&Query { parent_id: Some(network_id.to_string()), ..Query::new(Kind::Subnet) })
 }
 
-impl Services {
+impl VpcArea {
     pub async fn create_network(&self, cmd: CreateNetwork) -> Result<Operation> {
         let id = self.ids.id(IdKind::Network, "");
         self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
@@ -238,7 +238,7 @@ impl Services {
     }
 }
 
-impl Services {
+impl VpcArea {
     /// A page of the folder's resources of `kind`, filtered by `cmd`'s conditions.
     async fn list_in_folder<R: Resource + Send + 'static>(&self, kind: Kind, cmd: ListInFolder) -> Result<Page<R>> {
         let scope = ListScope::new(&format!("{kind:?}"), &[&cmd.folder_id, &format!("{:?}", cmd.conditions)]);

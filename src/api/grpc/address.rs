@@ -12,17 +12,17 @@ use crate::proto::yandex::cloud::compute::v1 as cpb;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::address_service_server::AddressService;
-use crate::service::Services;
+use crate::service::AddressArea;
 use crate::service::addresses::CreateAddress;
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 
 pub struct AddressApi {
-    services: Services,
+    services: AddressArea,
 }
 
 impl AddressApi {
-    pub fn new(services: Services) -> Self {
+    pub fn new(services: AddressArea) -> Self {
         AddressApi { services }
     }
 }

@@ -15,16 +15,16 @@ use crate::proto::yandex::cloud::access;
 use crate::proto::yandex::cloud::compute::v1 as pb;
 use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceService;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
-use crate::service::Services;
+use crate::service::ComputeArea;
 use crate::service::compute::{CreateInstance, ListInstances};
 use crate::service::interfaces::InterfaceUpdate;
 
 pub struct InstanceApi {
-    services: Services,
+    services: ComputeArea,
 }
 
 impl InstanceApi {
-    pub fn new(services: Services) -> Self {
+    pub fn new(services: ComputeArea) -> Self {
         InstanceApi { services }
     }
 

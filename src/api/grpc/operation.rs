@@ -7,14 +7,14 @@ use super::status::parts;
 use super::{convert, respond};
 use crate::proto::yandex::cloud::operation as pb;
 use crate::proto::yandex::cloud::operation::operation_service_server::OperationService;
-use crate::service::Services;
+use crate::service::OperationArea;
 
 pub struct OperationApi {
-    services: Services,
+    services: OperationArea,
 }
 
 impl OperationApi {
-    pub fn new(services: Services) -> Self {
+    pub fn new(services: OperationArea) -> Self {
         OperationApi { services }
     }
 }

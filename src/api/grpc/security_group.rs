@@ -10,17 +10,17 @@ use crate::domain::validate::{self, LabelRules, Violations};
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::security_group_service_server::SecurityGroupService;
-use crate::service::Services;
+use crate::service::SecurityGroupArea;
 use crate::service::security_groups::CreateSecurityGroup;
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 
 pub struct SecurityGroupApi {
-    services: Services,
+    services: SecurityGroupArea,
 }
 
 impl SecurityGroupApi {
-    pub fn new(services: Services) -> Self {
+    pub fn new(services: SecurityGroupArea) -> Self {
         SecurityGroupApi { services }
     }
 }

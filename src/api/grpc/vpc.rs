@@ -16,28 +16,30 @@ use crate::proto::yandex::cloud::reference;
 use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::network_service_server::NetworkService;
 use crate::proto::yandex::cloud::vpc::v1::subnet_service_server::SubnetService;
-use crate::service::Services;
 use crate::service::listing::ListInFolder;
 use crate::service::vpc::{CreateNetwork, CreateSubnet};
+use crate::service::{SecurityGroupArea, VpcArea};
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 
 pub struct NetworkApi {
-    services: Services,
+    services: VpcArea,
+    /// `NetworkService.ListSecurityGroups` lists the security group area's resources.
+    security_groups: SecurityGroupArea,
 }
 
 pub struct SubnetApi {
-    services: Services,
+    services: VpcArea,
 }
 
 impl NetworkApi {
-    pub fn new(services: Services) -> Self {
-        NetworkApi { services }
+    pub fn new(services: VpcArea, security_groups: SecurityGroupArea) -> Self {
+        NetworkApi { services, security_groups }
     }
 }
 
 impl SubnetApi {
-    pub fn new(services: Services) -> Self {
+    pub fn new(services: VpcArea) -> Self {
         SubnetApi { services }
     }
 }
@@ -173,7 +175,7 @@ impl NetworkService for NetworkApi {
         let result = async {
             let page_size = child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
             let cmd = ListInFolder { folder_id: String::new(), page_size, page_token: r.page_token.clone(), conditions: vec![] };
-            let page = self.services.list_security_groups(cmd, Some(r.network_id.clone())).await?;
+            let page = self.security_groups.list_security_groups(cmd, Some(r.network_id.clone())).await?;
             Ok(pb::ListNetworkSecurityGroupsResponse {
                 security_groups: page.items.iter().map(convert::security_group).collect(),
                 next_page_token: page.next_page_token,

@@ -13,7 +13,7 @@ use super::reply::{Ctx, parse_body};
 use super::resource::Wire;
 use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
 use crate::domain::huawei::format_time;
-use crate::service::Services;
+use crate::service::HuaweiArea;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,13 +79,13 @@ fn render(r: &DnatRule) -> Value {
     })
 }
 
-pub async fn create(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+pub async fn create(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result = async { s.nat_create_dnat_rule(&ctx.project_id, parse_body::<DnatBody>(&body)?.dnat_rule.into()).await };
     ctx.answer(StatusCode::CREATED, "dnat_rule", result.await, render)
 }
 
 pub async fn update(
-    State(s): State<Services>,
+    State(s): State<HuaweiArea>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
@@ -94,6 +94,6 @@ pub async fn update(
     ctx.answer(StatusCode::OK, "dnat_rule", result.await, render)
 }
 
-pub async fn delete(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+pub async fn delete(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
     ctx.answer_delete(s.nat_delete_dnat_rule(&ctx.project_id, &id).await)
 }

@@ -31,7 +31,7 @@ use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
 use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, HuaweiApi};
-use crate::service::Services;
+use crate::service::HuaweiArea;
 
 /// The Huawei REST router, cheap to clone.
 #[derive(Clone)]
@@ -40,7 +40,7 @@ pub struct HuaweiRest {
 }
 
 impl HuaweiRest {
-    pub fn new(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> HuaweiRest {
+    pub fn new(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> HuaweiRest {
         HuaweiRest { router: routes(services, auth, bodies) }
     }
 
@@ -61,7 +61,7 @@ impl HuaweiRest {
     }
 }
 
-fn routes(services: Services, auth: HuaweiAuth, bodies: BodyReader) -> Router {
+fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router {
     let nat = "/v3/{project_id}/private-nat";
     Router::new()
         .route(&format!("{nat}/gateways"), get(list::<Gateway>).post(nat::create_gateway))

@@ -16,7 +16,7 @@ use crate::domain::huawei::nat::{
 };
 use crate::domain::huawei::{Status, format_time};
 use crate::error::Error;
-use crate::service::Services;
+use crate::service::HuaweiArea;
 
 type IdPath = Path<(String, String)>;
 
@@ -157,12 +157,12 @@ impl From<GatewayOption> for GatewaySpec {
     }
 }
 
-pub async fn create_gateway(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+pub async fn create_gateway(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result = async { s.nat_create_gateway(&ctx.project_id, parse_body::<GatewayBody>(&body)?.gateway.into()).await };
     ctx.answer(StatusCode::CREATED, "gateway", result.await, render_gateway)
 }
 
-pub async fn update_gateway(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath, body: Bytes) -> Response {
+pub async fn update_gateway(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath, body: Bytes) -> Response {
     let result = async {
         let option = parse_body::<GatewayBody>(&body)?.gateway;
         if option.downlink_vpcs.is_some() || option.tags.is_some() || option.enterprise_project_id.is_some() {
@@ -173,7 +173,7 @@ pub async fn update_gateway(State(s): State<Services>, Extension(ctx): Extension
     ctx.answer(StatusCode::OK, "gateway", result.await, render_gateway)
 }
 
-pub async fn delete_gateway(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
+pub async fn delete_gateway(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
     ctx.answer_delete(s.nat_delete_gateway(&ctx.project_id, &id).await)
 }
 
@@ -185,7 +185,12 @@ struct StatusBody {
 
 /// `PUT /netplane/huawei/{project_id}/gateways/{gateway_id}/status` `{"status": "FROZEN"}`: what
 /// a billing event does to a real gateway, so clients can be tested against NAT.1208.
-pub async fn set_gateway_status(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath, body: Bytes) -> Response {
+pub async fn set_gateway_status(
+    State(s): State<HuaweiArea>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): IdPath,
+    body: Bytes,
+) -> Response {
     let result = async {
         let status = match parse_body::<StatusBody>(&body)?.status.as_str() {
             "ACTIVE" => Status::Active,
@@ -226,14 +231,14 @@ impl From<TransitSubnetOption> for TransitSubnetSpec {
     }
 }
 
-pub async fn create_transit_subnet(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+pub async fn create_transit_subnet(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result =
         async { s.nat_create_transit_subnet(&ctx.project_id, parse_body::<TransitSubnetBody>(&body)?.transit_subnet.into()).await };
     ctx.answer(StatusCode::CREATED, "transit_subnet", result.await, render_transit_subnet)
 }
 
 pub async fn update_transit_subnet(
-    State(s): State<Services>,
+    State(s): State<HuaweiArea>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): IdPath,
     body: Bytes,
@@ -248,7 +253,7 @@ pub async fn update_transit_subnet(
     ctx.answer(StatusCode::OK, "transit_subnet", result.await, render_transit_subnet)
 }
 
-pub async fn delete_transit_subnet(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
+pub async fn delete_transit_subnet(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
     ctx.answer_delete(s.nat_delete_transit_subnet(&ctx.project_id, &id).await)
 }
 
@@ -267,7 +272,7 @@ struct TransitIpOption {
     tags: Option<Vec<TagOption>>,
 }
 
-pub async fn create_transit_ip(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+pub async fn create_transit_ip(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result = async {
         let o = parse_body::<TransitIpBody>(&body)?.transit_ip;
         let spec = TransitIpSpec {
@@ -281,6 +286,6 @@ pub async fn create_transit_ip(State(s): State<Services>, Extension(ctx): Extens
     ctx.answer(StatusCode::CREATED, "transit_ip", result.await, render_transit_ip)
 }
 
-pub async fn delete_transit_ip(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
+pub async fn delete_transit_ip(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
     ctx.answer_delete(s.nat_delete_transit_ip(&ctx.project_id, &id).await)
 }

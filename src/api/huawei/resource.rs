@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::reply::{Ctx, query_pairs};
 use crate::domain::huawei::listing::{ListRequest, Listable};
 use crate::error::HuaweiApi;
-use crate::service::Services;
+use crate::service::HuaweiArea;
 use crate::service::huawei::ProjectResource;
 
 pub trait Wire: ProjectResource {
@@ -20,13 +20,13 @@ pub trait Wire: ProjectResource {
 }
 
 /// `GET …/{id}`.
-pub async fn show<R: Wire>(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+pub async fn show<R: Wire>(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
     ctx.answer(StatusCode::OK, R::KEY, s.huawei_get::<R>(&ctx.project_id, &id).await, R::render)
 }
 
 /// `GET …` with `limit`, `marker`, `page_reverse` and filters. NAT lists answer `page_info`; VPC
 /// v1 lists do not.
-pub async fn list<R: Wire>(State(s): State<Services>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
+pub async fn list<R: Wire>(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
     let result =
         async { s.huawei_list::<R>(&ctx.project_id, ListRequest::parse(&query_pairs(query.as_deref()), <R as Listable>::FILTERS)?).await };
     match ctx.api {

@@ -14,7 +14,7 @@ use super::reply::{Ctx, parse_body};
 use super::resource::Wire;
 use crate::domain::huawei::format_time;
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
-use crate::service::Services;
+use crate::service::HuaweiArea;
 
 impl Wire for Vpc {
     const KEY: &'static str = "vpc";
@@ -121,7 +121,7 @@ struct SubnetOption {
     enable_network_address_usage_metrics: Option<bool>,
 }
 
-pub async fn create_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+pub async fn create_vpc(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result = async {
         let o = parse_body::<VpcBody>(&body)?.vpc;
         let spec = VpcSpec { name: o.name, description: o.description, cidr: o.cidr, enterprise_project_id: o.enterprise_project_id };
@@ -130,11 +130,11 @@ pub async fn create_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx
     ctx.answer(StatusCode::OK, "vpc", result.await, render_vpc)
 }
 
-pub async fn delete_vpc(State(s): State<Services>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+pub async fn delete_vpc(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
     ctx.answer_delete(s.huawei_delete_vpc(&ctx.project_id, &id).await)
 }
 
-pub async fn create_subnet(State(s): State<Services>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+pub async fn create_subnet(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result = async {
         let o = parse_body::<SubnetBody>(&body)?.subnet;
         if o.ipv6_enable == Some(true) {
@@ -157,7 +157,7 @@ pub async fn create_subnet(State(s): State<Services>, Extension(ctx): Extension<
 }
 
 pub async fn delete_subnet(
-    State(s): State<Services>,
+    State(s): State<HuaweiArea>,
     Extension(ctx): Extension<Ctx>,
     Path((_, vpc_id, id)): Path<(String, String, String)>,
 ) -> Response {

@@ -7,7 +7,7 @@ use super::nat::{gateway_in, transit_ip_in};
 use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
 use crate::domain::huawei::nat::TransitIp;
 use crate::error::{Error, Result};
-use crate::service::Services;
+use crate::service::HuaweiArea;
 use crate::service::claims::{ClaimScope, DNAT_ANY_PREFIX, DNAT_PORTS};
 use crate::store::{Claim, Tx, TxExt};
 
@@ -85,7 +85,7 @@ fn release_rule(tx: &mut dyn Tx, rule: &DnatRule) -> Result<()> {
     Ok(())
 }
 
-impl Services {
+impl HuaweiArea {
     pub async fn nat_create_dnat_rule(&self, project_id: &str, spec: DnatSpec) -> Result<DnatRule> {
         let (project_id, id, now) = (project_id.to_string(), self.ids.uuid(), self.clock.now());
         self.store

@@ -12,7 +12,7 @@ use crate::domain::huawei::listing::{ListRequest, Listable};
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
 use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, ResourceKind, Result};
-use crate::service::Services;
+use crate::service::HuaweiArea;
 use crate::store::{Query, Resource, Tx, TxExt};
 
 /// A Huawei resource: it belongs to a project, and errors name it by its kind.
@@ -63,7 +63,7 @@ fn children<R: Resource>(tx: &mut dyn Tx, parent_id: &str) -> Result<Vec<R>> {
 /// One page of a list, with where its neighbours start.
 pub type Listed<T> = (Vec<T>, crate::domain::huawei::listing::PageInfo);
 
-impl Services {
+impl HuaweiArea {
     /// A resource of the project.
     pub async fn huawei_get<R: ProjectResource>(&self, project_id: &str, id: &str) -> Result<R> {
         let (project_id, id) = (project_id.to_string(), id.to_string());

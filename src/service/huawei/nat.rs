@@ -9,7 +9,7 @@ use crate::domain::huawei::nat::{DownlinkVpc, Gateway, GatewaySpec, TransitIp, T
 use crate::domain::huawei::{Status, format_time};
 use crate::error::{Error, ResourceKind, Result};
 use crate::service::claims::{self, ClaimScope, NAT_GATEWAY, TRANSIT_IP};
-use crate::service::{Services, plumbing};
+use crate::service::{HuaweiArea, plumbing};
 use crate::store::{Claim, Tx, TxExt};
 
 pub(super) fn gateway_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<Gateway> {
@@ -20,7 +20,7 @@ pub(super) fn transit_ip_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Resu
     load_in::<TransitIp>(tx, project_id, id)
 }
 
-impl Services {
+impl HuaweiArea {
     pub async fn nat_create_gateway(&self, project_id: &str, spec: GatewaySpec) -> Result<Gateway> {
         let (subnet_id, requested) = spec.check_create()?;
         let (project_id, id, now) = (project_id.to_string(), self.ids.uuid(), self.clock.now());

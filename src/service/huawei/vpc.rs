@@ -4,7 +4,7 @@
 use super::{children, load_in};
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
 use crate::error::{Error, ResourceKind, Result};
-use crate::service::Services;
+use crate::service::HuaweiArea;
 use crate::service::claims::{self, ClaimScope, HUAWEI_SUBNET_GATEWAY};
 use crate::store::{Claim, TxExt};
 
@@ -17,7 +17,7 @@ pub(super) fn subnet_in(tx: &mut dyn crate::store::Tx, project_id: &str, id: &st
     load_in::<Subnet>(tx, project_id, id)
 }
 
-impl Services {
+impl HuaweiArea {
     pub async fn huawei_create_vpc(&self, project_id: &str, spec: VpcSpec) -> Result<Vpc> {
         let vpc = Vpc::create(self.ids.uuid(), project_id, &spec, self.clock.now())?;
         let stored = vpc.clone();
