@@ -152,17 +152,24 @@ struct Row {
     vpc: Vendor,
 }
 
-/// Builds `Error` and its table from rows of `Variant(fields) => [text], gRPC code, HTTP status,
-/// Huawei NAT column, Huawei VPC column;`. Each column is a match over every variant, so an
-/// error added without all its columns does not compile, and no column has a catch-all arm.
+/// Builds an error enum and its table from rows of `Variant(fields) => [text], gRPC code, HTTP
+/// status, Huawei NAT column, Huawei VPC column;`. Each column is a match over every variant, so
+/// an error added without all its columns does not compile, and no column has a catch-all arm. An
+/// enum may name one `wraps #[error(transparent)] Variant(Inner)` after its name: another table's
+/// errors, answered as they are (the attribute is the caller's for the same hygiene reason as the
+/// derive).
 macro_rules! error_table {
-    ($(#[$meta:meta])* pub enum Error; $(
+    ($(#[$meta:meta])* pub enum $name:ident $(wraps #[$wrap_meta:meta] $wrap:ident($inner:ty))?; $(
         $(#[doc = $doc:literal])*
         $variant:ident $(( $($tuple:ty),+ ))? $({ $($field:ident : $fty:ty),+ $(,)? })?
             => [$($text:tt)+], $code:ident, $http:expr, $nat:expr, $vpc:expr;
     )+) => {
         $(#[$meta])*
-        pub enum Error {
+        pub enum $name {
+            $(
+                #[$wrap_meta]
+                $wrap($inner),
+            )?
             $(
                 $(#[doc = $doc])*
                 #[error($($text)+)]
@@ -170,20 +177,24 @@ macro_rules! error_table {
             )+
         }
 
-        impl Error {
+        impl $name {
             /// Every variant's name, for the test that renders one of each.
             #[cfg(test)]
-            const NAMES: &[&str] = &[$(stringify!($variant)),+];
+            pub(in crate::error) const NAMES: &[&str] = &[$(stringify!($variant)),+];
 
             /// This error's row of the table.
-            fn row(&self) -> Row {
+            pub(in crate::error) fn row(&self) -> Row {
                 match self {
-                    $( Error::$variant { .. } => Row { code: Code::$code, http: $http, nat: $nat, vpc: $vpc }, )+
+                    $( $name::$wrap(inner) => inner.row(), )?
+                    $( $name::$variant { .. } => Row { code: Code::$code, http: $http, nat: $nat, vpc: $vpc }, )+
                 }
             }
         }
     };
 }
+
+mod transport;
+pub use transport::TransportError;
 
 // Gateway codes (APIGW, and netplane's own NETPLANE for what Huawei publishes none for) are the
 // same in both Huawei columns. Codes netplane chose are listed in DIVERGENCES.md.
@@ -191,7 +202,7 @@ error_table! {
     // The derive is written here, not in the macro, so that thiserror's bindings of the fields the
     // texts name (`.0`, `.name`) share the texts' hygiene.
     #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
-    pub enum Error;
+    pub enum Error wraps #[error(transparent)] Transport(TransportError);
     InvalidArgument(Vec<FieldViolation>)
         => ["Request validation error: {}", join_violations(.0)], InvalidArgument, Http::OfCode, Invalid, By(vpc_invalid);
     NotFound(ResourceKind, String)
@@ -248,18 +259,6 @@ error_table! {
         => ["Method {0} is not implemented by netplane"], Unimplemented, Http::OfCode, Is(501, "NETPLANE.0501"), Is(501, "NETPLANE.0501");
     Internal(String)
         => ["Internal error: {0}"], Internal, Http::OfCode, Is(500, "NAT.1001"), Is(500, "VPC.0001");
-    NoRoute { method: String, path: String }
-        => ["No REST method at {} {}", echo(.method), echo(.path)], NotFound, Http::OfCode, Is(404, "APIGW.0101"), Is(404, "APIGW.0101");
-    MethodNotAllowed { method: String, path: String, allowed: String }
-        => ["{} does not accept {method}; it accepts {allowed}", echo(.path)], Unimplemented, Http::Is(405), Is(404, "APIGW.0101"), Is(404, "APIGW.0101");
-    BodyTooLarge { limit: usize }
-        => ["Request body exceeds the limit of {limit} bytes"], ResourceExhausted, Http::Is(413), Is(413, "APIGW.0201"), Is(413, "APIGW.0201");
-    UriTooLong { limit: usize }
-        => ["Request URL is longer than {limit} bytes"], InvalidArgument, Http::Is(414), Is(414, "NETPLANE.0414"), Is(414, "NETPLANE.0414");
-    HeadersTooLarge { fields: usize, bytes: usize }
-        => ["Request headers exceed the limit of {fields} fields or {bytes} bytes"], InvalidArgument, Http::Is(431), Is(431, "NETPLANE.0431"), Is(431, "NETPLANE.0431");
-    BodyTimeout { timeout: std::time::Duration }
-        => ["Request body was not received within {}", humantime::format_duration(*.timeout)], DeadlineExceeded, Http::Is(408), Is(408, "NETPLANE.0408"), Is(408, "NETPLANE.0408");
     Unauthenticated(String)
         => ["Unauthenticated: {}", cut(.0, MAX_DESCRIPTION_CHARS)], Unauthenticated, Http::OfCode, Is(401, "APIGW.0301"), Is(401, "APIGW.0301");
     PermissionDenied { subject: String, folder_id: String }
@@ -274,8 +273,6 @@ error_table! {
         => ["Storage unavailable: {0}"], Unavailable, Http::OfCode, Is(500, "NAT.1001"), Is(500, "VPC.0001");
     UnusableAddress(Vec<FieldViolation>)
         => ["Request validation error: {}", join_violations(.0)], InvalidArgument, Http::OfCode, Is(400, "NAT.1405"), Invalid;
-    MalformedJson(String)
-        => ["Request body is not valid JSON: {}", cut(.0, MAX_DESCRIPTION_CHARS)], InvalidArgument, Http::OfCode, Is(400, "NAT.1010"), Is(400, "VPC.0101");
     ProjectDenied { project_id: String }
         => ["Project {} is not one this credential may use", echo(.project_id)], PermissionDenied, Http::OfCode, Is(403, "APIGW.0302"), Is(403, "APIGW.0302");
     VpcInUse(String)
@@ -376,19 +373,19 @@ mod tests {
             Error::Cancelled(s()),
             Error::Unimplemented(s()),
             Error::Internal(s()),
-            Error::NoRoute { method: s(), path: s() },
-            Error::MethodNotAllowed { method: s(), path: s(), allowed: s() },
-            Error::BodyTooLarge { limit: 1 },
-            Error::UriTooLong { limit: 1 },
-            Error::HeadersTooLarge { fields: 1, bytes: 1 },
-            Error::BodyTimeout { timeout: std::time::Duration::from_secs(1) },
+            Error::Transport(TransportError::NoRoute { method: s(), path: s() }),
+            Error::Transport(TransportError::MethodNotAllowed { method: s(), path: s(), allowed: s() }),
+            Error::Transport(TransportError::BodyTooLarge { limit: 1 }),
+            Error::Transport(TransportError::UriTooLong { limit: 1 }),
+            Error::Transport(TransportError::HeadersTooLarge { fields: 1, bytes: 1 }),
+            Error::Transport(TransportError::BodyTimeout { timeout: std::time::Duration::from_secs(1) }),
             Error::Unauthenticated(s()),
             Error::PermissionDenied { subject: s(), folder_id: s() },
             Error::IdempotencyKeyReused { key: s(), method: s() },
             Error::Unavailable(s()),
             Error::Storage(s()),
             Error::UnusableAddress(vec![FieldViolation::new("a", "b")]),
-            Error::MalformedJson(s()),
+            Error::Transport(TransportError::MalformedJson(s())),
             Error::ProjectDenied { project_id: s() },
             Error::VpcInUse(s()),
             Error::GatewayFrozen(s()),
@@ -429,9 +426,16 @@ mod tests {
 
     #[test]
     fn the_rendered_table_has_every_variant() {
-        let shown: std::collections::HashSet<String> =
-            one_of_each().iter().map(|e| format!("{e:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_string()).collect();
-        for name in Error::NAMES {
+        // The variant's name, or the wrapped transport error's.
+        let shown: std::collections::HashSet<String> = one_of_each()
+            .iter()
+            .map(|e| {
+                let debug = format!("{e:?}");
+                let inner = debug.strip_prefix("Transport(").unwrap_or(&debug);
+                inner.split(['(', ' ', '{']).next().unwrap_or_default().to_string()
+            })
+            .collect();
+        for name in Error::NAMES.iter().chain(TransportError::NAMES) {
             assert!(shown.contains(*name), "one_of_each lacks {name}");
         }
     }
@@ -466,10 +470,10 @@ mod tests {
 
     #[test]
     fn rest_only_errors_have_their_http_status() {
-        let e = Error::MethodNotAllowed { method: "PUT".into(), path: "/x".into(), allowed: "GET".into() };
+        let e = Error::from(TransportError::MethodNotAllowed { method: "PUT".into(), path: "/x".into(), allowed: "GET".into() });
         assert_eq!((e.http_status(), e.code()), (405, Code::Unimplemented));
-        assert_eq!(Error::BodyTooLarge { limit: 1 }.http_status(), 413);
-        assert_eq!(Error::NoRoute { method: "GET".into(), path: "/x".into() }.http_status(), 404);
+        assert_eq!(Error::from(TransportError::BodyTooLarge { limit: 1 }).http_status(), 413);
+        assert_eq!(Error::from(TransportError::NoRoute { method: "GET".into(), path: "/x".into() }).http_status(), 404);
         assert_eq!(Error::not_found(ResourceKind::Instance, "x").http_status(), 404);
     }
 

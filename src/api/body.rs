@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::error::Error;
+use crate::error::{Error, TransportError};
 
 /// The largest request accepted: a gRPC message of 4 MiB (tonic's decode limit) in its 5-byte frame,
 /// or a REST body of 4 MiB.
@@ -60,12 +60,12 @@ impl BodyReader {
     {
         let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|n| n > drain_limit.max(limit) as u64) {
-            return Err(Error::BodyTooLarge { limit });
+            return Err(TransportError::BodyTooLarge { limit }.into());
         }
         let deadline = Instant::now() + self.timeout;
         match tokio::time::timeout_at(deadline, self.collect(body, limit, drain_limit, deadline)).await {
             Ok(read) => read,
-            Err(_) => Err(Error::BodyTimeout { timeout: self.timeout }),
+            Err(_) => Err(TransportError::BodyTimeout { timeout: self.timeout }.into()),
         }
     }
 
@@ -87,7 +87,7 @@ impl BodyReader {
             seen += data.len();
             if seen > limit {
                 if seen > drain_limit {
-                    return Err(Error::BodyTooLarge { limit });
+                    return Err(TransportError::BodyTooLarge { limit }.into());
                 }
                 // Past the limit: read on to the end, keeping nothing.
                 held = None;
@@ -111,7 +111,7 @@ impl BodyReader {
             }
         }
         if seen > limit {
-            return Err(Error::BodyTooLarge { limit });
+            return Err(TransportError::BodyTooLarge { limit }.into());
         }
         let bytes = first.unwrap_or_else(|| rest.freeze());
         Ok(Buffered { bytes, _held: held })
@@ -119,11 +119,11 @@ impl BodyReader {
 
     /// Takes `bytes` of the budget, waiting for other calls to give theirs back.
     async fn reserve(&self, bytes: usize, deadline: Instant) -> Result<OwnedSemaphorePermit, Error> {
-        let wanted = u32::try_from(bytes).map_err(|_| Error::BodyTooLarge { limit: MAX_MESSAGE_BYTES })?;
+        let wanted = u32::try_from(bytes).map_err(|_| TransportError::BodyTooLarge { limit: MAX_MESSAGE_BYTES })?;
         match tokio::time::timeout_at(deadline, self.budget.clone().acquire_many_owned(wanted)).await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(_)) => Err(Error::Internal("the body budget was closed".into())),
-            Err(_) => Err(Error::BodyTimeout { timeout: self.timeout }),
+            Err(_) => Err(TransportError::BodyTimeout { timeout: self.timeout }.into()),
         }
     }
 }
@@ -171,12 +171,12 @@ mod tests {
         let reader = BodyReader::default();
         let budget = reader.available();
         let refused = reader.read(&HeaderMap::new(), chunks(&[b"abc", b"def"]), 4).await.unwrap_err();
-        assert!(matches!(refused, Error::BodyTooLarge { limit: 4 }));
+        assert!(matches!(refused, Error::Transport(TransportError::BodyTooLarge { limit: 4 })));
         assert_eq!(reader.available(), budget, "nothing held after a refusal");
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, "209715200".parse().unwrap());
         let declared = reader.read(&headers, Full::new(Bytes::from_static(b"x")), 4).await.unwrap_err();
-        assert!(matches!(declared, Error::BodyTooLarge { .. }), "refused on its declared length, unread");
+        assert!(matches!(declared, Error::Transport(TransportError::BodyTooLarge { .. })), "refused on its declared length, unread");
     }
 
     #[tokio::test]
@@ -184,10 +184,10 @@ mod tests {
         let reader = BodyReader::default();
         let budget = reader.available();
         let refused = reader.read_draining(&HeaderMap::new(), chunks(&[b"abc", b"def", b"g"]), 4, 10).await.unwrap_err();
-        assert!(matches!(refused, Error::BodyTooLarge { limit: 4 }));
+        assert!(matches!(refused, Error::Transport(TransportError::BodyTooLarge { limit: 4 })));
         assert_eq!(reader.available(), budget);
         let cut = reader.read_draining(&HeaderMap::new(), chunks(&[b"abcdef", b"ghijkl"]), 4, 10).await.unwrap_err();
-        assert!(matches!(cut, Error::BodyTooLarge { limit: 4 }), "past the drain limit too");
+        assert!(matches!(cut, Error::Transport(TransportError::BodyTooLarge { limit: 4 })), "past the drain limit too");
     }
 
     #[tokio::test(start_paused = true)]
@@ -197,7 +197,7 @@ mod tests {
         tx.send(Ok(http_body::Frame::data(Bytes::from_static(b"start")))).await.unwrap();
         let body = StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx));
         let refused = reader.read(&HeaderMap::new(), body, 100).await.unwrap_err();
-        assert!(matches!(refused, Error::BodyTimeout { .. }), "{refused:?}");
+        assert!(matches!(refused, Error::Transport(TransportError::BodyTimeout { .. })), "{refused:?}");
         drop(tx);
     }
 
@@ -220,6 +220,6 @@ mod tests {
         let reader = BodyReader::new(0, Duration::from_secs(3));
         let _hog = reader.budget.clone().acquire_many_owned(reader.available() as u32).await.unwrap();
         let refused = reader.read(&HeaderMap::new(), chunks(&[b"abc"]), 10).await.unwrap_err();
-        assert!(matches!(refused, Error::BodyTimeout { .. }));
+        assert!(matches!(refused, Error::Transport(TransportError::BodyTimeout { .. })));
     }
 }

@@ -6,7 +6,7 @@
 
 use http::Request;
 
-use crate::error::Error;
+use crate::error::TransportError;
 
 /// The longest URL (path and query) accepted.
 pub const MAX_URI_BYTES: usize = 16 * 1024;
@@ -15,15 +15,15 @@ pub const MAX_HEADER_FIELDS: usize = 100;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// Refuses a head past the limits.
-pub fn check<B>(req: &Request<B>) -> Result<(), Error> {
+pub fn check<B>(req: &Request<B>) -> Result<(), TransportError> {
     let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if uri > MAX_URI_BYTES {
-        return Err(Error::UriTooLong { limit: MAX_URI_BYTES });
+        return Err(TransportError::UriTooLong { limit: MAX_URI_BYTES });
     }
     let fields = req.headers().len();
     let bytes: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 32).sum();
     if fields > MAX_HEADER_FIELDS || bytes > MAX_HEADER_BYTES {
-        return Err(Error::HeadersTooLarge { fields: MAX_HEADER_FIELDS, bytes: MAX_HEADER_BYTES });
+        return Err(TransportError::HeadersTooLarge { fields: MAX_HEADER_FIELDS, bytes: MAX_HEADER_BYTES });
     }
     Ok(())
 }
@@ -37,13 +37,13 @@ mod tests {
         let ok = Request::get("/vpc/v1/networks?folderId=f").header("authorization", "Bearer t").body(()).unwrap();
         assert!(check(&ok).is_ok());
         let long = Request::get(format!("/vpc/v1/networks?x={}", "a".repeat(MAX_URI_BYTES))).body(()).unwrap();
-        assert!(matches!(check(&long), Err(Error::UriTooLong { .. })));
+        assert!(matches!(check(&long), Err(TransportError::UriTooLong { .. })));
         let mut many = Request::get("/").body(()).unwrap();
         for i in 0..=MAX_HEADER_FIELDS {
             many.headers_mut().insert(http::HeaderName::try_from(format!("x-h{i}")).unwrap(), "v".parse().unwrap());
         }
-        assert!(matches!(check(&many), Err(Error::HeadersTooLarge { .. })));
+        assert!(matches!(check(&many), Err(TransportError::HeadersTooLarge { .. })));
         let big = Request::get("/").header("x-big", "v".repeat(MAX_HEADER_BYTES)).body(()).unwrap();
-        assert!(matches!(check(&big), Err(Error::HeadersTooLarge { .. })));
+        assert!(matches!(check(&big), Err(TransportError::HeadersTooLarge { .. })));
     }
 }

@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn documented_nat_codes() {
         let table = [
-            (Error::MalformedJson("x".into()), 400, "NAT.1010"),
+            (Error::from(crate::error::TransportError::MalformedJson("x".into())), 400, "NAT.1010"),
             (Error::invalid("dnat_rule.protocol", "bad"), 400, "NAT.0002"),
             (Error::GatewayFrozen("g".into()), 400, "NAT.1208"),
             (Error::DnatAnyNeedsZeroPorts, 400, "NAT.1306"),

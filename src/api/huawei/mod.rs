@@ -30,7 +30,7 @@ use crate::api::rest::DRAIN_LIMIT_BYTES;
 use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
 use crate::domain::huawei::vpc::{Subnet, Vpc};
-use crate::error::{Error, HuaweiApi};
+use crate::error::{Error, HuaweiApi, TransportError};
 use crate::service::HuaweiArea;
 
 /// The Huawei REST router, cheap to clone.
@@ -156,7 +156,7 @@ async fn admit(State((auth, bodies)): State<(HuaweiAuth, BodyReader)>, request: 
 }
 
 async fn no_route(Extension(ctx): Extension<Ctx>, request: Request) -> Response {
-    ctx.fail(&Error::NoRoute { method: request.method().to_string(), path: request.uri().path().to_string() })
+    ctx.fail(&TransportError::NoRoute { method: request.method().to_string(), path: request.uri().path().to_string() }.into())
 }
 
 async fn unimplemented(Extension(ctx): Extension<Ctx>, request: Request) -> Response {

@@ -9,7 +9,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, HuaweiApi};
+use crate::error::{Error, HuaweiApi, TransportError};
 
 /// One Huawei call, as the authentication layer admitted it.
 #[derive(Clone, Debug)]
@@ -124,12 +124,12 @@ pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
     let value = serde_path_to_error::deserialize::<_, T>(&mut json).map_err(|e| {
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {
-            return Error::MalformedJson(inner.to_string());
+            return TransportError::MalformedJson(inner.to_string()).into();
         }
         let path = e.path().to_string();
         Error::invalid(if path == "." { "body".to_string() } else { path }, inner.to_string())
     })?;
-    json.end().map_err(|e| Error::MalformedJson(e.to_string()))?;
+    json.end().map_err(|e| Error::from(TransportError::MalformedJson(e.to_string())))?;
     Ok(value)
 }
 
@@ -158,9 +158,15 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_malformed_json_and_shape_errors_name_the_field() {
-        assert!(matches!(parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": ")), Err(Error::MalformedJson(_))));
-        assert!(matches!(parse_body::<Wrapped>(&Bytes::from_static(b"")), Err(Error::MalformedJson(_))));
-        assert!(matches!(parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": {}} x")), Err(Error::MalformedJson(_))));
+        assert!(matches!(
+            parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": ")),
+            Err(Error::Transport(TransportError::MalformedJson(_)))
+        ));
+        assert!(matches!(parse_body::<Wrapped>(&Bytes::from_static(b"")), Err(Error::Transport(TransportError::MalformedJson(_)))));
+        assert!(matches!(
+            parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": {}} x")),
+            Err(Error::Transport(TransportError::MalformedJson(_)))
+        ));
         let wrong = parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": {\"port\": 80}}")).unwrap_err();
         assert_eq!(wrong.violations()[0].field, "rule.port");
         let unknown = parse_body::<Wrapped>(&Bytes::from_static(b"{\"rule\": {\"colour\": \"red\"}}")).unwrap_err();

@@ -28,7 +28,7 @@ use crate::api::grpc::{rpc_status, to_status};
 use crate::api::head;
 use crate::api::huawei::HuaweiRest;
 use crate::api::request_id::RequestContext;
-use crate::error::{Code, Error};
+use crate::error::{Code, Error, TransportError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
@@ -75,7 +75,7 @@ impl Gateway {
     /// The JSON answer of a refused REST request.
     pub fn refuse(&self, e: &Error, ctx: Option<&RequestContext>) -> Response<Body> {
         let mut headers = HeaderMap::new();
-        if let Error::MethodNotAllowed { allowed, .. } = e
+        if let Error::Transport(TransportError::MethodNotAllowed { allowed, .. }) = e
             && let Ok(allowed) = HeaderValue::from_str(allowed)
         {
             headers.insert(header::ALLOW, allowed);
@@ -97,9 +97,9 @@ impl Gateway {
             Lookup::Found(route, vars) => (route, vars),
             Lookup::WrongMethod(allowed) => {
                 let allowed = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-                return Err(Error::MethodNotAllowed { method: parts.method.to_string(), path: path.to_string(), allowed });
+                return Err(TransportError::MethodNotAllowed { method: parts.method.to_string(), path: path.to_string(), allowed }.into());
             }
-            Lookup::NotFound => return Err(Error::NoRoute { method: parts.method.to_string(), path: path.to_string() }),
+            Lookup::NotFound => return Err(TransportError::NoRoute { method: parts.method.to_string(), path: path.to_string() }.into()),
         };
         let body = self.bodies.read_draining(&parts.headers, body, MAX_MESSAGE_BYTES, DRAIN_LIMIT_BYTES).await?;
         let message = json::request_message(route, &vars, parts.uri.query().unwrap_or(""), &body.bytes)?;
@@ -273,6 +273,7 @@ where
         let dialect = Dialect::of(&req, self.mode);
         if let Err(e) = head::check(&req) {
             // Refused in the dialect of the API the request is for.
+            let e = Error::from(e);
             let ctx = req.extensions().get::<RequestContext>().cloned();
             let refusal = match dialect {
                 Dialect::Grpc => to_status(&e, ctx.as_ref()).into_http(),
