@@ -7,6 +7,10 @@ use std::{env, fs, path::PathBuf};
 /// The service files; protox pulls in everything they import.
 const ROOTS: &[&str] = &[
     "yandex/cloud/compute/v1/instance_service.proto",
+    "yandex/cloud/compute/v1/disk_service.proto",
+    "yandex/cloud/compute/v1/image_service.proto",
+    "yandex/cloud/compute/v1/zone_service.proto",
+    "yandex/cloud/compute/v1/disk_type_service.proto",
     "yandex/cloud/operation/operation_service.proto",
     "yandex/cloud/vpc/v1/network_service.proto",
     "yandex/cloud/vpc/v1/subnet_service.proto",

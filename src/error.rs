@@ -98,6 +98,11 @@ pub enum ResourceKind {
     Operation,
     Address,
     SecurityGroup,
+    Disk,
+    Image,
+    Snapshot,
+    Zone,
+    DiskType,
     ApiEndpoint,
     Vpc,
     NatGateway,
@@ -116,6 +121,11 @@ impl fmt::Display for ResourceKind {
             ResourceKind::Operation => "Operation",
             ResourceKind::Address => "Address",
             ResourceKind::SecurityGroup => "Security group",
+            ResourceKind::Disk => "Disk",
+            ResourceKind::Image => "Image",
+            ResourceKind::Snapshot => "Snapshot",
+            ResourceKind::Zone => "Zone",
+            ResourceKind::DiskType => "Disk type",
             ResourceKind::Vpc => "Vpc",
             ResourceKind::NatGateway => "Gateway",
             ResourceKind::TransitSubnet => "TransitSubnet",
@@ -261,6 +271,22 @@ error_table! {
         => ["Internal error: {0}"], Internal, Http::OfCode, Is(500, "NAT.1001"), Is(500, "VPC.0001");
     Unauthenticated(String)
         => ["Unauthenticated: {}", cut(.0, MAX_DESCRIPTION_CHARS)], Unauthenticated, Http::OfCode, Is(401, "APIGW.0301"), Is(401, "APIGW.0301");
+    DiskZoneMismatch { disk_id: String, disk_zone: String, instance_zone: String }
+        => ["Disk {disk_id} is in zone {disk_zone}, but the instance is in zone {instance_zone}"], InvalidArgument, Http::OfCode, Invalid, Invalid;
+    DiskAttached { disk_id: String, instance_id: String }
+        => ["Disk \"{disk_id}\" has an invalid state for this operation: attached to instance {instance_id}"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    DiskNotReady { disk_id: String, status: String }
+        => ["Disk {disk_id} is {status}; it can be attached once it is READY"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    DiskNotAttached { instance_id: String, disk: String }
+        => ["Disk {} is not attached to instance {instance_id}", echo(.disk)], NotFound, Http::OfCode, Invalid, Invalid;
+    BootDiskDetach(String)
+        => ["The boot disk of instance {0} cannot be detached"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    DeviceNameTaken { instance_id: String, device_name: String }
+        => ["Device name {device_name} is already used by a disk of instance {instance_id}"], AlreadyExists, Http::OfCode, Invalid, Invalid;
+    TooManyDisks { instance_id: String, limit: usize }
+        => ["Instance {instance_id} already has {limit} disks, the most one instance may have"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    PublicImage(String)
+        => ["Image {0} belongs to the public catalog (folder standard-images) and cannot be changed"], PermissionDenied, Http::OfCode, Invalid, Invalid;
     PermissionDenied { subject: String, folder_id: String }
         => ["Permission denied: {subject} may not use folder {}", echo(.folder_id)], PermissionDenied, Http::OfCode, Invalid, Invalid;
     IdempotencyKeyReused { key: String, method: String }
@@ -379,6 +405,14 @@ mod tests {
             Error::Transport(TransportError::UriTooLong { limit: 1 }),
             Error::Transport(TransportError::HeadersTooLarge { fields: 1, bytes: 1 }),
             Error::Transport(TransportError::BodyTimeout { timeout: std::time::Duration::from_secs(1) }),
+            Error::DiskZoneMismatch { disk_id: s(), disk_zone: s(), instance_zone: s() },
+            Error::DiskAttached { disk_id: s(), instance_id: s() },
+            Error::DiskNotReady { disk_id: s(), status: s() },
+            Error::DiskNotAttached { instance_id: s(), disk: s() },
+            Error::BootDiskDetach(s()),
+            Error::DeviceNameTaken { instance_id: s(), device_name: s() },
+            Error::TooManyDisks { instance_id: s(), limit: 8 },
+            Error::PublicImage(s()),
             Error::Unauthenticated(s()),
             Error::PermissionDenied { subject: s(), folder_id: s() },
             Error::IdempotencyKeyReused { key: s(), method: s() },

@@ -18,8 +18,8 @@ use tower::ServiceBuilder;
 use crate::api::body::BodyReader;
 use crate::api::front::Mode;
 use crate::api::grpc::{
-    AddressApi, CompleteStatusLayer, EndpointApi, IamApi, InstanceApi, Lazy, NetworkApi, OperationApi, Reflection, SecurityGroupApi,
-    SubnetApi,
+    AddressApi, CompleteStatusLayer, DiskApi, DiskTypeApi, EndpointApi, IamApi, ImageApi, InstanceApi, Lazy, NetworkApi, OperationApi,
+    Reflection, SecurityGroupApi, SubnetApi, ZoneApi,
 };
 use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
@@ -30,7 +30,11 @@ use crate::domain::clock::SystemClock;
 use crate::domain::principals::Principals;
 use crate::error::{Error, Result};
 use crate::listener::{self, Limits};
+use crate::proto::yandex::cloud::compute::v1::disk_service_server::DiskServiceServer;
+use crate::proto::yandex::cloud::compute::v1::disk_type_service_server::DiskTypeServiceServer;
+use crate::proto::yandex::cloud::compute::v1::image_service_server::ImageServiceServer;
 use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceServiceServer;
+use crate::proto::yandex::cloud::compute::v1::zone_service_server::ZoneServiceServer;
 use crate::proto::yandex::cloud::endpoint::api_endpoint_service_server::ApiEndpointServiceServer;
 use crate::proto::yandex::cloud::iam::v1::iam_token_service_server::IamTokenServiceServer;
 use crate::proto::yandex::cloud::operation::operation_service_server::OperationServiceServer;
@@ -46,6 +50,10 @@ use crate::tls;
 /// The gRPC services netplane serves, by full name (health reports each).
 pub const SERVICES: &[&str] = &[
     "yandex.cloud.compute.v1.InstanceService",
+    "yandex.cloud.compute.v1.DiskService",
+    "yandex.cloud.compute.v1.ImageService",
+    "yandex.cloud.compute.v1.ZoneService",
+    "yandex.cloud.compute.v1.DiskTypeService",
     "yandex.cloud.operation.OperationService",
     "yandex.cloud.vpc.v1.NetworkService",
     "yandex.cloud.vpc.v1.SubnetService",
@@ -103,6 +111,10 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let gateway = Arc::new(Gateway::new(SERVICES, bodies.clone()));
     let guard = Guard::new(SERVICES, iam.clone(), services.core.clone(), bodies).map_err(|e| startup("guard", e))?;
     let routes = Routes::new(InstanceServiceServer::new(InstanceApi::new(services.compute.clone())))
+        .add_service(DiskServiceServer::new(DiskApi::new(services.disks.clone())))
+        .add_service(ImageServiceServer::new(ImageApi::new(services.images.clone())))
+        .add_service(ZoneServiceServer::new(ZoneApi))
+        .add_service(DiskTypeServiceServer::new(DiskTypeApi))
         .add_service(OperationServiceServer::new(OperationApi::new(services.operations.clone())))
         .add_service(NetworkServiceServer::new(NetworkApi::new(services.vpc.clone(), services.security_groups.clone())))
         .add_service(SubnetServiceServer::new(SubnetApi::new(services.vpc.clone())))

@@ -30,6 +30,7 @@ use super::framing;
 use super::grpc::to_status;
 use super::request_id::RequestContext;
 use super::rest::descriptor_pool;
+use crate::domain::image::PUBLIC_FOLDER;
 use crate::domain::principals::{Principal, Scope};
 use crate::error::{Error, ResourceKind, Result};
 use crate::proto::METHODS;
@@ -40,13 +41,21 @@ use crate::service::iam::Iam;
 /// Services clients call before they have a token (the SDKs send none to these).
 const UNAUTHENTICATED_SERVICES: [&str; 2] = ["yandex.cloud.endpoint.ApiEndpointService", "yandex.cloud.iam.v1.IamTokenService"];
 
+/// The requests that may name the public image folder (`standard-images`) whatever the caller's
+/// folders.
+const PUBLIC_FOLDER_READS: [&str; 2] =
+    ["yandex.cloud.compute.v1.ListImagesRequest", "yandex.cloud.compute.v1.GetImageLatestByFamilyRequest"];
+
 /// Request fields that address a resource by id, and its kind.
-const ID_FIELDS: [(&str, ResourceKind); 5] = [
+const ID_FIELDS: [(&str, ResourceKind); 7] = [
     ("instance_id", ResourceKind::Instance),
     ("network_id", ResourceKind::Network),
     ("subnet_id", ResourceKind::Subnet),
     ("address_id", ResourceKind::Address),
     ("security_group_id", ResourceKind::SecurityGroup),
+    ("disk_id", ResourceKind::Disk),
+    // Public images are in no stored folder: anyone may read them.
+    ("image_id", ResourceKind::Image),
 ];
 
 /// What the guard knows: the methods it protects, and how to check callers and targets.
@@ -78,7 +87,10 @@ impl Guard {
             Some(Value::String(s)) if !s.is_empty() => Some(s),
             _ => None,
         };
+        // The public image catalog's folder is readable by every caller, writable by none.
+        let public_read = |folder_id: &str| folder_id == PUBLIC_FOLDER && PUBLIC_FOLDER_READS.contains(&request.descriptor().full_name());
         if let Some(folder_id) = text("folder_id")
+            && !public_read(&folder_id)
             && !principal.folders.allows(&folder_id)
         {
             return Err(Error::PermissionDenied { subject: principal.subject.clone(), folder_id });

@@ -68,6 +68,20 @@ pub const INSTANCE_FIELDS: Allowed = &[
     ("platformId", Column::PlatformId),
 ];
 
+pub const DISK_FIELDS: Allowed = &[
+    ("id", Column::Id),
+    ("name", Column::Name),
+    ("created_at", Column::CreatedAt),
+    ("createdAt", Column::CreatedAt),
+    ("status", Column::Status),
+    ("zone_id", Column::ZoneId),
+    ("zoneId", Column::ZoneId),
+];
+
+/// Image lists filter on `name` (as the API documents) and order by these.
+pub const IMAGE_ORDER_FIELDS: Allowed =
+    &[("id", Column::Id), ("name", Column::Name), ("created_at", Column::CreatedAt), ("createdAt", Column::CreatedAt)];
+
 /// VPC lists accept `name` only.
 pub const NAME_ONLY: Allowed = &[("name", Column::Name)];
 

@@ -10,6 +10,7 @@ use rand::Rng;
 pub enum IdKind {
     Instance,
     Disk,
+    Image,
     Network,
     Subnet,
     SecurityGroup,
@@ -25,6 +26,8 @@ pub fn prefix(kind: IdKind, zone_id: &str) -> &'static str {
         (IdKind::Instance | IdKind::Disk | IdKind::ComputeOperation, "b") => "epd",
         (IdKind::Instance | IdKind::Disk | IdKind::ComputeOperation, "d") => "fv4",
         (IdKind::Instance | IdKind::Disk | IdKind::ComputeOperation, _) => "fhm",
+        // Images are replicated across zones: their ids carry none.
+        (IdKind::Image, _) => "fd8",
         (IdKind::Subnet, "b") => "e2l",
         (IdKind::Subnet, "d") => "fl8",
         (IdKind::Subnet, _) => "e9b",

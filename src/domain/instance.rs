@@ -142,6 +142,9 @@ pub enum DiskMode {
     ReadOnly,
 }
 
+/// The most disks one instance may have, the boot disk included.
+pub const MAX_DISKS: usize = 8;
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AttachedDisk {
     pub mode: DiskMode,
@@ -358,6 +361,50 @@ impl Instance {
         Ok(())
     }
 
+    /// The boot disk, then the secondary disks.
+    pub fn disks(&self) -> impl Iterator<Item = &AttachedDisk> {
+        self.boot_disk.iter().chain(&self.secondary_disks)
+    }
+
+    /// Checks that `disk` may be added: not already here, its device name free, and fewer than
+    /// `MAX_DISKS` disks (the boot disk included).
+    pub fn check_disk_attachable(&self, disk: &AttachedDisk) -> Result<(), Error> {
+        if let Some(same) = self.disks().find(|d| d.disk_id == disk.disk_id) {
+            return Err(Error::DeviceNameTaken { instance_id: self.id.clone(), device_name: same.device_name.clone() });
+        }
+        if self.disks().any(|d| d.device_name == disk.device_name) {
+            return Err(Error::DeviceNameTaken { instance_id: self.id.clone(), device_name: disk.device_name.clone() });
+        }
+        if self.disks().count() >= MAX_DISKS {
+            return Err(Error::TooManyDisks { instance_id: self.id.clone(), limit: MAX_DISKS });
+        }
+        Ok(())
+    }
+
+    /// Adds a secondary disk, checked as `check_disk_attachable` does.
+    pub fn attach_disk(&mut self, disk: AttachedDisk) -> Result<(), Error> {
+        self.check_disk_attachable(&disk)?;
+        self.secondary_disks.push(disk);
+        Ok(())
+    }
+
+    /// The secondary disk a detach names by id or, when the id is empty, by device name; the boot
+    /// disk cannot be detached.
+    pub fn find_detachable_disk(&self, disk_id: &str, device_name: &str) -> Result<&AttachedDisk, Error> {
+        let named = |d: &&AttachedDisk| if disk_id.is_empty() { d.device_name == device_name } else { d.disk_id == disk_id };
+        if self.boot_disk.iter().any(|d| named(&d)) {
+            return Err(Error::BootDiskDetach(self.id.clone()));
+        }
+        self.secondary_disks.iter().find(named).ok_or_else(|| Error::DiskNotAttached {
+            instance_id: self.id.clone(),
+            disk: if disk_id.is_empty() { device_name.to_string() } else { disk_id.to_string() },
+        })
+    }
+
+    pub fn detach_disk(&mut self, disk_id: &str) {
+        self.secondary_disks.retain(|d| d.disk_id != disk_id);
+    }
+
     /// An interface of this instance may use `subnet` only in the instance's own zone.
     pub fn check_subnet_zone(&self, subnet: &Subnet) -> Result<(), Error> {
         if subnet.zone_id == self.zone_id {
@@ -433,6 +480,28 @@ mod tests {
             service_account_id: String::new(),
             settings: BTreeMap::new(),
         }
+    }
+
+    fn attached(disk_id: &str, device_name: &str) -> AttachedDisk {
+        AttachedDisk { mode: DiskMode::ReadWrite, device_name: device_name.into(), auto_delete: false, disk_id: disk_id.into() }
+    }
+
+    #[test]
+    fn disks_attach_with_free_device_names_up_to_the_limit_and_the_boot_disk_stays() {
+        let mut i = instance(Status::Running);
+        i.boot_disk = Some(attached("fhmboot", "boot"));
+        assert!(matches!(i.attach_disk(attached("fhmd1", "boot")), Err(Error::DeviceNameTaken { .. })));
+        assert!(matches!(i.attach_disk(attached("fhmboot", "other")), Err(Error::DeviceNameTaken { .. })));
+        for n in 1..MAX_DISKS {
+            i.attach_disk(attached(&format!("fhmd{n}"), &format!("data{n}"))).unwrap();
+        }
+        assert!(matches!(i.attach_disk(attached("fhmd9", "data9")), Err(Error::TooManyDisks { limit: MAX_DISKS, .. })));
+        assert!(matches!(i.find_detachable_disk("fhmboot", ""), Err(Error::BootDiskDetach(_))));
+        assert!(matches!(i.find_detachable_disk("", "boot"), Err(Error::BootDiskDetach(_))));
+        assert_eq!(i.find_detachable_disk("", "data2").unwrap().disk_id, "fhmd2");
+        assert!(matches!(i.find_detachable_disk("fhmnone", ""), Err(Error::DiskNotAttached { .. })));
+        i.detach_disk("fhmd2");
+        assert_eq!(i.disks().count(), MAX_DISKS - 1);
     }
 
     /// Every (transition, status) pair: which are accepted, and where they lead.

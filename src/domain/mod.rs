@@ -4,9 +4,12 @@
 pub mod address;
 pub mod aksk;
 pub mod clock;
+pub mod disk;
+pub mod disk_type;
 pub mod filter;
 pub mod huawei;
 pub mod ids;
+pub mod image;
 pub mod instance;
 pub mod ipam;
 pub mod network;

@@ -1,4 +1,5 @@
-//! Availability zones and the region they belong to.
+//! Availability zones and the region they belong to. ru-central1-c, which Yandex Cloud is
+//! retiring, is not among them (DIVERGENCES.md).
 
 pub const REGION: &str = "ru-central1";
 pub const ZONES: &[&str] = &["ru-central1-a", "ru-central1-b", "ru-central1-d"];

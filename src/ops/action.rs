@@ -7,7 +7,9 @@ use super::flat;
 
 use crate::domain::{
     address::AddressPatch,
-    instance::{InstancePatch, NetworkInterface, Status},
+    disk::DiskPatch,
+    image::ImagePatch,
+    instance::{AttachedDisk, InstancePatch, NetworkInterface, Status},
     network::NetworkPatch,
     security_group::SecurityGroupPatch,
     subnet::SubnetPatch,
@@ -28,6 +30,8 @@ pub enum Action {
     Subnet(SubnetAction),
     Address(AddressAction),
     SecurityGroup(SecurityGroupAction),
+    Disk(DiskAction),
+    Image(ImageAction),
 }
 
 impl<'de> serde::Deserialize<'de> for Action {
@@ -48,8 +52,12 @@ impl<'de> flat::Grouped<'de> for Action {
             Some(Action::Subnet(a))
         } else if let Some(a) = offer.take()? {
             Some(Action::Address(a))
+        } else if let Some(a) = offer.take()? {
+            Some(Action::SecurityGroup(a))
+        } else if let Some(a) = offer.take()? {
+            Some(Action::Disk(a))
         } else {
-            offer.take()?.map(Action::SecurityGroup)
+            offer.take()?.map(Action::Image)
         })
     }
 }
@@ -109,6 +117,39 @@ pub enum InstanceAction {
         instance_id: String,
         from: Status,
     },
+    /// The disk was claimed for the instance, and its row names the instance, when accepted.
+    #[serde(rename = "AttachInstanceDisk")]
+    AttachDisk {
+        instance_id: String,
+        from: Status,
+        disk: AttachedDisk,
+    },
+    #[serde(rename = "DetachInstanceDisk")]
+    DetachDisk {
+        instance_id: String,
+        from: Status,
+        disk_id: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DiskAction {
+    #[serde(rename = "CreateDisk")]
+    Create { disk_id: String },
+    #[serde(rename = "UpdateDisk")]
+    Update { disk_id: String, patch: DiskPatch, released_name: Option<String> },
+    #[serde(rename = "DeleteDisk")]
+    Delete { disk_id: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ImageAction {
+    #[serde(rename = "CreateImage")]
+    Create { image_id: String },
+    #[serde(rename = "UpdateImage")]
+    Update { image_id: String, patch: ImagePatch, released_name: Option<String> },
+    #[serde(rename = "DeleteImage")]
+    Delete { image_id: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -199,6 +240,13 @@ mod tests {
                 patch: SecurityGroupPatch::default(),
                 released_name: None,
             }),
+            Action::Instance(InstanceAction::DetachDisk { instance_id: "fhm1".into(), from: Status::Running, disk_id: "fhmd".into() }),
+            Action::Disk(DiskAction::Update {
+                disk_id: "fhmd".into(),
+                patch: DiskPatch { size: Some(1 << 30), ..Default::default() },
+                released_name: None,
+            }),
+            Action::Image(ImageAction::Delete { image_id: "fd8i".into() }),
         ];
         for action in actions {
             assert_eq!(through_store(&action), action);

@@ -10,11 +10,15 @@ pub mod runner;
 
 use std::time::Duration;
 
-pub use action::{Action, AddressAction, ClaimKey, InstanceAction, InterfaceAction, NetworkAction, SecurityGroupAction, SubnetAction};
+pub use action::{
+    Action, AddressAction, ClaimKey, DiskAction, ImageAction, InstanceAction, InterfaceAction, NetworkAction, SecurityGroupAction,
+    SubnetAction,
+};
 pub use runner::{Executor, Runner};
 
 use crate::domain::{
-    address::Address, clock::Timestamp, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet,
+    address::Address, clock::Timestamp, disk::Disk, image::Image, instance::Instance, network::Network, security_group::SecurityGroup,
+    subnet::Subnet,
 };
 use crate::error::{Error, Result};
 use crate::store::OperationRow;
@@ -34,6 +38,14 @@ pub enum Metadata {
     UpdateNetworkInterface { instance_id: String, network_interface_index: String },
     AddOneToOneNat { instance_id: String },
     RemoveOneToOneNat { instance_id: String },
+    AttachDisk { instance_id: String, disk_id: String },
+    DetachDisk { instance_id: String, disk_id: String },
+    CreateDisk { disk_id: String },
+    UpdateDisk { disk_id: String },
+    DeleteDisk { disk_id: String },
+    CreateImage { image_id: String },
+    UpdateImage { image_id: String },
+    DeleteImage { image_id: String },
     CreateNetwork { network_id: String },
     UpdateNetwork { network_id: String },
     DeleteNetwork { network_id: String },
@@ -63,7 +75,11 @@ impl Metadata {
             | Metadata::DetachNetworkInterface { instance_id, .. }
             | Metadata::UpdateNetworkInterface { instance_id, .. }
             | Metadata::AddOneToOneNat { instance_id }
-            | Metadata::RemoveOneToOneNat { instance_id } => instance_id,
+            | Metadata::RemoveOneToOneNat { instance_id }
+            | Metadata::AttachDisk { instance_id, .. }
+            | Metadata::DetachDisk { instance_id, .. } => instance_id,
+            Metadata::CreateDisk { disk_id } | Metadata::UpdateDisk { disk_id } | Metadata::DeleteDisk { disk_id } => disk_id,
+            Metadata::CreateImage { image_id } | Metadata::UpdateImage { image_id } | Metadata::DeleteImage { image_id } => image_id,
             Metadata::CreateNetwork { network_id } | Metadata::UpdateNetwork { network_id } | Metadata::DeleteNetwork { network_id } => {
                 network_id
             }
@@ -92,6 +108,14 @@ impl Metadata {
             Metadata::UpdateNetworkInterface { .. } => "Update network interface",
             Metadata::AddOneToOneNat { .. } => "Add one-to-one NAT",
             Metadata::RemoveOneToOneNat { .. } => "Remove one-to-one NAT",
+            Metadata::AttachDisk { .. } => "Attach disk",
+            Metadata::DetachDisk { .. } => "Detach disk",
+            Metadata::CreateDisk { .. } => "Create disk",
+            Metadata::UpdateDisk { .. } => "Update disk",
+            Metadata::DeleteDisk { .. } => "Delete disk",
+            Metadata::CreateImage { .. } => "Create image",
+            Metadata::UpdateImage { .. } => "Update image",
+            Metadata::DeleteImage { .. } => "Delete image",
             Metadata::CreateNetwork { .. } => "Create network",
             Metadata::UpdateNetwork { .. } => "Update network",
             Metadata::DeleteNetwork { .. } => "Delete network",
@@ -120,6 +144,8 @@ pub enum Response {
     /// The address and whether it is used.
     Address(Address, bool),
     SecurityGroup(SecurityGroup),
+    Disk(Disk),
+    Image(Image),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -24,6 +24,8 @@ pub enum ClaimScope<'a> {
     Names(ResourceKind, &'a str),
     /// The one user of a static VPC address; key `ADDRESS_USER_KEY`, owner: the instance.
     AddressUser(&'a str),
+    /// The one instance using a disk; key `DISK_USER_KEY`, owner: the instance.
+    DiskUser(&'a str),
     /// The interfaces using a security group; key `<instance id>/<interface index>`.
     SecurityGroupUsers(&'a str),
     /// Idempotency keys; key `<subject>\n<method>\n<key>`, owner: the operation id, `detail` the
@@ -59,6 +61,7 @@ impl fmt::Display for ClaimScope<'_> {
             ClaimScope::Macs => f.write_str("mac"),
             ClaimScope::Names(kind, folder_id) => write!(f, "name/{}/{folder_id}", name_scope(*kind)),
             ClaimScope::AddressUser(address_id) => write!(f, "address/{address_id}/user"),
+            ClaimScope::DiskUser(disk_id) => write!(f, "disk/{disk_id}/user"),
             ClaimScope::SecurityGroupUsers(group_id) => write!(f, "security-group/{group_id}/users"),
             ClaimScope::Idempotency => f.write_str("idempotency"),
             ClaimScope::IamTokens => f.write_str("iam/tokens"),
@@ -82,6 +85,11 @@ fn name_scope(kind: ResourceKind) -> &'static str {
         ResourceKind::Operation => "operation",
         ResourceKind::Address => "address",
         ResourceKind::SecurityGroup => "security group",
+        ResourceKind::Disk => "disk",
+        ResourceKind::Image => "image",
+        ResourceKind::Snapshot => "snapshot",
+        ResourceKind::Zone => "zone",
+        ResourceKind::DiskType => "disk type",
         ResourceKind::ApiEndpoint => "api endpoint",
         ResourceKind::Vpc => "vpc",
         ResourceKind::NatGateway => "gateway",
@@ -106,6 +114,7 @@ pub fn low_water_mark(address_scope: &str) -> String {
 pub const ALLOCATOR: &str = "netplane.allocator";
 
 pub const ADDRESS_USER_KEY: &str = "user";
+pub const DISK_USER_KEY: &str = "user";
 
 pub const DNAT_PORTS: &str = "ports";
 pub const DNAT_ANY_PREFIX: &str = "any:";
@@ -120,6 +129,8 @@ pub const NETWORK: &str = "vpc.network";
 pub const SUBNET: &str = "vpc.subnet";
 pub const ADDRESS: &str = "vpc.address";
 pub const SECURITY_GROUP: &str = "vpc.securityGroup";
+pub const DISK: &str = "compute.disk";
+pub const IMAGE: &str = "compute.image";
 pub const HUAWEI_SUBNET_GATEWAY: &str = "huawei.subnetGateway";
 pub const NAT_GATEWAY: &str = "nat.gateway";
 pub const TRANSIT_IP: &str = "nat.transitIp";
@@ -149,6 +160,9 @@ mod tests {
             (ClaimScope::Names(ResourceKind::Subnet, "b1g"), "name/subnet/b1g"),
             (ClaimScope::Names(ResourceKind::Address, "b1g"), "name/address/b1g"),
             (ClaimScope::Names(ResourceKind::SecurityGroup, "b1g"), "name/security group/b1g"),
+            (ClaimScope::Names(ResourceKind::Disk, "b1g"), "name/disk/b1g"),
+            (ClaimScope::Names(ResourceKind::Image, "b1g"), "name/image/b1g"),
+            (ClaimScope::DiskUser("fhm1"), "disk/fhm1/user"),
             (ClaimScope::Names(ResourceKind::Vpc, "p"), "name/vpc/p"),
             (ClaimScope::Names(ResourceKind::NatGateway, "p"), "name/gateway/p"),
             (ClaimScope::Names(ResourceKind::TransitSubnet, "p"), "name/transitsubnet/p"),

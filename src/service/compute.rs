@@ -6,25 +6,33 @@ use std::collections::{BTreeMap, HashMap};
 use ipnet::Ipv4Net;
 
 use super::ComputeArea;
+use super::disks::{self, NewDisk};
 use super::lifecycle;
 use super::listing::cursor;
 use super::paging::{self, ListScope, Page};
 use super::plumbing::{self, InterfaceSpec, saved};
+use crate::domain::clock::Timestamp;
 use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::{IdGenerator, IdKind};
 use crate::domain::instance::{AttachedDisk, DiskMode, Instance, InstancePatch, Resources, Status, Transition};
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, InstanceAction, Metadata, Operation, Response};
-use crate::store::{Cursor, Query, Tx, TxExt};
+use crate::store::{Cursor, Query, Store, Tx, TxExt};
 
-/// A disk to attach at creation: an existing one, or a new one made for the instance.
+/// A disk to attach: an existing one, or a new one made for the instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiskSpec {
     pub mode: DiskMode,
+    /// Empty: the disk's id.
     pub device_name: String,
     pub auto_delete: bool,
-    /// `None`: a new disk, whose id netplane mints.
-    pub disk_id: Option<String>,
+    pub disk: InstanceDisk,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstanceDisk {
+    Existing(String),
+    New(NewDisk),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,16 +66,40 @@ fn load(tx: &mut dyn Tx, id: &str) -> Result<Instance> {
     lifecycle::load(tx, id)
 }
 
-fn attached_disk(ids: &dyn IdGenerator, zone_id: &str, spec: &DiskSpec) -> AttachedDisk {
-    let disk_id = spec.disk_id.clone().unwrap_or_else(|| ids.id(IdKind::Disk, zone_id));
+/// The disk `spec` names, given to `instance`: an existing one checked and taken, or a new one
+/// created (CREATING until the operation completes). The instance itself is not changed.
+fn take_disk(
+    tx: &mut dyn Tx,
+    catalog: &Store,
+    ids: &dyn IdGenerator,
+    instance: &Instance,
+    spec: &DiskSpec,
+    now: Timestamp,
+) -> Result<AttachedDisk> {
+    let disk_id = match &spec.disk {
+        InstanceDisk::Existing(disk_id) => {
+            let mut disk = disks::load(tx, disk_id)?;
+            disk.check_attachable(&instance.id, &instance.zone_id)?;
+            disks::take_for(tx, &mut disk, instance)?;
+            tx.save(&disk)?;
+            disk.id
+        }
+        InstanceDisk::New(new) => {
+            let id = ids.id(IdKind::Disk, &instance.zone_id);
+            let mut disk = disks::new_disk(tx, catalog, &id, &instance.folder_id, &instance.zone_id, new, now)?;
+            disks::take_for(tx, &mut disk, instance)?;
+            tx.create(&disk)?;
+            disk.id
+        }
+    };
     let device_name = if spec.device_name.is_empty() { disk_id.clone() } else { spec.device_name.clone() };
-    AttachedDisk { mode: spec.mode, device_name, auto_delete: spec.auto_delete, disk_id }
+    Ok(AttachedDisk { mode: spec.mode, device_name, auto_delete: spec.auto_delete, disk_id })
 }
 
 impl ComputeArea {
     pub async fn create_instance(&self, cmd: CreateInstance) -> Result<Operation> {
         let id = self.ids.id(IdKind::Instance, &cmd.zone_id);
-        let (ids, pool) = (self.ids.clone(), self.settings.public_pool);
+        let (ids, pool, catalog) = (self.ids.clone(), self.settings.public_pool, self.catalog.clone());
         self.start_operation(IdKind::ComputeOperation, &cmd.zone_id.clone(), move |tx, now| {
             lifecycle::claim_own_name::<Instance>(tx, &id, &cmd.folder_id, &cmd.name)?;
             let mut instance = Instance {
@@ -82,13 +114,18 @@ impl ComputeArea {
                 resources: cmd.resources.clone(),
                 status: Status::Provisioning,
                 metadata: cmd.metadata.clone(),
-                boot_disk: Some(attached_disk(&*ids, &cmd.zone_id, &cmd.boot_disk)),
-                secondary_disks: cmd.secondary_disks.iter().map(|d| attached_disk(&*ids, &cmd.zone_id, d)).collect(),
+                boot_disk: None,
+                secondary_disks: Vec::new(),
                 network_interfaces: Vec::new(),
                 hostname: cmd.hostname.clone(),
                 service_account_id: cmd.service_account_id.clone(),
                 settings: cmd.settings.clone(),
             };
+            instance.boot_disk = Some(take_disk(tx, &catalog, &*ids, &instance, &cmd.boot_disk, now)?);
+            for spec in &cmd.secondary_disks {
+                let disk = take_disk(tx, &catalog, &*ids, &instance, spec, now)?;
+                instance.attach_disk(disk)?;
+            }
             for (i, spec) in cmd.interfaces.iter().enumerate() {
                 plumbing::add_interface(tx, &*ids, pool, &mut instance, spec, &format!("network_interface_specs[{i}]"))?;
             }
@@ -189,6 +226,49 @@ impl ComputeArea {
         .await
     }
 
+    pub async fn attach_disk(&self, id: &str, spec: DiskSpec) -> Result<Operation> {
+        let id = id.to_string();
+        let (ids, catalog) = (self.ids.clone(), self.catalog.clone());
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, now| {
+            let mut instance = load(tx, &id)?;
+            let from = instance.begin(Transition::Change, "AttachDisk")?;
+            if let InstanceDisk::Existing(disk_id) = &spec.disk {
+                // Checked before the disk is taken, so that a refusal names this instance's rule.
+                let device_name = if spec.device_name.is_empty() { disk_id.clone() } else { spec.device_name.clone() };
+                instance.check_disk_attachable(&AttachedDisk {
+                    mode: spec.mode,
+                    device_name,
+                    auto_delete: spec.auto_delete,
+                    disk_id: disk_id.clone(),
+                })?;
+            }
+            let disk = take_disk(tx, &catalog, &*ids, &instance, &spec, now)?;
+            instance.check_disk_attachable(&disk)?;
+            tx.save(&instance)?;
+            Ok((
+                Metadata::AttachDisk { instance_id: id.clone(), disk_id: disk.disk_id.clone() },
+                Action::Instance(InstanceAction::AttachDisk { instance_id: id.clone(), from, disk }),
+            ))
+        })
+        .await
+    }
+
+    /// Detaches the secondary disk named by id or, when `disk_id` is empty, by device name.
+    pub async fn detach_disk(&self, id: &str, disk_id: &str, device_name: &str) -> Result<Operation> {
+        let (id, disk_id, device_name) = (id.to_string(), disk_id.to_string(), device_name.to_string());
+        self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
+            let mut instance = load(tx, &id)?;
+            let disk_id = instance.find_detachable_disk(&disk_id, &device_name)?.disk_id.clone();
+            let from = instance.begin(Transition::Change, "DetachDisk")?;
+            tx.save(&instance)?;
+            Ok((
+                Metadata::DetachDisk { instance_id: id.clone(), disk_id: disk_id.clone() },
+                Action::Instance(InstanceAction::DetachDisk { instance_id: id.clone(), from, disk_id }),
+            ))
+        })
+        .await
+    }
+
     pub async fn list_instance_operations(&self, id: &str, page_size: usize, page_token: &str) -> Result<Page<Operation>> {
         self.resource_operations::<Instance>(ResourceKind::Instance, id, page_size, page_token).await
     }
@@ -200,6 +280,9 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &InstanceAction) -> 
         InstanceAction::Create { instance_id } => {
             let mut i = load(tx, instance_id)?;
             i.provisioned();
+            for d in i.disks() {
+                disks::make_ready(tx, &d.disk_id)?;
+            }
             saved(tx, i)
         }
         InstanceAction::Update { instance_id, from, patch, released_name } => {
@@ -235,9 +318,26 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &InstanceAction) -> 
             Ok(Response::Empty)
         }
         InstanceAction::Delete { instance_id, .. } => {
-            load(tx, instance_id)?;
+            // Auto-delete disks go with the instance; the others stay, detached.
+            for d in load(tx, instance_id)?.disks() {
+                if d.auto_delete { disks::remove(tx, &d.disk_id)? } else { disks::give_back(tx, &d.disk_id)? }
+            }
             lifecycle::remove::<Instance>(tx, instance_id)?;
             Ok(Response::Empty)
+        }
+        InstanceAction::AttachDisk { instance_id, from, disk } => {
+            let mut i = load(tx, instance_id)?;
+            i.finish(Transition::Change, *from);
+            i.attach_disk(disk.clone())?;
+            disks::make_ready(tx, &disk.disk_id)?;
+            saved(tx, i)
+        }
+        InstanceAction::DetachDisk { instance_id, from, disk_id } => {
+            let mut i = load(tx, instance_id)?;
+            i.finish(Transition::Change, *from);
+            i.detach_disk(disk_id);
+            disks::give_back(tx, disk_id)?;
+            saved(tx, i)
         }
     }
 }
@@ -246,7 +346,18 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &InstanceAction) -> 
 /// the instance with everything it claimed.
 pub(super) fn undo(tx: &mut dyn Tx, action: &InstanceAction) -> Result<()> {
     let (instance_id, from) = match action {
-        InstanceAction::Create { instance_id } => return lifecycle::remove::<Instance>(tx, instance_id),
+        InstanceAction::Create { instance_id } => {
+            if let Some(i) = tx.load::<Instance>(instance_id)? {
+                for d in i.disks() {
+                    disks::undo_for_instance(tx, &d.disk_id)?;
+                }
+            }
+            return lifecycle::remove::<Instance>(tx, instance_id);
+        }
+        InstanceAction::AttachDisk { instance_id, from, disk } => {
+            disks::undo_for_instance(tx, &disk.disk_id)?;
+            (instance_id, from)
+        }
         InstanceAction::Update { instance_id, from, patch, released_name } => {
             lifecycle::undo_rename::<Instance>(tx, instance_id, patch.name.as_ref(), released_name)?;
             (instance_id, from)
@@ -255,7 +366,8 @@ pub(super) fn undo(tx: &mut dyn Tx, action: &InstanceAction) -> Result<()> {
         | InstanceAction::Stop { instance_id, from }
         | InstanceAction::Start { instance_id, from }
         | InstanceAction::Restart { instance_id, from }
-        | InstanceAction::Delete { instance_id, from } => (instance_id, from),
+        | InstanceAction::Delete { instance_id, from }
+        | InstanceAction::DetachDisk { instance_id, from, .. } => (instance_id, from),
     };
     if let Some(mut i) = tx.load::<Instance>(instance_id)? {
         i.undo(*from);

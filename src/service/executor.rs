@@ -4,7 +4,7 @@
 
 use ipnet::Ipv4Net;
 
-use super::{addresses, compute, interfaces, security_groups, vpc};
+use super::{addresses, compute, disks, images, interfaces, security_groups, vpc};
 use crate::domain::clock::Timestamp;
 use crate::error::Result;
 use crate::ops::{Action, Executor, Response};
@@ -23,6 +23,8 @@ impl Executor for ServiceExecutor {
             Action::Subnet(a) => vpc::apply_subnet(tx, a),
             Action::Address(a) => addresses::apply(tx, a),
             Action::SecurityGroup(a) => security_groups::apply(tx, a),
+            Action::Disk(a) => disks::apply(tx, a),
+            Action::Image(a) => images::apply(tx, a),
         }
     }
 
@@ -34,6 +36,8 @@ impl Executor for ServiceExecutor {
             Action::Subnet(a) => vpc::undo_subnet(tx, a),
             Action::Address(a) => addresses::undo(tx, a),
             Action::SecurityGroup(a) => security_groups::undo(tx, a),
+            Action::Disk(a) => disks::undo(tx, a),
+            Action::Image(a) => images::undo(tx, a),
         }
     }
 }

@@ -3,10 +3,12 @@
 //! and undoing an update's rename, and removing it with every claim it holds. A resource kind joins
 //! by implementing `Lifecycle`.
 
-use super::claims::{self, ADDRESS, INSTANCE, NETWORK, SECURITY_GROUP, SUBNET};
+use super::claims::{self, ADDRESS, DISK, IMAGE, INSTANCE, NETWORK, SECURITY_GROUP, SUBNET};
 use super::names::{claim_name, release_name, rename};
 use super::plumbing;
-use crate::domain::{address::Address, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet};
+use crate::domain::{
+    address::Address, disk::Disk, image::Image, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet,
+};
 use crate::error::{Error, ResourceKind, Result};
 use crate::store::{Resource, Tx, TxExt};
 
@@ -100,3 +102,5 @@ lifecycle!(Network, Network, NETWORK);
 lifecycle!(Subnet, Subnet, SUBNET);
 lifecycle!(Address, Address, ADDRESS);
 lifecycle!(SecurityGroup, SecurityGroup, SECURITY_GROUP);
+lifecycle!(Disk, Disk, DISK);
+lifecycle!(Image, Image, IMAGE);

@@ -7,10 +7,12 @@ pub mod addresses;
 pub mod caller;
 mod claims;
 pub mod compute;
+pub mod disks;
 mod executor;
 pub mod huawei;
 pub mod iam;
 mod idempotency;
+pub mod images;
 mod interface_claims;
 pub mod interfaces;
 mod lifecycle;
@@ -65,6 +67,8 @@ pub struct Core {
     ids: Arc<dyn IdGenerator>,
     runner: Arc<Runner>,
     settings: Settings,
+    /// The public image catalog (`images::catalog`), read-only.
+    catalog: Store,
 }
 
 /// Declares an area's facade: its use cases are `impl` blocks on it in the area's files, and it
@@ -87,6 +91,14 @@ macro_rules! facade {
 facade!(
     /// InstanceService: instances (`compute.rs`) and their network interfaces (`interfaces.rs`).
     ComputeArea
+);
+facade!(
+    /// DiskService (`disks.rs`).
+    DiskArea
+);
+facade!(
+    /// ImageService (`images.rs`): the public catalog and users' images.
+    ImageArea
 );
 facade!(
     /// NetworkService and SubnetService (`vpc.rs`).
@@ -114,6 +126,8 @@ facade!(
 pub struct Services {
     pub core: Core,
     pub compute: ComputeArea,
+    pub disks: DiskArea,
+    pub images: ImageArea,
     pub vpc: VpcArea,
     pub addresses: AddressArea,
     pub security_groups: SecurityGroupArea,
@@ -130,9 +144,13 @@ impl Services {
     pub fn with(store: Store, settings: Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
         let executor = Arc::new(executor::ServiceExecutor { public_pool: settings.public_pool });
         let runner = Arc::new(Runner::new(store.clone(), executor, clock.clone(), settings.progression));
-        let core = Core { store, clock, ids, runner, settings };
+        // A memory store cannot fail to open or take the catalog's rows.
+        let catalog = images::catalog().expect("the public image catalog builds in memory");
+        let core = Core { store, clock, ids, runner, settings, catalog };
         Services {
             compute: ComputeArea(core.clone()),
+            disks: DiskArea(core.clone()),
+            images: ImageArea(core.clone()),
             vpc: VpcArea(core.clone()),
             addresses: AddressArea(core.clone()),
             security_groups: SecurityGroupArea(core.clone()),

@@ -36,6 +36,8 @@ pub enum Kind {
     Subnet,
     Address,
     SecurityGroup,
+    Disk,
+    Image,
     HuaweiVpc,
     HuaweiSubnet,
     NatGateway,
@@ -46,7 +48,8 @@ pub enum Kind {
 
 impl Kind {
     /// The kinds Yandex Cloud operations can be about.
-    pub const YANDEX: [Kind; 5] = [Kind::Instance, Kind::Network, Kind::Subnet, Kind::Address, Kind::SecurityGroup];
+    pub const YANDEX: [Kind; 7] =
+        [Kind::Instance, Kind::Network, Kind::Subnet, Kind::Address, Kind::SecurityGroup, Kind::Disk, Kind::Image];
 
     /// The stored kind of a Yandex resource kind that lives in a folder.
     pub fn of_yandex(kind: crate::error::ResourceKind) -> Option<Kind> {
@@ -57,16 +60,29 @@ impl Kind {
             R::Subnet => Some(Kind::Subnet),
             R::Address => Some(Kind::Address),
             R::SecurityGroup => Some(Kind::SecurityGroup),
-            R::Operation | R::ApiEndpoint | R::Vpc | R::NatGateway | R::TransitSubnet | R::TransitIp | R::DnatRule => None,
+            R::Disk => Some(Kind::Disk),
+            R::Image => Some(Kind::Image),
+            R::Operation
+            | R::Snapshot
+            | R::Zone
+            | R::DiskType
+            | R::ApiEndpoint
+            | R::Vpc
+            | R::NatGateway
+            | R::TransitSubnet
+            | R::TransitIp
+            | R::DnatRule => None,
         }
     }
 
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Instance,
         Kind::Network,
         Kind::Subnet,
         Kind::Address,
         Kind::SecurityGroup,
+        Kind::Disk,
+        Kind::Image,
         Kind::HuaweiVpc,
         Kind::HuaweiSubnet,
         Kind::NatGateway,
@@ -82,6 +98,8 @@ impl Kind {
             Kind::Subnet => "subnet",
             Kind::Address => "address",
             Kind::SecurityGroup => "security_group",
+            Kind::Disk => "disk",
+            Kind::Image => "image",
             Kind::HuaweiVpc => "huawei_vpc",
             Kind::HuaweiSubnet => "huawei_subnet",
             Kind::NatGateway => "nat_gateway",

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Body, Kind, Query, Record, Tx};
-use crate::domain::{address::Address, huawei, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet};
+use crate::domain::{
+    address::Address, disk::Disk, huawei, image::Image, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet,
+};
 use crate::error::Result;
 
 /// A domain type stored as a resource row.
@@ -98,6 +100,32 @@ impl Resource for SecurityGroup {
     }
     fn columns(&self) -> Record {
         row(Kind::SecurityGroup, &self.id, &self.folder_id, &self.network_id, &self.name, self.created_at.0)
+    }
+}
+
+impl Resource for Disk {
+    const KIND: Kind = Kind::Disk;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        let mut r = row(Kind::Disk, &self.id, &self.folder_id, "", &self.name, self.created_at.0);
+        r.status = self.status.name().to_string();
+        r.zone_id = self.zone_id.clone();
+        r
+    }
+}
+
+/// An image's family is its parent: `GetLatestByFamily` lists by it.
+impl Resource for Image {
+    const KIND: Kind = Kind::Image;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        let mut r = row(Kind::Image, &self.id, &self.folder_id, &self.family, &self.name, self.created_at.0);
+        r.status = self.status.name().to_string();
+        r
     }
 }
 

@@ -126,7 +126,7 @@ pub fn create_instance(name: &str, nics: Vec<cpb::NetworkInterfaceSpec>) -> cpb:
             auto_delete: true,
             disk: Some(cpb::attached_disk_spec::Disk::DiskSpec(cpb::attached_disk_spec::DiskSpec {
                 size: 10 << 30,
-                source: Some(cpb::attached_disk_spec::disk_spec::Source::ImageId("fd8image".into())),
+                source: Some(cpb::attached_disk_spec::disk_spec::Source::ImageId("fd85u0rct32prepgjlv0".into())),
                 ..Default::default()
             })),
             ..Default::default()

@@ -125,12 +125,12 @@ async fn every_layer_answers_in_the_dialect_of_its_api() {
     let refused = c
         .instances
         .clone()
-        .attach_disk(cpb::AttachInstanceDiskRequest { instance_id: "fhm1".into(), ..Default::default() })
+        .attach_filesystem(cpb::AttachInstanceFilesystemRequest { instance_id: "fhm1".into(), ..Default::default() })
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::Unimplemented);
     assert!(has_request_info(&details(&refused)), "{refused:?}");
-    let (status, json, _) = rest(&server, Method::POST, "/compute/v1/instances/fhm1:attachDisk", &[], b"{}".to_vec()).await;
+    let (status, json, _) = rest(&server, Method::POST, "/compute/v1/instances/fhm1:attachFilesystem", &[], b"{}".to_vec()).await;
     assert_eq!(status, 501);
     let infos: Vec<&Value> =
         json["details"].as_array().unwrap().iter().filter(|d| d["@type"] == "type.googleapis.com/google.rpc.RequestInfo").collect();

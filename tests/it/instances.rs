@@ -338,9 +338,9 @@ async fn list_filters_orders_and_pages() {
 async fn methods_not_built_answer_unimplemented_naming_the_method() {
     let server = Server::start("inline");
     let c = server.clients().await;
-    let err = c.instances.clone().attach_disk(cpb::AttachInstanceDiskRequest::default()).await.unwrap_err();
+    let err = c.instances.clone().attach_filesystem(cpb::AttachInstanceFilesystemRequest::default()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);
-    assert!(err.message().contains("yandex.cloud.compute.v1.InstanceService/AttachDisk"), "{}", err.message());
+    assert!(err.message().contains("yandex.cloud.compute.v1.InstanceService/AttachFilesystem"), "{}", err.message());
     let err = c.instances.clone().r#move(cpb::MoveInstanceRequest::default()).await.unwrap_err();
     assert!(err.message().contains("InstanceService/Move"), "{}", err.message());
 }

@@ -131,7 +131,7 @@ fn instance_body(name: &str, subnet_id: &str) -> String {
         "zoneId": ZONE,
         "platformId": "standard-v3",
         "resourcesSpec": {"memory": "2147483648", "cores": "2"},
-        "bootDiskSpec": {"autoDelete": true, "diskSpec": {"size": "10737418240", "imageId": "fd8image"}},
+        "bootDiskSpec": {"autoDelete": true, "diskSpec": {"size": "10737418240", "imageId": "fd85u0rct32prepgjlv0"}},
         "networkInterfaceSpecs": [{"subnetId": subnet_id, "primaryV4AddressSpec": {}}]
     })
     .to_string()
@@ -349,9 +349,9 @@ async fn every_error_is_json_with_its_status() {
     assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, 8);
 
     // A method netplane does not implement: 501.
-    let reply = rest.send(Method::POST, "/compute/v1/instances/fhm1:attachDisk", Some(json!({}))).await;
+    let reply = rest.send(Method::POST, "/compute/v1/instances/fhm1:attachFilesystem", Some(json!({}))).await;
     assert_eq!((reply.status, reply.json["code"].clone()), (StatusCode::NOT_IMPLEMENTED, json!(12)), "{:#}", reply.json);
-    assert!(reply.json["message"].as_str().unwrap().contains("AttachDisk"));
+    assert!(reply.json["message"].as_str().unwrap().contains("AttachFilesystem"));
 
     // Nothing was created by any of it.
     assert_eq!(rest.ok(Method::GET, &format!("/vpc/v1/networks?folderId={FOLDER}"), None).await, json!({}));

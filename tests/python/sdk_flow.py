@@ -71,7 +71,7 @@ def main():
             platform_id="standard-v3",
             resources_spec=isvc.ResourcesSpec(memory=2 * 2**30, cores=2, core_fraction=20),
             boot_disk_spec=isvc.AttachedDiskSpec(
-                auto_delete=True, disk_spec=isvc.AttachedDiskSpec.DiskSpec(size=20 * 2**30, image_id="fd8image")
+                auto_delete=True, disk_spec=isvc.AttachedDiskSpec.DiskSpec(size=20 * 2**30, image_id="fd85u0rct32prepgjlv0")
             ),
             network_interface_specs=[
                 isvc.NetworkInterfaceSpec(

@@ -71,7 +71,7 @@ def main():
             isvc.CreateInstanceRequest(
                 folder_id=FOLDER, name="seed-vm", zone_id=ZONE, platform_id="standard-v3",
                 resources_spec=isvc.ResourcesSpec(memory=2 * 2**30, cores=2),
-                boot_disk_spec=isvc.AttachedDiskSpec(disk_spec=isvc.AttachedDiskSpec.DiskSpec(size=10 * 2**30, image_id="fd8image")),
+                boot_disk_spec=isvc.AttachedDiskSpec(disk_spec=isvc.AttachedDiskSpec.DiskSpec(size=10 * 2**30, image_id="fd85u0rct32prepgjlv0")),
                 network_interface_specs=[isvc.NetworkInterfaceSpec(subnet_id=first.id)],
             )
         ),

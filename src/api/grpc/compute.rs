@@ -319,12 +319,50 @@ impl InstanceService for InstanceApi {
         self.transition(ctx, &r.instance_id, Transition::Restart).await
     }
 
-    async fn attach_disk(&self, _: Request<pb::AttachInstanceDiskRequest>) -> std::result::Result<Response<PbOperation>, Status> {
-        unimplemented("AttachDisk")
+    async fn attach_disk(&self, req: Request<pb::AttachInstanceDiskRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("instance_id", &r.instance_id);
+            let spec = match &r.attached_disk_spec {
+                Some(spec) => fields::disk_spec(&mut v, "attached_disk_spec", spec),
+                None => {
+                    v.add("attached_disk_spec", "required field is not set");
+                    fields::disk_spec(&mut Violations::new(), "", &pb::AttachedDiskSpec::default())
+                }
+            };
+            v.finish()?;
+            convert::operation(&self.services.attach_disk(&r.instance_id, spec).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
-    async fn detach_disk(&self, _: Request<pb::DetachInstanceDiskRequest>) -> std::result::Result<Response<PbOperation>, Status> {
-        unimplemented("DetachDisk")
+    async fn detach_disk(&self, req: Request<pb::DetachInstanceDiskRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        use pb::detach_instance_disk_request::Disk;
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("instance_id", &r.instance_id);
+            let (disk_id, device_name) = match &r.disk {
+                Some(Disk::DiskId(id)) => {
+                    v.id("disk_id", id);
+                    (id.clone(), String::new())
+                }
+                Some(Disk::DeviceName(name)) => {
+                    if !fields::is_device_name(name) {
+                        v.add("device_name", "must match [a-z][a-z0-9-_]{,19}");
+                    }
+                    (String::new(), name.clone())
+                }
+                None => {
+                    v.add("disk_id", "exactly one of disk_id and device_name must be set");
+                    (String::new(), String::new())
+                }
+            };
+            v.finish()?;
+            convert::operation(&self.services.detach_disk(&r.instance_id, &disk_id, &device_name).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn attach_filesystem(

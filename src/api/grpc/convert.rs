@@ -8,6 +8,8 @@ use prost_types::Any;
 use super::pack::{pack, timestamp};
 use super::status::rpc_status;
 use crate::domain::address::Address;
+use crate::domain::disk::{Disk, DiskSource, DiskStatus};
+use crate::domain::image::{Image, ImageStatus, OsType};
 use crate::domain::instance::{self as di, DiskMode, Instance, Status};
 use crate::domain::network::Network;
 use crate::domain::security_group::{Direction, Rule, SecurityGroup, Target};
@@ -94,7 +96,80 @@ pub fn instance(i: &Instance) -> Result<cpb::Instance> {
     p.network_interfaces = i.network_interfaces.iter().map(interface).collect();
     p.fqdn = i.fqdn();
     p.service_account_id = i.service_account_id.clone();
+    // Terraform dereferences these without a nil check: always sent, empty or not.
+    p.scheduling_policy.get_or_insert_default();
+    p.placement_policy.get_or_insert_default();
+    p.metadata_options.get_or_insert_default();
     Ok(p)
+}
+
+pub fn disk_resource(d: &Disk) -> cpb::Disk {
+    let source = match &d.source {
+        DiskSource::Empty => None,
+        DiskSource::Image(id) => Some(cpb::disk::Source::SourceImageId(id.clone())),
+        DiskSource::Snapshot(id) => Some(cpb::disk::Source::SourceSnapshotId(id.clone())),
+    };
+    let status = match d.status {
+        DiskStatus::Creating => cpb::disk::Status::Creating,
+        DiskStatus::Ready => cpb::disk::Status::Ready,
+        DiskStatus::Error => cpb::disk::Status::Error,
+        DiskStatus::Deleting => cpb::disk::Status::Deleting,
+    };
+    cpb::Disk {
+        id: d.id.clone(),
+        folder_id: d.folder_id.clone(),
+        created_at: timestamp(d.created_at),
+        name: d.name.clone(),
+        description: d.description.clone(),
+        labels: d.labels.clone(),
+        type_id: d.type_id.clone(),
+        zone_id: d.zone_id.clone(),
+        size: d.size,
+        block_size: d.block_size,
+        product_ids: d.product_ids.clone(),
+        status: status as i32,
+        source,
+        instance_ids: d.instance_id.iter().cloned().collect(),
+        // Terraform reads `placement_group_id` from it without a nil check.
+        disk_placement_policy: Some(cpb::DiskPlacementPolicy {
+            placement_group_id: d.placement_group_id.clone(),
+            placement_group_partition: d.placement_group_partition,
+        }),
+        hardware_generation: None,
+        kms_key: None,
+    }
+}
+
+pub fn image(i: &Image) -> cpb::Image {
+    let status = match i.status {
+        ImageStatus::Creating => cpb::image::Status::Creating,
+        ImageStatus::Ready => cpb::image::Status::Ready,
+        ImageStatus::Error => cpb::image::Status::Error,
+        ImageStatus::Deleting => cpb::image::Status::Deleting,
+    };
+    let os = match i.os {
+        OsType::Linux => cpb::os::Type::Linux,
+        OsType::Windows => cpb::os::Type::Windows,
+    };
+    cpb::Image {
+        id: i.id.clone(),
+        folder_id: i.folder_id.clone(),
+        created_at: timestamp(i.created_at),
+        name: i.name.clone(),
+        description: i.description.clone(),
+        labels: i.labels.clone(),
+        family: i.family.clone(),
+        size: i.storage_size,
+        storage_size: i.storage_size,
+        min_disk_size: i.min_disk_size,
+        product_ids: i.product_ids.clone(),
+        status: status as i32,
+        // Terraform reads `os.type` without a nil check.
+        os: Some(cpb::Os { r#type: os as i32, nvidia: None }),
+        pooled: i.pooled,
+        hardware_generation: None,
+        kms_key: None,
+    }
 }
 
 fn fragment(build: impl FnOnce(&mut cpb::Instance)) -> Vec<u8> {
@@ -316,6 +391,32 @@ fn metadata(m: &Metadata) -> Any {
             "yandex.cloud.compute.v1.RemoveInstanceOneToOneNatMetadata",
             &cpb::RemoveInstanceOneToOneNatMetadata { instance_id: instance_id.clone() },
         ),
+        Metadata::AttachDisk { instance_id, disk_id } => pack(
+            "yandex.cloud.compute.v1.AttachInstanceDiskMetadata",
+            &cpb::AttachInstanceDiskMetadata { instance_id: instance_id.clone(), disk_id: disk_id.clone() },
+        ),
+        Metadata::DetachDisk { instance_id, disk_id } => pack(
+            "yandex.cloud.compute.v1.DetachInstanceDiskMetadata",
+            &cpb::DetachInstanceDiskMetadata { instance_id: instance_id.clone(), disk_id: disk_id.clone() },
+        ),
+        Metadata::CreateDisk { disk_id } => {
+            pack("yandex.cloud.compute.v1.CreateDiskMetadata", &cpb::CreateDiskMetadata { disk_id: disk_id.clone() })
+        }
+        Metadata::UpdateDisk { disk_id } => {
+            pack("yandex.cloud.compute.v1.UpdateDiskMetadata", &cpb::UpdateDiskMetadata { disk_id: disk_id.clone() })
+        }
+        Metadata::DeleteDisk { disk_id } => {
+            pack("yandex.cloud.compute.v1.DeleteDiskMetadata", &cpb::DeleteDiskMetadata { disk_id: disk_id.clone() })
+        }
+        Metadata::CreateImage { image_id } => {
+            pack("yandex.cloud.compute.v1.CreateImageMetadata", &cpb::CreateImageMetadata { image_id: image_id.clone() })
+        }
+        Metadata::UpdateImage { image_id } => {
+            pack("yandex.cloud.compute.v1.UpdateImageMetadata", &cpb::UpdateImageMetadata { image_id: image_id.clone() })
+        }
+        Metadata::DeleteImage { image_id } => {
+            pack("yandex.cloud.compute.v1.DeleteImageMetadata", &cpb::DeleteImageMetadata { image_id: image_id.clone() })
+        }
         Metadata::CreateAddress { address_id } => {
             pack("yandex.cloud.vpc.v1.CreateAddressMetadata", &vpb::CreateAddressMetadata { address_id: address_id.clone() })
         }
@@ -366,6 +467,8 @@ fn response(r: &Response) -> Result<Any> {
         Response::Subnet(s) => pack("yandex.cloud.vpc.v1.Subnet", &subnet(s)),
         Response::Address(a, used) => pack("yandex.cloud.vpc.v1.Address", &address(a, *used)),
         Response::SecurityGroup(g) => pack("yandex.cloud.vpc.v1.SecurityGroup", &security_group(g)),
+        Response::Disk(d) => pack("yandex.cloud.compute.v1.Disk", &disk_resource(d)),
+        Response::Image(i) => pack("yandex.cloud.compute.v1.Image", &image(i)),
     })
 }
 

@@ -8,10 +8,13 @@ use std::sync::LazyLock;
 use prost_types::FieldMask;
 use regex::Regex;
 
+use crate::domain::disk::DiskSource;
+use crate::domain::disk_type::{DEFAULT_BLOCK_SIZE, DEFAULT_TYPE, block_size_problem};
 use crate::domain::instance::{DiskMode, DnsRecord, Resources};
 use crate::domain::validate::{LabelRules, Violations};
 use crate::proto::yandex::cloud::compute::v1 as pb;
-use crate::service::compute::DiskSpec;
+use crate::service::compute::{DiskSpec, InstanceDisk};
+use crate::service::disks::NewDisk;
 use crate::service::plumbing::{InterfaceSpec, NatSpec};
 
 const MAX_MEMORY: i64 = 274_877_906_944;
@@ -136,30 +139,77 @@ fn disk_mode(mode: i32) -> DiskMode {
 }
 
 /// `AttachedDiskSpec`: exactly one of `disk_spec` and `disk_id`.
+/// Whether `name` is a device name the contract allows.
+pub fn is_device_name(name: &str) -> bool {
+    DEVICE_NAME.is_match(name)
+}
+
 pub fn disk_spec(v: &mut Violations, field: &str, spec: &pb::AttachedDiskSpec) -> DiskSpec {
     use pb::attached_disk_spec::Disk;
     if !spec.device_name.is_empty() && !DEVICE_NAME.is_match(&spec.device_name) {
         v.add(format!("{field}.device_name"), "must match [a-z][a-z0-9-_]{,19}");
     }
-    let disk_id = match &spec.disk {
+    let disk = match &spec.disk {
         None => {
             v.add(field, "exactly one of disk_spec and disk_id must be set");
-            None
+            InstanceDisk::Existing(String::new())
         }
         Some(Disk::DiskId(id)) => {
             v.id(&format!("{field}.disk_id"), id);
-            Some(id.clone())
+            InstanceDisk::Existing(id.clone())
         }
         Some(Disk::DiskSpec(d)) => {
+            let field = format!("{field}.disk_spec");
             if !(MIN_DISK..=MAX_DISK).contains(&d.size) {
-                v.add(format!("{field}.disk_spec.size"), format!("must be between {MIN_DISK} and {MAX_DISK} bytes"));
+                v.add(format!("{field}.size"), format!("must be between {MIN_DISK} and {MAX_DISK} bytes"));
             }
-            v.pattern(&format!("{field}.disk_spec.name"), &d.name, &crate::domain::validate::COMPUTE_NAME);
-            v.description(&format!("{field}.disk_spec.description"), &d.description);
-            None
+            v.pattern(&format!("{field}.name"), &d.name, &crate::domain::validate::COMPUTE_NAME);
+            v.description(&format!("{field}.description"), &d.description);
+            use pb::attached_disk_spec::disk_spec::Source;
+            let source = match &d.source {
+                None => DiskSource::Empty,
+                Some(Source::ImageId(id)) => {
+                    v.id(&format!("{field}.image_id"), id);
+                    DiskSource::Image(id.clone())
+                }
+                Some(Source::SnapshotId(id)) => {
+                    v.id(&format!("{field}.snapshot_id"), id);
+                    DiskSource::Snapshot(id.clone())
+                }
+            };
+            InstanceDisk::New(new_disk(
+                v,
+                &field,
+                NewDisk {
+                    name: d.name.clone(),
+                    description: d.description.clone(),
+                    labels: HashMap::new(),
+                    type_id: d.type_id.clone(),
+                    size: Some(d.size),
+                    block_size: d.block_size,
+                    source,
+                    placement_group_id: d.disk_placement_policy.as_ref().map(|p| p.placement_group_id.clone()).unwrap_or_default(),
+                    size_field: format!("{field}.size"),
+                },
+            ))
         }
     };
-    DiskSpec { mode: disk_mode(spec.mode), device_name: spec.device_name.clone(), auto_delete: spec.auto_delete, disk_id }
+    DiskSpec { mode: disk_mode(spec.mode), device_name: spec.device_name.clone(), auto_delete: spec.auto_delete, disk }
+}
+
+/// A new disk's type and block size, defaulted (`network-hdd`, 4096) and checked.
+pub fn new_disk(v: &mut Violations, field: &str, mut disk: NewDisk) -> NewDisk {
+    if disk.type_id.is_empty() {
+        disk.type_id = DEFAULT_TYPE.to_string();
+    }
+    v.max_len(&format!("{field}.type_id"), &disk.type_id, 50);
+    if disk.block_size == 0 {
+        disk.block_size = DEFAULT_BLOCK_SIZE;
+    }
+    if let Some(problem) = block_size_problem(disk.block_size) {
+        v.add(format!("{field}.block_size"), problem);
+    }
+    disk
 }
 
 /// Paths of an update mask; `None` when the request has no mask.
@@ -288,7 +338,7 @@ mod tests {
         assert!(!v.is_empty());
         let mut v = Violations::new();
         let spec = pb::AttachedDiskSpec { disk: Some(pb::attached_disk_spec::Disk::DiskId("fhmdisk".into())), ..Default::default() };
-        assert_eq!(disk_spec(&mut v, "b", &spec).disk_id.as_deref(), Some("fhmdisk"));
+        assert_eq!(disk_spec(&mut v, "b", &spec).disk, InstanceDisk::Existing("fhmdisk".into()));
         assert!(v.is_empty());
     }
 }

@@ -149,8 +149,14 @@ mod tests {
     #[test]
     fn every_http_rule_of_every_served_method_becomes_a_route() {
         let pool = descriptor_pool();
-        let methods: usize = SERVICES.iter().map(|s| pool.get_service_by_name(s).unwrap().methods().len()).sum();
-        assert_eq!(table().routes().len(), methods, "every served method has exactly one http rule");
+        let http = pool.get_extension_by_name("google.api.http").unwrap();
+        // DiskService.ListSnapshotSchedules is gRPC only: the contract gives it no rule.
+        let with_rule: usize = SERVICES
+            .iter()
+            .map(|s| pool.get_service_by_name(s).unwrap().methods().filter(|m| m.options().has_extension(&http)).count())
+            .sum();
+        assert_eq!(table().routes().len(), with_rule, "every served method with an http rule has exactly one route");
+        assert!(with_rule > 90, "{with_rule}");
     }
 
     #[test]
