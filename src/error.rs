@@ -285,6 +285,9 @@ error_table! {
         => ["Device name {device_name} is already used by a disk of instance {instance_id}"], AlreadyExists, Http::OfCode, Invalid, Invalid;
     TooManyDisks { instance_id: String, limit: usize }
         => ["Instance {instance_id} already has {limit} disks, the most one instance may have"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    /// The shape the Terraform provider parses to wait for the operation and retry.
+    ConflictingOperation(String)
+        => ["conflicting operation \"{0}\" detected"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     PublicImage(String)
         => ["Image {0} belongs to the public catalog (folder standard-images) and cannot be changed"], PermissionDenied, Http::OfCode, Invalid, Invalid;
     PermissionDenied { subject: String, folder_id: String }
@@ -413,6 +416,7 @@ mod tests {
             Error::DeviceNameTaken { instance_id: s(), device_name: s() },
             Error::TooManyDisks { instance_id: s(), limit: 8 },
             Error::PublicImage(s()),
+            Error::ConflictingOperation(s()),
             Error::Unauthenticated(s()),
             Error::PermissionDenied { subject: s(), folder_id: s() },
             Error::IdempotencyKeyReused { key: s(), method: s() },

@@ -164,7 +164,7 @@ impl ComputeArea {
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
             let transition = if patch.needs_stopped() { Transition::ChangeStopped } else { Transition::Change };
-            let from = instance.begin(transition, "Update")?;
+            let from = lifecycle::begin(tx, &mut instance, transition, "Update")?;
             tx.save(&instance)?;
             let released_name = lifecycle::claim_rename(tx, &instance, patch.name.as_ref())?;
             Ok((
@@ -179,7 +179,7 @@ impl ComputeArea {
         let id = id.to_string();
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
-            let from = instance.begin(Transition::Change, "UpdateMetadata")?;
+            let from = lifecycle::begin(tx, &mut instance, Transition::Change, "UpdateMetadata")?;
             tx.save(&instance)?;
             Ok((
                 Metadata::UpdateInstanceMetadata { instance_id: id.clone() },
@@ -218,7 +218,7 @@ impl ComputeArea {
                     return Err(Error::Internal("transition_instance takes Stop, Start, Restart or Delete".into()));
                 }
             };
-            let from = instance.begin(transition, name)?;
+            let from = lifecycle::begin(tx, &mut instance, transition, name)?;
             tx.save(&instance)?;
             let action = Action::Instance(action(instance_id, from));
             Ok((metadata, action))
@@ -231,7 +231,7 @@ impl ComputeArea {
         let (ids, catalog) = (self.ids.clone(), self.catalog.clone());
         self.start_operation(IdKind::ComputeOperation, "", move |tx, now| {
             let mut instance = load(tx, &id)?;
-            let from = instance.begin(Transition::Change, "AttachDisk")?;
+            let from = lifecycle::begin(tx, &mut instance, Transition::Change, "AttachDisk")?;
             if let InstanceDisk::Existing(disk_id) = &spec.disk {
                 // Checked before the disk is taken, so that a refusal names this instance's rule.
                 let device_name = if spec.device_name.is_empty() { disk_id.clone() } else { spec.device_name.clone() };
@@ -258,8 +258,8 @@ impl ComputeArea {
         let (id, disk_id, device_name) = (id.to_string(), disk_id.to_string(), device_name.to_string());
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
+            let from = lifecycle::begin(tx, &mut instance, Transition::Change, "DetachDisk")?;
             let disk_id = instance.find_detachable_disk(&disk_id, &device_name)?.disk_id.clone();
-            let from = instance.begin(Transition::Change, "DetachDisk")?;
             tx.save(&instance)?;
             Ok((
                 Metadata::DetachDisk { instance_id: id.clone(), disk_id: disk_id.clone() },

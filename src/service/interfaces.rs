@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 
 use super::claims::{self, INSTANCE};
 use super::interface_claims::{self, claim_all, interface_claims};
+use super::lifecycle;
 use super::plumbing::{self, InterfaceSpec, NatSpec};
 
 use super::ComputeArea;
@@ -65,7 +66,7 @@ impl ComputeArea {
         let (id, ids, pool) = (instance_id.to_string(), self.ids.clone(), self.settings.public_pool);
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
-            let from = instance.begin(Transition::ChangeStopped, "AttachNetworkInterface")?;
+            let from = lifecycle::begin(tx, &mut instance, Transition::ChangeStopped, "AttachNetworkInterface")?;
             // The interface joins the instance when the operation completes (`change`).
             let nic = plumbing::new_interface(tx, &*ids, pool, &instance, &spec, "")?;
             tx.save(&instance)?;
@@ -83,7 +84,7 @@ impl ComputeArea {
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
             let before = instance.check_detachable(&index)?.clone();
-            let from = instance.begin(Transition::ChangeStopped, "DetachNetworkInterface")?;
+            let from = lifecycle::begin(tx, &mut instance, Transition::ChangeStopped, "DetachNetworkInterface")?;
             tx.save(&instance)?;
             Ok((
                 Metadata::DetachNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() },
@@ -102,7 +103,7 @@ impl ComputeArea {
             if before.nat().is_some() {
                 return Err(Error::NatAlreadyConfigured { instance_id: id.clone(), index: before.index.clone() });
             }
-            let from = instance.begin(Transition::Change, "AddOneToOneNat")?;
+            let from = lifecycle::begin(tx, &mut instance, Transition::Change, "AddOneToOneNat")?;
             let running = from == crate::domain::instance::Status::Running;
             let nat = plumbing::new_nat(tx, pool, &instance, running, &spec)?;
             let after = before.with_nat(&id, nat)?;
@@ -118,7 +119,7 @@ impl ComputeArea {
             let mut instance = load(tx, &id)?;
             let before = instance.find_interface(&index, &internal)?.clone();
             let after = before.without_nat(&id)?;
-            let from = instance.begin(Transition::Change, "RemoveOneToOneNat")?;
+            let from = lifecycle::begin(tx, &mut instance, Transition::Change, "RemoveOneToOneNat")?;
             tx.save(&instance)?;
             Ok((
                 Metadata::RemoveOneToOneNat { instance_id: id.clone() },
@@ -134,7 +135,7 @@ impl ComputeArea {
             let mut instance = load(tx, &id)?;
             let before = instance.find_interface(&index, "")?.clone();
             let transition = if update.needs_stopped() { Transition::ChangeStopped } else { Transition::Change };
-            let from = instance.begin(transition, "UpdateNetworkInterface")?;
+            let from = lifecycle::begin(tx, &mut instance, transition, "UpdateNetworkInterface")?;
             let owner = claims::owner(INSTANCE, &id);
             let mut after = before.clone();
             if let Some(groups) = &update.security_group_ids {

@@ -6,6 +6,7 @@
 use super::claims::{self, ADDRESS, DISK, IMAGE, INSTANCE, NETWORK, SECURITY_GROUP, SUBNET};
 use super::names::{claim_name, release_name, rename};
 use super::plumbing;
+use crate::domain::instance::{Status, Transition};
 use crate::domain::{
     address::Address, disk::Disk, image::Image, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet,
 };
@@ -80,6 +81,16 @@ pub(super) fn remove<T: Lifecycle>(tx: &mut dyn Tx, id: &str) -> Result<()> {
     plumbing::release_all(tx, &owner::<T>(id))?;
     tx.remove::<T>(id)?;
     Ok(())
+}
+
+/// Starts an instance's transition. Refused while another operation runs on the instance with
+/// `ConflictingOperation` naming it (the message Terraform waits out and retries), otherwise
+/// with the instance's status.
+pub(super) fn begin(tx: &mut dyn Tx, instance: &mut Instance, transition: Transition, action: &str) -> Result<Status> {
+    instance.begin(transition, action).or_else(|refused| {
+        let pending = tx.operations_of(&instance.id, None, 16)?.into_iter().find(|op| !op.done);
+        Err(pending.map_or(refused, |op| Error::ConflictingOperation(op.id)))
+    })
 }
 
 macro_rules! lifecycle {

@@ -286,3 +286,29 @@ async fn security_group_rules_cannot_name_another_folders_group() {
     // The admin, who sees folder b, may.
     c.security_groups().create(as_user(group("folder-a", Some(&hidden.id)), Some("t-admin"))).await.expect("visible to the admin");
 }
+
+#[tokio::test]
+async fn every_caller_reads_the_public_image_folder_and_none_writes_to_it() {
+    use netplane::proto::yandex::cloud::compute::v1 as cpb;
+    use netplane::proto::yandex::cloud::compute::v1::disk_service_client::DiskServiceClient;
+    use netplane::proto::yandex::cloud::compute::v1::image_service_client::ImageServiceClient;
+    let server = server_with_principals("inline", &[]);
+    let mut images = ImageServiceClient::new(server.channel().await);
+    let list = cpb::ListImagesRequest { folder_id: "standard-images".into(), ..Default::default() };
+    assert!(!images.list(as_user(list, Some("t-alice"))).await.unwrap().into_inner().images.is_empty());
+    let family = cpb::GetImageLatestByFamilyRequest { folder_id: "standard-images".into(), family: "debian-12".into() };
+    assert_eq!(images.get_latest_by_family(as_user(family, Some("t-bob"))).await.unwrap().into_inner().family, "debian-12");
+    let image = cpb::GetImageRequest { image_id: "fd85u0rct32prepgjlv0".into() };
+    assert!(images.get(as_user(image, Some("t-bob"))).await.is_ok());
+    let disk = cpb::CreateDiskRequest {
+        folder_id: "standard-images".into(),
+        zone_id: "ru-central1-a".into(),
+        type_id: "network-hdd".into(),
+        size: 1 << 30,
+        ..Default::default()
+    };
+    let err = DiskServiceClient::new(server.channel().await).create(as_user(disk, Some("t-alice"))).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::PermissionDenied);
+    let mine = cpb::ListImagesRequest { folder_id: "folder-b".into(), ..Default::default() };
+    assert_eq!(images.list(as_user(mine, Some("t-alice"))).await.unwrap_err().code(), tonic::Code::PermissionDenied);
+}

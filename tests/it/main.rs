@@ -2,6 +2,7 @@
 
 mod access;
 mod crash;
+mod disks;
 mod drain;
 mod fixtures;
 mod grpcurl;

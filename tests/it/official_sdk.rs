@@ -98,3 +98,10 @@ async fn reflection_serves_the_official_contract_with_its_options() {
     let out = run_python("contract_parity.py", &[path.to_str().unwrap()]);
     assert!(out.contains("contract parity: OK"), "{out}");
 }
+
+#[test]
+fn official_stubs_run_the_terraform_disk_and_image_sequence() {
+    let server = Server::start("delay=20ms");
+    let out = run_python("disk_image_flow.py", &[&server.addr]);
+    assert!(out.contains("disk image flow: OK"), "{out}");
+}
