@@ -183,6 +183,15 @@ async fn the_public_catalog_is_read_only_and_users_images_have_families() {
         .await
         .unwrap_err();
     assert_eq!(violations(&err), ["size"]);
+    let from_uri = cpb::CreateImageRequest {
+        folder_id: FOLDER.into(),
+        name: "imported".into(),
+        source: Some(cpb::create_image_request::Source::Uri("https://storage.yandexcloud.net/bucket/disk.qcow2".into())),
+        ..Default::default()
+    };
+    let op = images.create(from_uri).await.unwrap().into_inner();
+    let imported: cpb::Image = response(&c.wait(&op).await, "yandex.cloud.compute.v1.Image");
+    assert_eq!(imported.os.map(|o| o.r#type), Some(cpb::os::Type::Linux as i32));
     let op = images.delete(cpb::DeleteImageRequest { image_id: mine.id.clone() }).await.unwrap().into_inner();
     assert!(c.wait(&op).await.done);
     assert_eq!(images.get(cpb::GetImageRequest { image_id: mine.id.clone() }).await.unwrap_err().code(), Code::NotFound);
@@ -281,12 +290,32 @@ async fn attach_and_detach_follow_the_instances_rules() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
+    // On a stopped instance, a disk_spec makes a new disk (type network-hdd when unset).
+    let op = c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: vm.id.clone() }).await.unwrap().into_inner();
+    c.wait(&op).await;
+    let new_disk = cpb::AttachInstanceDiskRequest {
+        instance_id: vm.id.clone(),
+        attached_disk_spec: Some(cpb::AttachedDiskSpec {
+            auto_delete: true,
+            disk: Some(cpb::attached_disk_spec::Disk::DiskSpec(cpb::attached_disk_spec::DiskSpec { size: 4 * GIB, ..Default::default() })),
+            ..Default::default()
+        }),
+    };
+    let op = c.instances.clone().attach_disk(new_disk).await.unwrap().into_inner();
+    let vm: cpb::Instance = response(&c.wait(&op).await, "yandex.cloud.compute.v1.Instance");
+    assert_eq!(vm.status, cpb::instance::Status::Stopped as i32);
+    let made = vm.secondary_disks.iter().find(|d| d.disk_id != near.id).expect("the new disk").disk_id.clone();
+    let made = disks.get(cpb::GetDiskRequest { disk_id: made }).await.unwrap().into_inner();
+    assert_eq!((made.type_id.as_str(), made.size, made.status), ("network-hdd", 4 * GIB, cpb::disk::Status::Ready as i32));
+    assert_eq!(made.instance_ids, vec![vm.id.clone()]);
+
     // Deleting the instance keeps the disk that is not auto-delete.
     let op = c.instances.clone().delete(cpb::DeleteInstanceRequest { instance_id: vm.id.clone() }).await.unwrap().into_inner();
     assert!(c.wait(&op).await.done);
     let kept = disks.get(cpb::GetDiskRequest { disk_id: near.id.clone() }).await.unwrap().into_inner();
     assert!(kept.instance_ids.is_empty());
     assert_eq!(disks.get(cpb::GetDiskRequest { disk_id: boot_id }).await.unwrap_err().code(), Code::NotFound, "auto-delete boot disk");
+    assert_eq!(disks.get(cpb::GetDiskRequest { disk_id: made.id }).await.unwrap_err().code(), Code::NotFound, "auto-delete data disk");
 }
 
 /// A change asked for while another operation runs on the instance is refused with the message

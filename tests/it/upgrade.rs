@@ -150,6 +150,11 @@ async fn a_store_written_by_the_previous_release_opens_migrates_and_serves() {
         .unwrap()
         .into_inner();
     assert_eq!(kept.status, cpb::instance::Status::Stopped as i32);
+    // Its boot disk id was minted before netplane had Disk rows: the instance keeps it, and no
+    // disk is invented for it.
+    let boot_id = kept.boot_disk.as_ref().expect("boot disk").disk_id.clone();
+    let mut disks = netplane::proto::yandex::cloud::compute::v1::disk_service_client::DiskServiceClient::new(server.channel().await);
+    assert_eq!(disks.get(cpb::GetDiskRequest { disk_id: boot_id }).await.unwrap_err().code(), tonic::Code::NotFound);
 
     // Names: the old one was given back by the rename, the new one is held.
     let taken = vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: "renamed".into(), ..Default::default() };
