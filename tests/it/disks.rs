@@ -189,7 +189,13 @@ async fn the_public_catalog_is_read_only_and_users_images_have_families() {
         source: Some(cpb::create_image_request::Source::Uri("https://storage.yandexcloud.net/bucket/disk.qcow2".into())),
         ..Default::default()
     };
-    let op = images.create(from_uri).await.unwrap().into_inner();
+    let op = images.create(from_uri.clone()).await.unwrap().into_inner();
+    let from_snapshot = cpb::CreateImageRequest {
+        name: "from-snapshot".into(),
+        source: Some(cpb::create_image_request::Source::SnapshotId("fd8snapshot".into())),
+        ..from_uri
+    };
+    assert_eq!(images.create(from_snapshot).await.unwrap_err().code(), Code::NotFound);
     let imported: cpb::Image = response(&c.wait(&op).await, "yandex.cloud.compute.v1.Image");
     assert_eq!(imported.os.map(|o| o.r#type), Some(cpb::os::Type::Linux as i32));
     let op = images.delete(cpb::DeleteImageRequest { image_id: mine.id.clone() }).await.unwrap().into_inner();
@@ -215,6 +221,16 @@ async fn zones_and_disk_types_over_rest() {
         get("/compute/v1/images:latestByFamily?folderId=standard-images&family=ubuntu-2204-lts").await.unwrap().json().await.unwrap();
     assert_eq!(latest["id"], UBUNTU_2204);
     assert_eq!(latest["os"]["type"], "LINUX");
+
+    // A disk over REST, from the same descriptors: created, then read.
+    let body = serde_json::json!({"folderId": FOLDER, "zoneId": ZONE, "typeId": "network-ssd", "size": (8 * GIB).to_string(), "imageId": UBUNTU_2204});
+    let op: serde_json::Value =
+        http.post(format!("{}/compute/v1/disks", server.rest)).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(op["metadata"]["@type"], "type.googleapis.com/yandex.cloud.compute.v1.CreateDiskMetadata", "{op}");
+    let id = op["metadata"]["diskId"].as_str().unwrap().to_string();
+    let read: serde_json::Value = get(&format!("/compute/v1/disks/{id}")).await.unwrap().json().await.unwrap();
+    assert_eq!((read["sourceImageId"].as_str(), read["status"].as_str()), (Some(UBUNTU_2204), Some("READY")), "{read}");
+    assert_eq!(read["diskPlacementPolicy"], serde_json::json!({}), "always present, empty");
 }
 
 /// Two instances created at once with the same existing disk: exactly one gets it, on SQLite
