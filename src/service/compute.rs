@@ -8,16 +8,15 @@ use ipnet::Ipv4Net;
 use super::ComputeArea;
 use super::disks::{self, NewDisk};
 use super::lifecycle;
-use super::listing::cursor;
-use super::paging::{self, ListScope, Page};
+use super::listing::{self, ListOrdered};
+use super::paging::Page;
 use super::plumbing::{self, InterfaceSpec, saved};
 use crate::domain::clock::Timestamp;
-use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::{IdGenerator, IdKind};
 use crate::domain::instance::{AttachedDisk, DiskMode, Instance, InstancePatch, Resources, Status, Transition};
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, InstanceAction, Metadata, Operation, Response};
-use crate::store::{Cursor, Query, Store, Tx, TxExt};
+use crate::store::{Store, Tx, TxExt};
 
 /// A disk to attach: an existing one, or a new one made for the instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,15 +50,6 @@ pub struct CreateInstance {
     pub hostname: String,
     pub service_account_id: String,
     pub settings: BTreeMap<String, Vec<u8>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListInstances {
-    pub folder_id: String,
-    pub page_size: usize,
-    pub page_token: String,
-    pub conditions: Vec<Condition>,
-    pub order: Order,
 }
 
 fn load(tx: &mut dyn Tx, id: &str) -> Result<Instance> {
@@ -140,23 +130,8 @@ impl ComputeArea {
         self.store.lookup(move |tx| load(tx, &id)).await
     }
 
-    pub async fn list_instances(&self, cmd: ListInstances) -> Result<Page<Instance>> {
-        let scope = ListScope::new("instances", &[&cmd.folder_id, &format!("{:?}", cmd.conditions), &format!("{:?}", cmd.order)]);
-        let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
-        self.store
-            .read(move |tx| {
-                let query = Query {
-                    folder_id: Some(cmd.folder_id.clone()),
-                    conditions: cmd.conditions.clone(),
-                    order: cmd.order,
-                    after: after.clone(),
-                    limit: cmd.page_size + 1,
-                    ..Query::new(crate::store::Kind::Instance)
-                };
-                let rows = tx.list(&query)?;
-                paging::page(rows, cmd.page_size, &scope, cursor(cmd.order), |r| <Instance as crate::store::Resource>::from_record(&r))
-            })
-            .await
+    pub async fn list_instances(&self, cmd: ListOrdered) -> Result<Page<Instance>> {
+        listing::ordered_page(&self.store, "instances", cmd).await
     }
 
     pub async fn update_instance(&self, id: &str, patch: InstancePatch) -> Result<Operation> {

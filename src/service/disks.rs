@@ -7,17 +7,16 @@ use super::DiskArea;
 use super::claims::{ClaimScope, DISK_USER_KEY};
 use super::images;
 use super::lifecycle;
-use super::listing::cursor;
-use super::paging::{self, ListScope, Page};
+use super::listing::{self, ListOrdered};
+use super::paging::Page;
 use crate::domain::clock::Timestamp;
 use crate::domain::disk::{Disk, DiskPatch, DiskSource, DiskStatus, size_violation};
 use crate::domain::disk_type::DiskType;
-use crate::domain::filter::{Condition, Order};
 use crate::domain::ids::IdKind;
 use crate::domain::instance::Instance;
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, DiskAction, Metadata, Operation, Response};
-use crate::store::{Claim, Cursor, Kind, Query, Resource, Store, Tx, TxExt};
+use crate::store::{Claim, Store, Tx, TxExt};
 
 /// A new disk's own settings, as `DiskService.Create` and an instance's `disk_spec` give them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,15 +39,6 @@ pub struct CreateDisk {
     pub folder_id: String,
     pub zone_id: String,
     pub disk: NewDisk,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListDisks {
-    pub folder_id: String,
-    pub page_size: usize,
-    pub page_token: String,
-    pub conditions: Vec<Condition>,
-    pub order: Order,
 }
 
 pub(super) fn load(tx: &mut dyn Tx, id: &str) -> Result<Disk> {
@@ -168,23 +158,8 @@ impl DiskArea {
         self.store.lookup(move |tx| load(tx, &id)).await
     }
 
-    pub async fn list_disks(&self, cmd: ListDisks) -> Result<Page<Disk>> {
-        let scope = ListScope::new("disks", &[&cmd.folder_id, &format!("{:?}", cmd.conditions), &format!("{:?}", cmd.order)]);
-        let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
-        self.store
-            .read(move |tx| {
-                let query = Query {
-                    folder_id: Some(cmd.folder_id.clone()),
-                    conditions: cmd.conditions.clone(),
-                    order: cmd.order,
-                    after: after.clone(),
-                    limit: cmd.page_size + 1,
-                    ..Query::new(Kind::Disk)
-                };
-                let rows = tx.list(&query)?;
-                paging::page(rows, cmd.page_size, &scope, cursor(cmd.order), |r| Disk::from_record(&r))
-            })
-            .await
+    pub async fn list_disks(&self, cmd: ListOrdered) -> Result<Page<Disk>> {
+        listing::ordered_page(&self.store, "disks", cmd).await
     }
 
     pub async fn update_disk(&self, id: &str, patch: DiskPatch) -> Result<Operation> {

@@ -6,15 +6,15 @@ use std::collections::HashMap;
 
 use super::ImageArea;
 use super::lifecycle;
-use super::listing::cursor;
-use super::paging::{self, ListScope, Page};
+use super::listing::{self, ListOrdered};
+use super::paging::Page;
 use crate::domain::disk::Disk;
 use crate::domain::filter::{Column, Condition, Op, Order};
 use crate::domain::ids::IdKind;
 use crate::domain::image::{Image, ImagePatch, ImageSource, ImageStatus, OsType, PUBLIC_FOLDER, public_catalog};
 use crate::error::{Error, ResourceKind, Result};
 use crate::ops::{Action, ImageAction, Metadata, Operation, Response};
-use crate::store::{Cursor, Kind, Query, Resource, Store, Tx, TxExt};
+use crate::store::{Kind, Query, Resource, Store, Tx, TxExt};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CreateImage {
@@ -30,15 +30,6 @@ pub struct CreateImage {
     /// `None`: the source's (Linux for a URI).
     pub os: Option<OsType>,
     pub pooled: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListImages {
-    pub folder_id: String,
-    pub page_size: usize,
-    pub page_token: String,
-    pub conditions: Vec<Condition>,
-    pub order: Order,
 }
 
 /// The public catalog as a read-only store.
@@ -154,24 +145,9 @@ impl ImageArea {
             .await
     }
 
-    pub async fn list_images(&self, cmd: ListImages) -> Result<Page<Image>> {
+    pub async fn list_images(&self, cmd: ListOrdered) -> Result<Page<Image>> {
         let store = images_of(&self.catalog, &self.store, &cmd.folder_id).clone();
-        let scope = ListScope::new("images", &[&cmd.folder_id, &format!("{:?}", cmd.conditions), &format!("{:?}", cmd.order)]);
-        let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
-        store
-            .read(move |tx| {
-                let query = Query {
-                    folder_id: Some(cmd.folder_id.clone()),
-                    conditions: cmd.conditions.clone(),
-                    order: cmd.order,
-                    after: after.clone(),
-                    limit: cmd.page_size + 1,
-                    ..Query::new(Kind::Image)
-                };
-                let rows = tx.list(&query)?;
-                paging::page(rows, cmd.page_size, &scope, cursor(cmd.order), |r| Image::from_record(&r))
-            })
-            .await
+        listing::ordered_page(&store, "images", cmd).await
     }
 
     pub async fn update_image(&self, id: &str, patch: ImagePatch) -> Result<Operation> {

@@ -5,7 +5,7 @@
 use super::paging::{self, ListScope, Page};
 use crate::domain::filter::{Condition, Order};
 use crate::error::Result;
-use crate::store::{Cursor, Query, Record, Resource, Tx};
+use crate::store::{Cursor, Query, Record, Resource, Store, Tx};
 
 /// A folder-scoped list request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +14,37 @@ pub struct ListInFolder {
     pub page_size: usize,
     pub page_token: String,
     pub conditions: Vec<Condition>,
+}
+
+/// A folder-scoped list request with a chosen order (instances, disks, images).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListOrdered {
+    pub folder_id: String,
+    pub page_size: usize,
+    pub page_token: String,
+    pub conditions: Vec<Condition>,
+    pub order: Order,
+}
+
+/// One page of `R` in `cmd`'s folder and order, from `store`; page tokens are bound to `what`,
+/// the folder, the filter and the order.
+pub(super) async fn ordered_page<R: Resource>(store: &Store, what: &str, cmd: ListOrdered) -> Result<Page<R>> {
+    let scope = ListScope::new(what, &[&cmd.folder_id, &format!("{:?}", cmd.conditions), &format!("{:?}", cmd.order)]);
+    let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
+    store
+        .read(move |tx| {
+            let query = Query {
+                folder_id: Some(cmd.folder_id.clone()),
+                conditions: cmd.conditions.clone(),
+                order: cmd.order,
+                after: after.clone(),
+                limit: cmd.page_size + 1,
+                ..Query::new(R::KIND)
+            };
+            let rows = tx.list(&query)?;
+            paging::page(rows, cmd.page_size, &scope, cursor(cmd.order), |r| R::from_record(&r))
+        })
+        .await
 }
 
 /// Cursor of a row for the list order in force.

@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 use super::status::{self, parts};
 use super::{convert, fields, respond};
 use crate::api::request_id::RequestContext;
-use crate::domain::filter::{self, INSTANCE_FIELDS};
+use crate::domain::filter::INSTANCE_FIELDS;
 use crate::domain::instance::{InstancePatch, Transition};
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::error::Result;
@@ -16,7 +16,7 @@ use crate::proto::yandex::cloud::compute::v1 as pb;
 use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceService;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::service::ComputeArea;
-use crate::service::compute::{CreateInstance, ListInstances};
+use crate::service::compute::CreateInstance;
 use crate::service::interfaces::InterfaceUpdate;
 
 pub struct InstanceApi {
@@ -238,30 +238,9 @@ impl InstanceService for InstanceApi {
     async fn list(&self, req: Request<pb::ListInstancesRequest>) -> std::result::Result<Response<pb::ListInstancesResponse>, Status> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("folder_id", &r.folder_id);
-            v.page(r.page_size, &r.page_token);
-            v.max_len("filter", &r.filter, 1000);
-            v.max_len("order_by", &r.order_by, 100);
-            let conditions = filter::parse_filter(&r.filter, INSTANCE_FIELDS).unwrap_or_else(|e| {
-                v.add("filter", e);
-                vec![]
-            });
-            let order = filter::parse_order_by(&r.order_by, INSTANCE_FIELDS).unwrap_or_else(|e| {
-                v.add("order_by", e);
-                Default::default()
-            });
-            v.finish()?;
-            let page = self
-                .services
-                .list_instances(ListInstances {
-                    folder_id: r.folder_id.clone(),
-                    page_size: validate::page_size(r.page_size),
-                    page_token: r.page_token.clone(),
-                    conditions,
-                    order,
-                })
-                .await?;
+            let cmd =
+                fields::ordered_list(&r.folder_id, r.page_size, &r.page_token, &r.filter, &r.order_by, INSTANCE_FIELDS, INSTANCE_FIELDS)?;
+            let page = self.services.list_instances(cmd).await?;
             Ok(pb::ListInstancesResponse {
                 instances: page.items.iter().map(convert::instance).collect::<Result<_>>()?,
                 next_page_token: page.next_page_token,

@@ -5,14 +5,14 @@ use tonic::{Request, Response, Status};
 use super::status::{self, parts};
 use super::{convert, fields, respond};
 use crate::domain::disk::{DiskPatch, DiskSource};
-use crate::domain::filter::{self, DISK_FIELDS};
+use crate::domain::filter::DISK_FIELDS;
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::proto::yandex::cloud::access;
 use crate::proto::yandex::cloud::compute::v1 as pb;
 use crate::proto::yandex::cloud::compute::v1::disk_service_server::DiskService;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::service::DiskArea;
-use crate::service::disks::{CreateDisk, ListDisks, NewDisk};
+use crate::service::disks::{CreateDisk, NewDisk};
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 
@@ -46,30 +46,8 @@ impl DiskService for DiskApi {
     async fn list(&self, req: Request<pb::ListDisksRequest>) -> Reply<pb::ListDisksResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("folder_id", &r.folder_id);
-            v.page(r.page_size, &r.page_token);
-            v.max_len("filter", &r.filter, 1000);
-            v.max_len("order_by", &r.order_by, 100);
-            let conditions = filter::parse_filter(&r.filter, DISK_FIELDS).unwrap_or_else(|e| {
-                v.add("filter", e);
-                vec![]
-            });
-            let order = filter::parse_order_by(&r.order_by, DISK_FIELDS).unwrap_or_else(|e| {
-                v.add("order_by", e);
-                Default::default()
-            });
-            v.finish()?;
-            let page = self
-                .services
-                .list_disks(ListDisks {
-                    folder_id: r.folder_id.clone(),
-                    page_size: validate::page_size(r.page_size),
-                    page_token: r.page_token.clone(),
-                    conditions,
-                    order,
-                })
-                .await?;
+            let cmd = fields::ordered_list(&r.folder_id, r.page_size, &r.page_token, &r.filter, &r.order_by, DISK_FIELDS, DISK_FIELDS)?;
+            let page = self.services.list_disks(cmd).await?;
             Ok(pb::ListDisksResponse {
                 disks: page.items.iter().map(convert::disk_resource).collect(),
                 next_page_token: page.next_page_token,

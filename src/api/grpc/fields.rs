@@ -10,11 +10,13 @@ use regex::Regex;
 
 use crate::domain::disk::DiskSource;
 use crate::domain::disk_type::{DEFAULT_BLOCK_SIZE, DEFAULT_TYPE, block_size_problem};
+use crate::domain::filter::{self, Allowed};
 use crate::domain::instance::{DiskMode, DnsRecord, Resources};
 use crate::domain::validate::{LabelRules, Violations};
 use crate::proto::yandex::cloud::compute::v1 as pb;
 use crate::service::compute::{DiskSpec, InstanceDisk};
 use crate::service::disks::NewDisk;
+use crate::service::listing::ListOrdered;
 use crate::service::plumbing::{InterfaceSpec, NatSpec};
 
 const MAX_MEMORY: i64 = 274_877_906_944;
@@ -139,6 +141,40 @@ fn disk_mode(mode: i32) -> DiskMode {
 }
 
 /// `AttachedDiskSpec`: exactly one of `disk_spec` and `disk_id`.
+/// A folder-scoped list request whose `filter` may name `filters` and `order_by` may name
+/// `orders`, checked as the contract bounds them.
+pub fn ordered_list(
+    folder_id: &str,
+    page_size: i64,
+    page_token: &str,
+    filter_text: &str,
+    order_by: &str,
+    filters: Allowed,
+    orders: Allowed,
+) -> crate::error::Result<ListOrdered> {
+    let mut v = Violations::new();
+    v.id("folder_id", folder_id);
+    v.page(page_size, page_token);
+    v.max_len("filter", filter_text, 1000);
+    v.max_len("order_by", order_by, 100);
+    let conditions = filter::parse_filter(filter_text, filters).unwrap_or_else(|e| {
+        v.add("filter", e);
+        vec![]
+    });
+    let order = filter::parse_order_by(order_by, orders).unwrap_or_else(|e| {
+        v.add("order_by", e);
+        Default::default()
+    });
+    v.finish()?;
+    Ok(ListOrdered {
+        folder_id: folder_id.to_string(),
+        page_size: crate::domain::validate::page_size(page_size),
+        page_token: page_token.to_string(),
+        conditions,
+        order,
+    })
+}
+
 /// Whether `name` is a device name the contract allows.
 pub fn is_device_name(name: &str) -> bool {
     DEVICE_NAME.is_match(name)

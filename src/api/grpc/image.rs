@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::status::{self, parts};
 use super::{convert, fields, respond};
-use crate::domain::filter::{self, IMAGE_ORDER_FIELDS, NAME_ONLY};
+use crate::domain::filter::{IMAGE_ORDER_FIELDS, NAME_ONLY};
 use crate::domain::image::{ImagePatch, ImageSource, OsType};
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::proto::yandex::cloud::access;
@@ -15,7 +15,7 @@ use crate::proto::yandex::cloud::compute::v1 as pb;
 use crate::proto::yandex::cloud::compute::v1::image_service_server::ImageService;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::service::ImageArea;
-use crate::service::images::{CreateImage, ListImages};
+use crate::service::images::CreateImage;
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 
@@ -72,30 +72,9 @@ impl ImageService for ImageApi {
     async fn list(&self, req: Request<pb::ListImagesRequest>) -> Reply<pb::ListImagesResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("folder_id", &r.folder_id);
-            v.page(r.page_size, &r.page_token);
-            v.max_len("filter", &r.filter, 1000);
-            v.max_len("order_by", &r.order_by, 100);
-            let conditions = filter::parse_filter(&r.filter, NAME_ONLY).unwrap_or_else(|e| {
-                v.add("filter", e);
-                vec![]
-            });
-            let order = filter::parse_order_by(&r.order_by, IMAGE_ORDER_FIELDS).unwrap_or_else(|e| {
-                v.add("order_by", e);
-                Default::default()
-            });
-            v.finish()?;
-            let page = self
-                .services
-                .list_images(ListImages {
-                    folder_id: r.folder_id.clone(),
-                    page_size: validate::page_size(r.page_size),
-                    page_token: r.page_token.clone(),
-                    conditions,
-                    order,
-                })
-                .await?;
+            let cmd =
+                fields::ordered_list(&r.folder_id, r.page_size, &r.page_token, &r.filter, &r.order_by, NAME_ONLY, IMAGE_ORDER_FIELDS)?;
+            let page = self.services.list_images(cmd).await?;
             Ok(pb::ListImagesResponse { images: page.items.iter().map(convert::image).collect(), next_page_token: page.next_page_token })
         };
         respond(ctx.as_ref(), result.await)
