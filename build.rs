@@ -16,6 +16,8 @@ const ROOTS: &[&str] = &[
     "yandex/cloud/vpc/v1/subnet_service.proto",
     "yandex/cloud/vpc/v1/address_service.proto",
     "yandex/cloud/vpc/v1/security_group_service.proto",
+    "yandex/cloud/vpc/v1/route_table_service.proto",
+    "yandex/cloud/vpc/v1/gateway_service.proto",
     "yandex/cloud/endpoint/api_endpoint_service.proto",
     "yandex/cloud/iam/v1/iam_token_service.proto",
     "google/rpc/error_details.proto",

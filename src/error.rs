@@ -103,6 +103,8 @@ pub enum ResourceKind {
     Snapshot,
     Zone,
     DiskType,
+    RouteTable,
+    EgressGateway,
     ApiEndpoint,
     Vpc,
     NatGateway,
@@ -126,6 +128,8 @@ impl fmt::Display for ResourceKind {
             ResourceKind::Snapshot => "Snapshot",
             ResourceKind::Zone => "Zone",
             ResourceKind::DiskType => "Disk type",
+            ResourceKind::RouteTable => "Route table",
+            ResourceKind::EgressGateway => "Gateway",
             ResourceKind::Vpc => "Vpc",
             ResourceKind::NatGateway => "Gateway",
             ResourceKind::TransitSubnet => "TransitSubnet",
@@ -222,7 +226,7 @@ error_table! {
     WrongInstanceStatus { id: String, status: String, action: String, needed: String }
         => ["Instance {id} is {status}; {action} needs it to be {needed}"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     NetworkHasSubnets(String)
-        => ["Network {0} still has subnets or security groups; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+        => ["Network {0} still has subnets, security groups or route tables; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     SubnetInUse { id: String, used: String }
         => ["Subnet {id} has addresses in use ({used}); release them first"], FailedPrecondition, Http::OfCode, Invalid, Is(409, "VPC.0206");
     SubnetZoneMismatch { subnet_id: String, subnet_zone: String, instance_zone: String }
@@ -290,6 +294,12 @@ error_table! {
         => ["conflicting operation \"{0}\" detected"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     PublicImage(String)
         => ["Image {0} belongs to the public catalog (folder standard-images) and cannot be changed"], PermissionDenied, Http::OfCode, Invalid, Invalid;
+    RouteTableInUse(String)
+        => ["Route table {0} is used by subnets; unlink it from them first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    GatewayInUse(String)
+        => ["Gateway {0} is the next hop of routes; remove them from their route tables first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    RouteTableNetworkMismatch { route_table_id: String, table_network: String, network: String }
+        => ["Route table {route_table_id} belongs to network {table_network}, but the subnet is in network {network}"], InvalidArgument, Http::OfCode, Invalid, Invalid;
     PermissionDenied { subject: String, folder_id: String }
         => ["Permission denied: {subject} may not use folder {}", echo(.folder_id)], PermissionDenied, Http::OfCode, Invalid, Invalid;
     IdempotencyKeyReused { key: String, method: String }
@@ -417,6 +427,9 @@ mod tests {
             Error::TooManyDisks { instance_id: s(), limit: 8 },
             Error::PublicImage(s()),
             Error::ConflictingOperation(s()),
+            Error::RouteTableInUse(s()),
+            Error::GatewayInUse(s()),
+            Error::RouteTableNetworkMismatch { route_table_id: s(), table_network: s(), network: s() },
             Error::Unauthenticated(s()),
             Error::PermissionDenied { subject: s(), folder_id: s() },
             Error::IdempotencyKeyReused { key: s(), method: s() },

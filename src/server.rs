@@ -18,8 +18,8 @@ use tower::ServiceBuilder;
 use crate::api::body::BodyReader;
 use crate::api::front::Mode;
 use crate::api::grpc::{
-    AddressApi, CompleteStatusLayer, DiskApi, DiskTypeApi, EndpointApi, IamApi, ImageApi, InstanceApi, Lazy, NetworkApi, OperationApi,
-    Reflection, SecurityGroupApi, SubnetApi, ZoneApi,
+    AddressApi, CompleteStatusLayer, DiskApi, DiskTypeApi, EndpointApi, GatewayApi, IamApi, ImageApi, InstanceApi, Lazy, NetworkApi,
+    OperationApi, Reflection, RouteTableApi, SecurityGroupApi, SubnetApi, ZoneApi,
 };
 use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
@@ -39,7 +39,9 @@ use crate::proto::yandex::cloud::endpoint::api_endpoint_service_server::ApiEndpo
 use crate::proto::yandex::cloud::iam::v1::iam_token_service_server::IamTokenServiceServer;
 use crate::proto::yandex::cloud::operation::operation_service_server::OperationServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::address_service_server::AddressServiceServer;
+use crate::proto::yandex::cloud::vpc::v1::gateway_service_server::GatewayServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::network_service_server::NetworkServiceServer;
+use crate::proto::yandex::cloud::vpc::v1::route_table_service_server::RouteTableServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::security_group_service_server::SecurityGroupServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::subnet_service_server::SubnetServiceServer;
 use crate::service::iam::Iam;
@@ -59,6 +61,8 @@ pub const SERVICES: &[&str] = &[
     "yandex.cloud.vpc.v1.SubnetService",
     "yandex.cloud.vpc.v1.AddressService",
     "yandex.cloud.vpc.v1.SecurityGroupService",
+    "yandex.cloud.vpc.v1.RouteTableService",
+    "yandex.cloud.vpc.v1.GatewayService",
     "yandex.cloud.endpoint.ApiEndpointService",
     "yandex.cloud.iam.v1.IamTokenService",
 ];
@@ -116,7 +120,13 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         .add_service(ZoneServiceServer::new(ZoneApi))
         .add_service(DiskTypeServiceServer::new(DiskTypeApi))
         .add_service(OperationServiceServer::new(OperationApi::new(services.operations.clone())))
-        .add_service(NetworkServiceServer::new(NetworkApi::new(services.vpc.clone(), services.security_groups.clone())))
+        .add_service(NetworkServiceServer::new(NetworkApi::new(
+            services.vpc.clone(),
+            services.security_groups.clone(),
+            services.routing.clone(),
+        )))
+        .add_service(RouteTableServiceServer::new(RouteTableApi::new(services.routing.clone())))
+        .add_service(GatewayServiceServer::new(GatewayApi::new(services.routing.clone())))
         .add_service(SubnetServiceServer::new(SubnetApi::new(services.vpc.clone())))
         .add_service(AddressServiceServer::new(AddressApi::new(services.addresses.clone())))
         .add_service(SecurityGroupServiceServer::new(SecurityGroupApi::new(services.security_groups.clone())))

@@ -47,13 +47,15 @@ const PUBLIC_FOLDER_READS: [&str; 2] =
     ["yandex.cloud.compute.v1.ListImagesRequest", "yandex.cloud.compute.v1.GetImageLatestByFamilyRequest"];
 
 /// Request fields that address a resource by id, and its kind.
-const ID_FIELDS: [(&str, ResourceKind); 7] = [
+const ID_FIELDS: [(&str, ResourceKind); 9] = [
     ("instance_id", ResourceKind::Instance),
     ("network_id", ResourceKind::Network),
     ("subnet_id", ResourceKind::Subnet),
     ("address_id", ResourceKind::Address),
     ("security_group_id", ResourceKind::SecurityGroup),
     ("disk_id", ResourceKind::Disk),
+    ("route_table_id", ResourceKind::RouteTable),
+    ("gateway_id", ResourceKind::EgressGateway),
     // Public images are in no stored folder: anyone may read them.
     ("image_id", ResourceKind::Image),
 ];

@@ -8,9 +8,11 @@ use super::flat;
 use crate::domain::{
     address::AddressPatch,
     disk::DiskPatch,
+    gateway::GatewayPatch,
     image::ImagePatch,
     instance::{AttachedDisk, InstancePatch, NetworkInterface, Status},
     network::NetworkPatch,
+    route_table::RouteTablePatch,
     security_group::SecurityGroupPatch,
     subnet::SubnetPatch,
 };
@@ -32,6 +34,8 @@ pub enum Action {
     SecurityGroup(SecurityGroupAction),
     Disk(DiskAction),
     Image(ImageAction),
+    RouteTable(RouteTableAction),
+    Gateway(GatewayAction),
 }
 
 impl<'de> serde::Deserialize<'de> for Action {
@@ -56,8 +60,12 @@ impl<'de> flat::Grouped<'de> for Action {
             Some(Action::SecurityGroup(a))
         } else if let Some(a) = offer.take()? {
             Some(Action::Disk(a))
+        } else if let Some(a) = offer.take()? {
+            Some(Action::Image(a))
+        } else if let Some(a) = offer.take()? {
+            Some(Action::RouteTable(a))
         } else {
-            offer.take()?.map(Action::Image)
+            offer.take()?.map(Action::Gateway)
         })
     }
 }
@@ -140,6 +148,28 @@ pub enum DiskAction {
     Update { disk_id: String, patch: DiskPatch, released_name: Option<String> },
     #[serde(rename = "DeleteDisk")]
     Delete { disk_id: String },
+}
+
+/// `added_gateways`: the gateways the new routes use that the old ones did not (claimed when
+/// accepted); the ones no longer used are given back when the update completes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum RouteTableAction {
+    #[serde(rename = "CreateRouteTable")]
+    Create { route_table_id: String },
+    #[serde(rename = "UpdateRouteTable")]
+    Update { route_table_id: String, patch: RouteTablePatch, released_name: Option<String>, added_gateways: Vec<String> },
+    #[serde(rename = "DeleteRouteTable")]
+    Delete { route_table_id: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum GatewayAction {
+    #[serde(rename = "CreateGateway")]
+    Create { gateway_id: String },
+    #[serde(rename = "UpdateGateway")]
+    Update { gateway_id: String, patch: GatewayPatch, released_name: Option<String> },
+    #[serde(rename = "DeleteGateway")]
+    Delete { gateway_id: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -11,14 +11,14 @@ pub mod runner;
 use std::time::Duration;
 
 pub use action::{
-    Action, AddressAction, ClaimKey, DiskAction, ImageAction, InstanceAction, InterfaceAction, NetworkAction, SecurityGroupAction,
-    SubnetAction,
+    Action, AddressAction, ClaimKey, DiskAction, GatewayAction, ImageAction, InstanceAction, InterfaceAction, NetworkAction,
+    RouteTableAction, SecurityGroupAction, SubnetAction,
 };
 pub use runner::{Executor, Runner};
 
 use crate::domain::{
-    address::Address, clock::Timestamp, disk::Disk, image::Image, instance::Instance, network::Network, security_group::SecurityGroup,
-    subnet::Subnet,
+    address::Address, clock::Timestamp, disk::Disk, gateway::Gateway, image::Image, instance::Instance, network::Network,
+    route_table::RouteTable, security_group::SecurityGroup, subnet::Subnet,
 };
 use crate::error::{Error, Result};
 use crate::store::OperationRow;
@@ -46,6 +46,12 @@ pub enum Metadata {
     CreateImage { image_id: String },
     UpdateImage { image_id: String },
     DeleteImage { image_id: String },
+    CreateRouteTable { route_table_id: String },
+    UpdateRouteTable { route_table_id: String },
+    DeleteRouteTable { route_table_id: String },
+    CreateGateway { gateway_id: String },
+    UpdateGateway { gateway_id: String },
+    DeleteGateway { gateway_id: String },
     CreateNetwork { network_id: String },
     UpdateNetwork { network_id: String },
     DeleteNetwork { network_id: String },
@@ -80,6 +86,12 @@ impl Metadata {
             | Metadata::DetachDisk { instance_id, .. } => instance_id,
             Metadata::CreateDisk { disk_id } | Metadata::UpdateDisk { disk_id } | Metadata::DeleteDisk { disk_id } => disk_id,
             Metadata::CreateImage { image_id } | Metadata::UpdateImage { image_id } | Metadata::DeleteImage { image_id } => image_id,
+            Metadata::CreateRouteTable { route_table_id }
+            | Metadata::UpdateRouteTable { route_table_id }
+            | Metadata::DeleteRouteTable { route_table_id } => route_table_id,
+            Metadata::CreateGateway { gateway_id } | Metadata::UpdateGateway { gateway_id } | Metadata::DeleteGateway { gateway_id } => {
+                gateway_id
+            }
             Metadata::CreateNetwork { network_id } | Metadata::UpdateNetwork { network_id } | Metadata::DeleteNetwork { network_id } => {
                 network_id
             }
@@ -116,6 +128,12 @@ impl Metadata {
             Metadata::CreateImage { .. } => "Create image",
             Metadata::UpdateImage { .. } => "Update image",
             Metadata::DeleteImage { .. } => "Delete image",
+            Metadata::CreateRouteTable { .. } => "Create route table",
+            Metadata::UpdateRouteTable { .. } => "Update route table",
+            Metadata::DeleteRouteTable { .. } => "Delete route table",
+            Metadata::CreateGateway { .. } => "Create gateway",
+            Metadata::UpdateGateway { .. } => "Update gateway",
+            Metadata::DeleteGateway { .. } => "Delete gateway",
             Metadata::CreateNetwork { .. } => "Create network",
             Metadata::UpdateNetwork { .. } => "Update network",
             Metadata::DeleteNetwork { .. } => "Delete network",
@@ -146,6 +164,8 @@ pub enum Response {
     SecurityGroup(SecurityGroup),
     Disk(Disk),
     Image(Image),
+    RouteTable(RouteTable),
+    Gateway(Gateway),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -26,6 +26,10 @@ pub enum ClaimScope<'a> {
     AddressUser(&'a str),
     /// The one instance using a disk; key `DISK_USER_KEY`, owner: the instance.
     DiskUser(&'a str),
+    /// The subnets a route table is linked to; key: the subnet id, owner: the subnet.
+    RouteTableUsers(&'a str),
+    /// The route tables routing through a gateway; key: the route table id, owner: the table.
+    GatewayUsers(&'a str),
     /// The interfaces using a security group; key `<instance id>/<interface index>`.
     SecurityGroupUsers(&'a str),
     /// Idempotency keys; key `<subject>\n<method>\n<key>`, owner: the operation id, `detail` the
@@ -62,6 +66,8 @@ impl fmt::Display for ClaimScope<'_> {
             ClaimScope::Names(kind, folder_id) => write!(f, "name/{}/{folder_id}", name_scope(*kind)),
             ClaimScope::AddressUser(address_id) => write!(f, "address/{address_id}/user"),
             ClaimScope::DiskUser(disk_id) => write!(f, "disk/{disk_id}/user"),
+            ClaimScope::RouteTableUsers(route_table_id) => write!(f, "route-table/{route_table_id}/subnets"),
+            ClaimScope::GatewayUsers(gateway_id) => write!(f, "gateway/{gateway_id}/route-tables"),
             ClaimScope::SecurityGroupUsers(group_id) => write!(f, "security-group/{group_id}/users"),
             ClaimScope::Idempotency => f.write_str("idempotency"),
             ClaimScope::IamTokens => f.write_str("iam/tokens"),
@@ -90,6 +96,8 @@ fn name_scope(kind: ResourceKind) -> &'static str {
         ResourceKind::Snapshot => "snapshot",
         ResourceKind::Zone => "zone",
         ResourceKind::DiskType => "disk type",
+        ResourceKind::RouteTable => "route table",
+        ResourceKind::EgressGateway => "egress gateway",
         ResourceKind::ApiEndpoint => "api endpoint",
         ResourceKind::Vpc => "vpc",
         ResourceKind::NatGateway => "gateway",
@@ -130,6 +138,8 @@ pub const SUBNET: &str = "vpc.subnet";
 pub const ADDRESS: &str = "vpc.address";
 pub const SECURITY_GROUP: &str = "vpc.securityGroup";
 pub const DISK: &str = "compute.disk";
+pub const ROUTE_TABLE: &str = "vpc.routeTable";
+pub const GATEWAY: &str = "vpc.gateway";
 pub const IMAGE: &str = "compute.image";
 pub const HUAWEI_SUBNET_GATEWAY: &str = "huawei.subnetGateway";
 pub const NAT_GATEWAY: &str = "nat.gateway";
@@ -163,6 +173,10 @@ mod tests {
             (ClaimScope::Names(ResourceKind::Disk, "b1g"), "name/disk/b1g"),
             (ClaimScope::Names(ResourceKind::Image, "b1g"), "name/image/b1g"),
             (ClaimScope::DiskUser("fhm1"), "disk/fhm1/user"),
+            (ClaimScope::RouteTableUsers("enprt"), "route-table/enprt/subnets"),
+            (ClaimScope::GatewayUsers("enpgw"), "gateway/enpgw/route-tables"),
+            (ClaimScope::Names(ResourceKind::RouteTable, "b1g"), "name/route table/b1g"),
+            (ClaimScope::Names(ResourceKind::EgressGateway, "b1g"), "name/egress gateway/b1g"),
             (ClaimScope::Names(ResourceKind::Vpc, "p"), "name/vpc/p"),
             (ClaimScope::Names(ResourceKind::NatGateway, "p"), "name/gateway/p"),
             (ClaimScope::Names(ResourceKind::TransitSubnet, "p"), "name/transitsubnet/p"),

@@ -4,7 +4,7 @@
 
 use ipnet::Ipv4Net;
 
-use super::{addresses, compute, disks, images, interfaces, security_groups, vpc};
+use super::{addresses, compute, disks, images, interfaces, routing, security_groups, vpc};
 use crate::domain::clock::Timestamp;
 use crate::error::Result;
 use crate::ops::{Action, Executor, Response};
@@ -25,6 +25,8 @@ impl Executor for ServiceExecutor {
             Action::SecurityGroup(a) => security_groups::apply(tx, a),
             Action::Disk(a) => disks::apply(tx, a),
             Action::Image(a) => images::apply(tx, a),
+            Action::RouteTable(a) => routing::apply_route_table(tx, a),
+            Action::Gateway(a) => routing::apply_gateway(tx, a),
         }
     }
 
@@ -38,6 +40,8 @@ impl Executor for ServiceExecutor {
             Action::SecurityGroup(a) => security_groups::undo(tx, a),
             Action::Disk(a) => disks::undo(tx, a),
             Action::Image(a) => images::undo(tx, a),
+            Action::RouteTable(a) => routing::undo_route_table(tx, a),
+            Action::Gateway(a) => routing::undo_gateway(tx, a),
         }
     }
 }

@@ -3,12 +3,13 @@
 //! and undoing an update's rename, and removing it with every claim it holds. A resource kind joins
 //! by implementing `Lifecycle`.
 
-use super::claims::{self, ADDRESS, DISK, IMAGE, INSTANCE, NETWORK, SECURITY_GROUP, SUBNET};
+use super::claims::{self, ADDRESS, DISK, GATEWAY, IMAGE, INSTANCE, NETWORK, ROUTE_TABLE, SECURITY_GROUP, SUBNET};
 use super::names::{claim_name, release_name, rename};
 use super::plumbing;
 use crate::domain::instance::{Status, Transition};
 use crate::domain::{
-    address::Address, disk::Disk, image::Image, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet,
+    address::Address, disk::Disk, gateway::Gateway, image::Image, instance::Instance, network::Network, route_table::RouteTable,
+    security_group::SecurityGroup, subnet::Subnet,
 };
 use crate::error::{Error, ResourceKind, Result};
 use crate::store::{Resource, Tx, TxExt};
@@ -115,3 +116,5 @@ lifecycle!(Address, Address, ADDRESS);
 lifecycle!(SecurityGroup, SecurityGroup, SECURITY_GROUP);
 lifecycle!(Disk, Disk, DISK);
 lifecycle!(Image, Image, IMAGE);
+lifecycle!(RouteTable, RouteTable, ROUTE_TABLE);
+lifecycle!(Gateway, EgressGateway, GATEWAY);

@@ -47,6 +47,22 @@ pub(super) async fn ordered_page<R: Resource>(store: &Store, what: &str, cmd: Li
         .await
 }
 
+/// One page of `kind` in a folder, in id order; page tokens are bound to the kind, folder and filter.
+pub(super) async fn folder_page<R: Resource + Send + 'static>(
+    store: &Store,
+    kind: crate::store::Kind,
+    cmd: ListInFolder,
+) -> Result<Page<R>> {
+    let scope = ListScope::new(&format!("{kind:?}"), &[&cmd.folder_id, &format!("{:?}", cmd.conditions)]);
+    let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
+    store
+        .read(move |tx| {
+            let query = Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(kind) };
+            list_page(tx, query, cmd.page_size, after.clone(), &scope)
+        })
+        .await
+}
+
 /// Cursor of a row for the list order in force.
 pub(super) fn cursor(order: Order) -> impl Fn(&Record) -> Cursor {
     move |r| Cursor { value: r.sort_value(order.column), id: r.id.clone() }

@@ -21,6 +21,7 @@ mod names;
 pub mod operations;
 pub(crate) mod paging;
 pub mod plumbing;
+pub mod routing;
 pub mod security_groups;
 pub mod vpc;
 
@@ -105,6 +106,10 @@ facade!(
     VpcArea
 );
 facade!(
+    /// RouteTableService and GatewayService (`routing.rs`).
+    RoutingArea
+);
+facade!(
     /// AddressService (`addresses.rs`).
     AddressArea
 );
@@ -129,6 +134,7 @@ pub struct Services {
     pub disks: DiskArea,
     pub images: ImageArea,
     pub vpc: VpcArea,
+    pub routing: RoutingArea,
     pub addresses: AddressArea,
     pub security_groups: SecurityGroupArea,
     pub operations: OperationArea,
@@ -152,6 +158,7 @@ impl Services {
             disks: DiskArea(core.clone()),
             images: ImageArea(core.clone()),
             vpc: VpcArea(core.clone()),
+            routing: RoutingArea(core.clone()),
             addresses: AddressArea(core.clone()),
             security_groups: SecurityGroupArea(core.clone()),
             operations: OperationArea(core.clone()),

@@ -7,8 +7,9 @@ use ipnet::Ipv4Net;
 use super::VpcArea;
 use super::claims::{self, ClaimScope};
 use super::lifecycle;
-use super::listing::{ListInFolder, list_page};
+use super::listing::{self, ListInFolder, list_page};
 use super::paging::{self, ListScope, Page};
+use super::routing;
 use crate::domain::ids::IdKind;
 use crate::domain::network::{Network, NetworkPatch};
 use crate::domain::subnet::{self, DhcpOptions, Subnet, SubnetPatch};
@@ -130,7 +131,7 @@ impl VpcArea {
             let network = load_network(tx, &cmd.network_id)?;
             subnet::check_no_overlap(&network.id, &cmd.v4_cidr_blocks, &subnets_of(tx, &network.id)?)?;
             lifecycle::claim_own_name::<Subnet>(tx, &id, &cmd.folder_id, &cmd.name)?;
-            tx.create(&Subnet {
+            let subnet = Subnet {
                 id: id.clone(),
                 folder_id: cmd.folder_id.clone(),
                 created_at: now,
@@ -142,7 +143,11 @@ impl VpcArea {
                 v4_cidr_blocks: cmd.v4_cidr_blocks.clone(),
                 route_table_id: cmd.route_table_id.clone(),
                 dhcp_options: cmd.dhcp_options.clone(),
-            })?;
+            };
+            if !subnet.route_table_id.is_empty() {
+                routing::link_subnet(tx, &subnet, &subnet.route_table_id)?;
+            }
+            tx.create(&subnet)?;
             Ok((Metadata::CreateSubnet { subnet_id: id.clone() }, Action::Subnet(SubnetAction::Create { subnet_id: id.clone() })))
         })
         .await
@@ -174,6 +179,9 @@ impl VpcArea {
                         ));
                     }
                 }
+            }
+            if let Some(table) = patch.route_table_id.as_ref().filter(|t| !t.is_empty() && **t != subnet.route_table_id) {
+                routing::link_subnet(tx, &subnet, table)?;
             }
             let released_name = lifecycle::claim_rename(tx, &subnet, patch.name.as_ref())?;
             Ok((
@@ -241,19 +249,12 @@ impl VpcArea {
 impl VpcArea {
     /// A page of the folder's resources of `kind`, filtered by `cmd`'s conditions.
     async fn list_in_folder<R: Resource + Send + 'static>(&self, kind: Kind, cmd: ListInFolder) -> Result<Page<R>> {
-        let scope = ListScope::new(&format!("{kind:?}"), &[&cmd.folder_id, &format!("{:?}", cmd.conditions)]);
-        let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
-        self.store
-            .read(move |tx| {
-                let query = Query { folder_id: Some(cmd.folder_id.clone()), conditions: cmd.conditions.clone(), ..Query::new(kind) };
-                list_page(tx, query, cmd.page_size, after.clone(), &scope)
-            })
-            .await
+        listing::folder_page(&self.store, kind, cmd).await
     }
 }
 
 fn ensure_no_subnets(tx: &mut dyn Tx, network_id: &str) -> Result<()> {
-    for kind in [Kind::Subnet, Kind::SecurityGroup] {
+    for kind in [Kind::Subnet, Kind::SecurityGroup, Kind::RouteTable] {
         let q = Query { parent_id: Some(network_id.to_string()), limit: 1, ..Query::new(kind) };
         if !tx.list(&q)?.is_empty() {
             return Err(Error::NetworkHasSubnets(network_id.to_string()));
@@ -309,6 +310,11 @@ pub(super) fn apply_subnet(tx: &mut dyn Tx, action: &SubnetAction) -> Result<Res
     match action {
         SubnetAction::Create { subnet_id } => Ok(Response::Subnet(load_subnet(tx, subnet_id)?)),
         SubnetAction::Update { subnet_id, patch, v4_cidr_blocks, released_name } => {
+            // A new route table replaces the old one's link.
+            let old_table = load_subnet(tx, subnet_id)?.route_table_id;
+            if patch.route_table_id.as_ref().is_some_and(|t| *t != old_table) {
+                routing::unlink_subnet(tx, subnet_id, &old_table)?;
+            }
             let s = lifecycle::finish_update(tx, subnet_id, released_name, |s: &mut Subnet| {
                 s.apply(patch);
                 if let Some(blocks) = v4_cidr_blocks {
@@ -333,6 +339,11 @@ pub(super) fn undo_subnet(tx: &mut dyn Tx, action: &SubnetAction) -> Result<()> 
     match action {
         SubnetAction::Create { subnet_id } => lifecycle::remove::<Subnet>(tx, subnet_id),
         SubnetAction::Update { subnet_id, patch, released_name, .. } => {
+            if let (Some(table), Some(subnet)) = (&patch.route_table_id, tx.load::<Subnet>(subnet_id)?)
+                && *table != subnet.route_table_id
+            {
+                routing::unlink_subnet(tx, subnet_id, table)?;
+            }
             lifecycle::undo_rename::<Subnet>(tx, subnet_id, patch.name.as_ref(), released_name)
         }
         SubnetAction::Delete { .. } => Ok(()),

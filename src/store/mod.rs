@@ -38,6 +38,8 @@ pub enum Kind {
     SecurityGroup,
     Disk,
     Image,
+    RouteTable,
+    Gateway,
     HuaweiVpc,
     HuaweiSubnet,
     NatGateway,
@@ -62,6 +64,8 @@ impl Kind {
             R::SecurityGroup => Some(Kind::SecurityGroup),
             R::Disk => Some(Kind::Disk),
             R::Image => Some(Kind::Image),
+            R::RouteTable => Some(Kind::RouteTable),
+            R::EgressGateway => Some(Kind::Gateway),
             R::Operation
             | R::Snapshot
             | R::Zone
@@ -75,7 +79,7 @@ impl Kind {
         }
     }
 
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Instance,
         Kind::Network,
         Kind::Subnet,
@@ -83,6 +87,8 @@ impl Kind {
         Kind::SecurityGroup,
         Kind::Disk,
         Kind::Image,
+        Kind::RouteTable,
+        Kind::Gateway,
         Kind::HuaweiVpc,
         Kind::HuaweiSubnet,
         Kind::NatGateway,
@@ -100,6 +106,8 @@ impl Kind {
             Kind::SecurityGroup => "security_group",
             Kind::Disk => "disk",
             Kind::Image => "image",
+            Kind::RouteTable => "route_table",
+            Kind::Gateway => "gateway",
             Kind::HuaweiVpc => "huawei_vpc",
             Kind::HuaweiSubnet => "huawei_subnet",
             Kind::NatGateway => "nat_gateway",

@@ -6,7 +6,8 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Body, Kind, Query, Record, Tx};
 use crate::domain::{
-    address::Address, disk::Disk, huawei, image::Image, instance::Instance, network::Network, security_group::SecurityGroup, subnet::Subnet,
+    address::Address, disk::Disk, gateway::Gateway, huawei, image::Image, instance::Instance, network::Network, route_table::RouteTable,
+    security_group::SecurityGroup, subnet::Subnet,
 };
 use crate::error::Result;
 
@@ -126,6 +127,26 @@ impl Resource for Image {
         let mut r = row(Kind::Image, &self.id, &self.folder_id, &self.family, &self.name, self.created_at.0);
         r.status = self.status.name().to_string();
         r
+    }
+}
+
+impl Resource for RouteTable {
+    const KIND: Kind = Kind::RouteTable;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::RouteTable, &self.id, &self.folder_id, &self.network_id, &self.name, self.created_at.0)
+    }
+}
+
+impl Resource for Gateway {
+    const KIND: Kind = Kind::Gateway;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::Gateway, &self.id, &self.folder_id, "", &self.name, self.created_at.0)
     }
 }
 

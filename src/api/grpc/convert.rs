@@ -9,9 +9,11 @@ use super::pack::{pack, timestamp};
 use super::status::rpc_status;
 use crate::domain::address::Address;
 use crate::domain::disk::{Disk, DiskSource, DiskStatus};
+use crate::domain::gateway::Gateway;
 use crate::domain::image::{Image, ImageStatus, OsType};
 use crate::domain::instance::{self as di, DiskMode, Instance, Status};
 use crate::domain::network::Network;
+use crate::domain::route_table::{NextHop, RouteTable, StaticRoute};
 use crate::domain::security_group::{Direction, Rule, SecurityGroup, Target};
 use crate::domain::subnet::{DhcpOptions, Subnet};
 use crate::error::{Error, Result};
@@ -137,6 +139,40 @@ pub fn disk_resource(d: &Disk) -> cpb::Disk {
         }),
         hardware_generation: None,
         kms_key: None,
+    }
+}
+
+pub fn route_table(t: &RouteTable) -> vpb::RouteTable {
+    let route = |r: &StaticRoute| vpb::StaticRoute {
+        destination: Some(vpb::static_route::Destination::DestinationPrefix(r.destination_prefix.to_string())),
+        next_hop: Some(match &r.next_hop {
+            NextHop::Address(ip) => vpb::static_route::NextHop::NextHopAddress(ip.to_string()),
+            NextHop::Gateway(id) => vpb::static_route::NextHop::GatewayId(id.clone()),
+        }),
+        labels: r.labels.clone(),
+    };
+    vpb::RouteTable {
+        id: t.id.clone(),
+        folder_id: t.folder_id.clone(),
+        created_at: timestamp(t.created_at),
+        name: t.name.clone(),
+        description: t.description.clone(),
+        labels: t.labels.clone(),
+        network_id: t.network_id.clone(),
+        static_routes: t.static_routes.iter().map(route).collect(),
+    }
+}
+
+/// Always with `shared_egress_gateway` set (empty): Terraform reads its absence as a change.
+pub fn gateway(g: &Gateway) -> vpb::Gateway {
+    vpb::Gateway {
+        id: g.id.clone(),
+        folder_id: g.folder_id.clone(),
+        created_at: timestamp(g.created_at),
+        name: g.name.clone(),
+        description: g.description.clone(),
+        labels: g.labels.clone(),
+        gateway: Some(vpb::gateway::Gateway::SharedEgressGateway(vpb::SharedEgressGateway {})),
     }
 }
 
@@ -417,6 +453,24 @@ fn metadata(m: &Metadata) -> Any {
         Metadata::DeleteImage { image_id } => {
             pack("yandex.cloud.compute.v1.DeleteImageMetadata", &cpb::DeleteImageMetadata { image_id: image_id.clone() })
         }
+        Metadata::CreateRouteTable { route_table_id } => {
+            pack("yandex.cloud.vpc.v1.CreateRouteTableMetadata", &vpb::CreateRouteTableMetadata { route_table_id: route_table_id.clone() })
+        }
+        Metadata::UpdateRouteTable { route_table_id } => {
+            pack("yandex.cloud.vpc.v1.UpdateRouteTableMetadata", &vpb::UpdateRouteTableMetadata { route_table_id: route_table_id.clone() })
+        }
+        Metadata::DeleteRouteTable { route_table_id } => {
+            pack("yandex.cloud.vpc.v1.DeleteRouteTableMetadata", &vpb::DeleteRouteTableMetadata { route_table_id: route_table_id.clone() })
+        }
+        Metadata::CreateGateway { gateway_id } => {
+            pack("yandex.cloud.vpc.v1.CreateGatewayMetadata", &vpb::CreateGatewayMetadata { gateway_id: gateway_id.clone() })
+        }
+        Metadata::UpdateGateway { gateway_id } => {
+            pack("yandex.cloud.vpc.v1.UpdateGatewayMetadata", &vpb::UpdateGatewayMetadata { gateway_id: gateway_id.clone() })
+        }
+        Metadata::DeleteGateway { gateway_id } => {
+            pack("yandex.cloud.vpc.v1.DeleteGatewayMetadata", &vpb::DeleteGatewayMetadata { gateway_id: gateway_id.clone() })
+        }
         Metadata::CreateAddress { address_id } => {
             pack("yandex.cloud.vpc.v1.CreateAddressMetadata", &vpb::CreateAddressMetadata { address_id: address_id.clone() })
         }
@@ -469,6 +523,8 @@ fn response(r: &Response) -> Result<Any> {
         Response::SecurityGroup(g) => pack("yandex.cloud.vpc.v1.SecurityGroup", &security_group(g)),
         Response::Disk(d) => pack("yandex.cloud.compute.v1.Disk", &disk_resource(d)),
         Response::Image(i) => pack("yandex.cloud.compute.v1.Image", &image(i)),
+        Response::RouteTable(t) => pack("yandex.cloud.vpc.v1.RouteTable", &route_table(t)),
+        Response::Gateway(g) => pack("yandex.cloud.vpc.v1.Gateway", &gateway(g)),
     })
 }
 

@@ -18,7 +18,7 @@ use crate::proto::yandex::cloud::vpc::v1::network_service_server::NetworkService
 use crate::proto::yandex::cloud::vpc::v1::subnet_service_server::SubnetService;
 use crate::service::listing::ListInFolder;
 use crate::service::vpc::{CreateNetwork, CreateSubnet};
-use crate::service::{SecurityGroupArea, VpcArea};
+use crate::service::{RoutingArea, SecurityGroupArea, VpcArea};
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
 
@@ -26,6 +26,8 @@ pub struct NetworkApi {
     services: VpcArea,
     /// `NetworkService.ListSecurityGroups` lists the security group area's resources.
     security_groups: SecurityGroupArea,
+    /// `NetworkService.ListRouteTables` lists the routing area's.
+    routing: RoutingArea,
 }
 
 pub struct SubnetApi {
@@ -33,8 +35,8 @@ pub struct SubnetApi {
 }
 
 impl NetworkApi {
-    pub fn new(services: VpcArea, security_groups: SecurityGroupArea) -> Self {
-        NetworkApi { services, security_groups }
+    pub fn new(services: VpcArea, security_groups: SecurityGroupArea, routing: RoutingArea) -> Self {
+        NetworkApi { services, security_groups, routing }
     }
 }
 
@@ -184,8 +186,17 @@ impl NetworkService for NetworkApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn list_route_tables(&self, _: Request<pb::ListNetworkRouteTablesRequest>) -> Reply<pb::ListNetworkRouteTablesResponse> {
-        status::unimplemented("yandex.cloud.vpc.v1.NetworkService", "ListRouteTables")
+    async fn list_route_tables(&self, req: Request<pb::ListNetworkRouteTablesRequest>) -> Reply<pb::ListNetworkRouteTablesResponse> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let size = child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
+            let page = self.routing.list_network_route_tables(&r.network_id, size, &r.page_token).await?;
+            Ok(pb::ListNetworkRouteTablesResponse {
+                route_tables: page.items.iter().map(convert::route_table).collect(),
+                next_page_token: page.next_page_token,
+            })
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(&self, req: Request<pb::ListNetworkOperationsRequest>) -> Reply<pb::ListNetworkOperationsResponse> {
