@@ -294,6 +294,8 @@ error_table! {
         => ["conflicting operation \"{0}\" detected"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     PublicImage(String)
         => ["Image {0} belongs to the public catalog (folder standard-images) and cannot be changed"], PermissionDenied, Http::OfCode, Invalid, Invalid;
+    DefaultSecurityGroup(String)
+        => ["Security group {0} is its network's default group; it goes away with the network"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     RouteTableInUse(String)
         => ["Route table {0} is used by subnets; unlink it from them first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     GatewayInUse(String)
@@ -427,6 +429,7 @@ mod tests {
             Error::TooManyDisks { instance_id: s(), limit: 8 },
             Error::PublicImage(s()),
             Error::ConflictingOperation(s()),
+            Error::DefaultSecurityGroup(s()),
             Error::RouteTableInUse(s()),
             Error::GatewayInUse(s()),
             Error::RouteTableNetworkMismatch { route_table_id: s(), table_network: s(), network: s() },

@@ -78,6 +78,11 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let spec = args.store.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&spec)).await.map_err(|e| startup("store", e))??;
     let services = Services::new(store.clone(), Settings { progression: args.operations, public_pool: args.public_pool });
+    // Networks from releases before default security groups get theirs.
+    let upgraded = services.vpc.add_missing_default_security_groups().await?;
+    if upgraded > 0 {
+        tracing::info!(networks = upgraded, "gave networks made by an earlier release their default security groups");
+    }
 
     let (stop_runner, runner_stopped) = watch::channel(false);
     let runner = tokio::spawn(services.runner().run(runner_stopped));

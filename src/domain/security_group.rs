@@ -55,6 +55,33 @@ pub struct SecurityGroupPatch {
     pub rules: Option<Vec<Rule>>,
 }
 
+/// The group Yandex Cloud makes with every network: all traffic allowed both ways. `rule_ids`
+/// name its ingress and egress rules.
+pub fn default_for_network(id: &str, folder_id: &str, network_id: &str, created_at: Timestamp, rule_ids: [String; 2]) -> SecurityGroup {
+    let [ingress, egress] = rule_ids;
+    let rule = |id: String, direction| Rule {
+        id,
+        description: String::new(),
+        labels: HashMap::new(),
+        direction,
+        ports: None,
+        protocol_name: "ANY".into(),
+        protocol_number: -1,
+        target: Target::Cidr { v4: vec!["0.0.0.0/0".into()], v6: vec![] },
+    };
+    SecurityGroup {
+        id: id.to_string(),
+        folder_id: folder_id.to_string(),
+        created_at,
+        name: format!("default-sg-{network_id}"),
+        description: "Default security group for network".into(),
+        labels: HashMap::new(),
+        network_id: network_id.to_string(),
+        rules: vec![rule(ingress, Direction::Ingress), rule(egress, Direction::Egress)],
+        default_for_network: true,
+    }
+}
+
 /// The protocol names a rule may use, with their IANA numbers.
 pub const PROTOCOLS: &[(&str, i64)] = &[("ANY", -1), ("TCP", 6), ("UDP", 17), ("ICMP", 1), ("IPV6_ICMP", 58)];
 

@@ -154,7 +154,9 @@ impl SecurityGroupArea {
     pub async fn delete_security_group(&self, id: &str) -> Result<Operation> {
         let id = id.to_string();
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
-            load(tx, &id)?;
+            if load(tx, &id)?.default_for_network {
+                return Err(Error::DefaultSecurityGroup(id.clone()));
+            }
             ensure_unused(tx, &id)?;
             Ok((
                 Metadata::DeleteSecurityGroup { security_group_id: id.clone() },

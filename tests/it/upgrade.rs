@@ -142,6 +142,15 @@ async fn a_store_written_by_the_previous_release_opens_migrates_and_serves() {
     let _: () = response(&wait_id(&c, field(&manifest, "pending_stop_id")).await, "google.protobuf.Empty");
     let renamed: vpb::Network = response(&wait_id(&c, field(&manifest, "pending_rename_id")).await, "yandex.cloud.vpc.v1.Network");
     assert_eq!(renamed.name, "renamed");
+    // Networks of the previous release got their default security groups on start.
+    let upgraded = c.networks.clone().get(vpb::GetNetworkRequest { network_id: renamed.id.clone() }).await.unwrap().into_inner();
+    let default_group = c
+        .security_groups()
+        .get(vpb::GetSecurityGroupRequest { security_group_id: upgraded.default_security_group_id.clone() })
+        .await
+        .expect("the upgraded network's default security group")
+        .into_inner();
+    assert!(default_group.default_for_network && default_group.network_id == upgraded.id, "{default_group:?}");
     let kept = c
         .instances
         .clone()
