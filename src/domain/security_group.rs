@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use ipnet::IpNet;
 
 use super::clock::Timestamp;
-use crate::error::FieldViolation;
+use crate::error::{Error, FieldViolation};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Direction {
@@ -53,6 +53,31 @@ pub struct SecurityGroupPatch {
     pub labels: Option<HashMap<String, String>>,
     /// Replaces every rule.
     pub rules: Option<Vec<Rule>>,
+}
+
+impl SecurityGroup {
+    /// UpdateRule: the rule's description and labels (`None` keeps one); the rest of a rule
+    /// changes only by replacing it.
+    pub fn update_rule(
+        &mut self,
+        rule_id: &str,
+        description: Option<&String>,
+        labels: Option<&HashMap<String, String>>,
+    ) -> Result<&Rule, Error> {
+        let group_id = self.id.clone();
+        let rule = self
+            .rules
+            .iter_mut()
+            .find(|r| r.id == rule_id)
+            .ok_or_else(|| Error::invalid("rule_id", format!("rule {rule_id} is not in security group {group_id}")))?;
+        if let Some(d) = description {
+            rule.description = d.clone();
+        }
+        if let Some(l) = labels {
+            rule.labels = l.clone();
+        }
+        Ok(rule)
+    }
 }
 
 /// The group Yandex Cloud makes with every network: all traffic allowed both ways. `rule_ids`

@@ -220,6 +220,14 @@ pub enum SecurityGroupAction {
     Update { security_group_id: String, patch: SecurityGroupPatch, released_name: Option<String> },
     #[serde(rename = "DeleteSecurityGroup")]
     Delete { security_group_id: String },
+    /// `None` leaves a field as it is.
+    #[serde(rename = "UpdateSecurityGroupRule")]
+    UpdateRule {
+        security_group_id: String,
+        rule_id: String,
+        description: Option<String>,
+        labels: Option<std::collections::HashMap<String, String>>,
+    },
 }
 
 #[cfg(test)]

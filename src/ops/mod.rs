@@ -17,8 +17,16 @@ pub use action::{
 pub use runner::{Executor, Runner};
 
 use crate::domain::{
-    address::Address, clock::Timestamp, disk::Disk, gateway::Gateway, image::Image, instance::Instance, network::Network,
-    route_table::RouteTable, security_group::SecurityGroup, subnet::Subnet,
+    address::Address,
+    clock::Timestamp,
+    disk::Disk,
+    gateway::Gateway,
+    image::Image,
+    instance::Instance,
+    network::Network,
+    route_table::RouteTable,
+    security_group::{Rule, SecurityGroup},
+    subnet::Subnet,
 };
 use crate::error::{Error, Result};
 use crate::store::OperationRow;
@@ -64,6 +72,7 @@ pub enum Metadata {
     CreateSecurityGroup { security_group_id: String },
     UpdateSecurityGroup { security_group_id: String, added_rule_ids: Vec<String> },
     DeleteSecurityGroup { security_group_id: String },
+    UpdateSecurityGroupRule { security_group_id: String, rule_id: String },
 }
 
 impl Metadata {
@@ -101,7 +110,8 @@ impl Metadata {
             }
             Metadata::CreateSecurityGroup { security_group_id }
             | Metadata::UpdateSecurityGroup { security_group_id, .. }
-            | Metadata::DeleteSecurityGroup { security_group_id } => security_group_id,
+            | Metadata::DeleteSecurityGroup { security_group_id }
+            | Metadata::UpdateSecurityGroupRule { security_group_id, .. } => security_group_id,
         }
     }
 
@@ -146,6 +156,7 @@ impl Metadata {
             Metadata::CreateSecurityGroup { .. } => "Create security group",
             Metadata::UpdateSecurityGroup { .. } => "Update security group",
             Metadata::DeleteSecurityGroup { .. } => "Delete security group",
+            Metadata::UpdateSecurityGroupRule { .. } => "Update security group rule",
         }
     }
 }
@@ -162,6 +173,7 @@ pub enum Response {
     /// The address and whether it is used.
     Address(Address, bool),
     SecurityGroup(SecurityGroup),
+    SecurityGroupRule(Rule),
     Disk(Disk),
     Image(Image),
     RouteTable(RouteTable),

@@ -151,6 +151,29 @@ impl SecurityGroupArea {
         .await
     }
 
+    pub async fn update_security_group_rule(
+        &self,
+        id: &str,
+        rule_id: &str,
+        description: Option<String>,
+        labels: Option<HashMap<String, String>>,
+    ) -> Result<Operation> {
+        let (id, rule_id) = (id.to_string(), rule_id.to_string());
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            load(tx, &id)?.update_rule(&rule_id, description.as_ref(), labels.as_ref())?;
+            Ok((
+                Metadata::UpdateSecurityGroupRule { security_group_id: id.clone(), rule_id: rule_id.clone() },
+                Action::SecurityGroup(SecurityGroupAction::UpdateRule {
+                    security_group_id: id.clone(),
+                    rule_id: rule_id.clone(),
+                    description: description.clone(),
+                    labels: labels.clone(),
+                }),
+            ))
+        })
+        .await
+    }
+
     pub async fn delete_security_group(&self, id: &str) -> Result<Operation> {
         let id = id.to_string();
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
@@ -193,6 +216,12 @@ pub(super) fn apply(tx: &mut dyn Tx, action: &SecurityGroupAction) -> Result<Res
             lifecycle::remove::<SecurityGroup>(tx, security_group_id)?;
             Ok(Response::Empty)
         }
+        SecurityGroupAction::UpdateRule { security_group_id, rule_id, description, labels } => {
+            let mut g = load(tx, security_group_id)?;
+            let rule = g.update_rule(rule_id, description.as_ref(), labels.as_ref())?.clone();
+            tx.save(&g)?;
+            Ok(Response::SecurityGroupRule(rule))
+        }
     }
 }
 
@@ -202,6 +231,6 @@ pub(super) fn undo(tx: &mut dyn Tx, action: &SecurityGroupAction) -> Result<()> 
         SecurityGroupAction::Update { security_group_id, patch, released_name } => {
             lifecycle::undo_rename::<SecurityGroup>(tx, security_group_id, patch.name.as_ref(), released_name)
         }
-        SecurityGroupAction::Delete { .. } => Ok(()),
+        SecurityGroupAction::Delete { .. } | SecurityGroupAction::UpdateRule { .. } => Ok(()),
     }
 }

@@ -453,6 +453,10 @@ fn metadata(m: &Metadata) -> Any {
         Metadata::DeleteImage { image_id } => {
             pack("yandex.cloud.compute.v1.DeleteImageMetadata", &cpb::DeleteImageMetadata { image_id: image_id.clone() })
         }
+        Metadata::UpdateSecurityGroupRule { security_group_id, rule_id } => pack(
+            "yandex.cloud.vpc.v1.UpdateSecurityGroupRuleMetadata",
+            &vpb::UpdateSecurityGroupRuleMetadata { security_group_id: security_group_id.clone(), rule_id: rule_id.clone() },
+        ),
         Metadata::CreateRouteTable { route_table_id } => {
             pack("yandex.cloud.vpc.v1.CreateRouteTableMetadata", &vpb::CreateRouteTableMetadata { route_table_id: route_table_id.clone() })
         }
@@ -521,6 +525,7 @@ fn response(r: &Response) -> Result<Any> {
         Response::Subnet(s) => pack("yandex.cloud.vpc.v1.Subnet", &subnet(s)),
         Response::Address(a, used) => pack("yandex.cloud.vpc.v1.Address", &address(a, *used)),
         Response::SecurityGroup(g) => pack("yandex.cloud.vpc.v1.SecurityGroup", &security_group(g)),
+        Response::SecurityGroupRule(r) => pack("yandex.cloud.vpc.v1.SecurityGroupRule", &rule(r)),
         Response::Disk(d) => pack("yandex.cloud.compute.v1.Disk", &disk_resource(d)),
         Response::Image(i) => pack("yandex.cloud.compute.v1.Image", &image(i)),
         Response::RouteTable(t) => pack("yandex.cloud.vpc.v1.RouteTable", &route_table(t)),

@@ -178,8 +178,28 @@ impl SecurityGroupService for SecurityGroupApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn update_rule(&self, _: Request<pb::UpdateSecurityGroupRuleRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.SecurityGroupService", "UpdateRule")
+    async fn update_rule(&self, req: Request<pb::UpdateSecurityGroupRuleRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("security_group_id", &r.security_group_id);
+            v.id("rule_id", &r.rule_id);
+            let implied = [("description", !r.description.is_empty()), ("labels", !r.labels.is_empty())];
+            let paths = fields::paths(r.update_mask.as_ref(), &implied);
+            fields::check_mask(&mut v, &paths, &["description", "labels"]);
+            let has = |f: &str| paths.iter().any(|p| p == f);
+            let description = has("description").then(|| r.description.clone());
+            if description.is_some() {
+                v.description("description", &r.description);
+            }
+            let labels = has("labels").then(|| r.labels.clone());
+            if labels.is_some() {
+                v.labels("labels", &r.labels, LabelRules::Vpc);
+            }
+            v.finish()?;
+            convert::operation(&self.services.update_security_group_rule(&r.security_group_id, &r.rule_id, description, labels).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteSecurityGroupRequest>) -> Reply<PbOperation> {
