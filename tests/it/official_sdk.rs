@@ -105,3 +105,10 @@ fn official_stubs_run_the_terraform_disk_and_image_sequence() {
     let out = run_python("disk_image_flow.py", &[&server.addr]);
     assert!(out.contains("disk image flow: OK"), "{out}");
 }
+
+#[test]
+fn official_stubs_run_the_terraform_vpc_routing_sequences() {
+    let server = Server::start("delay=20ms");
+    let out = run_python("vpc_routing_flow.py", &[&server.addr]);
+    assert!(out.contains("vpc routing flow: OK"), "{out}");
+}

@@ -1,0 +1,150 @@
+"""The yandex Terraform provider's VPC sequences with the official SDK's stubs (metadata and
+response types checked as the Go SDK v2 does).
+
+Usage: vpc_routing_flow.py <host:port>
+
+gateway → route table (a bad prefix refused) → subnet with route_table_id → ListRouteTables →
+route table delete refused while used; the default security group present on a new network, its
+rules replaced by Update, a rule's description changed by UpdateRule, the group gone with its
+network; an internal address reserved, listed by subnet, refused twice and freed; CIDR blocks
+added and removed.
+"""
+import sys
+import time
+
+import grpc
+from google.protobuf import empty_pb2, field_mask_pb2
+from yandex.cloud.operation import operation_service_pb2 as osvc
+from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
+from yandex.cloud.vpc.v1 import gateway_pb2, network_pb2, route_table_pb2, security_group_pb2, subnet_pb2
+from yandex.cloud.vpc.v1 import gateway_service_pb2 as gsvc
+from yandex.cloud.vpc.v1 import network_service_pb2 as nsvc
+from yandex.cloud.vpc.v1 import route_table_service_pb2 as rsvc
+from yandex.cloud.vpc.v1 import security_group_service_pb2 as sgsvc
+from yandex.cloud.vpc.v1 import subnet_service_pb2 as ssvc
+from yandex.cloud.vpc.v1.gateway_service_pb2_grpc import GatewayServiceStub
+from yandex.cloud.vpc.v1.network_service_pb2_grpc import NetworkServiceStub
+from yandex.cloud.vpc.v1.route_table_service_pb2_grpc import RouteTableServiceStub
+from yandex.cloud.vpc.v1.security_group_service_pb2_grpc import SecurityGroupServiceStub
+from yandex.cloud.vpc.v1.subnet_service_pb2_grpc import SubnetServiceStub
+
+FOLDER = "b1groutefolder00000"
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def wait(ops, op, metadata_type, response_type, timeout=10.0):
+    check(op.metadata.Is(metadata_type.DESCRIPTOR), f"first metadata is {op.metadata.type_url}")
+    meta = metadata_type()
+    op.metadata.Unpack(meta)
+    deadline = time.monotonic() + timeout
+    while not op.done:
+        check(time.monotonic() < deadline, f"operation {op.id} not done in time")
+        time.sleep(0.01)
+        op = ops.Get(osvc.GetOperationRequest(operation_id=op.id))
+    check(op.metadata.Is(metadata_type.DESCRIPTOR), f"final metadata is {op.metadata.type_url}")
+    check(op.WhichOneof("result") == "response", f"operation {op.id} failed: {op.error}")
+    check(op.response.Is(response_type.DESCRIPTOR), f"response is {op.response.type_url}")
+    response = response_type()
+    op.response.Unpack(response)
+    return meta, response
+
+
+def refused(call, code, *contains):
+    try:
+        call()
+    except grpc.RpcError as e:
+        check(e.code() == code, f"{e.code()} {e.details()}")
+        for text in contains:
+            check(text in e.details(), f"{text!r} not in {e.details()!r}")
+        return
+    raise AssertionError("the call was not refused")
+
+
+def main():
+    channel = grpc.insecure_channel(sys.argv[1])
+    ops = OperationServiceStub(channel)
+    networks, subnets = NetworkServiceStub(channel), SubnetServiceStub(channel)
+    gateways, tables, groups = GatewayServiceStub(channel), RouteTableServiceStub(channel), SecurityGroupServiceStub(channel)
+
+    # yandex_vpc_network: its default security group comes with it.
+    meta, network = wait(ops, networks.Create(nsvc.CreateNetworkRequest(folder_id=FOLDER, name="tf-net")), nsvc.CreateNetworkMetadata, network_pb2.Network)
+    network = networks.Get(nsvc.GetNetworkRequest(network_id=meta.network_id))
+    check(network.default_security_group_id, "no default security group")
+    default = groups.Get(sgsvc.GetSecurityGroupRequest(security_group_id=network.default_security_group_id))
+    check(default.default_for_network and default.network_id == network.id, str(default))
+    check(sorted(r.direction for r in default.rules) == [security_group_pb2.SecurityGroupRule.INGRESS, security_group_pb2.SecurityGroupRule.EGRESS], str(default))
+    refused(lambda: groups.Delete(sgsvc.DeleteSecurityGroupRequest(security_group_id=default.id)), grpc.StatusCode.FAILED_PRECONDITION)
+
+    # yandex_vpc_default_security_group: Update with labels, description and the full rule list.
+    ssh = sgsvc.SecurityGroupRuleSpec(
+        direction=security_group_pb2.SecurityGroupRule.INGRESS,
+        ports=security_group_pb2.PortRange(from_port=22, to_port=22),
+        protocol_name="TCP",
+        cidr_blocks=security_group_pb2.CidrBlocks(v4_cidr_blocks=["10.0.0.0/8"]),
+        description="ssh",
+    )
+    update = sgsvc.UpdateSecurityGroupRequest(
+        security_group_id=default.id,
+        update_mask=field_mask_pb2.FieldMask(paths=["labels", "description", "rule_specs"]),
+        labels={},
+        description="managed",
+        rule_specs=[ssh],
+    )
+    _, default = wait(ops, groups.Update(update), sgsvc.UpdateSecurityGroupMetadata, security_group_pb2.SecurityGroup)
+    check([(r.description, r.ports.from_port) for r in default.rules] == [("ssh", 22)], str(default.rules))
+
+    # yandex_vpc_security_group_rule: UpdateRule changes the description only.
+    rule_update = sgsvc.UpdateSecurityGroupRuleRequest(
+        security_group_id=default.id, rule_id=default.rules[0].id, update_mask=field_mask_pb2.FieldMask(paths=["description"]), description="ssh from the office"
+    )
+    meta, rule = wait(ops, groups.UpdateRule(rule_update), sgsvc.UpdateSecurityGroupRuleMetadata, security_group_pb2.SecurityGroupRule)
+    check(meta.rule_id == rule.id and rule.description == "ssh from the office" and rule.ports.to_port == 22, str(rule))
+
+    # yandex_vpc_gateway: shared_egress_gateway always present.
+    create = gsvc.CreateGatewayRequest(folder_id=FOLDER, name="egress", shared_egress_gateway_spec=gsvc.SharedEgressGatewaySpec())
+    meta, gateway = wait(ops, gateways.Create(create), gsvc.CreateGatewayMetadata, gateway_pb2.Gateway)
+    check(gateway.id == meta.gateway_id and gateway.HasField("shared_egress_gateway"), str(gateway))
+
+    # yandex_vpc_route_table: a bad prefix and a public next hop are refused, then the real one.
+    route = lambda prefix, **hop: route_table_pb2.StaticRoute(destination_prefix=prefix, **hop)
+    bad = rsvc.CreateRouteTableRequest(folder_id=FOLDER, network_id=network.id, static_routes=[route("10.0.0.0/33", next_hop_address="10.0.0.5")])
+    refused(lambda: tables.Create(bad), grpc.StatusCode.INVALID_ARGUMENT, "static_routes[0].destination_prefix")
+    public_hop = rsvc.CreateRouteTableRequest(folder_id=FOLDER, network_id=network.id, static_routes=[route("10.1.0.0/16", next_hop_address="8.8.8.8")])
+    refused(lambda: tables.Create(public_hop), grpc.StatusCode.INVALID_ARGUMENT, "does not belong to allowed range")
+    create = rsvc.CreateRouteTableRequest(
+        folder_id=FOLDER, name="egress-rt", network_id=network.id, static_routes=[route("0.0.0.0/0", gateway_id=gateway.id)]
+    )
+    meta, table = wait(ops, tables.Create(create), rsvc.CreateRouteTableMetadata, route_table_pb2.RouteTable)
+    check(table.static_routes[0].gateway_id == gateway.id, str(table))
+    refused(lambda: gateways.Delete(gsvc.DeleteGatewayRequest(gateway_id=gateway.id)), grpc.StatusCode.FAILED_PRECONDITION)
+
+    # yandex_vpc_subnet with route_table_id.
+    create = ssvc.CreateSubnetRequest(
+        folder_id=FOLDER, network_id=network.id, zone_id="ru-central1-a", v4_cidr_blocks=["10.40.0.0/24"], route_table_id=table.id
+    )
+    _, subnet = wait(ops, subnets.Create(create), ssvc.CreateSubnetMetadata, subnet_pb2.Subnet)
+    check(subnet.route_table_id == table.id, str(subnet))
+    listed = networks.ListRouteTables(nsvc.ListNetworkRouteTablesRequest(network_id=network.id)).route_tables
+    check([t.id for t in listed] == [table.id], str(listed))
+    refused(lambda: tables.Delete(rsvc.DeleteRouteTableRequest(route_table_id=table.id)), grpc.StatusCode.FAILED_PRECONDITION)
+
+    # Unlink (route_table_id "" with its mask), then the table and the gateway can go.
+    unlink = ssvc.UpdateSubnetRequest(subnet_id=subnet.id, update_mask=field_mask_pb2.FieldMask(paths=["route_table_id"]), route_table_id="")
+    _, subnet = wait(ops, subnets.Update(unlink), ssvc.UpdateSubnetMetadata, subnet_pb2.Subnet)
+    check(subnet.route_table_id == "", str(subnet))
+    wait(ops, tables.Delete(rsvc.DeleteRouteTableRequest(route_table_id=table.id)), rsvc.DeleteRouteTableMetadata, empty_pb2.Empty)
+    wait(ops, gateways.Delete(gsvc.DeleteGatewayRequest(gateway_id=gateway.id)), gsvc.DeleteGatewayMetadata, empty_pb2.Empty)
+
+    # Everything goes; the default group with its network.
+    wait(ops, subnets.Delete(ssvc.DeleteSubnetRequest(subnet_id=subnet.id)), ssvc.DeleteSubnetMetadata, empty_pb2.Empty)
+    wait(ops, networks.Delete(nsvc.DeleteNetworkRequest(network_id=network.id)), nsvc.DeleteNetworkMetadata, empty_pb2.Empty)
+    refused(lambda: groups.Get(sgsvc.GetSecurityGroupRequest(security_group_id=default.id)), grpc.StatusCode.NOT_FOUND)
+    print("vpc routing flow: OK")
+
+
+if __name__ == "__main__":
+    main()
