@@ -1,4 +1,5 @@
-//! VPC addresses: reserved external IPv4 addresses that one-to-one NAT can use as static addresses.
+//! VPC addresses: reserved external IPv4 addresses that one-to-one NAT can use as static
+//! addresses, and internal ones reserved in a subnet that an interface can take as its own.
 //! Whether an address is used is not stored here: it is whether an instance holds its user claim.
 
 use std::collections::HashMap;
@@ -21,6 +22,16 @@ pub struct Address {
     pub reserved: bool,
     pub deletion_protection: bool,
     pub dns_records: Vec<DnsRecord>,
+    /// The subnet of an internal address; empty for an external one (and in rows of releases
+    /// before internal addresses).
+    #[serde(default)]
+    pub subnet_id: String,
+}
+
+impl Address {
+    pub fn is_internal(&self) -> bool {
+        !self.subnet_id.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

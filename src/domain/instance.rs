@@ -176,6 +176,10 @@ pub struct OneToOneNat {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PrimaryAddress {
     pub address: String,
+    /// The internal VPC address the interface uses as its own (it holds the address in the
+    /// subnet); empty when the interface holds the address itself.
+    #[serde(default)]
+    pub address_id: String,
     pub one_to_one_nat: Option<OneToOneNat>,
     pub dns_records: Vec<DnsRecord>,
 }

@@ -98,6 +98,28 @@ pub fn parse_cidr_blocks(field: &str, blocks: &[String]) -> Result<Vec<Ipv4Net>,
     if violations.is_empty() { Ok(parsed) } else { Err(Error::InvalidArgument(violations)) }
 }
 
+/// AddCidrBlocks and RemoveCidrBlocks: the subnet's blocks after the change. Added blocks must
+/// not overlap the subnet's own; removed ones must be the subnet's, and one block must remain.
+pub fn changed_blocks(current: &[Ipv4Net], add: &[Ipv4Net], remove: &[Ipv4Net]) -> Result<Vec<Ipv4Net>, Error> {
+    let mut blocks = current.to_vec();
+    for (i, block) in add.iter().enumerate() {
+        if let Some(own) = blocks.iter().find(|b| overlaps(b, block)) {
+            return Err(Error::invalid(format!("v4_cidr_blocks[{i}]"), format!("{block} overlaps the subnet's block {own}")));
+        }
+        blocks.push(*block);
+    }
+    for (i, block) in remove.iter().enumerate() {
+        if !blocks.contains(block) {
+            return Err(Error::invalid(format!("v4_cidr_blocks[{i}]"), format!("{block} is not a block of the subnet")));
+        }
+        blocks.retain(|b| b != block);
+    }
+    if blocks.is_empty() {
+        return Err(Error::invalid("v4_cidr_blocks", "a subnet keeps at least one CIDR block"));
+    }
+    Ok(blocks)
+}
+
 pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
@@ -122,6 +144,17 @@ pub fn check_no_overlap(network_id: &str, blocks: &[Ipv4Net], others: &[Subnet])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_are_added_without_overlap_and_removed_only_when_the_subnets() {
+        let net = |s: &str| s.parse::<Ipv4Net>().unwrap();
+        let current = [net("10.1.0.0/24")];
+        assert_eq!(changed_blocks(&current, &[net("10.2.0.0/24")], &[]).unwrap(), [net("10.1.0.0/24"), net("10.2.0.0/24")]);
+        assert!(changed_blocks(&current, &[net("10.1.0.128/25")], &[]).is_err());
+        assert!(changed_blocks(&current, &[], &[net("10.9.0.0/24")]).is_err());
+        assert!(changed_blocks(&current, &[], &[net("10.1.0.0/24")]).is_err(), "the last block stays");
+        assert_eq!(changed_blocks(&[net("10.1.0.0/24"), net("10.2.0.0/24")], &[], &[net("10.1.0.0/24")]).unwrap(), [net("10.2.0.0/24")]);
+    }
 
     fn blocks(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

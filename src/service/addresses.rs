@@ -25,9 +25,12 @@ pub struct CreateAddress {
     pub name: String,
     pub description: String,
     pub labels: HashMap<String, String>,
+    /// External addresses: their zone. Internal ones take their subnet's.
     pub zone_id: String,
-    /// `None`: any free address of the pool.
+    /// `None`: any free address of the pool (external) or of the subnet (internal).
     pub address: Option<Ipv4Addr>,
+    /// An internal address's subnet; empty for an external address.
+    pub subnet_id: String,
     pub ddos_protection_provider: String,
     pub outgoing_smtp_capability: String,
     pub deletion_protection: bool,
@@ -52,6 +55,23 @@ fn view(tx: &mut dyn Tx, a: Address) -> Result<(Address, bool)> {
     Ok((a, used))
 }
 
+/// Reserves `requested` of the public pool, or any free address of it, for `owner`.
+fn reserve_external(tx: &mut dyn Tx, pool: ipnet::Ipv4Net, requested: Option<Ipv4Addr>, owner: &str) -> Result<Ipv4Addr> {
+    let Some(ip) = requested else { return plumbing::allocate_public(tx, pool, owner) };
+    // One answer for an address outside the pool and one held by anyone, in any folder: telling
+    // them apart would show which addresses other folders hold.
+    let unavailable = || {
+        Error::invalid(
+            "external_ipv4_address_spec.address",
+            format!("{ip} is not available: it is outside the public address pool {pool} or already reserved"),
+        )
+    };
+    if !pool.contains(&ip) || tx.claim(&Claim::new(ClaimScope::PublicIps.stored(), ip.to_string(), owner))?.is_err() {
+        return Err(unavailable());
+    }
+    Ok(ip)
+}
+
 impl AddressArea {
     pub async fn create_address(&self, cmd: CreateAddress) -> Result<Operation> {
         let id = self.ids.id(IdKind::Address, &cmd.zone_id);
@@ -59,22 +79,12 @@ impl AddressArea {
         self.start_operation(IdKind::VpcOperation, "", move |tx, now| {
             let owner = owner(&id);
             lifecycle::claim_own_name::<Address>(tx, &id, &cmd.folder_id, &cmd.name)?;
-            let ip = match cmd.address {
-                Some(ip) => {
-                    // One answer for an address outside the pool and one held by anyone, in any
-                    // folder: telling them apart would show which addresses other folders hold.
-                    let unavailable = || {
-                        Error::invalid(
-                            "external_ipv4_address_spec.address",
-                            format!("{ip} is not available: it is outside the public address pool {pool} or already reserved"),
-                        )
-                    };
-                    if !pool.contains(&ip) || tx.claim(&Claim::new(ClaimScope::PublicIps.stored(), ip.to_string(), &owner))?.is_err() {
-                        return Err(unavailable());
-                    }
-                    ip
-                }
-                None => plumbing::allocate_public(tx, pool, &owner)?,
+            let (ip, zone_id) = if cmd.subnet_id.is_empty() {
+                (reserve_external(tx, pool, cmd.address, &owner)?, cmd.zone_id.clone())
+            } else {
+                let subnet = plumbing::visible_subnet(tx, &cmd.subnet_id, &cmd.folder_id)?;
+                let ip = plumbing::allocate_internal(tx, &subnet, cmd.address, &owner, "internal_ipv4_address_spec.address")?;
+                (ip, subnet.zone_id)
             };
             tx.create(&Address {
                 id: id.clone(),
@@ -84,12 +94,13 @@ impl AddressArea {
                 description: cmd.description.clone(),
                 labels: cmd.labels.clone(),
                 address: ip.to_string(),
-                zone_id: cmd.zone_id.clone(),
+                zone_id,
                 ddos_protection_provider: cmd.ddos_protection_provider.clone(),
                 outgoing_smtp_capability: cmd.outgoing_smtp_capability.clone(),
                 reserved: true,
                 deletion_protection: cmd.deletion_protection,
                 dns_records: cmd.dns_records.clone(),
+                subnet_id: cmd.subnet_id.clone(),
             })?;
             Ok((Metadata::CreateAddress { address_id: id.clone() }, Action::Address(AddressAction::Create { address_id: id.clone() })))
         })
@@ -107,19 +118,39 @@ impl AddressArea {
     }
 
     /// The address with this value, among the folders the caller may use (a lookup by value names
-    /// no folder the guard could check).
-    pub async fn get_address_by_value(&self, ip: Ipv4Addr) -> Result<(Address, bool)> {
+    /// no folder the guard could check): external with `subnet_id` `None`, internal in that subnet.
+    pub async fn get_address_by_value(&self, ip: Ipv4Addr, subnet_id: Option<String>) -> Result<(Address, bool)> {
         let folders = Caller::current().folders;
         self.store
             .read(move |tx| {
                 let not_found = || Error::not_found(ResourceKind::Address, ip.to_string());
-                let holder = tx.holder(&ClaimScope::PublicIps.stored(), &ip.to_string())?;
+                let scope = match &subnet_id {
+                    Some(subnet_id) => ClaimScope::SubnetIps(subnet_id).stored(),
+                    None => ClaimScope::PublicIps.stored(),
+                };
+                let holder = tx.holder(&scope, &ip.to_string())?;
                 let id = holder.as_deref().map(claims::parse_owner).filter(|(k, _)| *k == ADDRESS).map(|(_, id)| id.to_string());
                 let a = load(tx, &id.ok_or_else(not_found)?)?;
                 if !folders.allows(&a.folder_id) {
                     return Err(not_found());
                 }
                 view(tx, a)
+            })
+            .await
+    }
+
+    /// The internal addresses reserved in a subnet.
+    pub async fn list_addresses_by_subnet(&self, subnet_id: &str, page_size: usize, page_token: &str) -> Result<Page<(Address, bool)>> {
+        let subnet_id = subnet_id.to_string();
+        let scope = ListScope::new("addresses-by-subnet", &[&subnet_id]);
+        let after = paging::decode::<Cursor>(page_token, &scope)?;
+        self.store
+            .read(move |tx| {
+                lifecycle::load::<crate::domain::subnet::Subnet>(tx, &subnet_id)?;
+                let query = Query { parent_id: Some(subnet_id.clone()), ..Query::new(Kind::Address) };
+                let page: Page<Address> = super::listing::list_page(tx, query, page_size, after.clone(), &scope)?;
+                let items = page.items.into_iter().map(|a| view(tx, a)).collect::<Result<_>>()?;
+                Ok(Page { items, next_page_token: page.next_page_token })
             })
             .await
     }

@@ -21,7 +21,12 @@ pub fn interface_claims(instance_id: &str, nic: &NetworkInterface) -> BTreeSet<C
         (ClaimScope::Macs.stored(), nic.mac_address.clone()),
     ]);
     if let Some(p) = &nic.primary_v4_address {
-        held.insert((ClaimScope::SubnetIps(&nic.subnet_id).stored(), p.address.clone()));
+        if p.address_id.is_empty() {
+            held.insert((ClaimScope::SubnetIps(&nic.subnet_id).stored(), p.address.clone()));
+        } else {
+            // The internal Address holds the address; the interface holds the Address.
+            held.insert((ClaimScope::AddressUser(&p.address_id).stored(), claims::ADDRESS_USER_KEY.to_string()));
+        }
     }
     for group in &nic.security_group_ids {
         held.insert((ClaimScope::SecurityGroupUsers(group).stored(), format!("{instance_id}/{}", nic.index)));
@@ -66,6 +71,17 @@ pub fn check_security_groups(tx: &mut dyn Tx, folder_id: &str, nic: &NetworkInte
         }
     }
     Ok(())
+}
+
+/// The internal Address of the instance's folder reserved at `ip` in `subnet_id`, if there is one:
+/// an interface asking for that address takes the Address instead.
+pub fn reserved_internal(tx: &mut dyn Tx, instance: &Instance, subnet_id: &str, ip: Ipv4Addr) -> Result<Option<Address>> {
+    let Some(holder) = tx.holder(&ClaimScope::SubnetIps(subnet_id).stored(), &ip.to_string())? else { return Ok(None) };
+    let (kind, address_id) = claims::parse_owner(&holder);
+    if kind != ADDRESS {
+        return Ok(None);
+    }
+    Ok(tx.load::<Address>(address_id)?.filter(|a| a.folder_id == instance.folder_id && a.subnet_id == subnet_id))
 }
 
 /// Takes reserved address `ip` of the instance's folder and zone as `owner`'s static NAT address;

@@ -155,6 +155,8 @@ impl ComputeArea {
                 if !keeps_address {
                     let address = plumbing::allocate_internal(tx, &subnet, requested, &owner, "primary_v4_address_spec.address")?;
                     primary.address = address.to_string();
+                    // The interface now holds its address itself, not through an internal Address.
+                    primary.address_id.clear();
                 }
                 after.subnet_id = subnet.id;
             }

@@ -158,7 +158,20 @@ pub fn new_interface(
     }
     let subnet = visible_subnet(tx, &spec.subnet_id, &instance.folder_id)?;
     instance.check_subnet_zone(&subnet)?;
-    let address = allocate_internal(tx, &subnet, spec.address, &owner, &path(field, "primary_v4_address_spec.address"))?;
+    // An address reserved as an internal Address of the folder is taken through that Address.
+    let reserved = match spec.address {
+        Some(ip) => interface_claims::reserved_internal(tx, instance, &subnet.id, ip)?,
+        None => None,
+    };
+    let (address, address_id) = match reserved {
+        Some(a) => {
+            if let Some(user) = tx.holder(&ClaimScope::AddressUser(&a.id).stored(), claims::ADDRESS_USER_KEY)? {
+                return Err(Error::AddressTaken { address: a.address.clone(), user });
+            }
+            (a.address.parse::<Ipv4Addr>().map_err(|e| Error::Internal(format!("address {}: {e}", a.id)))?, a.id)
+        }
+        None => (allocate_internal(tx, &subnet, spec.address, &owner, &path(field, "primary_v4_address_spec.address"))?, String::new()),
+    };
     // A new instance (PROVISIONING) gets its ephemeral address now; a stopped one when it starts.
     let running = instance.status != crate::domain::instance::Status::Stopped;
     let one_to_one_nat = match &spec.nat {
@@ -169,7 +182,12 @@ pub fn new_interface(
         index,
         mac_address: unique_mac(tx, ids, &owner)?,
         subnet_id: subnet.id,
-        primary_v4_address: Some(PrimaryAddress { address: address.to_string(), one_to_one_nat, dns_records: spec.dns_records.clone() }),
+        primary_v4_address: Some(PrimaryAddress {
+            address: address.to_string(),
+            address_id,
+            one_to_one_nat,
+            dns_records: spec.dns_records.clone(),
+        }),
         security_group_ids: spec.security_group_ids.clone(),
     };
     interface_claims::check_security_groups(tx, &instance.folder_id, &nic)?;

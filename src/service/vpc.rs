@@ -204,17 +204,7 @@ impl VpcArea {
         self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
             let subnet = load_subnet(tx, &id)?;
             if let Some(blocks) = &v4_cidr_blocks {
-                let siblings: Vec<Subnet> = subnets_of(tx, &subnet.network_id)?.into_iter().filter(|s| s.id != id).collect();
-                subnet::check_no_overlap(&subnet.network_id, blocks, &siblings)?;
-                for used in tx.claims_in(&ClaimScope::SubnetIps(&id).stored())? {
-                    let inside = used.key.parse::<std::net::Ipv4Addr>().is_ok_and(|a| blocks.iter().any(|b| b.contains(&a)));
-                    if !inside {
-                        return Err(Error::invalid(
-                            "v4_cidr_blocks",
-                            format!("address {} is in use and must stay inside the subnet", used.key),
-                        ));
-                    }
-                }
+                check_blocks(tx, &subnet, blocks)?;
             }
             if let Some(table) = patch.route_table_id.as_ref().filter(|t| !t.is_empty() && **t != subnet.route_table_id) {
                 routing::link_subnet(tx, &subnet, table)?;
@@ -227,6 +217,27 @@ impl VpcArea {
                     patch: Box::new(patch.clone()),
                     v4_cidr_blocks: v4_cidr_blocks.clone(),
                     released_name,
+                }),
+            ))
+        })
+        .await
+    }
+
+    /// AddCidrBlocks and RemoveCidrBlocks: an update of the blocks, worked out from the subnet as
+    /// it is when the call is accepted.
+    pub async fn change_subnet_blocks(&self, id: &str, add: Vec<Ipv4Net>, remove: Vec<Ipv4Net>) -> Result<Operation> {
+        let id = id.to_string();
+        self.start_operation(IdKind::VpcOperation, "", move |tx, _| {
+            let subnet = load_subnet(tx, &id)?;
+            let blocks = subnet::changed_blocks(&subnet.v4_cidr_blocks, &add, &remove)?;
+            check_blocks(tx, &subnet, &blocks)?;
+            Ok((
+                Metadata::UpdateSubnet { subnet_id: id.clone() },
+                Action::Subnet(SubnetAction::Update {
+                    subnet_id: id.clone(),
+                    patch: Box::default(),
+                    v4_cidr_blocks: Some(blocks),
+                    released_name: None,
                 }),
             ))
         })
@@ -287,6 +298,20 @@ impl VpcArea {
     async fn list_in_folder<R: Resource + Send + 'static>(&self, kind: Kind, cmd: ListInFolder) -> Result<Page<R>> {
         listing::folder_page(&self.store, kind, cmd).await
     }
+}
+
+/// Refuses new blocks of `subnet` that overlap another subnet of its network or leave one of its
+/// used addresses outside.
+fn check_blocks(tx: &mut dyn Tx, subnet: &Subnet, blocks: &[Ipv4Net]) -> Result<()> {
+    let siblings: Vec<Subnet> = subnets_of(tx, &subnet.network_id)?.into_iter().filter(|s| s.id != subnet.id).collect();
+    subnet::check_no_overlap(&subnet.network_id, blocks, &siblings)?;
+    for used in tx.claims_in(&ClaimScope::SubnetIps(&subnet.id).stored())? {
+        let inside = used.key.parse::<std::net::Ipv4Addr>().is_ok_and(|a| blocks.iter().any(|b| b.contains(&a)));
+        if !inside {
+            return Err(Error::invalid("v4_cidr_blocks", format!("address {} is in use and must stay inside the subnet", used.key)));
+        }
+    }
+    Ok(())
 }
 
 /// Makes `network`'s default security group (stored) and names it in the network (which the

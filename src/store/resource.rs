@@ -88,7 +88,8 @@ impl Resource for Address {
         &self.id
     }
     fn columns(&self) -> Record {
-        let mut r = row(Kind::Address, &self.id, &self.folder_id, "", &self.name, self.created_at.0);
+        // An internal address's subnet is its parent: ListBySubnet lists by it.
+        let mut r = row(Kind::Address, &self.id, &self.folder_id, &self.subnet_id, &self.name, self.created_at.0);
         r.zone_id = self.zone_id.clone();
         r
     }

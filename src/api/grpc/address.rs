@@ -53,11 +53,16 @@ impl AddressService for AddressApi {
         let (ctx, r) = parts(req);
         let result = async {
             let mut v = Violations::new();
+            let subnet_id = match &r.scope {
+                Some(pb::get_address_by_value_request::Scope::SubnetId(id)) => id.clone(),
+                None => String::new(),
+            };
             let ip = match &r.address {
                 Some(By::ExternalIpv4Address(a)) => fields::ipv4(&mut v, "external_ipv4_address", a),
-                Some(By::InternalIpv4Address(_)) => {
-                    v.add("internal_ipv4_address", "internal addresses are not served; look up external addresses");
-                    None
+                Some(By::InternalIpv4Address(a)) => {
+                    // An internal address is unique only within its subnet.
+                    v.id("subnet_id", &subnet_id);
+                    fields::ipv4(&mut v, "internal_ipv4_address", a)
                 }
                 None => None,
             };
@@ -66,7 +71,9 @@ impl AddressService for AddressApi {
             }
             v.finish()?;
             let ip = ip.ok_or_else(|| crate::error::Error::invalid("external_ipv4_address", "required field is empty"))?;
-            let (a, used) = self.services.get_address_by_value(ip).await?;
+            let internal = matches!(r.address, Some(By::InternalIpv4Address(_)));
+            let subnet_id = if internal { Some(subnet_id) } else { None };
+            let (a, used) = self.services.get_address_by_value(ip, subnet_id).await?;
             Ok(convert::address(&a, used))
         };
         respond(ctx.as_ref(), result.await)
@@ -84,8 +91,20 @@ impl AddressService for AddressApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn list_by_subnet(&self, _: Request<pb::ListAddressesBySubnetRequest>) -> Reply<pb::ListAddressesBySubnetResponse> {
-        status::unimplemented("yandex.cloud.vpc.v1.AddressService", "ListBySubnet")
+    async fn list_by_subnet(&self, req: Request<pb::ListAddressesBySubnetRequest>) -> Reply<pb::ListAddressesBySubnetResponse> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            let mut v = Violations::new();
+            v.id("subnet_id", &r.subnet_id);
+            v.page(r.page_size, &r.page_token);
+            v.finish()?;
+            let page = self.services.list_addresses_by_subnet(&r.subnet_id, validate::page_size(r.page_size), &r.page_token).await?;
+            Ok(pb::ListAddressesBySubnetResponse {
+                addresses: page.items.iter().map(|(a, u)| convert::address(a, *u)).collect(),
+                next_page_token: page.next_page_token,
+            })
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn create(&self, req: Request<pb::CreateAddressRequest>) -> Reply<PbOperation> {
@@ -98,29 +117,44 @@ impl AddressService for AddressApi {
             v.description("description", &r.description);
             v.labels("labels", &r.labels, LabelRules::Vpc);
             let dns_records = dns(&mut v, "dns_record_specs", &r.dns_record_specs);
-            let spec = match &r.address_spec {
-                Some(AddressSpec::ExternalIpv4AddressSpec(spec)) => Some(spec.clone()),
-                Some(AddressSpec::InternalIpv4AddressSpec(_)) => {
-                    v.add("internal_ipv4_address_spec", "internal addresses are not served; reserve an external address");
-                    None
-                }
+            let (spec, internal) = match &r.address_spec {
+                Some(AddressSpec::ExternalIpv4AddressSpec(spec)) => (Some(spec.clone()), None),
+                Some(AddressSpec::InternalIpv4AddressSpec(spec)) => (None, Some(spec.clone())),
                 None => {
-                    v.add("external_ipv4_address_spec", "required field is not set");
-                    None
+                    v.add(
+                        "external_ipv4_address_spec",
+                        "exactly one of external_ipv4_address_spec and internal_ipv4_address_spec must be set",
+                    );
+                    (None, None)
                 }
             };
-            let spec = spec.unwrap_or_default();
-            v.zone("external_ipv4_address_spec.zone_id", &spec.zone_id);
-            let address = fields::ipv4(&mut v, "external_ipv4_address_spec.address", &spec.address);
+            let (zone_id, address, subnet_id, requirements) = match (spec, internal) {
+                (_, Some(internal)) => {
+                    let subnet_id = match &internal.scope {
+                        Some(pb::internal_ipv4_address_spec::Scope::SubnetId(id)) => id.clone(),
+                        None => String::new(),
+                    };
+                    v.id("internal_ipv4_address_spec.subnet_id", &subnet_id);
+                    v.max_len("internal_ipv4_address_spec.address", &internal.address, 16);
+                    let address = fields::ipv4(&mut v, "internal_ipv4_address_spec.address", &internal.address);
+                    (String::new(), address, subnet_id, pb::AddressRequirements::default())
+                }
+                (spec, None) => {
+                    let spec = spec.unwrap_or_default();
+                    v.zone("external_ipv4_address_spec.zone_id", &spec.zone_id);
+                    let address = fields::ipv4(&mut v, "external_ipv4_address_spec.address", &spec.address);
+                    (spec.zone_id.clone(), address, String::new(), spec.requirements.unwrap_or_default())
+                }
+            };
             v.finish()?;
-            let requirements = spec.requirements.unwrap_or_default();
             let cmd = CreateAddress {
                 folder_id: r.folder_id.clone(),
                 name: r.name.clone(),
                 description: r.description.clone(),
                 labels: r.labels.clone(),
-                zone_id: spec.zone_id.clone(),
+                zone_id,
                 address,
+                subnet_id,
                 ddos_protection_provider: requirements.ddos_protection_provider,
                 outgoing_smtp_capability: requirements.outgoing_smtp_capability,
                 deletion_protection: r.deletion_protection,

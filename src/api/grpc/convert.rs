@@ -316,17 +316,24 @@ pub fn address(a: &Address, used: bool) -> vpb::Address {
         name: a.name.clone(),
         description: a.description.clone(),
         labels: a.labels.clone(),
-        address: Some(vpb::address::Address::ExternalIpv4Address(vpb::ExternalIpv4Address {
-            address: a.address.clone(),
-            zone_id: a.zone_id.clone(),
-            requirements: Some(vpb::AddressRequirements {
-                ddos_protection_provider: a.ddos_protection_provider.clone(),
-                outgoing_smtp_capability: a.outgoing_smtp_capability.clone(),
-            }),
-        })),
+        address: Some(if a.is_internal() {
+            vpb::address::Address::InternalIpv4Address(vpb::InternalIpv4Address {
+                address: a.address.clone(),
+                scope: Some(vpb::internal_ipv4_address::Scope::SubnetId(a.subnet_id.clone())),
+            })
+        } else {
+            vpb::address::Address::ExternalIpv4Address(vpb::ExternalIpv4Address {
+                address: a.address.clone(),
+                zone_id: a.zone_id.clone(),
+                requirements: Some(vpb::AddressRequirements {
+                    ddos_protection_provider: a.ddos_protection_provider.clone(),
+                    outgoing_smtp_capability: a.outgoing_smtp_capability.clone(),
+                }),
+            })
+        }),
         reserved: a.reserved,
         used,
-        r#type: vpb::address::Type::External as i32,
+        r#type: if a.is_internal() { vpb::address::Type::Internal } else { vpb::address::Type::External } as i32,
         ip_version: vpb::address::IpVersion::Ipv4 as i32,
         deletion_protection: a.deletion_protection,
         dns_records: a

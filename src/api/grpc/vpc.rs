@@ -307,12 +307,24 @@ impl SubnetService for SubnetApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn add_cidr_blocks(&self, _: Request<pb::AddSubnetCidrBlocksRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.SubnetService", "AddCidrBlocks")
+    async fn add_cidr_blocks(&self, req: Request<pb::AddSubnetCidrBlocksRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::require_id("subnet_id", &r.subnet_id)?;
+            let blocks = subnet::parse_cidr_blocks("v4_cidr_blocks", &r.v4_cidr_blocks)?;
+            convert::operation(&self.services.change_subnet_blocks(&r.subnet_id, blocks, vec![]).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
-    async fn remove_cidr_blocks(&self, _: Request<pb::RemoveSubnetCidrBlocksRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.SubnetService", "RemoveCidrBlocks")
+    async fn remove_cidr_blocks(&self, req: Request<pb::RemoveSubnetCidrBlocksRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::require_id("subnet_id", &r.subnet_id)?;
+            let blocks = subnet::parse_cidr_blocks("v4_cidr_blocks", &r.v4_cidr_blocks)?;
+            convert::operation(&self.services.change_subnet_blocks(&r.subnet_id, vec![], blocks).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn relocate(&self, _: Request<pb::RelocateSubnetRequest>) -> Reply<PbOperation> {
