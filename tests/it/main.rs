@@ -20,5 +20,6 @@ mod rawh2;
 mod replicas;
 mod rest;
 mod restart;
+mod routing;
 mod upgrade;
 mod vpc;

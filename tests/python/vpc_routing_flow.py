@@ -16,12 +16,14 @@ import grpc
 from google.protobuf import empty_pb2, field_mask_pb2
 from yandex.cloud.operation import operation_service_pb2 as osvc
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
-from yandex.cloud.vpc.v1 import gateway_pb2, network_pb2, route_table_pb2, security_group_pb2, subnet_pb2
+from yandex.cloud.vpc.v1 import address_pb2, gateway_pb2, network_pb2, route_table_pb2, security_group_pb2, subnet_pb2
+from yandex.cloud.vpc.v1 import address_service_pb2 as asvc
 from yandex.cloud.vpc.v1 import gateway_service_pb2 as gsvc
 from yandex.cloud.vpc.v1 import network_service_pb2 as nsvc
 from yandex.cloud.vpc.v1 import route_table_service_pb2 as rsvc
 from yandex.cloud.vpc.v1 import security_group_service_pb2 as sgsvc
 from yandex.cloud.vpc.v1 import subnet_service_pb2 as ssvc
+from yandex.cloud.vpc.v1.address_service_pb2_grpc import AddressServiceStub
 from yandex.cloud.vpc.v1.gateway_service_pb2_grpc import GatewayServiceStub
 from yandex.cloud.vpc.v1.network_service_pb2_grpc import NetworkServiceStub
 from yandex.cloud.vpc.v1.route_table_service_pb2_grpc import RouteTableServiceStub
@@ -138,6 +140,34 @@ def main():
     check(subnet.route_table_id == "", str(subnet))
     wait(ops, tables.Delete(rsvc.DeleteRouteTableRequest(route_table_id=table.id)), rsvc.DeleteRouteTableMetadata, empty_pb2.Empty)
     wait(ops, gateways.Delete(gsvc.DeleteGatewayRequest(gateway_id=gateway.id)), gsvc.DeleteGatewayMetadata, empty_pb2.Empty)
+
+    # yandex_vpc_address with an internal spec: reserved, listed by subnet, refused twice, freed.
+    addresses = AddressServiceStub(channel)
+    spec = asvc.InternalIpv4AddressSpec(address="10.40.0.50", subnet_id=subnet.id)
+    reserve = lambda name: asvc.CreateAddressRequest(folder_id=FOLDER, name=name, internal_ipv4_address_spec=spec)
+    meta, internal = wait(ops, addresses.Create(reserve("db")), asvc.CreateAddressMetadata, address_pb2.Address)
+    check(internal.type == address_pb2.Address.INTERNAL and internal.internal_ipv4_address.subnet_id == subnet.id, str(internal))
+    check(internal.internal_ipv4_address.address == "10.40.0.50" and not internal.used, str(internal))
+    refused(lambda: addresses.Create(reserve("db-again")), grpc.StatusCode.ALREADY_EXISTS)
+    listed = addresses.ListBySubnet(asvc.ListAddressesBySubnetRequest(subnet_id=subnet.id)).addresses
+    check([a.id for a in listed] == [internal.id], str(listed))
+    by_value = addresses.GetByValue(asvc.GetAddressByValueRequest(internal_ipv4_address="10.40.0.50", subnet_id=subnet.id))
+    check(by_value.id == internal.id, str(by_value))
+    wait(ops, addresses.Delete(asvc.DeleteAddressRequest(address_id=internal.id)), asvc.DeleteAddressMetadata, empty_pb2.Empty)
+    check(not addresses.ListBySubnet(asvc.ListAddressesBySubnetRequest(subnet_id=subnet.id)).addresses, "the address was not freed")
+    _, again = wait(ops, addresses.Create(reserve("db")), asvc.CreateAddressMetadata, address_pb2.Address)
+    check(again.internal_ipv4_address.address == "10.40.0.50", "the freed address is not reserved again")
+    wait(ops, addresses.Delete(asvc.DeleteAddressRequest(address_id=again.id)), asvc.DeleteAddressMetadata, empty_pb2.Empty)
+
+    # CIDR blocks added and removed (both answer UpdateSubnetMetadata and the Subnet).
+    add = ssvc.AddSubnetCidrBlocksRequest(subnet_id=subnet.id, v4_cidr_blocks=["10.41.0.0/24"])
+    _, subnet = wait(ops, subnets.AddCidrBlocks(add), ssvc.UpdateSubnetMetadata, subnet_pb2.Subnet)
+    check(list(subnet.v4_cidr_blocks) == ["10.40.0.0/24", "10.41.0.0/24"], str(subnet))
+    overlapping = ssvc.AddSubnetCidrBlocksRequest(subnet_id=subnet.id, v4_cidr_blocks=["10.41.0.128/25"])
+    refused(lambda: subnets.AddCidrBlocks(overlapping), grpc.StatusCode.INVALID_ARGUMENT)
+    remove = ssvc.RemoveSubnetCidrBlocksRequest(subnet_id=subnet.id, v4_cidr_blocks=["10.40.0.0/24"])
+    _, subnet = wait(ops, subnets.RemoveCidrBlocks(remove), ssvc.UpdateSubnetMetadata, subnet_pb2.Subnet)
+    check(list(subnet.v4_cidr_blocks) == ["10.41.0.0/24"], str(subnet))
 
     # Everything goes; the default group with its network.
     wait(ops, subnets.Delete(ssvc.DeleteSubnetRequest(subnet_id=subnet.id)), ssvc.DeleteSubnetMetadata, empty_pb2.Empty)
