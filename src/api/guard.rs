@@ -97,6 +97,12 @@ impl Guard {
         {
             return Err(Error::PermissionDenied { subject: principal.subject.clone(), folder_id });
         }
+        // A move needs both folders: the resource's (checked by its id below) and this one.
+        if let Some(folder_id) = text("destination_folder_id")
+            && !principal.folders.allows(&folder_id)
+        {
+            return Err(Error::PermissionDenied { subject: principal.subject.clone(), folder_id });
+        }
         for (field, resource) in ID_FIELDS {
             if let Some(id) = text(field)
                 && let Some(folder_id) = self.services.folder_of(resource, &id).await?

@@ -36,6 +36,7 @@ pub enum Action {
     Image(ImageAction),
     RouteTable(RouteTableAction),
     Gateway(GatewayAction),
+    Move(MoveAction),
 }
 
 impl<'de> serde::Deserialize<'de> for Action {
@@ -64,8 +65,10 @@ impl<'de> flat::Grouped<'de> for Action {
             Some(Action::Image(a))
         } else if let Some(a) = offer.take()? {
             Some(Action::RouteTable(a))
+        } else if let Some(a) = offer.take()? {
+            Some(Action::Gateway(a))
         } else {
-            offer.take()?.map(Action::Gateway)
+            offer.take()?.map(Action::Move)
         })
     }
 }
@@ -160,6 +163,28 @@ pub enum RouteTableAction {
     Update { route_table_id: String, patch: RouteTablePatch, released_name: Option<String>, added_gateways: Vec<String> },
     #[serde(rename = "DeleteRouteTable")]
     Delete { route_table_id: String },
+}
+
+/// The kinds of resource a `Move` method moves to another folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Movable {
+    Network,
+    Subnet,
+    Address,
+    SecurityGroup,
+    RouteTable,
+    Gateway,
+    Instance,
+    Disk,
+}
+
+/// A move: the resource's name was claimed in the destination folder when accepted (and those
+/// of the resources that go `along`, a network's subnets and default security group); completing
+/// gives back the names in the source folder and changes the folder.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MoveAction {
+    #[serde(rename = "MoveResource")]
+    Move { kind: Movable, id: String, source_folder_id: String, destination_folder_id: String, along: Vec<(Movable, String)> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

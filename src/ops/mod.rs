@@ -11,8 +11,8 @@ pub mod runner;
 use std::time::Duration;
 
 pub use action::{
-    Action, AddressAction, ClaimKey, DiskAction, GatewayAction, ImageAction, InstanceAction, InterfaceAction, NetworkAction,
-    RouteTableAction, SecurityGroupAction, SubnetAction,
+    Action, AddressAction, ClaimKey, DiskAction, GatewayAction, ImageAction, InstanceAction, InterfaceAction, Movable, MoveAction,
+    NetworkAction, RouteTableAction, SecurityGroupAction, SubnetAction,
 };
 pub use runner::{Executor, Runner};
 
@@ -73,6 +73,7 @@ pub enum Metadata {
     UpdateSecurityGroup { security_group_id: String, added_rule_ids: Vec<String> },
     DeleteSecurityGroup { security_group_id: String },
     UpdateSecurityGroupRule { security_group_id: String, rule_id: String },
+    Move { kind: Movable, id: String, source_folder_id: String, destination_folder_id: String },
 }
 
 impl Metadata {
@@ -112,6 +113,7 @@ impl Metadata {
             | Metadata::UpdateSecurityGroup { security_group_id, .. }
             | Metadata::DeleteSecurityGroup { security_group_id }
             | Metadata::UpdateSecurityGroupRule { security_group_id, .. } => security_group_id,
+            Metadata::Move { id, .. } => id,
         }
     }
 
@@ -157,6 +159,16 @@ impl Metadata {
             Metadata::UpdateSecurityGroup { .. } => "Update security group",
             Metadata::DeleteSecurityGroup { .. } => "Delete security group",
             Metadata::UpdateSecurityGroupRule { .. } => "Update security group rule",
+            Metadata::Move { kind, .. } => match kind {
+                Movable::Network => "Move network",
+                Movable::Subnet => "Move subnet",
+                Movable::Address => "Move address",
+                Movable::SecurityGroup => "Move security group",
+                Movable::RouteTable => "Move route table",
+                Movable::Gateway => "Move gateway",
+                Movable::Instance => "Move instance",
+                Movable::Disk => "Move disk",
+            },
         }
     }
 }

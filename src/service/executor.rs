@@ -4,7 +4,7 @@
 
 use ipnet::Ipv4Net;
 
-use super::{addresses, compute, disks, images, interfaces, routing, security_groups, vpc};
+use super::{addresses, compute, disks, images, interfaces, moves, routing, security_groups, vpc};
 use crate::domain::clock::Timestamp;
 use crate::error::Result;
 use crate::ops::{Action, Executor, Response};
@@ -27,6 +27,7 @@ impl Executor for ServiceExecutor {
             Action::Image(a) => images::apply(tx, a),
             Action::RouteTable(a) => routing::apply_route_table(tx, a),
             Action::Gateway(a) => routing::apply_gateway(tx, a),
+            Action::Move(a) => moves::apply(tx, a),
         }
     }
 
@@ -42,6 +43,7 @@ impl Executor for ServiceExecutor {
             Action::Image(a) => images::undo(tx, a),
             Action::RouteTable(a) => routing::undo_route_table(tx, a),
             Action::Gateway(a) => routing::undo_gateway(tx, a),
+            Action::Move(a) => moves::undo(tx, a),
         }
     }
 }

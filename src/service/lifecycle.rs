@@ -22,6 +22,7 @@ pub(super) trait Lifecycle: Resource {
     const REFERRER: &'static str;
     fn folder_id(&self) -> &str;
     fn name(&self) -> &str;
+    fn set_folder_id(&mut self, folder_id: &str);
 }
 
 /// The owner of the claims a resource holds.
@@ -84,6 +85,30 @@ pub(super) fn remove<T: Lifecycle>(tx: &mut dyn Tx, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// On accepting a move: claims the resource's name in `destination` and gives back its folder.
+pub(super) fn claim_destination<T: Lifecycle>(tx: &mut dyn Tx, id: &str, destination: &str) -> Result<String> {
+    let resource = load::<T>(tx, id)?;
+    claim_name(tx, T::ERROR_KIND, destination, resource.name(), &owner::<T>(id))?;
+    Ok(resource.folder_id().to_string())
+}
+
+/// Completes a move: the name given back in the old folder, the resource in the new one.
+pub(super) fn finish_move<T: Lifecycle>(tx: &mut dyn Tx, id: &str, destination: &str) -> Result<T> {
+    let mut resource = load::<T>(tx, id)?;
+    release_name(tx, T::ERROR_KIND, resource.folder_id(), resource.name())?;
+    resource.set_folder_id(destination);
+    tx.save(&resource)?;
+    Ok(resource)
+}
+
+/// Undoes a move's name claim in `destination`.
+pub(super) fn undo_move<T: Lifecycle>(tx: &mut dyn Tx, id: &str, destination: &str) -> Result<()> {
+    match tx.load::<T>(id)? {
+        Some(resource) if resource.folder_id() != destination => release_name(tx, T::ERROR_KIND, destination, resource.name()),
+        _ => Ok(()),
+    }
+}
+
 /// Starts an instance's transition. Refused while another operation runs on the instance with
 /// `ConflictingOperation` naming it (the message Terraform waits out and retries), otherwise
 /// with the instance's status.
@@ -104,6 +129,9 @@ macro_rules! lifecycle {
             }
             fn name(&self) -> &str {
                 &self.name
+            }
+            fn set_folder_id(&mut self, folder_id: &str) {
+                self.folder_id = folder_id.to_string();
             }
         }
     };

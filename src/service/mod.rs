@@ -17,6 +17,7 @@ mod interface_claims;
 pub mod interfaces;
 mod lifecycle;
 pub mod listing;
+mod moves;
 mod names;
 pub mod operations;
 pub(crate) mod paging;

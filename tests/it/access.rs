@@ -312,3 +312,42 @@ async fn every_caller_reads_the_public_image_folder_and_none_writes_to_it() {
     let mine = cpb::ListImagesRequest { folder_id: "folder-b".into(), ..Default::default() };
     assert_eq!(images.list(as_user(mine, Some("t-alice"))).await.unwrap_err().code(), tonic::Code::PermissionDenied);
 }
+
+/// A move needs both folders; the network takes its subnets and default group along, and names
+/// stay unique in the destination.
+#[tokio::test]
+async fn moves_across_folders_need_both_and_keep_names_unique() {
+    let server = server_with_principals("inline", &[]);
+    let c = server.clients().await;
+    let (net, _) = network_as(&c, "t-admin", "folder-a", "shared-name").await;
+    let sub = vpb::CreateSubnetRequest {
+        folder_id: "folder-a".into(),
+        network_id: net.id.clone(),
+        zone_id: "ru-central1-a".into(),
+        v4_cidr_blocks: vec!["10.60.0.0/24".into()],
+        ..Default::default()
+    };
+    let op = c.subnets.clone().create(as_user(sub, Some("t-admin"))).await.unwrap().into_inner();
+    let sub: vpb::Subnet = response(&op, "yandex.cloud.vpc.v1.Subnet");
+    let move_to = |folder: &str| vpb::MoveNetworkRequest { network_id: net.id.clone(), destination_folder_id: folder.into() };
+
+    // Alice may use folder-a only: not the destination.
+    let err = c.networks.clone().r#move(as_user(move_to("folder-b"), Some("t-alice"))).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // A network of that name in folder-b already: refused, nothing moved.
+    network_as(&c, "t-bob", "folder-b", "shared-name").await;
+    let err = c.networks.clone().r#move(as_user(move_to("folder-b"), Some("t-admin"))).await.unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    let op = c.networks.clone().r#move(as_user(move_to("folder-c"), Some("t-admin"))).await.unwrap().into_inner();
+    let moved: vpb::Network = response(&op, "yandex.cloud.vpc.v1.Network");
+    assert_eq!(moved.folder_id, "folder-c");
+    let meta: vpb::MoveNetworkMetadata = crate::fixtures::unpack(op.metadata.as_ref().unwrap(), "yandex.cloud.vpc.v1.MoveNetworkMetadata");
+    assert_eq!(meta.network_id, net.id);
+    let read = |id: &str| vpb::GetSubnetRequest { subnet_id: id.into() };
+    assert_eq!(c.subnets.clone().get(as_user(read(&sub.id), Some("t-admin"))).await.unwrap().into_inner().folder_id, "folder-c");
+    assert_eq!(c.subnets.clone().get(as_user(read(&sub.id), Some("t-alice"))).await.unwrap_err().code(), Code::NotFound);
+    let group = vpb::GetSecurityGroupRequest { security_group_id: moved.default_security_group_id.clone() };
+    assert_eq!(c.security_groups().get(as_user(group, Some("t-admin"))).await.unwrap().into_inner().folder_id, "folder-c");
+    // The name is free again in folder-a.
+    network_as(&c, "t-alice", "folder-a", "shared-name").await;
+}

@@ -341,8 +341,8 @@ async fn methods_not_built_answer_unimplemented_naming_the_method() {
     let err = c.instances.clone().attach_filesystem(cpb::AttachInstanceFilesystemRequest::default()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);
     assert!(err.message().contains("yandex.cloud.compute.v1.InstanceService/AttachFilesystem"), "{}", err.message());
-    let err = c.instances.clone().r#move(cpb::MoveInstanceRequest::default()).await.unwrap_err();
-    assert!(err.message().contains("InstanceService/Move"), "{}", err.message());
+    let err = c.instances.clone().relocate(cpb::RelocateInstanceRequest::default()).await.unwrap_err();
+    assert!(err.message().contains("InstanceService/Relocate"), "{}", err.message());
 }
 
 #[tokio::test]

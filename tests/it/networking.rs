@@ -73,7 +73,8 @@ fn attach(w: &World, index: &str, subnet: &str, address: &str) -> cpb::AttachIns
 
 #[tokio::test]
 async fn seed_flow_stop_attach_add_nat_get() {
-    let server = Server::start("delay=5ms");
+    // Long enough that the Get below sees the attach still running on a loaded machine.
+    let server = Server::start("delay=200ms");
     let c = server.clients().await;
     let w = world(&c).await;
     let mut api = c.instances.clone();

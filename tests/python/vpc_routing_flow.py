@@ -169,6 +169,11 @@ def main():
     _, subnet = wait(ops, subnets.RemoveCidrBlocks(remove), ssvc.UpdateSubnetMetadata, subnet_pb2.Subnet)
     check(list(subnet.v4_cidr_blocks) == ["10.41.0.0/24"], str(subnet))
 
+    # A subnet moved to another folder (MoveSubnetMetadata, the Subnet in its new folder).
+    move = ssvc.MoveSubnetRequest(subnet_id=subnet.id, destination_folder_id="b1groutefolder00001")
+    meta, subnet = wait(ops, subnets.Move(move), ssvc.MoveSubnetMetadata, subnet_pb2.Subnet)
+    check(meta.subnet_id == subnet.id and subnet.folder_id == "b1groutefolder00001", str(subnet))
+
     # Everything goes; the default group with its network.
     wait(ops, subnets.Delete(ssvc.DeleteSubnetRequest(subnet_id=subnet.id)), ssvc.DeleteSubnetMetadata, empty_pb2.Empty)
     wait(ops, networks.Delete(nsvc.DeleteNetworkRequest(network_id=network.id)), nsvc.DeleteNetworkMetadata, empty_pb2.Empty)

@@ -2,12 +2,13 @@
 
 use tonic::{Request, Response, Status};
 
-use super::status::{self, parts};
+use super::status::parts;
 use super::vpc::list_in_folder;
 use super::{convert, fields, respond};
 use crate::domain::address::AddressPatch;
 use crate::domain::instance::DnsRecord;
 use crate::domain::validate::{self, LabelRules, Violations};
+use crate::ops::Movable;
 use crate::proto::yandex::cloud::compute::v1 as cpb;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::proto::yandex::cloud::vpc::v1 as pb;
@@ -231,7 +232,12 @@ impl AddressService for AddressApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn r#move(&self, _: Request<pb::MoveAddressRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.AddressService", "Move")
+    async fn r#move(&self, req: Request<pb::MoveAddressRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::move_target("address_id", &r.address_id, &r.destination_folder_id)?;
+            convert::operation(&self.services.move_resource(Movable::Address, &r.address_id, &r.destination_folder_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 }

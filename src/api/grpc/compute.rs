@@ -11,6 +11,7 @@ use crate::domain::filter::INSTANCE_FIELDS;
 use crate::domain::instance::{InstancePatch, Transition};
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::error::Result;
+use crate::ops::Movable;
 use crate::proto::yandex::cloud::access;
 use crate::proto::yandex::cloud::compute::v1 as pb;
 use crate::proto::yandex::cloud::compute::v1::instance_service_server::InstanceService;
@@ -471,8 +472,13 @@ impl InstanceService for InstanceApi {
         unimplemented("SimulateMaintenanceEvent")
     }
 
-    async fn r#move(&self, _: Request<pb::MoveInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
-        unimplemented("Move")
+    async fn r#move(&self, req: Request<pb::MoveInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::move_target("instance_id", &r.instance_id, &r.destination_folder_id)?;
+            convert::operation(&self.services.move_resource(Movable::Instance, &r.instance_id, &r.destination_folder_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn relocate(&self, _: Request<pb::RelocateInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {

@@ -17,7 +17,7 @@ use crate::domain::route_table::{NextHop, RouteTable, StaticRoute};
 use crate::domain::security_group::{Direction, Rule, SecurityGroup, Target};
 use crate::domain::subnet::{DhcpOptions, Subnet};
 use crate::error::{Error, Result};
-use crate::ops::{Metadata, Operation, Response};
+use crate::ops::{Metadata, Movable, Operation, Response};
 use crate::proto::yandex::cloud::compute::v1 as cpb;
 use crate::proto::yandex::cloud::operation as opb;
 use crate::proto::yandex::cloud::vpc::v1 as vpb;
@@ -380,6 +380,29 @@ pub fn security_group(g: &SecurityGroup) -> vpb::SecurityGroup {
     }
 }
 
+/// Each kind's `Move<Kind>Metadata` (compute's carry both folders, VPC's only the id).
+fn move_metadata(kind: Movable, id: &str, source: &str, destination: &str) -> Any {
+    let id = id.to_string();
+    match kind {
+        Movable::Network => pack("yandex.cloud.vpc.v1.MoveNetworkMetadata", &vpb::MoveNetworkMetadata { network_id: id }),
+        Movable::Subnet => pack("yandex.cloud.vpc.v1.MoveSubnetMetadata", &vpb::MoveSubnetMetadata { subnet_id: id }),
+        Movable::Address => pack("yandex.cloud.vpc.v1.MoveAddressMetadata", &vpb::MoveAddressMetadata { address_id: id }),
+        Movable::SecurityGroup => {
+            pack("yandex.cloud.vpc.v1.MoveSecurityGroupMetadata", &vpb::MoveSecurityGroupMetadata { security_group_id: id })
+        }
+        Movable::RouteTable => pack("yandex.cloud.vpc.v1.MoveRouteTableMetadata", &vpb::MoveRouteTableMetadata { route_table_id: id }),
+        Movable::Gateway => pack("yandex.cloud.vpc.v1.MoveGatewayMetadata", &vpb::MoveGatewayMetadata { gateway_id: id }),
+        Movable::Instance => pack(
+            "yandex.cloud.compute.v1.MoveInstanceMetadata",
+            &cpb::MoveInstanceMetadata { instance_id: id, source_folder_id: source.into(), destination_folder_id: destination.into() },
+        ),
+        Movable::Disk => pack(
+            "yandex.cloud.compute.v1.MoveDiskMetadata",
+            &cpb::MoveDiskMetadata { disk_id: id, source_folder_id: source.into(), destination_folder_id: destination.into() },
+        ),
+    }
+}
+
 fn metadata(m: &Metadata) -> Any {
     let instance_id = |id: &String| id.clone();
     match m {
@@ -459,6 +482,9 @@ fn metadata(m: &Metadata) -> Any {
         }
         Metadata::DeleteImage { image_id } => {
             pack("yandex.cloud.compute.v1.DeleteImageMetadata", &cpb::DeleteImageMetadata { image_id: image_id.clone() })
+        }
+        Metadata::Move { kind, id, source_folder_id, destination_folder_id } => {
+            move_metadata(*kind, id, source_folder_id, destination_folder_id)
         }
         Metadata::UpdateSecurityGroupRule { security_group_id, rule_id } => pack(
             "yandex.cloud.vpc.v1.UpdateSecurityGroupRuleMetadata",

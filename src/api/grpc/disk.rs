@@ -7,6 +7,7 @@ use super::{convert, fields, respond};
 use crate::domain::disk::{DiskPatch, DiskSource};
 use crate::domain::filter::DISK_FIELDS;
 use crate::domain::validate::{self, LabelRules, Violations};
+use crate::ops::Movable;
 use crate::proto::yandex::cloud::access;
 use crate::proto::yandex::cloud::compute::v1 as pb;
 use crate::proto::yandex::cloud::compute::v1::disk_service_server::DiskService;
@@ -169,8 +170,13 @@ impl DiskService for DiskApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn r#move(&self, _: Request<pb::MoveDiskRequest>) -> Reply<PbOperation> {
-        status::unimplemented(SERVICE, "Move")
+    async fn r#move(&self, req: Request<pb::MoveDiskRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::move_target("disk_id", &r.disk_id, &r.destination_folder_id)?;
+            convert::operation(&self.services.move_resource(Movable::Disk, &r.disk_id, &r.destination_folder_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn relocate(&self, _: Request<pb::RelocateDiskRequest>) -> Reply<PbOperation> {

@@ -175,6 +175,14 @@ pub fn ordered_list(
     })
 }
 
+/// A Move request: the resource's id and the destination folder's.
+pub fn move_target(id_field: &str, id: &str, destination_folder_id: &str) -> crate::error::Result<()> {
+    let mut v = Violations::new();
+    v.id(id_field, id);
+    v.id("destination_folder_id", destination_folder_id);
+    v.finish()
+}
+
 /// Whether `name` is a device name the contract allows.
 pub fn is_device_name(name: &str) -> bool {
     DEVICE_NAME.is_match(name)

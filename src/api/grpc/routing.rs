@@ -7,12 +7,13 @@ use ipnet::Ipv4Net;
 use regex::Regex;
 use tonic::{Request, Response, Status};
 
-use super::status::{self, parts};
+use super::status::parts;
 use super::vpc::list_in_folder;
 use super::{convert, fields, respond};
 use crate::domain::gateway::GatewayPatch;
 use crate::domain::route_table::{NextHop, RouteTablePatch, StaticRoute, route_violations};
 use crate::domain::validate::{self, LabelRules, Violations};
+use crate::ops::Movable;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::gateway_service_server::GatewayService;
@@ -193,8 +194,13 @@ impl RouteTableService for RouteTableApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn r#move(&self, _: Request<pb::MoveRouteTableRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.RouteTableService", "Move")
+    async fn r#move(&self, req: Request<pb::MoveRouteTableRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::move_target("route_table_id", &r.route_table_id, &r.destination_folder_id)?;
+            convert::operation(&self.services.move_resource(Movable::RouteTable, &r.route_table_id, &r.destination_folder_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 }
 
@@ -304,7 +310,12 @@ impl GatewayService for GatewayApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn r#move(&self, _: Request<pb::MoveGatewayRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.GatewayService", "Move")
+    async fn r#move(&self, req: Request<pb::MoveGatewayRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::move_target("gateway_id", &r.gateway_id, &r.destination_folder_id)?;
+            convert::operation(&self.services.move_resource(Movable::Gateway, &r.gateway_id, &r.destination_folder_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 }

@@ -2,11 +2,12 @@
 
 use tonic::{Request, Response, Status};
 
-use super::status::{self, parts};
+use super::status::parts;
 use super::vpc::list_in_folder;
 use super::{convert, fields, respond};
 use crate::domain::security_group::{self as sg, Direction, Rule, SecurityGroupPatch, Target};
 use crate::domain::validate::{self, LabelRules, Violations};
+use crate::ops::Movable;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::proto::yandex::cloud::vpc::v1 as pb;
 use crate::proto::yandex::cloud::vpc::v1::security_group_service_server::SecurityGroupService;
@@ -211,8 +212,13 @@ impl SecurityGroupService for SecurityGroupApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn r#move(&self, _: Request<pb::MoveSecurityGroupRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.SecurityGroupService", "Move")
+    async fn r#move(&self, req: Request<pb::MoveSecurityGroupRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::move_target("security_group_id", &r.security_group_id, &r.destination_folder_id)?;
+            convert::operation(&self.services.move_resource(Movable::SecurityGroup, &r.security_group_id, &r.destination_folder_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(

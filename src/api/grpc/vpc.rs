@@ -11,6 +11,7 @@ use crate::domain::network::NetworkPatch;
 use crate::domain::subnet::{self, DhcpOptions, SubnetPatch};
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::error::Result;
+use crate::ops::Movable;
 use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 use crate::proto::yandex::cloud::reference;
 use crate::proto::yandex::cloud::vpc::v1 as pb;
@@ -209,8 +210,13 @@ impl NetworkService for NetworkApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn r#move(&self, _: Request<pb::MoveNetworkRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.NetworkService", "Move")
+    async fn r#move(&self, req: Request<pb::MoveNetworkRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::move_target("network_id", &r.network_id, &r.destination_folder_id)?;
+            convert::operation(&self.services.move_resource(Movable::Network, &r.network_id, &r.destination_folder_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 }
 
@@ -350,8 +356,13 @@ impl SubnetService for SubnetApi {
         respond(ctx.as_ref(), result.await)
     }
 
-    async fn r#move(&self, _: Request<pb::MoveSubnetRequest>) -> Reply<PbOperation> {
-        status::unimplemented("yandex.cloud.vpc.v1.SubnetService", "Move")
+    async fn r#move(&self, req: Request<pb::MoveSubnetRequest>) -> Reply<PbOperation> {
+        let (ctx, r) = parts(req);
+        let result = async {
+            fields::move_target("subnet_id", &r.subnet_id, &r.destination_folder_id)?;
+            convert::operation(&self.services.move_resource(Movable::Subnet, &r.subnet_id, &r.destination_folder_id).await?)
+        };
+        respond(ctx.as_ref(), result.await)
     }
 
     async fn list_used_addresses(&self, req: Request<pb::ListUsedAddressesRequest>) -> Reply<pb::ListUsedAddressesResponse> {
