@@ -136,14 +136,31 @@ impl PostgresBackend {
             let outcome = f(&mut pg);
             let conflict = pg.conflict;
             let outcome = match outcome {
-                Ok(()) if write => tx.commit().map_err(|e| (retryable(&e), backend_err(e).into())),
+                Ok(()) if write => tx.commit().map_err(|e| {
+                    if let Some(db) = e.as_db_error().filter(|_| !retryable(&e)) {
+                        tracing::warn!(code = %db.code().code(), message = %db.message(), "PostgreSQL commit failed");
+                    }
+                    (retryable(&e), backend_err(e).into())
+                }),
                 Ok(()) => Ok(()),
                 Err(e) => Err((conflict, e)),
             };
             match outcome {
                 Ok(()) => return Ok(()),
-                Err((true, _)) if attempt < MAX_ATTEMPTS => continue,
-                Err((_, e)) => return Err(e),
+                Err((true, _)) if attempt < MAX_ATTEMPTS => {
+                    // Transactions that collided and retry at once collide again (serializable
+                    // isolation locks index pages, not rows): wait a random while, doubling its
+                    // ceiling with each attempt up to 50 ms, so that they fall out of step.
+                    let ceiling = (100u64 << attempt.min(9)).min(50_000);
+                    std::thread::sleep(Duration::from_micros(rand::random_range(0..ceiling)));
+                    continue;
+                }
+                Err((conflicted, e)) => {
+                    if conflicted {
+                        tracing::warn!(attempts = attempt, "PostgreSQL transaction kept conflicting; giving up");
+                    }
+                    return Err(e);
+                }
             }
         }
         Err(Error::Internal("PostgreSQL: no attempt made".into()))
@@ -261,6 +278,9 @@ impl PgTx<'_, '_> {
         result.map_err(|e| {
             if retryable(&e) {
                 self.conflict = true;
+            } else if let Some(db) = e.as_db_error() {
+                // The client sees only that the store failed; the log says how.
+                tracing::warn!(code = %db.code().code(), message = %db.message(), detail = ?db.detail(), "PostgreSQL statement failed");
             }
             if e.code() == Some(&SqlState::UNIQUE_VIOLATION) { StoreError::Duplicate(e.to_string()) } else { backend_err(e) }
         })

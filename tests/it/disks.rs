@@ -325,6 +325,15 @@ async fn attach_and_detach_follow_the_instances_rules() {
     assert_eq!((made.type_id.as_str(), made.size, made.status), ("network-hdd", 4 * GIB, cpb::disk::Status::Ready as i32));
     assert_eq!(made.instance_ids, vec![vm.id.clone()]);
 
+    // Moved to another folder, disks and all (MoveInstanceMetadata carries both folders).
+    let move_to = cpb::MoveInstanceRequest { instance_id: vm.id.clone(), destination_folder_id: "b1gotherfolder00000".into() };
+    let op = c.instances.clone().r#move(move_to).await.unwrap().into_inner();
+    let meta: cpb::MoveInstanceMetadata =
+        crate::fixtures::unpack(op.metadata.as_ref().unwrap(), "yandex.cloud.compute.v1.MoveInstanceMetadata");
+    assert_eq!((meta.source_folder_id.as_str(), meta.destination_folder_id.as_str()), (FOLDER, "b1gotherfolder00000"));
+    let moved: cpb::Instance = response(&c.wait(&op).await, "yandex.cloud.compute.v1.Instance");
+    assert_eq!((moved.folder_id.as_str(), moved.status), ("b1gotherfolder00000", cpb::instance::Status::Stopped as i32));
+
     // Deleting the instance keeps the disk that is not auto-delete.
     let op = c.instances.clone().delete(cpb::DeleteInstanceRequest { instance_id: vm.id.clone() }).await.unwrap().into_inner();
     assert!(c.wait(&op).await.done);

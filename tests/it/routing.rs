@@ -124,3 +124,63 @@ async fn route_tables_serve_only_their_own_network() {
     let err = c.networks.clone().delete(vpb::DeleteNetworkRequest { network_id: a.id.clone() }).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "a network keeps its route tables");
 }
+
+#[tokio::test]
+async fn subnets_switch_tables_gateways_are_lowercase_and_internal_lookups_name_their_subnet() {
+    use netplane::proto::yandex::cloud::vpc::v1::gateway_service_client::GatewayServiceClient;
+    let server = Server::start("inline");
+    let c = server.clients().await;
+    let mut tables = RouteTableServiceClient::new(server.channel().await);
+    let net = network(&c, "switch").await;
+    let table = |name: &str| vpb::CreateRouteTableRequest {
+        folder_id: FOLDER.into(),
+        name: name.into(),
+        network_id: net.id.clone(),
+        ..Default::default()
+    };
+    let first: vpb::RouteTable =
+        response(&c.wait(&tables.create(table("first")).await.unwrap().into_inner()).await, "yandex.cloud.vpc.v1.RouteTable");
+    let second: vpb::RouteTable =
+        response(&c.wait(&tables.create(table("second")).await.unwrap().into_inner()).await, "yandex.cloud.vpc.v1.RouteTable");
+    let sub = vpb::CreateSubnetRequest {
+        folder_id: FOLDER.into(),
+        network_id: net.id.clone(),
+        zone_id: "ru-central1-a".into(),
+        v4_cidr_blocks: vec!["10.54.0.0/24".into()],
+        route_table_id: first.id.clone(),
+        ..Default::default()
+    };
+    let sub: vpb::Subnet =
+        response(&c.wait(&c.subnets.clone().create(sub).await.unwrap().into_inner()).await, "yandex.cloud.vpc.v1.Subnet");
+    let switch = vpb::UpdateSubnetRequest {
+        subnet_id: sub.id.clone(),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["route_table_id".into()] }),
+        route_table_id: second.id.clone(),
+        ..Default::default()
+    };
+    let switched: vpb::Subnet =
+        response(&c.wait(&c.subnets.clone().update(switch).await.unwrap().into_inner()).await, "yandex.cloud.vpc.v1.Subnet");
+    assert_eq!(switched.route_table_id, second.id);
+    // The first table is free now, the second is not.
+    assert!(
+        c.wait(&tables.delete(vpb::DeleteRouteTableRequest { route_table_id: first.id.clone() }).await.unwrap().into_inner()).await.done
+    );
+    assert_eq!(
+        tables.delete(vpb::DeleteRouteTableRequest { route_table_id: second.id.clone() }).await.unwrap_err().code(),
+        Code::FailedPrecondition
+    );
+
+    let upper = vpb::CreateGatewayRequest {
+        folder_id: FOLDER.into(),
+        name: "Egress".into(),
+        gateway: Some(vpb::create_gateway_request::Gateway::SharedEgressGatewaySpec(vpb::SharedEgressGatewaySpec {})),
+        ..Default::default()
+    };
+    assert_eq!(violations(&GatewayServiceClient::new(server.channel().await).create(upper).await.unwrap_err()), ["name"]);
+
+    let by_value = vpb::GetAddressByValueRequest {
+        address: Some(vpb::get_address_by_value_request::Address::InternalIpv4Address("10.54.0.9".into())),
+        scope: None,
+    };
+    assert_eq!(violations(&c.addresses().get_by_value(by_value).await.unwrap_err()), ["subnet_id"]);
+}

@@ -126,10 +126,17 @@ def main():
 
     # yandex_vpc_subnet with route_table_id.
     create = ssvc.CreateSubnetRequest(
-        folder_id=FOLDER, network_id=network.id, zone_id="ru-central1-a", v4_cidr_blocks=["10.40.0.0/24"], route_table_id=table.id
+        folder_id=FOLDER,
+        network_id=network.id,
+        zone_id="ru-central1-a",
+        v4_cidr_blocks=["10.40.0.0/24"],
+        route_table_id=table.id,
+        dhcp_options=subnet_pb2.DhcpOptions(domain_name="corp.internal", domain_name_servers=["10.40.0.2"], ntp_servers=["10.40.0.3"]),
     )
     _, subnet = wait(ops, subnets.Create(create), ssvc.CreateSubnetMetadata, subnet_pb2.Subnet)
     check(subnet.route_table_id == table.id, str(subnet))
+    read = subnets.Get(ssvc.GetSubnetRequest(subnet_id=subnet.id))
+    check(read.dhcp_options.domain_name == "corp.internal" and list(read.dhcp_options.ntp_servers) == ["10.40.0.3"], str(read))
     listed = networks.ListRouteTables(nsvc.ListNetworkRouteTablesRequest(network_id=network.id)).route_tables
     check([t.id for t in listed] == [table.id], str(listed))
     refused(lambda: tables.Delete(rsvc.DeleteRouteTableRequest(route_table_id=table.id)), grpc.StatusCode.FAILED_PRECONDITION)
