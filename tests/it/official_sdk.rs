@@ -106,9 +106,17 @@ fn official_stubs_run_the_terraform_disk_and_image_sequence() {
     assert!(out.contains("disk image flow: OK"), "{out}");
 }
 
+/// With principals: an admin of every folder, and a caller limited to the flow's folder.
 #[test]
 fn official_stubs_run_the_terraform_vpc_routing_sequences() {
-    let server = Server::start("delay=20ms");
-    let out = run_python("vpc_routing_flow.py", &[&server.addr]);
+    let dir = crate::harness::data_dir();
+    let file = dir.path().join("principals.json");
+    let principals = r#"{"principals": [
+        {"subject": "admin", "folders": ["*"], "iam_tokens": ["t-admin"]},
+        {"subject": "limited", "folders": ["b1groutefolder00000"], "iam_tokens": ["t-limited"]}
+    ]}"#;
+    std::fs::write(&file, principals).unwrap();
+    let server = Server::start_with_args(dir.clone(), "memory", "delay=20ms", &["--principals", file.to_str().unwrap()]);
+    let out = run_python("vpc_routing_flow.py", &[&server.addr, "t-admin", "t-limited"]);
     assert!(out.contains("vpc routing flow: OK"), "{out}");
 }

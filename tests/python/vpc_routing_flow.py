@@ -1,13 +1,13 @@
 """The yandex Terraform provider's VPC sequences with the official SDK's stubs (metadata and
 response types checked as the Go SDK v2 does).
 
-Usage: vpc_routing_flow.py <host:port>
+Usage: vpc_routing_flow.py <host:port> <admin IAM token> <IAM token of a caller limited to FOLDER>
 
 gateway → route table (a bad prefix refused) → subnet with route_table_id → ListRouteTables →
 route table delete refused while used; the default security group present on a new network, its
 rules replaced by Update, a rule's description changed by UpdateRule, the group gone with its
 network; an internal address reserved, listed by subnet, refused twice and freed; CIDR blocks
-added and removed.
+added and removed; a move across folders, refused for a caller limited to one folder.
 """
 import sys
 import time
@@ -66,8 +66,31 @@ def refused(call, code, *contains):
     raise AssertionError("the call was not refused")
 
 
+class Bearer(grpc.UnaryUnaryClientInterceptor):
+    """Sends an IAM token with every call, as the SDK's credentials do."""
+
+    def __init__(self, token):
+        self.token = token
+
+    def intercept_unary_unary(self, continuation, details, request):
+        metadata = list(details.metadata or []) + [("authorization", f"Bearer {self.token}")]
+        return continuation(_Details(details, metadata), request)
+
+
+class _Details(grpc.ClientCallDetails):
+    def __init__(self, details, metadata):
+        self.method = details.method
+        self.timeout = details.timeout
+        self.metadata = metadata
+        self.credentials = details.credentials
+        self.wait_for_ready = getattr(details, "wait_for_ready", None)
+        self.compression = getattr(details, "compression", None)
+
+
 def main():
-    channel = grpc.insecure_channel(sys.argv[1])
+    raw = grpc.insecure_channel(sys.argv[1])
+    channel = grpc.intercept_channel(raw, Bearer(sys.argv[2]))
+    limited = grpc.intercept_channel(raw, Bearer(sys.argv[3]))
     ops = OperationServiceStub(channel)
     networks, subnets = NetworkServiceStub(channel), SubnetServiceStub(channel)
     gateways, tables, groups = GatewayServiceStub(channel), RouteTableServiceStub(channel), SecurityGroupServiceStub(channel)
@@ -178,6 +201,7 @@ def main():
 
     # A subnet moved to another folder (MoveSubnetMetadata, the Subnet in its new folder).
     move = ssvc.MoveSubnetRequest(subnet_id=subnet.id, destination_folder_id="b1groutefolder00001")
+    refused(lambda: SubnetServiceStub(limited).Move(move), grpc.StatusCode.PERMISSION_DENIED)
     meta, subnet = wait(ops, subnets.Move(move), ssvc.MoveSubnetMetadata, subnet_pb2.Subnet)
     check(meta.subnet_id == subnet.id and subnet.folder_id == "b1groutefolder00001", str(subnet))
 
