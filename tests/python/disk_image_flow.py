@@ -10,7 +10,6 @@ again; instance delete removes the auto-delete disk and leaves the other detache
 deleted.
 """
 import sys
-import time
 
 import grpc
 from google.protobuf import empty_pb2
@@ -25,51 +24,18 @@ from yandex.cloud.compute.v1.disk_type_service_pb2_grpc import DiskTypeServiceSt
 from yandex.cloud.compute.v1.image_service_pb2_grpc import ImageServiceStub
 from yandex.cloud.compute.v1.instance_service_pb2_grpc import InstanceServiceStub
 from yandex.cloud.compute.v1.zone_service_pb2_grpc import ZoneServiceStub
-from yandex.cloud.operation import operation_service_pb2 as osvc
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
+
 from yandex.cloud.vpc.v1 import network_pb2, subnet_pb2
 from yandex.cloud.vpc.v1 import network_service_pb2 as nsvc
 from yandex.cloud.vpc.v1 import subnet_service_pb2 as ssvc
 from yandex.cloud.vpc.v1.network_service_pb2_grpc import NetworkServiceStub
 from yandex.cloud.vpc.v1.subnet_service_pb2_grpc import SubnetServiceStub
 
+from operations import check, refused, wait  # a sibling module: what every flow shares
+
 FOLDER = "b1gdiskfolder000000"
 GIB = 2**30
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def wait(ops, op, metadata_type, response_type, timeout=10.0):
-    """Waits as the Go SDK v2 does: the metadata type checked on the first and the last answer,
-    the response type when done."""
-    check(op.metadata.Is(metadata_type.DESCRIPTOR), f"first metadata is {op.metadata.type_url}")
-    meta = metadata_type()
-    op.metadata.Unpack(meta)
-    deadline = time.monotonic() + timeout
-    while not op.done:
-        check(time.monotonic() < deadline, f"operation {op.id} not done in time")
-        time.sleep(0.01)
-        op = ops.Get(osvc.GetOperationRequest(operation_id=op.id))
-    check(op.metadata.Is(metadata_type.DESCRIPTOR), f"final metadata is {op.metadata.type_url}")
-    check(op.WhichOneof("result") == "response", f"operation {op.id} failed: {op.error}")
-    check(op.response.Is(response_type.DESCRIPTOR), f"response is {op.response.type_url}")
-    response = response_type()
-    op.response.Unpack(response)
-    return meta, response
-
-
-def refused(call, code, *contains):
-    try:
-        call()
-    except grpc.RpcError as e:
-        check(e.code() == code, f"{e.code()} {e.details()}")
-        for text in contains:
-            check(text in e.details(), f"{text!r} not in {e.details()!r}")
-        return
-    raise AssertionError("the call was not refused")
 
 
 def main():

@@ -10,12 +10,11 @@ network; an internal address reserved, listed by subnet, refused twice and freed
 added and removed; a move across folders, refused for a caller limited to one folder.
 """
 import sys
-import time
 
 import grpc
 from google.protobuf import empty_pb2, field_mask_pb2
-from yandex.cloud.operation import operation_service_pb2 as osvc
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
+
 from yandex.cloud.vpc.v1 import address_pb2, gateway_pb2, network_pb2, route_table_pb2, security_group_pb2, subnet_pb2
 from yandex.cloud.vpc.v1 import address_service_pb2 as asvc
 from yandex.cloud.vpc.v1 import gateway_service_pb2 as gsvc
@@ -30,40 +29,9 @@ from yandex.cloud.vpc.v1.route_table_service_pb2_grpc import RouteTableServiceSt
 from yandex.cloud.vpc.v1.security_group_service_pb2_grpc import SecurityGroupServiceStub
 from yandex.cloud.vpc.v1.subnet_service_pb2_grpc import SubnetServiceStub
 
+from operations import check, refused, wait  # a sibling module: what every flow shares
+
 FOLDER = "b1groutefolder00000"
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def wait(ops, op, metadata_type, response_type, timeout=10.0):
-    check(op.metadata.Is(metadata_type.DESCRIPTOR), f"first metadata is {op.metadata.type_url}")
-    meta = metadata_type()
-    op.metadata.Unpack(meta)
-    deadline = time.monotonic() + timeout
-    while not op.done:
-        check(time.monotonic() < deadline, f"operation {op.id} not done in time")
-        time.sleep(0.01)
-        op = ops.Get(osvc.GetOperationRequest(operation_id=op.id))
-    check(op.metadata.Is(metadata_type.DESCRIPTOR), f"final metadata is {op.metadata.type_url}")
-    check(op.WhichOneof("result") == "response", f"operation {op.id} failed: {op.error}")
-    check(op.response.Is(response_type.DESCRIPTOR), f"response is {op.response.type_url}")
-    response = response_type()
-    op.response.Unpack(response)
-    return meta, response
-
-
-def refused(call, code, *contains):
-    try:
-        call()
-    except grpc.RpcError as e:
-        check(e.code() == code, f"{e.code()} {e.details()}")
-        for text in contains:
-            check(text in e.details(), f"{text!r} not in {e.details()!r}")
-        return
-    raise AssertionError("the call was not refused")
 
 
 class Bearer(grpc.UnaryUnaryClientInterceptor):

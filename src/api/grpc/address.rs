@@ -222,11 +222,8 @@ impl AddressService for AddressApi {
     async fn list_operations(&self, req: Request<pb::ListAddressOperationsRequest>) -> Reply<pb::ListAddressOperationsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("address_id", &r.address_id);
-            v.page(r.page_size, &r.page_token);
-            v.finish()?;
-            let page = self.services.list_address_operations(&r.address_id, validate::page_size(r.page_size), &r.page_token).await?;
+            let size = fields::child_page("address_id", &r.address_id, r.page_size, &r.page_token)?;
+            let page = self.services.list_address_operations(&r.address_id, size, &r.page_token).await?;
             Ok(pb::ListAddressOperationsResponse { operations: convert::operations(&page.items)?, next_page_token: page.next_page_token })
         };
         respond(ctx.as_ref(), result.await)

@@ -160,11 +160,8 @@ impl DiskService for DiskApi {
     async fn list_operations(&self, req: Request<pb::ListDiskOperationsRequest>) -> Reply<pb::ListDiskOperationsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("disk_id", &r.disk_id);
-            v.page(r.page_size, &r.page_token);
-            v.finish()?;
-            let page = self.services.list_disk_operations(&r.disk_id, validate::page_size(r.page_size), &r.page_token).await?;
+            let size = fields::child_page("disk_id", &r.disk_id, r.page_size, &r.page_token)?;
+            let page = self.services.list_disk_operations(&r.disk_id, size, &r.page_token).await?;
             Ok(pb::ListDiskOperationsResponse { operations: convert::operations(&page.items)?, next_page_token: page.next_page_token })
         };
         respond(ctx.as_ref(), result.await)

@@ -175,6 +175,16 @@ pub fn ordered_list(
     })
 }
 
+/// A page of something under one resource (its operations, a network's subnets): the resource's
+/// id and the page checked; the page size to use.
+pub fn child_page(field: &str, id: &str, page_size: i64, page_token: &str) -> crate::error::Result<usize> {
+    let mut v = Violations::new();
+    v.id(field, id);
+    v.page(page_size, page_token);
+    v.finish()?;
+    Ok(crate::domain::validate::page_size(page_size))
+}
+
 /// A Move request: the resource's id and the destination folder's.
 pub fn move_target(id_field: &str, id: &str, destination_folder_id: &str) -> crate::error::Result<()> {
     let mut v = Violations::new();

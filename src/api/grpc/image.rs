@@ -189,11 +189,8 @@ impl ImageService for ImageApi {
     async fn list_operations(&self, req: Request<pb::ListImageOperationsRequest>) -> Reply<pb::ListImageOperationsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("image_id", &r.image_id);
-            v.page(r.page_size, &r.page_token);
-            v.finish()?;
-            let page = self.services.list_image_operations(&r.image_id, validate::page_size(r.page_size), &r.page_token).await?;
+            let size = fields::child_page("image_id", &r.image_id, r.page_size, &r.page_token)?;
+            let page = self.services.list_image_operations(&r.image_id, size, &r.page_token).await?;
             Ok(pb::ListImageOperationsResponse { operations: convert::operations(&page.items)?, next_page_token: page.next_page_token })
         };
         respond(ctx.as_ref(), result.await)

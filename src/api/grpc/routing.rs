@@ -180,12 +180,8 @@ impl RouteTableService for RouteTableApi {
     async fn list_operations(&self, req: Request<pb::ListRouteTableOperationsRequest>) -> Reply<pb::ListRouteTableOperationsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("route_table_id", &r.route_table_id);
-            v.page(r.page_size, &r.page_token);
-            v.finish()?;
-            let page =
-                self.services.list_route_table_operations(&r.route_table_id, validate::page_size(r.page_size), &r.page_token).await?;
+            let size = fields::child_page("route_table_id", &r.route_table_id, r.page_size, &r.page_token)?;
+            let page = self.services.list_route_table_operations(&r.route_table_id, size, &r.page_token).await?;
             Ok(pb::ListRouteTableOperationsResponse {
                 operations: convert::operations(&page.items)?,
                 next_page_token: page.next_page_token,
@@ -300,11 +296,8 @@ impl GatewayService for GatewayApi {
     async fn list_operations(&self, req: Request<pb::ListGatewayOperationsRequest>) -> Reply<pb::ListGatewayOperationsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let mut v = Violations::new();
-            v.id("gateway_id", &r.gateway_id);
-            v.page(r.page_size, &r.page_token);
-            v.finish()?;
-            let page = self.services.list_gateway_operations(&r.gateway_id, validate::page_size(r.page_size), &r.page_token).await?;
+            let size = fields::child_page("gateway_id", &r.gateway_id, r.page_size, &r.page_token)?;
+            let page = self.services.list_gateway_operations(&r.gateway_id, size, &r.page_token).await?;
             Ok(pb::ListGatewayOperationsResponse { operations: convert::operations(&page.items)?, next_page_token: page.next_page_token })
         };
         respond(ctx.as_ref(), result.await)

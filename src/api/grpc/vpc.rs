@@ -65,14 +65,6 @@ pub(super) fn list_in_folder(folder_id: &str, page_size: i64, page_token: &str, 
     })
 }
 
-fn child_page(field: &str, id: &str, page_size: i64, page_token: &str) -> Result<usize> {
-    let mut v = Violations::new();
-    v.id(field, id);
-    v.page(page_size, page_token);
-    v.finish()?;
-    Ok(validate::page_size(page_size))
-}
-
 fn dhcp(v: &mut Violations, d: Option<&pb::DhcpOptions>) -> Option<DhcpOptions> {
     let d = d?;
     for (name, list) in [("dhcp_options.domain_name_servers", &d.domain_name_servers), ("dhcp_options.ntp_servers", &d.ntp_servers)] {
@@ -160,7 +152,7 @@ impl NetworkService for NetworkApi {
     async fn list_subnets(&self, req: Request<pb::ListNetworkSubnetsRequest>) -> Reply<pb::ListNetworkSubnetsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let size = child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
+            let size = fields::child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
             let page = self.services.list_network_subnets(&r.network_id, size, &r.page_token).await?;
             Ok(pb::ListNetworkSubnetsResponse {
                 subnets: page.items.iter().map(convert::subnet).collect(),
@@ -176,7 +168,7 @@ impl NetworkService for NetworkApi {
     ) -> Reply<pb::ListNetworkSecurityGroupsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let page_size = child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
+            let page_size = fields::child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
             let cmd = ListInFolder { folder_id: String::new(), page_size, page_token: r.page_token.clone(), conditions: vec![] };
             let page = self.security_groups.list_security_groups(cmd, Some(r.network_id.clone())).await?;
             Ok(pb::ListNetworkSecurityGroupsResponse {
@@ -190,7 +182,7 @@ impl NetworkService for NetworkApi {
     async fn list_route_tables(&self, req: Request<pb::ListNetworkRouteTablesRequest>) -> Reply<pb::ListNetworkRouteTablesResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let size = child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
+            let size = fields::child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
             let page = self.routing.list_network_route_tables(&r.network_id, size, &r.page_token).await?;
             Ok(pb::ListNetworkRouteTablesResponse {
                 route_tables: page.items.iter().map(convert::route_table).collect(),
@@ -203,7 +195,7 @@ impl NetworkService for NetworkApi {
     async fn list_operations(&self, req: Request<pb::ListNetworkOperationsRequest>) -> Reply<pb::ListNetworkOperationsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let size = child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
+            let size = fields::child_page("network_id", &r.network_id, r.page_size, &r.page_token)?;
             let page = self.services.list_network_operations(&r.network_id, size, &r.page_token).await?;
             Ok(pb::ListNetworkOperationsResponse { operations: convert::operations(&page.items)?, next_page_token: page.next_page_token })
         };
@@ -349,7 +341,7 @@ impl SubnetService for SubnetApi {
     async fn list_operations(&self, req: Request<pb::ListSubnetOperationsRequest>) -> Reply<pb::ListSubnetOperationsResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let size = child_page("subnet_id", &r.subnet_id, r.page_size, &r.page_token)?;
+            let size = fields::child_page("subnet_id", &r.subnet_id, r.page_size, &r.page_token)?;
             let page = self.services.list_subnet_operations(&r.subnet_id, size, &r.page_token).await?;
             Ok(pb::ListSubnetOperationsResponse { operations: convert::operations(&page.items)?, next_page_token: page.next_page_token })
         };
@@ -368,7 +360,7 @@ impl SubnetService for SubnetApi {
     async fn list_used_addresses(&self, req: Request<pb::ListUsedAddressesRequest>) -> Reply<pb::ListUsedAddressesResponse> {
         let (ctx, r) = parts(req);
         let result = async {
-            let size = child_page("subnet_id", &r.subnet_id, r.page_size, &r.page_token)?;
+            let size = fields::child_page("subnet_id", &r.subnet_id, r.page_size, &r.page_token)?;
             let page = self.services.list_used_addresses(&r.subnet_id, size, &r.page_token).await?;
             let addresses = page
                 .items
