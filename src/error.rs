@@ -317,11 +317,13 @@ error_table! {
     ProjectDenied { project_id: String }
         => ["Project {} is not one this credential may use", echo(.project_id)], PermissionDenied, Http::OfCode, Is(403, "APIGW.0302"), Is(403, "APIGW.0302");
     VpcInUse(String)
-        => ["Vpc {0} still has subnets; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Is(409, "VPC.0106");
+        => ["Vpc {0} still has subnets; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Is(409, "VPC.0104");
     GatewayFrozen(String)
         => ["Gateway {0} is frozen; its resources cannot be created, changed or deleted"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1208"), Invalid;
     GatewayHasRules(String)
-        => ["Gateway {0} still has DNAT rules; delete them first"], FailedPrecondition, Http::OfCode, Is(409, "NAT.1202"), Invalid;
+        => ["Gateway {0} still has DNAT rules; delete them first"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1202"), Invalid;
+    GatewaySpecUnchanged { id: String, spec: String }
+        => ["Gateway {id} already has spec {spec}"], InvalidArgument, Http::OfCode, Is(400, "NAT.1206"), Invalid;
     TransitSubnetInUse(String)
         => ["TransitSubnet {0} still has transit IPs; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     TransitIpInUse(String)
@@ -444,6 +446,7 @@ mod tests {
             Error::VpcInUse(s()),
             Error::GatewayFrozen(s()),
             Error::GatewayHasRules(s()),
+            Error::GatewaySpecUnchanged { id: s(), spec: s() },
             Error::TransitSubnetInUse(s()),
             Error::TransitIpInUse(s()),
             Error::DnatAnyNeedsZeroPorts,

@@ -41,9 +41,12 @@ impl Dialect {
     }
 }
 
-/// Whether a path belongs to the Huawei APIs (Yandex REST paths never start so).
+/// Whether a path belongs to the Huawei APIs: a version first (`/v1/`, `/v2.0/`, `/v3/`, …),
+/// which Yandex REST paths never start with, so that Huawei paths netplane does not route are
+/// still refused in Huawei's shape.
 pub fn is_huawei_path(path: &str) -> bool {
-    path.starts_with("/v1/") || path.starts_with("/v3/") || path.starts_with(NETPLANE_HUAWEI_PREFIX)
+    let versioned = path.strip_prefix("/v").is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    versioned || path.starts_with(NETPLANE_HUAWEI_PREFIX)
 }
 
 #[cfg(test)]
@@ -68,5 +71,7 @@ mod tests {
         assert_eq!(Dialect::of(&grpc, Mode::RestOnly), Dialect::YandexRest);
         assert!(is_huawei_path("/netplane/huawei/p/gateways/g/status"));
         assert!(!is_huawei_path("/compute/v1/instances"));
+        assert!(is_huawei_path("/v2.0/0123/subnets/s/tags"));
+        assert!(!is_huawei_path("/vpc/v1/networks"));
     }
 }

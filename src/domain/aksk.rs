@@ -111,7 +111,9 @@ fn header<'a>(request: &'a Request<'_>, name: &str) -> Option<&'a str> {
 /// The canonical request: method, URI (each segment encoded, ending in `/`), sorted query,
 /// signed headers, their names, and the body's SHA-256.
 pub fn canonical_request(request: &Request<'_>, signed_headers: &[String]) -> Result<String, Refusal> {
-    let mut uri: String = request.path.split('/').filter(|s| !s.is_empty()).map(|s| format!("/{}", encode(&decode(s)))).collect();
+    // As the SDKs do: the whole path decoded first, then split on `/` (so an encoded `%2F` inside
+    // a segment splits it), each piece encoded again.
+    let mut uri: String = decode(request.path).split('/').filter(|s| !s.is_empty()).map(|s| format!("/{}", encode(s))).collect();
     uri.push('/');
     let mut pairs: Vec<(String, String)> =
         form_urlencoded::parse(request.query.as_bytes()).map(|(k, v)| (encode(&k), encode(&v))).collect();
@@ -247,6 +249,10 @@ mod tests {
         assert_eq!(&lines[3..5], ["host:h", "x-sdk-date:20261122T023204Z"]);
         assert_eq!(lines[6], "host;x-sdk-date");
         assert_eq!(canonical_request(&request, &["x-project-id".into()]), Err(Refusal::MissingSignedHeader("x-project-id".into())));
+        // An encoded slash splits its segment, as the SDKs sign it (they unquote, then split).
+        let tag = Request { path: "/v3/p1/private-nat-gateways/g/tags/a%20b%2F%C3%A7", query: "", ..request };
+        let canonical = canonical_request(&tag, &["host".into()]).unwrap();
+        assert_eq!(canonical.split('\n').nth(1), Some("/v3/p1/private-nat-gateways/g/tags/a%20b/%C3%A7/"));
     }
 
     #[test]

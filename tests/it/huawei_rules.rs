@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::{Server, data_dir, sqlite_store};
 use crate::hw::{Hw, PROJECT, tcp};
@@ -76,11 +76,11 @@ async fn dnat_rules_enforce_the_api_rules_and_refusals_change_nothing() {
     hw.dnat(&t, &tip, tcp("10.3.1.7", 80, 80)).await.expect(409, "NAT.1309");
 
     // In use: a gateway with rules, a transit IP with rules, a transit subnet with IPs, subnets with addresses.
-    hw.delete(&hw.nat(&format!("gateways/{}", t.gateway_id))).await.expect(409, "NAT.1202");
+    hw.delete(&hw.nat(&format!("gateways/{}", t.gateway_id))).await.expect(400, "NAT.1202");
     hw.delete(&hw.nat(&format!("transit-ips/{tip}"))).await.expect(409, "NAT.1409");
     hw.delete(&hw.nat(&format!("transit-subnets/{}", t.transit_subnet_id))).await.expect(400, "NAT.0002");
     hw.delete(&hw.vpc(&format!("vpcs/{}/subnets/{}", t.vpc_id, t.downlink_subnet_id))).await.expect(409, "VPC.0206");
-    hw.delete(&hw.vpc(&format!("vpcs/{}", t.vpc_id))).await.expect(409, "VPC.0106");
+    hw.delete(&hw.vpc(&format!("vpcs/{}", t.vpc_id))).await.expect(409, "VPC.0104");
 
     // A transit IP serves one gateway: another gateway's rule is refused.
     let other = hw
@@ -176,6 +176,29 @@ async fn vpc_v1_validates_and_nat_refuses_unknown_subnets() {
     hw.post(&hw.nat("transit-ips"), json!({"transit_ip": {"virsubnet_id": unknown}})).await.expect(404, "NAT.1002");
     hw.post(&hw.nat("gateways"), json!({"gateway": {"name": "g", "downlink_vpcs": []}})).await.expect(400, "NAT.0002");
     assert_eq!(hw.get(&hw.nat("gateways")).await.body["page_info"]["current_count"], 0);
+}
+
+/// `dnsList`, the wire name the SDK and Terraform send, is taken and answered; the Neutron subnet
+/// id is the subnet's own; a gateway cannot be "changed" to the spec it has.
+#[tokio::test]
+async fn subnets_take_dns_lists_and_gateways_refuse_their_own_spec() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let vpc_id = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"name": "v", "cidr": "10.9.0.0/16"}})).await.id("vpc");
+    let subnet = |cidr: &str, gateway: &str, dns: Value| json!({"subnet": {"name": "s", "cidr": cidr, "gateway_ip": gateway, "vpc_id": vpc_id, "primary_dns": "100.125.1.250", "dnsList": dns}});
+    hw.post(&hw.vpc("subnets"), subnet("10.9.2.0/24", "10.9.2.1", json!(["8.8.8.8"]))).await.expect(400, "VPC.0201");
+    let made = hw.post(&hw.vpc("subnets"), subnet("10.9.1.0/24", "10.9.1.1", json!(["100.125.1.250", "100.125.129.250"]))).await;
+    made.expect(200, "");
+    let id = made.id("subnet");
+    let read = hw.get(&hw.vpc(&format!("subnets/{id}"))).await.body["subnet"].clone();
+    assert_eq!(read["dnsList"], json!(["100.125.1.250", "100.125.129.250"]), "{read}");
+    assert_eq!(read["neutron_network_id"], json!(id));
+    assert!(read["neutron_subnet_id"].as_str().is_some_and(|n| !n.is_empty() && n != id), "{read}");
+
+    let gateway = hw.post(&hw.nat("gateways"), json!({"gateway": {"name": "g", "downlink_vpcs": [{"virsubnet_id": id}]}})).await;
+    let gateway_id = gateway.id("gateway");
+    hw.put(&hw.nat(&format!("gateways/{gateway_id}")), json!({"gateway": {"spec": "Small"}})).await.expect(400, "NAT.1206");
+    hw.put(&hw.nat(&format!("gateways/{gateway_id}")), json!({"gateway": {"spec": "Medium"}})).await.expect(200, "");
 }
 
 #[tokio::test]

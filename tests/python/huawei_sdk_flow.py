@@ -71,6 +71,15 @@ def subnet(name, cidr, gateway):
     return vpc_client.create_subnet(CreateSubnetRequest(CreateSubnetRequestBody(option))).subnet
 
 
+# The SDK sends `dnsList` (Terraform always sets it) and reads it back, with a separate Neutron subnet id.
+named = vpc_client.create_subnet(CreateSubnetRequest(CreateSubnetRequestBody(CreateSubnetOption(
+    name="dns", cidr="10.20.9.0/24", gateway_ip="10.20.9.1", vpc_id=vpc.id,
+    primary_dns="100.125.1.250", dns_list=["100.125.1.250", "100.125.129.250"])))).subnet
+shown_dns = vpc_client.show_subnet(ShowSubnetRequest(subnet_id=named.id)).subnet
+assert shown_dns.dns_list == ["100.125.1.250", "100.125.129.250"], shown_dns
+assert shown_dns.neutron_subnet_id and shown_dns.neutron_subnet_id != named.id, shown_dns
+vpc_client.delete_subnet(DeleteSubnetRequest(vpc_id=vpc.id, subnet_id=named.id))
+
 downlink = subnet("downlink", "10.20.1.0/24", "10.20.1.1")
 transit_cidr = subnet("transit", "10.20.2.0/24", "10.20.2.1")
 assert vpc_client.show_subnet(ShowSubnetRequest(subnet_id=downlink.id)).subnet.cidr == "10.20.1.0/24"
@@ -114,6 +123,14 @@ nat.delete_private_dnat(DeletePrivateDnatRequest(dnat_rule_id=rule.id))
 try:
     nat.show_private_dnat(ShowPrivateDnatRequest(dnat_rule_id=rule.id))
     raise AssertionError("a deleted rule is still shown")
+except ClientRequestException as e:
+    assert (e.status_code, e.error_code) == (404, "NAT.1002"), (e.status_code, e.error_code, e.error_msg)
+
+# An id with a slash and a space: the SDK encodes it into one path segment and signs the path
+# split at the slash; the signature holds, and the rule is simply not found.
+try:
+    nat.show_private_dnat(ShowPrivateDnatRequest(dnat_rule_id="a b/c"))
+    raise AssertionError("a rule with a made-up id was shown")
 except ClientRequestException as e:
     assert (e.status_code, e.error_code) == (404, "NAT.1002"), (e.status_code, e.error_code, e.error_msg)
 

@@ -48,7 +48,12 @@ impl Wire for Subnet {
 }
 
 fn render_subnet(s: &Subnet) -> Value {
-    let dns: Vec<&String> = [&s.primary_dns, &s.secondary_dns].into_iter().filter(|d| !d.is_empty()).collect();
+    // Rows from before `dnsList` was stored: the primary and secondary DNS, as answered then.
+    let dns: Vec<&String> = if s.dns_list.is_empty() {
+        [&s.primary_dns, &s.secondary_dns].into_iter().filter(|d| !d.is_empty()).collect()
+    } else {
+        s.dns_list.iter().collect()
+    };
     json!({
         "id": s.id,
         "name": s.name,
@@ -59,12 +64,12 @@ fn render_subnet(s: &Subnet) -> Value {
         "dhcp_enable": s.dhcp_enable,
         "primary_dns": s.primary_dns,
         "secondary_dns": s.secondary_dns,
-        "dns_list": dns,
+        "dnsList": dns,
         "availability_zone": s.availability_zone,
         "vpc_id": s.vpc_id,
         "status": "ACTIVE",
         "neutron_network_id": s.id,
-        "neutron_subnet_id": s.id,
+        "neutron_subnet_id": s.neutron_subnet_id(),
         "tenant_id": s.project_id,
         "created_at": format_time(s.created_at),
         "updated_at": format_time(s.updated_at),
@@ -111,7 +116,8 @@ struct SubnetOption {
     secondary_dns: Option<String>,
     availability_zone: Option<String>,
     ipv6_enable: Option<bool>,
-    #[allow(dead_code)]
+    /// The SDK's and Terraform's wire name.
+    #[serde(rename = "dnsList")]
     dns_list: Option<Vec<String>>,
     #[allow(dead_code)]
     extra_dhcp_opts: Option<Vec<Value>>,
@@ -149,6 +155,7 @@ pub async fn create_subnet(State(s): State<HuaweiArea>, Extension(ctx): Extensio
             dhcp_enable: o.dhcp_enable,
             primary_dns: o.primary_dns,
             secondary_dns: o.secondary_dns,
+            dns_list: o.dns_list,
             availability_zone: o.availability_zone,
         };
         s.huawei_create_subnet(&ctx.project_id, spec).await

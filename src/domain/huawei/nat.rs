@@ -148,6 +148,9 @@ impl Gateway {
         }
         if let Some(s) = &spec.spec {
             check_spec(s)?;
+            if *s == self.spec {
+                return Err(Error::GatewaySpecUnchanged { id: self.id.clone(), spec: s.clone() });
+            }
         }
         if let Some(name) = &spec.name {
             self.name = name.clone();

@@ -39,6 +39,13 @@ pub struct Subnet {
     pub availability_zone: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The DNS servers handed out (`dnsList`): the primary and secondary, and any others given.
+    #[serde(default)]
+    pub dns_list: Vec<String>,
+    /// The Neutron subnet inside this (Neutron network) subnet: ports' `fixed_ips` name it. Rows
+    /// of releases before it was separate have none, and answer with the subnet id, as they did.
+    #[serde(default)]
+    pub neutron_subnet_id: String,
 }
 
 /// The CIDR a VPC gets when the request names none.
@@ -107,12 +114,25 @@ pub struct SubnetSpec {
     pub dhcp_enable: Option<bool>,
     pub primary_dns: Option<String>,
     pub secondary_dns: Option<String>,
+    pub dns_list: Option<Vec<String>>,
     pub availability_zone: Option<String>,
 }
 
 impl Subnet {
+    /// The Neutron subnet id (the subnet's own id for rows from before it was separate).
+    pub fn neutron_subnet_id(&self) -> &str {
+        if self.neutron_subnet_id.is_empty() { &self.id } else { &self.neutron_subnet_id }
+    }
+
     /// A subnet of `vpc`; `siblings` are the VPC's other subnets.
-    pub fn create(id: String, vpc: &Vpc, spec: &SubnetSpec, siblings: &[Subnet], now: Timestamp) -> Result<Subnet, Error> {
+    pub fn create(
+        id: String,
+        neutron_subnet_id: String,
+        vpc: &Vpc,
+        spec: &SubnetSpec,
+        siblings: &[Subnet],
+        now: Timestamp,
+    ) -> Result<Subnet, Error> {
         let name = super::required("subnet.name", spec.name.as_deref())?;
         check_name("subnet.name", name)?;
         let description = spec.description.clone().unwrap_or_default();
@@ -138,6 +158,7 @@ impl Subnet {
                 dns.parse::<Ipv4Addr>().map_err(|_| Error::invalid(field, format!("{dns:?} is not an IPv4 address")))?;
             }
         }
+        let dns_list = dns_list(spec)?;
         Ok(Subnet {
             id,
             project_id: vpc.project_id.clone(),
@@ -152,8 +173,24 @@ impl Subnet {
             availability_zone: spec.availability_zone.clone().unwrap_or_default(),
             created_at: now,
             updated_at: now,
+            dns_list,
+            neutron_subnet_id,
         })
     }
+}
+
+/// The subnet's `dnsList`: as given (IPv4 addresses, including the primary and secondary DNS
+/// when those are given too), or the primary and secondary.
+fn dns_list(spec: &SubnetSpec) -> Result<Vec<String>, Error> {
+    let named: Vec<String> = [&spec.primary_dns, &spec.secondary_dns].into_iter().flatten().filter(|d| !d.is_empty()).cloned().collect();
+    let Some(list) = &spec.dns_list else { return Ok(named) };
+    for (i, dns) in list.iter().enumerate() {
+        dns.parse::<Ipv4Addr>().map_err(|_| Error::invalid(format!("subnet.dnsList[{i}]"), format!("{dns:?} is not an IPv4 address")))?;
+    }
+    if let Some(missing) = named.iter().find(|d| !list.contains(d)) {
+        return Err(Error::invalid("subnet.dnsList", format!("must include the primary and secondary DNS; {missing} is missing")));
+    }
+    Ok(list.clone())
 }
 
 /// VPC v1 lists filter on `id` and `enterprise_project_id`.
@@ -188,7 +225,26 @@ mod tests {
 
     fn subnet(vpc: &Vpc, cidr: &str, gateway: &str, siblings: &[Subnet]) -> Result<Subnet, Error> {
         let spec = SubnetSpec { name: Some("s".into()), cidr: Some(cidr.into()), gateway_ip: Some(gateway.into()), ..Default::default() };
-        Subnet::create("s".into(), vpc, &spec, siblings, Timestamp(0))
+        Subnet::create("s".into(), "n".into(), vpc, &spec, siblings, Timestamp(0))
+    }
+
+    #[test]
+    fn dns_list_includes_the_named_servers() {
+        let vpc = vpc("10.0.0.0/16").unwrap();
+        let spec = |primary: Option<&str>, list: Option<Vec<&str>>| SubnetSpec {
+            name: Some("s".into()),
+            cidr: Some("10.0.1.0/24".into()),
+            gateway_ip: Some("10.0.1.1".into()),
+            primary_dns: primary.map(String::from),
+            dns_list: list.map(|l| l.into_iter().map(String::from).collect()),
+            ..Default::default()
+        };
+        let made = |s: SubnetSpec| Subnet::create("s".into(), "n".into(), &vpc, &s, &[], Timestamp(0));
+        assert_eq!(made(spec(Some("100.125.1.250"), None)).unwrap().dns_list, ["100.125.1.250"]);
+        assert_eq!(made(spec(Some("100.125.1.250"), Some(vec!["100.125.1.250", "8.8.8.8"]))).unwrap().dns_list.len(), 2);
+        assert!(made(spec(Some("100.125.1.250"), Some(vec!["8.8.8.8"]))).is_err());
+        assert!(made(spec(None, Some(vec!["dns.example"]))).is_err());
+        assert_eq!(made(spec(None, None)).unwrap().neutron_subnet_id(), "n");
     }
 
     #[test]

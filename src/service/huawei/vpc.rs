@@ -40,13 +40,13 @@ impl HuaweiArea {
     }
 
     pub async fn huawei_create_subnet(&self, project_id: &str, spec: SubnetSpec) -> Result<Subnet> {
-        let (project_id, id, now) = (project_id.to_string(), self.ids.uuid(), self.clock.now());
+        let (project_id, id, neutron_subnet_id, now) = (project_id.to_string(), self.ids.uuid(), self.ids.uuid(), self.clock.now());
         self.store
             .write(move |tx| {
                 let vpc_id = crate::domain::huawei::required("subnet.vpc_id", spec.vpc_id.as_deref())?;
                 let vpc = vpc_in(tx, &project_id, vpc_id)?;
                 let siblings = children::<Subnet>(tx, &vpc.id)?;
-                let subnet = Subnet::create(id.clone(), &vpc, &spec, &siblings, now)?;
+                let subnet = Subnet::create(id.clone(), neutron_subnet_id.clone(), &vpc, &spec, &siblings, now)?;
                 let owner = claims::owner(HUAWEI_SUBNET_GATEWAY, &subnet.id);
                 tx.claim(&Claim::new(ClaimScope::SubnetIps(&subnet.id).stored(), subnet.gateway_ip.to_string(), owner))?
                     .map_err(|holder| Error::Internal(format!("gateway address of a new subnet held by {holder}")))?;
