@@ -322,6 +322,8 @@ error_table! {
         => ["Gateway {0} is frozen; its resources cannot be created, changed or deleted"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1208"), Invalid;
     GatewayHasRules(String)
         => ["Gateway {0} still has DNAT rules; delete them first"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1202"), Invalid;
+    RuleLimit { gateway_id: String, limit: u32 }
+        => ["Gateway {gateway_id} may hold at most {limit} rules (SNAT and DNAT together) with its spec"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1207"), Invalid;
     GatewaySpecUnchanged { id: String, spec: String }
         => ["Gateway {id} already has spec {spec}"], InvalidArgument, Http::OfCode, Is(400, "NAT.1206"), Invalid;
     TransitSubnetInUse(String)
@@ -447,6 +449,7 @@ mod tests {
             Error::GatewayFrozen(s()),
             Error::GatewayHasRules(s()),
             Error::GatewaySpecUnchanged { id: s(), spec: s() },
+            Error::RuleLimit { gateway_id: s(), limit: 20 },
             Error::TransitSubnetInUse(s()),
             Error::TransitIpInUse(s()),
             Error::DnatAnyNeedsZeroPorts,

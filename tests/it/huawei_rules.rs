@@ -290,3 +290,26 @@ async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task
     }
     out
 }
+
+/// A Small gateway holds 20 rules; a larger spec more; a smaller spec than its rules need is
+/// refused. Specs list Huawei's sizes without a `request_id`.
+#[tokio::test]
+async fn rule_max_bounds_a_gateways_rules() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let specs = hw.get(&hw.nat("specs")).await.body;
+    assert_eq!(specs["specs"][0]["rule_max"], 20, "{specs}");
+    assert!(specs.get("request_id").is_none(), "{specs}");
+    hw.get(&format!("{}?limit=1", hw.nat("specs"))).await.expect(400, "NAT.0002");
+
+    let t = hw.topology(11, 24).await;
+    for port in 1..=20u16 {
+        hw.dnat(&t, &t.transit_ip_id, tcp("10.11.1.9", port, port)).await.expect(201, "");
+    }
+    hw.dnat(&t, &t.transit_ip_id, tcp("10.11.1.9", 21, 21)).await.expect(400, "NAT.1207");
+    let gateway = hw.nat(&format!("gateways/{}", t.gateway_id));
+    hw.put(&gateway, json!({"gateway": {"spec": "Medium"}})).await.expect(200, "");
+    hw.dnat(&t, &t.transit_ip_id, tcp("10.11.1.9", 21, 21)).await.expect(201, "");
+    hw.put(&gateway, json!({"gateway": {"spec": "Small"}})).await.expect(400, "NAT.1207");
+    assert_eq!(hw.get(&gateway).await.body["gateway"]["spec"], "Medium", "the refused downgrade changed nothing");
+}

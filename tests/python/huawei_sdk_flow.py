@@ -13,6 +13,7 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdknat.v2 import (
+    ListSpecsRequest,
     CreatePrivateDnatOption,
     CreatePrivateDnatRequest,
     CreatePrivateDnatOptionBody,
@@ -85,6 +86,9 @@ transit_cidr = subnet("transit", "10.20.2.0/24", "10.20.2.1")
 assert vpc_client.show_subnet(ShowSubnetRequest(subnet_id=downlink.id)).subnet.cidr == "10.20.1.0/24"
 listed = vpc_client.list_subnets(ListSubnetsRequest(vpc_id=vpc.id)).subnets
 assert sorted(s.id for s in listed) == sorted([downlink.id, transit_cidr.id]), listed
+
+specs = {s.name: s for s in nat.list_specs(ListSpecsRequest()).specs}
+assert (specs["Small"].code, specs["Small"].rule_max, specs["Large"].cbc_code) == ("1", 20, "privatenat_large"), specs
 
 gateway = nat.create_private_nat(
     CreatePrivateNatRequest(CreatePrivateNatRequestBody(CreatePrivateNatOption(

@@ -77,7 +77,7 @@ fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router 
         .route(&format!("{nat}/dnat-rules/{{id}}"), get(show::<DnatRule>).put(dnat::update).delete(dnat::delete))
         .route(&format!("{nat}/snat-rules"), get(unimplemented).post(unimplemented))
         .route(&format!("{nat}/snat-rules/{{id}}"), get(unimplemented).put(unimplemented).delete(unimplemented))
-        .route(&format!("{nat}/specs"), get(unimplemented))
+        .route(&format!("{nat}/specs"), get(nat::list_specs))
         .route("/v1/{project_id}/vpcs", get(list::<Vpc>).post(vpc::create_vpc))
         .route("/v1/{project_id}/vpcs/{id}", get(show::<Vpc>).put(unimplemented).delete(vpc::delete_vpc))
         .route("/v1/{project_id}/subnets", get(list::<Subnet>).post(vpc::create_subnet))

@@ -2,7 +2,7 @@
 //! update), and netplane's own switch for freezing a gateway.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::StatusCode;
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::reply::{Ctx, parse_body};
 use super::resource::Wire;
 use crate::domain::huawei::nat::{
-    DownlinkSpec, Gateway, GatewaySpec, Tag, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec, rule_max,
+    DownlinkSpec, Gateway, GatewaySpec, NAT_SPECS, Tag, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec, rule_max,
 };
 use crate::domain::huawei::{Status, format_time};
 use crate::error::Error;
@@ -288,4 +288,22 @@ pub async fn create_transit_ip(State(s): State<HuaweiArea>, Extension(ctx): Exte
 
 pub async fn delete_transit_ip(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): IdPath) -> Response {
     ctx.answer_delete(s.nat_delete_transit_ip(&ctx.project_id, &id).await)
+}
+
+/// `GET /v3/{project_id}/private-nat/specs`: the gateway sizes and their limits. Takes no query;
+/// its documented body has no `request_id`.
+pub async fn list_specs(Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
+    if let Some(name) = super::reply::query_pairs(query.as_deref()).into_iter().map(|(k, _)| k).next() {
+        return ctx.fail(&Error::invalid(name, "specs take no query parameters"));
+    }
+    let specs: Vec<Value> = NAT_SPECS
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name, "code": s.code, "cbc_code": s.cbc_code, "rule_max": s.rule_max,
+                "sess_max": s.sess_max, "bps_max": s.bps_max, "pps_max": s.pps_max, "qps_max": s.qps_max,
+            })
+        })
+        .collect();
+    ctx.ok_as_is(StatusCode::OK, json!({ "specs": specs }))
 }

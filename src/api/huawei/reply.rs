@@ -32,6 +32,11 @@ impl Ctx {
         self.respond(status, Some(body))
     }
 
+    /// A successful answer exactly as `body` is (a few documented bodies carry no `request_id`).
+    pub fn ok_as_is(&self, status: StatusCode, body: Value) -> Response {
+        self.respond(status, Some(body))
+    }
+
     /// 204 without a body.
     pub fn no_content(&self) -> Response {
         self.respond(StatusCode::NO_CONTENT, None)

@@ -18,17 +18,70 @@ pub struct Tag {
     pub value: String,
 }
 
+/// One gateway size, as `GET /v3/{project_id}/private-nat/specs` lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NatSpec {
+    pub name: &'static str,
+    pub code: &'static str,
+    pub cbc_code: &'static str,
+    /// SNAT and DNAT rules together.
+    pub rule_max: u32,
+    pub sess_max: u32,
+    pub bps_max: u32,
+    pub pps_max: u32,
+    pub qps_max: u32,
+}
+
+/// Huawei's published sizes (Extra-large's `qps_max` is cut off in every copy: netplane's choice).
+pub const NAT_SPECS: [NatSpec; 4] = [
+    NatSpec {
+        name: "Small",
+        code: "1",
+        cbc_code: "privatenat_small",
+        rule_max: 20,
+        sess_max: 2000,
+        bps_max: 233,
+        pps_max: 20000,
+        qps_max: 6000,
+    },
+    NatSpec {
+        name: "Medium",
+        code: "2",
+        cbc_code: "privatenat_medium",
+        rule_max: 50,
+        sess_max: 5000,
+        bps_max: 584,
+        pps_max: 50000,
+        qps_max: 9000,
+    },
+    NatSpec {
+        name: "Large",
+        code: "3",
+        cbc_code: "privatenat_large",
+        rule_max: 200,
+        sess_max: 20000,
+        bps_max: 2336,
+        pps_max: 200000,
+        qps_max: 10000,
+    },
+    NatSpec {
+        name: "Extra-large",
+        code: "4",
+        cbc_code: "privatenat_xlarge",
+        rule_max: 500,
+        sess_max: 50000,
+        bps_max: 5840,
+        pps_max: 500000,
+        qps_max: 10000,
+    },
+];
+
 /// Gateway sizes, as the API spells them.
 pub const SPECS: [&str; 4] = ["Small", "Medium", "Large", "Extra-large"];
 
-/// How many rules a gateway of a spec may hold (reported as `rule_max`).
+/// How many rules (SNAT and DNAT together) a gateway of a spec may hold.
 pub fn rule_max(spec: &str) -> u32 {
-    match spec {
-        "Medium" => 50,
-        "Large" => 200,
-        "Extra-large" => 500,
-        _ => 20,
-    }
+    NAT_SPECS.iter().find(|s| s.name == spec).map_or(NAT_SPECS[0].rule_max, |s| s.rule_max)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -3,9 +3,10 @@
 //! or whole (one `any` rule); a gateway forwards to one backend, protocol and internal port once;
 //! and a transit IP serves the rules of one gateway at a time.
 
+use super::children;
 use super::nat::{gateway_in, transit_ip_in};
 use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
-use crate::domain::huawei::nat::TransitIp;
+use crate::domain::huawei::nat::{TransitIp, rule_max};
 use crate::error::{Error, Result};
 use crate::service::HuaweiArea;
 use crate::service::claims::{ClaimScope, DNAT_ANY_PREFIX, DNAT_PORTS};
@@ -93,6 +94,10 @@ impl HuaweiArea {
                 let draft = DnatRule::create(id.clone(), &project_id, &spec, "0", now)?;
                 let gateway = gateway_in(tx, &project_id, &draft.gateway_id)?;
                 gateway.check_changeable()?;
+                let limit = rule_max(&gateway.spec);
+                if children::<DnatRule>(tx, &gateway.id)?.len() >= limit as usize {
+                    return Err(Error::RuleLimit { gateway_id: gateway.id.clone(), limit });
+                }
                 let rule = DnatRule { enterprise_project_id: gateway.enterprise_project_id.clone(), ..draft };
                 let mut transit_ip = transit_ip_in(tx, &project_id, &rule.transit_ip_id)?;
                 claim_rule(tx, &rule, &mut transit_ip)?;

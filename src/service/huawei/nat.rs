@@ -5,7 +5,7 @@
 use super::vpc::subnet_in;
 use super::{children, load_in};
 use crate::domain::huawei::dnat::DnatRule;
-use crate::domain::huawei::nat::{DownlinkVpc, Gateway, GatewaySpec, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec};
+use crate::domain::huawei::nat::{DownlinkVpc, Gateway, GatewaySpec, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec, rule_max};
 use crate::domain::huawei::{Status, format_time};
 use crate::error::{Error, ResourceKind, Result};
 use crate::service::claims::{self, ClaimScope, NAT_GATEWAY, TRANSIT_IP};
@@ -44,6 +44,11 @@ impl HuaweiArea {
             .write(move |tx| {
                 let mut gateway = gateway_in(tx, &project_id, &id)?;
                 gateway.update(&spec, now)?;
+                // A smaller spec must still hold the rules the gateway has.
+                let (rules, limit) = (children::<DnatRule>(tx, &gateway.id)?.len(), rule_max(&gateway.spec));
+                if rules > limit as usize {
+                    return Err(Error::RuleLimit { gateway_id: gateway.id.clone(), limit });
+                }
                 tx.save(&gateway)?;
                 Ok(gateway)
             })
