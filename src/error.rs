@@ -318,6 +318,10 @@ error_table! {
         => ["Project {} is not one this credential may use", echo(.project_id)], PermissionDenied, Http::OfCode, Is(403, "APIGW.0302"), Is(403, "APIGW.0302");
     VpcInUse(String)
         => ["Vpc {0} still has subnets; delete them first"], FailedPrecondition, Http::OfCode, Invalid, Is(409, "VPC.0104");
+    VpcCidrExcludesSubnet { vpc_id: String, cidr: String, subnet_cidr: String }
+        => ["Vpc {vpc_id} cannot take CIDR {cidr}: its subnet {subnet_cidr} would lie outside"], InvalidArgument, Http::OfCode, Invalid, Is(400, "VPC.0117");
+    SubnetNotInVpc { subnet_id: String, vpc_id: String }
+        => ["Subnet {} is not in Vpc {}", echo(.subnet_id), echo(.vpc_id)], InvalidArgument, Http::OfCode, Invalid, Is(400, "VPC.0207");
     GatewayFrozen(String)
         => ["Gateway {0} is frozen; its resources cannot be created, changed or deleted"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1208"), Invalid;
     GatewayHasRules(String)
@@ -446,6 +450,8 @@ mod tests {
             Error::Transport(TransportError::MalformedJson(s())),
             Error::ProjectDenied { project_id: s() },
             Error::VpcInUse(s()),
+            Error::VpcCidrExcludesSubnet { vpc_id: s(), cidr: s(), subnet_cidr: s() },
+            Error::SubnetNotInVpc { subnet_id: s(), vpc_id: s() },
             Error::GatewayFrozen(s()),
             Error::GatewayHasRules(s()),
             Error::GatewaySpecUnchanged { id: s(), spec: s() },

@@ -313,3 +313,35 @@ async fn rule_max_bounds_a_gateways_rules() {
     hw.put(&gateway, json!({"gateway": {"spec": "Small"}})).await.expect(400, "NAT.1207");
     assert_eq!(hw.get(&gateway).await.body["gateway"]["spec"], "Medium", "the refused downgrade changed nothing");
 }
+
+/// VPC and subnet updates: what may change, and the documented refusals, which change nothing.
+#[tokio::test]
+async fn vpcs_and_subnets_update_as_documented() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let vpc_id = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"name": "v", "cidr": "10.12.0.0/16"}})).await.id("vpc");
+    let other_vpc = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"name": "w", "cidr": "10.13.0.0/16"}})).await.id("vpc");
+    let subnet = json!({"subnet": {"name": "s", "cidr": "10.12.1.0/24", "gateway_ip": "10.12.1.1", "vpc_id": vpc_id}});
+    let subnet_id = hw.post(&hw.vpc("subnets"), subnet).await.id("subnet");
+    let vpc = hw.vpc(&format!("vpcs/{vpc_id}"));
+
+    let renamed =
+        hw.put(&vpc, json!({"vpc": {"name": "v2", "description": "d", "cidr": "10.12.0.0/20", "enhanced_local_route": true}})).await;
+    renamed.expect(200, "");
+    assert_eq!((renamed.body["vpc"]["name"].as_str(), renamed.body["vpc"]["cidr"].as_str()), (Some("v2"), Some("10.12.0.0/20")));
+    hw.put(&vpc, json!({"vpc": {"cidr": "10.12.8.0/21"}})).await.expect(400, "VPC.0117");
+    hw.put(&vpc, json!({"vpc": {"cidr": "8.8.0.0/16"}})).await.expect(400, "VPC.0101");
+    hw.put(&vpc, json!({"vpc": {"routes": [{"destination": "0.0.0.0/0", "nexthop": "10.12.1.9"}]}})).await.expect(400, "VPC.0101");
+    assert_eq!(hw.get(&vpc).await.body["vpc"]["cidr"], "10.12.0.0/20", "refusals changed nothing");
+
+    let in_vpc = hw.vpc(&format!("vpcs/{vpc_id}/subnets/{subnet_id}"));
+    let updated = hw.put(&in_vpc, json!({"subnet": {"name": "s2", "dhcp_enable": true, "primary_dns": "100.125.1.250"}})).await;
+    updated.expect(200, "");
+    assert_eq!(updated.body, json!({"subnet": {"id": subnet_id, "status": "ACTIVE"}}));
+    let read = hw.get(&hw.vpc(&format!("subnets/{subnet_id}"))).await.body["subnet"].clone();
+    assert_eq!((read["name"].as_str(), read["dnsList"].clone()), (Some("s2"), json!(["100.125.1.250"])));
+    hw.put(&in_vpc, json!({"subnet": {"dhcp_enable": true}})).await.expect(400, "VPC.0201");
+    hw.put(&in_vpc, json!({"subnet": {"name": "s3", "secondary_dns": "100.125.1.250"}})).await.expect(400, "VPC.0201");
+    hw.put(&hw.vpc(&format!("vpcs/{other_vpc}/subnets/{subnet_id}")), json!({"subnet": {"name": "s3"}})).await.expect(400, "VPC.0207");
+    assert_eq!(hw.get(&hw.vpc(&format!("subnets/{subnet_id}"))).await.body["subnet"]["name"], "s2");
+}

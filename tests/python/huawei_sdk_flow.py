@@ -39,6 +39,12 @@ from huaweicloudsdknat.v2 import (
     UpdatePrivateDnatRequestBody,
 )
 from huaweicloudsdkvpc.v2 import (
+    UpdateSubnetOption,
+    UpdateSubnetRequest,
+    UpdateSubnetRequestBody,
+    UpdateVpcOption,
+    UpdateVpcRequest,
+    UpdateVpcRequestBody,
     CreateSubnetOption,
     CreateSubnetRequest,
     CreateSubnetRequestBody,
@@ -79,6 +85,13 @@ named = vpc_client.create_subnet(CreateSubnetRequest(CreateSubnetRequestBody(Cre
 shown_dns = vpc_client.show_subnet(ShowSubnetRequest(subnet_id=named.id)).subnet
 assert shown_dns.dns_list == ["100.125.1.250", "100.125.129.250"], shown_dns
 assert shown_dns.neutron_subnet_id and shown_dns.neutron_subnet_id != named.id, shown_dns
+
+# Updates through the SDK: the VPC answers itself, the subnet only its id and status.
+renamed = vpc_client.update_vpc(UpdateVpcRequest(vpc_id=vpc.id, body=UpdateVpcRequestBody(UpdateVpcOption(name="vpc-nat-2")))).vpc
+assert renamed.name == "vpc-nat-2" and renamed.cidr == "10.20.0.0/16", renamed
+touched = vpc_client.update_subnet(UpdateSubnetRequest(vpc_id=vpc.id, subnet_id=named.id, body=UpdateSubnetRequestBody(
+    UpdateSubnetOption(name="dns-2", dhcp_enable=True)))).subnet
+assert touched.id == named.id, touched
 vpc_client.delete_subnet(DeleteSubnetRequest(vpc_id=vpc.id, subnet_id=named.id))
 
 downlink = subnet("downlink", "10.20.1.0/24", "10.20.1.1")

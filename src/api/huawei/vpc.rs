@@ -136,6 +136,95 @@ pub async fn create_vpc(State(s): State<HuaweiArea>, Extension(ctx): Extension<C
     ctx.answer(StatusCode::OK, "vpc", result.await, render_vpc)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VpcUpdateBody {
+    vpc: VpcUpdateOption,
+}
+
+/// What `PUT /v1/{project_id}/vpcs/{id}` takes (Terraform's `enhanced_local_route` and the Go
+/// SDK's `enable_shared_snat` are accepted and ignored, as Huawei's own SDK model has neither).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VpcUpdateOption {
+    name: Option<String>,
+    description: Option<String>,
+    cidr: Option<String>,
+    routes: Option<Vec<Value>>,
+    #[allow(dead_code)]
+    enable_network_address_usage_metrics: Option<bool>,
+    #[allow(dead_code)]
+    enhanced_local_route: Option<bool>,
+    #[allow(dead_code)]
+    enable_shared_snat: Option<bool>,
+}
+
+pub async fn update_vpc(
+    State(s): State<HuaweiArea>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let o = parse_body::<VpcUpdateBody>(&body)?.vpc;
+        if o.routes.as_ref().is_some_and(|r| !r.is_empty()) {
+            return Err(crate::error::Error::invalid("vpc.routes", "VPC routes are not supported by netplane"));
+        }
+        let spec = VpcSpec { name: o.name, description: o.description, cidr: o.cidr, enterprise_project_id: None };
+        s.huawei_update_vpc(&ctx.project_id, &id, spec).await
+    };
+    ctx.answer(StatusCode::OK, "vpc", result.await, render_vpc)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubnetUpdateBody {
+    subnet: SubnetUpdateOption,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubnetUpdateOption {
+    name: Option<String>,
+    description: Option<String>,
+    ipv6_enable: Option<bool>,
+    dhcp_enable: Option<bool>,
+    primary_dns: Option<String>,
+    secondary_dns: Option<String>,
+    #[serde(rename = "dnsList")]
+    dns_list: Option<Vec<String>>,
+    #[allow(dead_code)]
+    extra_dhcp_opts: Option<Vec<Value>>,
+    #[allow(dead_code)]
+    enable_network_address_usage_metrics: Option<bool>,
+}
+
+/// Answers only the subnet's id and status, as Huawei documents.
+pub async fn update_subnet(
+    State(s): State<HuaweiArea>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, vpc_id, id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let o = parse_body::<SubnetUpdateBody>(&body)?.subnet;
+        if o.ipv6_enable == Some(true) {
+            return Err(crate::error::Error::invalid("subnet.ipv6_enable", "IPv6 subnets are not supported by netplane"));
+        }
+        let spec = SubnetSpec {
+            name: o.name,
+            description: o.description,
+            dhcp_enable: o.dhcp_enable,
+            primary_dns: o.primary_dns,
+            secondary_dns: o.secondary_dns,
+            dns_list: o.dns_list,
+            ..Default::default()
+        };
+        s.huawei_update_subnet(&ctx.project_id, &vpc_id, &id, spec).await
+    };
+    ctx.answer(StatusCode::OK, "subnet", result.await, |s: &Subnet| json!({"id": s.id, "status": "ACTIVE"}))
+}
+
 pub async fn delete_vpc(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
     ctx.answer_delete(s.huawei_delete_vpc(&ctx.project_id, &id).await)
 }

@@ -56,6 +56,19 @@ const PRIVATE_RANGES: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/1
 const LONGEST_VPC_PREFIX: u8 = 24;
 const LONGEST_SUBNET_PREFIX: u8 = 29;
 
+/// A VPC's CIDR: canonical, private, at most a /24.
+fn vpc_cidr(text: &str) -> Result<Ipv4Net, Error> {
+    let cidr = parse_cidr("vpc.cidr", text)?;
+    let private = PRIVATE_RANGES.iter().filter_map(|r| r.parse::<Ipv4Net>().ok()).any(|range| range.contains(&cidr));
+    if !private || cidr.prefix_len() > LONGEST_VPC_PREFIX {
+        return Err(Error::invalid(
+            "vpc.cidr",
+            format!("{cidr} must lie in 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 with a prefix of at most /{LONGEST_VPC_PREFIX}"),
+        ));
+    }
+    Ok(cidr)
+}
+
 /// A CIDR in canonical form (`10.0.0.0/16`, not `10.0.0.1/16`).
 fn parse_cidr(field: &str, text: &str) -> Result<Ipv4Net, Error> {
     let net: Ipv4Net = text.parse().map_err(|_| Error::invalid(field, format!("{text:?} is not an IPv4 CIDR block")))?;
@@ -75,6 +88,38 @@ pub struct VpcSpec {
 }
 
 impl Vpc {
+    /// `PUT /v1/{project_id}/vpcs/{id}`: name, description and CIDR (which must still hold every
+    /// subnet of the VPC, `subnets`).
+    pub fn update(&mut self, spec: &VpcSpec, subnets: &[Subnet], now: Timestamp) -> Result<(), Error> {
+        if let Some(name) = spec.name.as_deref().filter(|n| !n.is_empty()) {
+            check_name("vpc.name", name)?;
+        }
+        if let Some(description) = &spec.description {
+            check_description("vpc.description", description)?;
+        }
+        let cidr = spec.cidr.as_deref().map(vpc_cidr).transpose()?;
+        if let Some(cidr) = cidr
+            && let Some(outside) = subnets.iter().find(|s| !cidr.contains(&s.cidr))
+        {
+            return Err(Error::VpcCidrExcludesSubnet {
+                vpc_id: self.id.clone(),
+                cidr: cidr.to_string(),
+                subnet_cidr: outside.cidr.to_string(),
+            });
+        }
+        if let Some(name) = &spec.name {
+            self.name = name.clone();
+        }
+        if let Some(description) = &spec.description {
+            self.description = description.clone();
+        }
+        if let Some(cidr) = cidr {
+            self.cidr = cidr;
+        }
+        self.updated_at = now;
+        Ok(())
+    }
+
     pub fn create(id: String, project_id: &str, spec: &VpcSpec, now: Timestamp) -> Result<Vpc, Error> {
         let name = spec.name.clone().unwrap_or_default();
         if !name.is_empty() {
@@ -82,14 +127,7 @@ impl Vpc {
         }
         let description = spec.description.clone().unwrap_or_default();
         check_description("vpc.description", &description)?;
-        let cidr = parse_cidr("vpc.cidr", spec.cidr.as_deref().unwrap_or(DEFAULT_VPC_CIDR))?;
-        let private = PRIVATE_RANGES.iter().filter_map(|r| r.parse::<Ipv4Net>().ok()).any(|range| range.contains(&cidr));
-        if !private || cidr.prefix_len() > LONGEST_VPC_PREFIX {
-            return Err(Error::invalid(
-                "vpc.cidr",
-                format!("{cidr} must lie in 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 with a prefix of at most /{LONGEST_VPC_PREFIX}"),
-            ));
-        }
+        let cidr = vpc_cidr(spec.cidr.as_deref().unwrap_or(DEFAULT_VPC_CIDR))?;
         Ok(Vpc {
             id,
             project_id: project_id.to_string(),
@@ -119,6 +157,51 @@ pub struct SubnetSpec {
 }
 
 impl Subnet {
+    /// `PUT /v1/{project_id}/vpcs/{vpc_id}/subnets/{id}`: the name (required), description, DHCP
+    /// switch and DNS servers; the CIDR, gateway, VPC and zone stay.
+    pub fn update(&mut self, spec: &SubnetSpec, now: Timestamp) -> Result<(), Error> {
+        let name = super::required("subnet.name", spec.name.as_deref())?;
+        check_name("subnet.name", name)?;
+        if let Some(description) = &spec.description {
+            check_description("subnet.description", description)?;
+        }
+        for (field, dns) in [("subnet.primary_dns", &spec.primary_dns), ("subnet.secondary_dns", &spec.secondary_dns)] {
+            if let Some(dns) = dns.as_deref().filter(|d| !d.is_empty()) {
+                dns.parse::<Ipv4Addr>().map_err(|_| Error::invalid(field, format!("{dns:?} is not an IPv4 address")))?;
+            }
+        }
+        let primary = spec.primary_dns.clone().unwrap_or_else(|| self.primary_dns.clone());
+        let secondary = spec.secondary_dns.clone().unwrap_or_else(|| self.secondary_dns.clone());
+        if !primary.is_empty() && primary == secondary {
+            return Err(Error::invalid("subnet.secondary_dns", "must differ from primary_dns"));
+        }
+        let named = SubnetSpec {
+            primary_dns: Some(primary.clone()),
+            secondary_dns: Some(secondary.clone()),
+            dns_list: spec.dns_list.clone(),
+            ..Default::default()
+        };
+        let dns_list = if spec.dns_list.is_some() || spec.primary_dns.is_some() || spec.secondary_dns.is_some() {
+            Some(dns_list(&named)?)
+        } else {
+            None
+        };
+        self.name = name.to_string();
+        if let Some(description) = &spec.description {
+            self.description = description.clone();
+        }
+        if let Some(dhcp) = spec.dhcp_enable {
+            self.dhcp_enable = dhcp;
+        }
+        self.primary_dns = primary;
+        self.secondary_dns = secondary;
+        if let Some(list) = dns_list {
+            self.dns_list = list;
+        }
+        self.updated_at = now;
+        Ok(())
+    }
+
     /// The Neutron subnet id (the subnet's own id for rows from before it was separate).
     pub fn neutron_subnet_id(&self) -> &str {
         if self.neutron_subnet_id.is_empty() { &self.id } else { &self.neutron_subnet_id }

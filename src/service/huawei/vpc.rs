@@ -25,6 +25,35 @@ impl HuaweiArea {
         Ok(vpc)
     }
 
+    pub async fn huawei_update_vpc(&self, project_id: &str, id: &str, spec: VpcSpec) -> Result<Vpc> {
+        let (project_id, id, now) = (project_id.to_string(), id.to_string(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let mut vpc = vpc_in(tx, &project_id, &id)?;
+                vpc.update(&spec, &children::<Subnet>(tx, &id)?, now)?;
+                tx.save(&vpc)?;
+                Ok(vpc)
+            })
+            .await
+    }
+
+    /// A subnet of `vpc_id`; naming a subnet of another VPC is `SubnetNotInVpc`.
+    pub async fn huawei_update_subnet(&self, project_id: &str, vpc_id: &str, id: &str, spec: SubnetSpec) -> Result<Subnet> {
+        let (project_id, vpc_id, id, now) = (project_id.to_string(), vpc_id.to_string(), id.to_string(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                vpc_in(tx, &project_id, &vpc_id)?;
+                let mut subnet = subnet_in(tx, &project_id, &id)?;
+                if subnet.vpc_id != vpc_id {
+                    return Err(Error::SubnetNotInVpc { subnet_id: id.clone(), vpc_id: vpc_id.clone() });
+                }
+                subnet.update(&spec, now)?;
+                tx.save(&subnet)?;
+                Ok(subnet)
+            })
+            .await
+    }
+
     pub async fn huawei_delete_vpc(&self, project_id: &str, id: &str) -> Result<()> {
         let (project_id, id) = (project_id.to_string(), id.to_string());
         self.store
