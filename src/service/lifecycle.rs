@@ -95,6 +95,10 @@ pub(super) fn claim_destination<T: Lifecycle>(tx: &mut dyn Tx, id: &str, destina
 /// Completes a move: the name given back in the old folder, the resource in the new one.
 pub(super) fn finish_move<T: Lifecycle>(tx: &mut dyn Tx, id: &str, destination: &str) -> Result<T> {
     let mut resource = load::<T>(tx, id)?;
+    if resource.folder_id() == destination {
+        // A move to its own folder changes nothing (and must keep the name it holds there).
+        return Ok(resource);
+    }
     release_name(tx, T::ERROR_KIND, resource.folder_id(), resource.name())?;
     resource.set_folder_id(destination);
     tx.save(&resource)?;

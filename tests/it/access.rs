@@ -350,4 +350,9 @@ async fn moves_across_folders_need_both_and_keep_names_unique() {
     assert_eq!(c.security_groups().get(as_user(group, Some("t-admin"))).await.unwrap().into_inner().folder_id, "folder-c");
     // The name is free again in folder-a.
     network_as(&c, "t-alice", "folder-a", "shared-name").await;
+    // A move to the folder it is in changes nothing: the name stays held there.
+    let op = c.networks.clone().r#move(as_user(move_to("folder-c"), Some("t-admin"))).await.unwrap().into_inner();
+    assert_eq!(response::<vpb::Network>(&op, "yandex.cloud.vpc.v1.Network").folder_id, "folder-c");
+    let twin = c.networks.clone().create(as_user(create_network("folder-c", "shared-name"), Some("t-admin"))).await.unwrap_err();
+    assert_eq!(twin.code(), Code::AlreadyExists);
 }

@@ -141,6 +141,13 @@ async fn the_public_catalog_is_read_only_and_users_images_have_families() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
+    let into_public = cpb::CreateImageRequest {
+        folder_id: "standard-images".into(),
+        name: "mine".into(),
+        source: Some(cpb::create_image_request::Source::ImageId(UBUNTU_2204.into())),
+        ..Default::default()
+    };
+    assert_eq!(images.create(into_public).await.unwrap_err().code(), Code::PermissionDenied);
 
     // A user's image from a disk, found by its family in the user's folder.
     let source = disk(
@@ -214,6 +221,7 @@ async fn zones_and_disk_types_over_rest() {
     assert_eq!(zones["zones"][0]["status"], "UP");
     let paged: serde_json::Value = get("/compute/v1/diskTypes?pageSize=2").await.unwrap().json().await.unwrap();
     assert_eq!(paged["diskTypes"].as_array().unwrap().len(), 2);
+    assert_eq!(paged["diskTypes"][0]["zoneIds"], serde_json::json!(["ru-central1-a", "ru-central1-b", "ru-central1-d"]));
     assert!(paged["nextPageToken"].as_str().is_some_and(|t| !t.is_empty()));
     let missing = get("/compute/v1/zones/ru-central1-c").await.unwrap();
     assert_eq!(missing.status(), 404);
@@ -366,4 +374,24 @@ async fn a_change_during_an_operation_names_the_conflicting_operation() {
     assert_eq!((err.code(), err.message()), (Code::FailedPrecondition, format!("conflicting operation \"{}\" detected", stop.id).as_str()));
     let err = c.instances.clone().restart(cpb::RestartInstanceRequest { instance_id: vm.id.clone() }).await.unwrap_err();
     assert!(err.message().contains(&stop.id), "{}", err.message());
+}
+
+/// Without `auto_delete` the boot disk outlives its instance: the server defaults nothing.
+#[tokio::test]
+async fn a_boot_disk_without_auto_delete_stays_detached() {
+    let server = Server::start("inline");
+    let c = server.clients().await;
+    let mut disks = DiskServiceClient::new(server.channel().await);
+    let net = network(&c, "keep").await;
+    let sub = subnet(&c, &net.id, "10.33.0.0/24").await;
+    let mut req = create_instance("keeper", vec![nic(&sub.id)]);
+    req.boot_disk_spec.as_mut().unwrap().auto_delete = false;
+    let vm = instance(&c, req).await;
+    let boot_id = vm.boot_disk.as_ref().unwrap().disk_id.clone();
+    assert!(!vm.boot_disk.as_ref().unwrap().auto_delete);
+    let op = c.instances.clone().delete(cpb::DeleteInstanceRequest { instance_id: vm.id.clone() }).await.unwrap().into_inner();
+    c.wait(&op).await;
+    let kept = disks.get(cpb::GetDiskRequest { disk_id: boot_id }).await.unwrap().into_inner();
+    assert!(kept.instance_ids.is_empty());
+    assert_eq!(kept.source, Some(cpb::disk::Source::SourceImageId(UBUNTU_2204.into())));
 }
