@@ -111,6 +111,7 @@ pub enum ResourceKind {
     TransitSubnet,
     TransitIp,
     DnatRule,
+    SnatRule,
 }
 
 impl fmt::Display for ResourceKind {
@@ -135,6 +136,7 @@ impl fmt::Display for ResourceKind {
             ResourceKind::TransitSubnet => "TransitSubnet",
             ResourceKind::TransitIp => "TransitIp",
             ResourceKind::DnatRule => "DnatRule",
+            ResourceKind::SnatRule => "SnatRule",
         })
     }
 }
@@ -325,9 +327,29 @@ error_table! {
     GatewayFrozen(String)
         => ["Gateway {0} is frozen; its resources cannot be created, changed or deleted"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1208"), Invalid;
     GatewayHasRules(String)
-        => ["Gateway {0} still has DNAT rules; delete them first"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1202"), Invalid;
+        => ["Gateway {0} still has DNAT or SNAT rules; delete them first"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1202"), Invalid;
     RuleLimit { gateway_id: String, limit: u32 }
         => ["Gateway {gateway_id} may hold at most {limit} rules (SNAT and DNAT together) with its spec"], FailedPrecondition, Http::OfCode, Is(400, "NAT.1207"), Invalid;
+    SnatSourceNotOne
+        => ["Exactly one of cidr and virsubnet_id must be given"], InvalidArgument, Http::OfCode, Is(400, "NAT.1501"), Invalid;
+    SnatCidrMalformed(String)
+        => ["{} is not an IPv4 CIDR block in canonical form", echo(.0)], InvalidArgument, Http::OfCode, Is(400, "NAT.1502"), Invalid;
+    SnatTooManyTransitIps(usize)
+        => ["An SNAT rule uses exactly one transit IP, not {0}"], InvalidArgument, Http::OfCode, Is(400, "NAT.1506"), Invalid;
+    SnatTransitIpNotUuid(String)
+        => ["Transit IP id {} is not a UUID", echo(.0)], InvalidArgument, Http::OfCode, Is(400, "NAT.1507"), Invalid;
+    SnatSubnetOutsideGatewayVpc { subnet_id: String, gateway_id: String }
+        => ["Subnet {subnet_id} is not in the VPC of gateway {gateway_id}"], NotFound, Http::OfCode, Is(404, "NAT.1003"), Invalid;
+    TransitIpInGatewayVpc { transit_ip_id: String, gateway_id: String }
+        => ["TransitIp {transit_ip_id} lies in the VPC of gateway {gateway_id}; use one of another VPC"], FailedPrecondition, Http::OfCode, Is(409, "NAT.1303"), Invalid;
+    TransitIpUsedBySnat { transit_ip_id: String, rule_id: String }
+        => ["TransitIp {transit_ip_id} is already used by SNAT rule {rule_id}"], AlreadyExists, Http::OfCode, Is(409, "NAT.1308"), Invalid;
+    TransitIpOfAnotherGateway { transit_ip_id: String, gateway_id: String }
+        => ["TransitIp {transit_ip_id} already serves gateway {gateway_id}"], AlreadyExists, Http::OfCode, Is(409, "NAT.1406"), Invalid;
+    SnatSubnetTaken { subnet_id: String, rule_id: String }
+        => ["Subnet {subnet_id} already has SNAT rule {rule_id} on this gateway"], AlreadyExists, Http::OfCode, Is(409, "NAT.1503"), Invalid;
+    SnatCidrTaken { cidr: String, rule_id: String }
+        => ["CIDR {cidr} already has SNAT rule {rule_id} on this gateway"], AlreadyExists, Http::OfCode, Is(409, "NAT.1505"), Invalid;
     GatewaySpecUnchanged { id: String, spec: String }
         => ["Gateway {id} already has spec {spec}"], InvalidArgument, Http::OfCode, Is(400, "NAT.1206"), Invalid;
     TransitSubnetInUse(String)
@@ -456,6 +478,16 @@ mod tests {
             Error::GatewayHasRules(s()),
             Error::GatewaySpecUnchanged { id: s(), spec: s() },
             Error::RuleLimit { gateway_id: s(), limit: 20 },
+            Error::SnatSourceNotOne,
+            Error::SnatCidrMalformed(s()),
+            Error::SnatTooManyTransitIps(2),
+            Error::SnatTransitIpNotUuid(s()),
+            Error::SnatSubnetOutsideGatewayVpc { subnet_id: s(), gateway_id: s() },
+            Error::TransitIpInGatewayVpc { transit_ip_id: s(), gateway_id: s() },
+            Error::TransitIpUsedBySnat { transit_ip_id: s(), rule_id: s() },
+            Error::TransitIpOfAnotherGateway { transit_ip_id: s(), gateway_id: s() },
+            Error::SnatSubnetTaken { subnet_id: s(), rule_id: s() },
+            Error::SnatCidrTaken { cidr: s(), rule_id: s() },
             Error::TransitSubnetInUse(s()),
             Error::TransitIpInUse(s()),
             Error::DnatAnyNeedsZeroPorts,

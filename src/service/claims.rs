@@ -39,11 +39,15 @@ pub enum ClaimScope<'a> {
     IamTokens,
     /// The transit subnet built on a Huawei VPC subnet (one at most); key: the VPC subnet id.
     TransitSubnets,
-    /// How a transit IP's DNAT rules use it; key "". Owner `DNAT_PORTS` while rules forward
-    /// single ports, or `any:<rule id>` while one rule forwards the whole address (protocol any).
+    /// How a transit IP is used; key "". Owner `DNAT_PORTS` while DNAT rules forward single ports,
+    /// `any:<rule id>` while one DNAT rule forwards the whole address (protocol any), or
+    /// `snat:<rule id>` while an SNAT rule uses it (the stored name keeps its DNAT spelling).
     DnatMode(&'a str),
     /// Transit ports of a transit IP; key `<protocol>/<port>`, owner: the rule.
     DnatPorts(&'a str),
+    /// What a gateway's SNAT rules take traffic from; key `subnet:<id>` or `cidr:<cidr>`, owner:
+    /// the rule.
+    SnatSources(&'a str),
     /// Backends of a gateway's DNAT rules; key `<backend>/<protocol>/<port>`, owner: the rule.
     DnatBackends(&'a str),
 }
@@ -75,6 +79,7 @@ impl fmt::Display for ClaimScope<'_> {
             ClaimScope::DnatMode(transit_ip_id) => write!(f, "dnat/{transit_ip_id}/mode"),
             ClaimScope::DnatPorts(transit_ip_id) => write!(f, "dnat/{transit_ip_id}/ports"),
             ClaimScope::DnatBackends(gateway_id) => write!(f, "dnat/{gateway_id}/backends"),
+            ClaimScope::SnatSources(gateway_id) => write!(f, "snat/{gateway_id}/sources"),
         }
     }
 }
@@ -104,6 +109,7 @@ fn name_scope(kind: ResourceKind) -> &'static str {
         ResourceKind::TransitSubnet => "transitsubnet",
         ResourceKind::TransitIp => "transitip",
         ResourceKind::DnatRule => "dnatrule",
+        ResourceKind::SnatRule => "snatrule",
     }
 }
 
@@ -126,6 +132,9 @@ pub const DISK_USER_KEY: &str = "user";
 
 pub const DNAT_PORTS: &str = "ports";
 pub const DNAT_ANY_PREFIX: &str = "any:";
+/// The `DnatMode` owner while an SNAT rule uses the transit IP: `snat:<rule id>` (SNAT and DNAT
+/// never share a transit IP).
+pub const SNAT_PREFIX: &str = "snat:";
 
 /// Owners are `<referrer type>:<id>`, the form `ListUsedAddresses` reports.
 pub fn owner(referrer_type: &str, id: &str) -> String {
@@ -177,6 +186,7 @@ mod tests {
             (ClaimScope::GatewayUsers("enpgw"), "gateway/enpgw/route-tables"),
             (ClaimScope::Names(ResourceKind::RouteTable, "b1g"), "name/route table/b1g"),
             (ClaimScope::Names(ResourceKind::EgressGateway, "b1g"), "name/egress gateway/b1g"),
+            (ClaimScope::SnatSources("g"), "snat/g/sources"),
             (ClaimScope::Names(ResourceKind::Vpc, "p"), "name/vpc/p"),
             (ClaimScope::Names(ResourceKind::NatGateway, "p"), "name/gateway/p"),
             (ClaimScope::Names(ResourceKind::TransitSubnet, "p"), "name/transitsubnet/p"),

@@ -46,6 +46,7 @@ pub enum Kind {
     TransitSubnet,
     TransitIp,
     DnatRule,
+    SnatRule,
 }
 
 impl Kind {
@@ -75,11 +76,12 @@ impl Kind {
             | R::NatGateway
             | R::TransitSubnet
             | R::TransitIp
-            | R::DnatRule => None,
+            | R::DnatRule
+            | R::SnatRule => None,
         }
     }
 
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Instance,
         Kind::Network,
         Kind::Subnet,
@@ -95,6 +97,7 @@ impl Kind {
         Kind::TransitSubnet,
         Kind::TransitIp,
         Kind::DnatRule,
+        Kind::SnatRule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +117,7 @@ impl Kind {
             Kind::TransitSubnet => "transit_subnet",
             Kind::TransitIp => "transit_ip",
             Kind::DnatRule => "dnat_rule",
+            Kind::SnatRule => "snat_rule",
         }
     }
 

@@ -213,6 +213,16 @@ impl Resource for huawei::dnat::DnatRule {
     }
 }
 
+impl Resource for huawei::snat::SnatRule {
+    const KIND: Kind = Kind::SnatRule;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::SnatRule, &self.id, &self.project_id, &self.gateway_id, "", self.created_at.0)
+    }
+}
+
 /// Typed helpers for any transaction.
 pub trait TxExt {
     fn load<R: Resource>(&mut self, id: &str) -> Result<Option<R>>;

@@ -345,3 +345,112 @@ async fn vpcs_and_subnets_update_as_documented() {
     hw.put(&hw.vpc(&format!("vpcs/{other_vpc}/subnets/{subnet_id}")), json!({"subnet": {"name": "s3"}})).await.expect(400, "VPC.0207");
     assert_eq!(hw.get(&hw.vpc(&format!("subnets/{subnet_id}"))).await.body["subnet"]["name"], "s2");
 }
+
+/// SNAT rules: sources and transit IPs as Huawei checks them, each refusal with its code, and
+/// their list filters.
+#[tokio::test]
+async fn snat_rules_keep_one_rule_per_source_and_never_share_a_transit_ip() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let t = hw.topology(14, 24).await;
+    // Transit IPs of another VPC (the gateway's own VPC cannot carry its SNAT traffic).
+    let far = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"name": "far", "cidr": "10.15.0.0/16"}})).await.id("vpc");
+    let far_subnet = hw
+        .post(&hw.vpc("subnets"), json!({"subnet": {"name": "t", "cidr": "10.15.2.0/24", "gateway_ip": "10.15.2.1", "vpc_id": far}}))
+        .await
+        .id("subnet");
+    let far_transit =
+        hw.post(&hw.nat("transit-subnets"), json!({"transit_subnet": {"virsubnet_id": far_subnet}})).await.id("transit_subnet");
+    let tip = |n: u8| {
+        let body = json!({"transit_ip": {"virsubnet_id": far_transit, "ip_address": format!("10.15.2.{n}")}});
+        let hw = &hw;
+        async move { hw.post(&hw.nat("transit-ips"), body).await.id("transit_ip") }
+    };
+    let (a, b, c) = (tip(10).await, tip(11).await, tip(12).await);
+    let rules = hw.nat("snat-rules");
+    let snat = |source: Value, tips: Value| {
+        let mut rule = json!({"gateway_id": t.gateway_id, "transit_ip_ids": tips});
+        for (k, v) in source.as_object().unwrap() {
+            rule[k] = v.clone();
+        }
+        json!({ "snat_rule": rule })
+    };
+    let by_subnet = json!({"virsubnet_id": t.downlink_subnet_id});
+    let by_cidr = json!({"cidr": "172.16.0.0/24"});
+
+    hw.post(&rules, snat(by_subnet.clone(), json!([t.transit_ip_id]))).await.expect(409, "NAT.1303");
+    hw.post(&rules, snat(json!({"cidr": "172.16.0.0/24", "virsubnet_id": t.downlink_subnet_id}), json!([a]))).await.expect(400, "NAT.1501");
+    hw.post(&rules, snat(json!({}), json!([a]))).await.expect(400, "NAT.1501");
+    hw.post(&rules, snat(json!({"cidr": "172.16.0.1/24"}), json!([a]))).await.expect(400, "NAT.1502");
+    hw.post(&rules, snat(by_cidr.clone(), json!([a, b]))).await.expect(400, "NAT.1506");
+    hw.post(&rules, snat(by_cidr.clone(), json!(["not-a-uuid"]))).await.expect(400, "NAT.1507");
+    hw.post(&rules, snat(json!({"virsubnet_id": far_subnet}), json!([a]))).await.expect(404, "NAT.1003");
+
+    let first = hw.post(&rules, snat(by_subnet.clone(), json!([a]))).await;
+    first.expect(201, "");
+    let rule = first.body["snat_rule"].clone();
+    assert_eq!((rule["cidr"].as_str(), rule["transit_ip_associations"][0]["transit_ip_address"].as_str()), (Some(""), Some("10.15.2.10")));
+    hw.post(&rules, snat(by_subnet.clone(), json!([b]))).await.expect(409, "NAT.1503");
+    hw.post(&rules, snat(by_cidr.clone(), json!([a]))).await.expect(409, "NAT.1308");
+    hw.dnat(&t, &a, tcp("10.14.1.5", 80, 80)).await.expect(409, "NAT.1308");
+    let second = hw.post(&rules, snat(by_cidr.clone(), json!([b]))).await;
+    second.expect(201, "");
+    hw.post(&rules, snat(by_cidr.clone(), json!([c]))).await.expect(409, "NAT.1505");
+
+    let filtered = hw.get(&format!("{rules}?cidr=172.16.0.0%2F24&transit_ip_address=10.15.2.11")).await;
+    assert_eq!(filtered.body["snat_rules"].as_array().unwrap().len(), 1, "{}", filtered.body);
+    let second_id = second.id("snat_rule");
+    let moved = hw.put(&format!("{rules}/{second_id}"), json!({"snat_rule": {"description": "moved", "transit_ip_ids": [c]}})).await;
+    moved.expect(200, "");
+    assert_eq!(moved.body["snat_rule"]["transit_ip_associations"][0]["transit_ip_id"], json!(c));
+    hw.put(&format!("{rules}/{second_id}"), json!({"snat_rule": {"cidr": "172.16.1.0/24"}})).await.expect(400, "NAT.0002");
+    // b is free again: DNAT may use it.
+    hw.dnat(&t, &b, tcp("10.14.1.5", 80, 80)).await.expect(201, "");
+
+    hw.delete(&hw.nat(&format!("gateways/{}", t.gateway_id))).await.expect(400, "NAT.1202");
+    hw.delete(&hw.nat(&format!("transit-ips/{c}"))).await.expect(409, "NAT.1409");
+    hw.delete(&format!("{rules}/{second_id}")).await.expect(204, "");
+    hw.delete(&format!("{rules}/{}", first.id("snat_rule"))).await.expect(204, "");
+    hw.delete(&hw.nat(&format!("transit-ips/{c}"))).await.expect(204, "");
+}
+
+/// Creates of SNAT rules for one subnet, all at once, on SQLite: exactly one is accepted.
+#[tokio::test]
+async fn racing_snat_rules_for_one_subnet_exactly_one_wins() {
+    let dir = data_dir();
+    let store = sqlite_store(&dir);
+    let server = Server::start_with(dir, &store, "inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let t = hw.topology(16, 24).await;
+    let far = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"name": "far", "cidr": "10.17.0.0/16"}})).await.id("vpc");
+    let far_subnet = hw
+        .post(&hw.vpc("subnets"), json!({"subnet": {"name": "t", "cidr": "10.17.2.0/24", "gateway_ip": "10.17.2.1", "vpc_id": far}}))
+        .await
+        .id("subnet");
+    let far_transit =
+        hw.post(&hw.nat("transit-subnets"), json!({"transit_subnet": {"virsubnet_id": far_subnet}})).await.id("transit_subnet");
+    let mut tips = Vec::new();
+    for n in 0..6u8 {
+        let body = json!({"transit_ip": {"virsubnet_id": far_transit, "ip_address": format!("10.17.2.{}", 10 + n)}});
+        tips.push(hw.post(&hw.nat("transit-ips"), body).await.id("transit_ip"));
+    }
+    let tasks: Vec<_> = tips
+        .into_iter()
+        .map(|tip| {
+            let (hw, gateway, subnet) = (hw.clone(), t.gateway_id.clone(), t.downlink_subnet_id.clone());
+            tokio::spawn(async move {
+                let body = json!({"snat_rule": {"gateway_id": gateway, "virsubnet_id": subnet, "transit_ip_ids": [tip]}});
+                hw.post(&hw.nat("snat-rules"), body).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        let answer = task.await.unwrap();
+        match answer.status {
+            201 => won += 1,
+            _ => assert_eq!((answer.status, answer.code()), (409, "NAT.1503"), "{}", answer.body),
+        }
+    }
+    assert_eq!(won, 1);
+}

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 pub const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 
+#[derive(Clone)]
 pub struct Hw {
     pub base: String,
     pub project: String,

@@ -13,6 +13,15 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdknat.v2 import (
+    CreatePrivateSnatOption,
+    CreatePrivateSnatOptionBody,
+    CreatePrivateSnatRequest,
+    DeletePrivateSnatRequest,
+    ListPrivateSnatsRequest,
+    ShowPrivateSnatRequest,
+    UpdatePrivateSnatOption,
+    UpdatePrivateSnatOptionBody,
+    UpdatePrivateSnatRequest,
     ListSpecsRequest,
     CreatePrivateDnatOption,
     CreatePrivateDnatRequest,
@@ -156,6 +165,36 @@ try:
     raise AssertionError("a wrong secret key was accepted")
 except ClientRequestException as e:
     assert (e.status_code, e.error_code) == (401, "APIGW.0301"), (e.status_code, e.error_code, e.error_msg)
+
+# SNAT from the downlink subnet through a transit IP of another VPC (the gateway's own VPC cannot
+# carry it), as the provider's snat_rule resource does: create, read, list by CIDR-less filters,
+# update, delete.
+far = vpc_client.create_vpc(CreateVpcRequest(CreateVpcRequestBody(CreateVpcOption(name="vpc-far", cidr="10.21.0.0/16")))).vpc
+far_subnet = vpc_client.create_subnet(CreateSubnetRequest(CreateSubnetRequestBody(CreateSubnetOption(
+    name="far", cidr="10.21.2.0/24", gateway_ip="10.21.2.1", vpc_id=far.id)))).subnet
+far_transit = nat.create_transit_subnet(
+    CreateTransitSubnetRequest(CreateTransitSubnetRequestBody(CreateTransitSubnetOption(name="far", virsubnet_id=far_subnet.id)))
+).transit_subnet
+far_ip = nat.create_transit_ip(CreateTransitIpRequest(CreateTransitIpRequestBody(CreatTransitIpOption(virsubnet_id=far_transit.id)))).transit_ip
+snat = nat.create_private_snat(CreatePrivateSnatRequest(CreatePrivateSnatOptionBody(CreatePrivateSnatOption(
+    gateway_id=gateway.id, virsubnet_id=downlink.id, transit_ip_ids=[far_ip.id], description="egress")))).snat_rule
+assert snat.cidr == "" and snat.transit_ip_associations[0].transit_ip_address == far_ip.ip_address, snat
+assert nat.show_private_snat(ShowPrivateSnatRequest(snat_rule_id=snat.id)).snat_rule.virsubnet_id == downlink.id
+listed_snat = nat.list_private_snats(ListPrivateSnatsRequest(gateway_id=[gateway.id], transit_ip_id=[far_ip.id])).snat_rules
+assert [r.id for r in listed_snat] == [snat.id], listed_snat
+changed = nat.update_private_snat(UpdatePrivateSnatRequest(snat_rule_id=snat.id, body=UpdatePrivateSnatOptionBody(
+    UpdatePrivateSnatOption(description="egress, renamed")))).snat_rule
+assert changed.description == "egress, renamed", changed
+try:
+    nat.create_private_snat(CreatePrivateSnatRequest(CreatePrivateSnatOptionBody(CreatePrivateSnatOption(
+        gateway_id=gateway.id, virsubnet_id=downlink.id, transit_ip_ids=[far_ip.id]))))
+    raise AssertionError("a second SNAT rule for the subnet was accepted")
+except ClientRequestException as e:
+    assert (e.status_code, e.error_code) == (409, "NAT.1503"), (e.status_code, e.error_code, e.error_msg)
+nat.delete_private_snat(DeletePrivateSnatRequest(snat_rule_id=snat.id))
+nat.delete_transit_ip(DeleteTransitIpRequest(transit_ip_id=far_ip.id))
+nat.delete_transit_subnet(DeleteTransitSubnetRequest(transit_subnet_id=far_transit.id))
+vpc_client.delete_subnet(DeleteSubnetRequest(vpc_id=far.id, subnet_id=far_subnet.id))
 
 nat.delete_transit_ip(DeleteTransitIpRequest(transit_ip_id=transit_ip.id))
 nat.delete_transit_subnet(DeleteTransitSubnetRequest(transit_subnet_id=transit_subnet.id))

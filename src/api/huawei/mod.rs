@@ -9,6 +9,7 @@ mod dnat;
 mod nat;
 pub(crate) mod reply;
 mod resource;
+mod snat;
 mod vpc;
 
 use axum::Router;
@@ -29,6 +30,7 @@ use crate::api::request_id::RequestContext;
 use crate::api::rest::DRAIN_LIMIT_BYTES;
 use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
+use crate::domain::huawei::snat::SnatRule;
 use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, HuaweiApi, TransportError};
 use crate::service::HuaweiArea;
@@ -75,8 +77,8 @@ fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router 
         .route(&format!("{nat}/transit-ips/{{id}}"), get(show::<TransitIp>).delete(nat::delete_transit_ip))
         .route(&format!("{nat}/dnat-rules"), get(list::<DnatRule>).post(dnat::create))
         .route(&format!("{nat}/dnat-rules/{{id}}"), get(show::<DnatRule>).put(dnat::update).delete(dnat::delete))
-        .route(&format!("{nat}/snat-rules"), get(unimplemented).post(unimplemented))
-        .route(&format!("{nat}/snat-rules/{{id}}"), get(unimplemented).put(unimplemented).delete(unimplemented))
+        .route(&format!("{nat}/snat-rules"), get(list::<SnatRule>).post(snat::create))
+        .route(&format!("{nat}/snat-rules/{{id}}"), get(show::<SnatRule>).put(snat::update).delete(snat::delete))
         .route(&format!("{nat}/specs"), get(nat::list_specs))
         .route("/v1/{project_id}/vpcs", get(list::<Vpc>).post(vpc::create_vpc))
         .route("/v1/{project_id}/vpcs/{id}", get(show::<Vpc>).put(vpc::update_vpc).delete(vpc::delete_vpc))
@@ -157,10 +159,6 @@ async fn admit(State((auth, bodies)): State<(HuaweiAuth, BodyReader)>, request: 
 
 async fn no_route(Extension(ctx): Extension<Ctx>, request: Request) -> Response {
     ctx.fail(&TransportError::NoRoute { method: request.method().to_string(), path: request.uri().path().to_string() }.into())
-}
-
-async fn unimplemented(Extension(ctx): Extension<Ctx>, request: Request) -> Response {
-    ctx.fail(&Error::Unimplemented(format!("{} {}", request.method(), request.uri().path())))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod dnat;
 pub mod listing;
 pub mod nat;
+pub mod snat;
 pub mod vpc;
 
 use crate::domain::clock::Timestamp;

@@ -3,13 +3,12 @@
 //! or whole (one `any` rule); a gateway forwards to one backend, protocol and internal port once;
 //! and a transit IP serves the rules of one gateway at a time.
 
-use super::children;
 use super::nat::{gateway_in, transit_ip_in};
 use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
 use crate::domain::huawei::nat::{TransitIp, rule_max};
 use crate::error::{Error, Result};
 use crate::service::HuaweiArea;
-use crate::service::claims::{ClaimScope, DNAT_ANY_PREFIX, DNAT_PORTS};
+use crate::service::claims::{ClaimScope, DNAT_ANY_PREFIX, DNAT_PORTS, SNAT_PREFIX};
 use crate::store::{Claim, Tx, TxExt};
 
 fn rule_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<DnatRule> {
@@ -34,13 +33,19 @@ fn claim_rule(tx: &mut dyn Tx, rule: &DnatRule, transit_ip: &mut TransitIp) -> R
     let mode_scope = ClaimScope::DnatMode(&rule.transit_ip_id).stored();
     match rule.transit_port_key() {
         None => {
-            if tx.claim(&Claim::new(&mode_scope, "", format!("{DNAT_ANY_PREFIX}{}", rule.id)))?.is_err() {
+            if let Err(holder) = tx.claim(&Claim::new(&mode_scope, "", format!("{DNAT_ANY_PREFIX}{}", rule.id)))? {
+                if let Some(rule_id) = holder.strip_prefix(SNAT_PREFIX) {
+                    return Err(Error::TransitIpUsedBySnat { transit_ip_id: rule.transit_ip_id.clone(), rule_id: rule_id.to_string() });
+                }
                 let rule_id = a_rule_using(tx, &rule.transit_ip_id)?;
                 return Err(Error::TransitIpTaken { transit_ip_id: rule.transit_ip_id.clone(), rule_id });
             }
         }
         Some(key) => {
             if let Err(holder) = tx.claim(&Claim::new(&mode_scope, "", DNAT_PORTS))? {
+                if let Some(rule_id) = holder.strip_prefix(SNAT_PREFIX) {
+                    return Err(Error::TransitIpUsedBySnat { transit_ip_id: rule.transit_ip_id.clone(), rule_id: rule_id.to_string() });
+                }
                 let rule_id = holder.strip_prefix(DNAT_ANY_PREFIX).unwrap_or(&holder).to_string();
                 return Err(Error::DnatWholeIpTaken { transit_ip_id: rule.transit_ip_id.clone(), rule_id });
             }
@@ -95,7 +100,7 @@ impl HuaweiArea {
                 let gateway = gateway_in(tx, &project_id, &draft.gateway_id)?;
                 gateway.check_changeable()?;
                 let limit = rule_max(&gateway.spec);
-                if children::<DnatRule>(tx, &gateway.id)?.len() >= limit as usize {
+                if super::snat::rule_count(tx, &gateway.id)? >= limit as usize {
                     return Err(Error::RuleLimit { gateway_id: gateway.id.clone(), limit });
                 }
                 let rule = DnatRule { enterprise_project_id: gateway.enterprise_project_id.clone(), ..draft };

@@ -1,15 +1,17 @@
 //! Huawei Cloud use cases: VPC v1 VPCs and subnets, and private NAT gateways, transit subnets,
-//! transit IPs and DNAT rules. They are synchronous on the real cloud (no operations), so each is
+//! transit IPs, DNAT and SNAT rules. They are synchronous on the real cloud (no operations), so each is
 //! one transaction. Every resource belongs to a project: a resource of another project is
 //! answered exactly like a missing one.
 
 pub mod dnat;
 pub mod nat;
+pub mod snat;
 pub mod vpc;
 
 use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::listing::{ListRequest, Listable};
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
+use crate::domain::huawei::snat::SnatRule;
 use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, ResourceKind, Result};
 use crate::service::HuaweiArea;
@@ -38,6 +40,7 @@ project_resource!(
     Gateway => NatGateway,
     TransitSubnet => TransitSubnet,
     TransitIp => TransitIp,
+    SnatRule => SnatRule,
     DnatRule => DnatRule,
 );
 

@@ -4,7 +4,6 @@
 
 use super::vpc::subnet_in;
 use super::{children, load_in};
-use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::nat::{DownlinkVpc, Gateway, GatewaySpec, TransitIp, TransitIpSpec, TransitSubnet, TransitSubnetSpec, rule_max};
 use crate::domain::huawei::{Status, format_time};
 use crate::error::{Error, ResourceKind, Result};
@@ -45,7 +44,7 @@ impl HuaweiArea {
                 let mut gateway = gateway_in(tx, &project_id, &id)?;
                 gateway.update(&spec, now)?;
                 // A smaller spec must still hold the rules the gateway has.
-                let (rules, limit) = (children::<DnatRule>(tx, &gateway.id)?.len(), rule_max(&gateway.spec));
+                let (rules, limit) = (super::snat::rule_count(tx, &gateway.id)?, rule_max(&gateway.spec));
                 if rules > limit as usize {
                     return Err(Error::RuleLimit { gateway_id: gateway.id.clone(), limit });
                 }
@@ -61,7 +60,7 @@ impl HuaweiArea {
             .write(move |tx| {
                 let gateway = gateway_in(tx, &project_id, &id)?;
                 gateway.check_changeable()?;
-                if !children::<DnatRule>(tx, &gateway.id)?.is_empty() {
+                if super::snat::rule_count(tx, &gateway.id)? > 0 {
                     return Err(Error::GatewayHasRules(gateway.id.clone()));
                 }
                 for downlink in &gateway.downlink_vpcs {
