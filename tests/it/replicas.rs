@@ -195,6 +195,42 @@ async fn two_replicas_on_one_postgres_share_state_and_uniqueness() {
     assert!(statuses.iter().all(|(s, c)| *s == 201 || (*s == 409 && c == "NAT.1309")), "{statuses:?}");
     let listed = hw_b.get(&format!("{}?transit_ip_id={}", hw_b.nat("dnat-rules"), t.transit_ip_id)).await;
     assert_eq!(listed.body["page_info"]["current_count"], 1);
+
+    // Conflicting SNAT rules (one subnet, each through its own transit IP of another VPC) sent to
+    // both replicas at once: exactly one wins.
+    let far = hw_a.post(&hw_a.vpc("vpcs"), serde_json::json!({"vpc": {"name": "far", "cidr": "10.12.0.0/16"}})).await.id("vpc");
+    let far_subnet = hw_a
+        .post(
+            &hw_a.vpc("subnets"),
+            serde_json::json!({"subnet": {"name": "t", "cidr": "10.12.2.0/24", "gateway_ip": "10.12.2.1", "vpc_id": far}}),
+        )
+        .await
+        .id("subnet");
+    let far_transit = hw_a
+        .post(&hw_a.nat("transit-subnets"), serde_json::json!({"transit_subnet": {"virsubnet_id": far_subnet}}))
+        .await
+        .id("transit_subnet");
+    let mut tips = Vec::new();
+    for n in 0..6u16 {
+        let body = serde_json::json!({"transit_ip": {"virsubnet_id": far_transit, "ip_address": format!("10.12.2.{}", 10 + n)}});
+        tips.push(hw_a.post(&hw_a.nat("transit-ips"), body).await.id("transit_ip"));
+    }
+    let attempts: Vec<_> = tips
+        .into_iter()
+        .enumerate()
+        .map(|(i, tip)| {
+            let hw = if i % 2 == 0 { hw_a.clone() } else { hw_b.clone() };
+            let body = serde_json::json!({"snat_rule": {"gateway_id": t.gateway_id, "virsubnet_id": t.downlink_subnet_id, "transit_ip_ids": [tip]}});
+            tokio::spawn(async move { hw.post(&hw.nat("snat-rules"), body).await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        let answer = attempt.await.expect("task");
+        statuses.push((answer.status, answer.code().to_string()));
+    }
+    assert_eq!(statuses.iter().filter(|(s, _)| *s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|(s, c)| *s == 201 || (*s == 409 && c == "NAT.1503")), "{statuses:?}");
     assert!(a.stop().await.success(), "a replica on PostgreSQL shuts down cleanly");
     assert!(b.stop().await.success());
 }
