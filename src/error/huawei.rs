@@ -10,7 +10,11 @@ use super::{Error, ResourceKind, Vendor};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HuaweiApi {
     PrivateNat,
+    /// VPC v1: `{"code", "message"}` errors, no `request_id`.
     Vpc,
+    /// VPC v3: the VPC column's codes in the private NAT's shape (`error_code`, `error_msg`,
+    /// `request_id`).
+    VpcV3,
 }
 
 /// What an error looks like on a Huawei API.
@@ -26,7 +30,7 @@ impl Error {
         let row = self.row();
         let (column, generic) = match api {
             HuaweiApi::PrivateNat => (row.nat, "NAT.0002"),
-            HuaweiApi::Vpc => (row.vpc, "VPC.0101"),
+            HuaweiApi::Vpc | HuaweiApi::VpcV3 => (row.vpc, "VPC.0101"),
         };
         let (status, code) = match column {
             Vendor::Is(status, code) => (status, code),

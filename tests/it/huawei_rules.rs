@@ -454,3 +454,30 @@ async fn racing_snat_rules_for_one_subnet_exactly_one_wins() {
     }
     assert_eq!(won, 1);
 }
+
+/// VPC v3 reads: one resource, two views; v3 answers carry `request_id` and its errors use the
+/// private NAT's shape with VPC codes.
+#[tokio::test]
+async fn vpc_v3_shows_and_lists_the_same_vpcs() {
+    let server = Server::start("inline");
+    let hw = Hw::new(&server.rest, PROJECT, None);
+    let first = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"name": "a", "cidr": "10.18.0.0/16"}})).await.id("vpc");
+    let second = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"name": "b", "cidr": "10.19.0.0/16"}})).await.id("vpc");
+    hw.post(&hw.vpc("subnets"), json!({"subnet": {"name": "s", "cidr": "10.18.1.0/24", "gateway_ip": "10.18.1.1", "vpc_id": first}}))
+        .await
+        .expect(200, "");
+    let v3 = |rest: &str| format!("/v3/{PROJECT}/vpc/{rest}");
+    let shown = hw.get(&v3(&format!("vpcs/{first}"))).await;
+    shown.expect(200, "");
+    let vpc = &shown.body["vpc"];
+    assert_eq!((vpc["status"].as_str(), vpc["project_id"].as_str()), (Some("ACTIVE"), Some(PROJECT)), "{vpc}");
+    assert_eq!(vpc["cloud_resources"][1], json!({"resource_type": "virsubnet", "resource_count": 1}));
+    assert!(shown.body["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+    let listed = hw.get(&v3("vpcs?name=b")).await.body;
+    assert_eq!(listed["vpcs"].as_array().unwrap().iter().map(|v| v["id"].clone()).collect::<Vec<_>>(), [json!(second)]);
+    let paged = hw.get(&v3("vpcs?limit=1")).await.body;
+    assert_eq!((paged["vpcs"].as_array().unwrap().len(), paged["page_info"]["current_count"].clone()), (1, json!(1)));
+    let missing = hw.get(&v3("vpcs/5c9d1b4e-0000-4000-8000-000000000009")).await;
+    missing.expect(404, "VPC.0003");
+    assert!(missing.body["error_code"].is_string() && missing.body["request_id"].is_string(), "{}", missing.body);
+}

@@ -66,6 +66,9 @@ from huaweicloudsdkvpc.v2 import (
     ShowSubnetRequest,
     VpcClient,
 )
+from huaweicloudsdkvpc.v3 import ListVpcsRequest as ListVpcsV3Request
+from huaweicloudsdkvpc.v3 import ShowVpcRequest as ShowVpcV3Request
+from huaweicloudsdkvpc.v3 import VpcClient as VpcV3Client
 
 endpoint, project, ak, sk = sys.argv[1:5]
 
@@ -104,6 +107,13 @@ assert touched.id == named.id, touched
 vpc_client.delete_subnet(DeleteSubnetRequest(vpc_id=vpc.id, subnet_id=named.id))
 
 downlink = subnet("downlink", "10.20.1.0/24", "10.20.1.1")
+
+# The same VPC through v3, as Terraform reads it on every refresh.
+v3 = client(VpcV3Client)
+seen = v3.show_vpc(ShowVpcV3Request(vpc_id=vpc.id)).vpc
+assert (seen.id, seen.status, seen.cidr, seen.project_id) == (vpc.id, "ACTIVE", "10.20.0.0/16", project), seen
+assert {r.resource_type: r.resource_count for r in seen.cloud_resources}["virsubnet"] == 1, seen.cloud_resources
+assert [v.id for v in v3.list_vpcs(ListVpcsV3Request(id=[vpc.id])).vpcs] == [vpc.id]
 transit_cidr = subnet("transit", "10.20.2.0/24", "10.20.2.1")
 assert vpc_client.show_subnet(ShowSubnetRequest(subnet_id=downlink.id)).subnet.cidr == "10.20.1.0/24"
 listed = vpc_client.list_subnets(ListSubnetsRequest(vpc_id=vpc.id)).subnets

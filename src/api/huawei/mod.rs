@@ -81,6 +81,8 @@ fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router 
         .route(&format!("{nat}/snat-rules/{{id}}"), get(show::<SnatRule>).put(snat::update).delete(snat::delete))
         .route(&format!("{nat}/specs"), get(nat::list_specs))
         .route("/v1/{project_id}/vpcs", get(list::<Vpc>).post(vpc::create_vpc))
+        .route("/v3/{project_id}/vpc/vpcs", get(vpc::list_vpcs_v3))
+        .route("/v3/{project_id}/vpc/vpcs/{id}", get(vpc::show_vpc_v3))
         .route("/v1/{project_id}/vpcs/{id}", get(show::<Vpc>).put(vpc::update_vpc).delete(vpc::delete_vpc))
         .route("/v1/{project_id}/subnets", get(list::<Subnet>).post(vpc::create_subnet))
         .route("/v1/{project_id}/subnets/{id}", get(show::<Subnet>))
@@ -98,7 +100,11 @@ fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router 
 /// Which API a path belongs to, and the project in it (as sent: it is checked by `check_path`).
 fn api_and_project(path: &str) -> (HuaweiApi, String) {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let api = if segments.first() == Some(&"v1") { HuaweiApi::Vpc } else { HuaweiApi::PrivateNat };
+    let api = match (segments.first(), segments.get(2)) {
+        (Some(&"v1"), _) => HuaweiApi::Vpc,
+        (Some(&"v3"), Some(&"vpc")) => HuaweiApi::VpcV3,
+        _ => HuaweiApi::PrivateNat,
+    };
     let project_index = if path.starts_with(NETPLANE_HUAWEI_PREFIX) { 2 } else { 1 };
     let project = segments.get(project_index).map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
     (api, project.unwrap_or_default())
@@ -169,6 +175,7 @@ mod tests {
     fn huawei_paths_name_their_api_and_project() {
         assert_eq!(api_and_project("/v3/p1/private-nat/dnat-rules/x"), (HuaweiApi::PrivateNat, "p1".into()));
         assert_eq!(api_and_project("/v1/p2/vpcs"), (HuaweiApi::Vpc, "p2".into()));
+        assert_eq!(api_and_project("/v3/p4/vpc/vpcs/v"), (HuaweiApi::VpcV3, "p4".into()));
         assert_eq!(api_and_project("/netplane/huawei/p3/gateways/g/status"), (HuaweiApi::PrivateNat, "p3".into()));
     }
 

@@ -23,7 +23,7 @@ impl Ctx {
     /// The answer to a successful call: `body` (a JSON object) with `request_id` added on NAT.
     pub fn ok(&self, status: StatusCode, body: Value) -> Response {
         let body = match (self.api, body) {
-            (HuaweiApi::PrivateNat, Value::Object(mut object)) => {
+            (HuaweiApi::PrivateNat | HuaweiApi::VpcV3, Value::Object(mut object)) => {
                 object.insert("request_id".into(), Value::String(self.request_id.clone()));
                 Value::Object(object)
             }
@@ -53,7 +53,7 @@ impl Ctx {
         }
         let mut body = Map::new();
         match self.api {
-            HuaweiApi::PrivateNat => {
+            HuaweiApi::PrivateNat | HuaweiApi::VpcV3 => {
                 body.insert("error_code".into(), answer.code.into());
                 body.insert("error_msg".into(), answer.message.into());
                 body.insert("request_id".into(), self.request_id.clone().into());

@@ -30,7 +30,7 @@ pub async fn list<R: Wire>(State(s): State<HuaweiArea>, Extension(ctx): Extensio
     let result =
         async { s.huawei_list::<R>(&ctx.project_id, ListRequest::parse(&query_pairs(query.as_deref()), <R as Listable>::FILTERS)?).await };
     match ctx.api {
-        HuaweiApi::PrivateNat => ctx.answer_list(R::LIST_KEY, result.await, R::render),
+        HuaweiApi::PrivateNat | HuaweiApi::VpcV3 => ctx.answer_list(R::LIST_KEY, result.await, R::render),
         HuaweiApi::Vpc => ctx
             .reply(StatusCode::OK, result.await.map(|(items, _)| json!({ R::LIST_KEY: items.iter().map(R::render).collect::<Vec<_>>() }))),
     }

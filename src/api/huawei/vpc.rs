@@ -3,18 +3,20 @@
 //! `marker` and have no `page_info`.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::reply::{Ctx, parse_body};
+use super::reply::{Ctx, parse_body, query_pairs};
 use super::resource::Wire;
 use crate::domain::huawei::format_time;
+use crate::domain::huawei::listing::ListRequest;
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
 use crate::service::HuaweiArea;
+use crate::service::huawei::vpc::V3_FILTERS;
 
 impl Wire for Vpc {
     const KEY: &'static str = "vpc";
@@ -37,6 +39,44 @@ fn render_vpc(v: &Vpc) -> Value {
         "created_at": format_time(v.created_at),
         "updated_at": format_time(v.updated_at),
     })
+}
+
+/// The v3 view of the same VPC: `status` ACTIVE, `project_id`, `extend_cidrs`, `tags` and its
+/// `cloud_resources` (route tables and subnets).
+fn render_vpc_v3((v, subnets): &(Vpc, usize)) -> Value {
+    json!({
+        "id": v.id,
+        "name": v.name,
+        "description": v.description,
+        "cidr": v.cidr.to_string(),
+        "extend_cidrs": [],
+        "status": "ACTIVE",
+        "project_id": v.project_id,
+        "enterprise_project_id": v.enterprise_project_id,
+        "created_at": format_time(v.created_at),
+        "updated_at": format_time(v.updated_at),
+        "cloud_resources": [
+            {"resource_type": "routetable", "resource_count": 1},
+            {"resource_type": "virsubnet", "resource_count": subnets},
+        ],
+        "tags": [],
+        "block_service_endpoint_states": "off",
+        "enable_network_address_usage_metrics": false,
+    })
+}
+
+/// `GET /v3/{project_id}/vpc/vpcs/{id}`.
+pub async fn show_vpc_v3(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+    ctx.answer(StatusCode::OK, "vpc", s.huawei_vpc_with_subnets(&ctx.project_id, &id).await, render_vpc_v3)
+}
+
+/// `GET /v3/{project_id}/vpc/vpcs` with `limit`, `marker` and the v3 filters.
+pub async fn list_vpcs_v3(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> Response {
+    let result = async {
+        let request = ListRequest::parse(&query_pairs(query.as_deref()), V3_FILTERS)?;
+        s.huawei_list_vpcs_v3(&ctx.project_id, request).await
+    };
+    ctx.answer_list("vpcs", result.await, render_vpc_v3)
 }
 
 impl Wire for Subnet {

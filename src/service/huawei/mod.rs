@@ -50,7 +50,7 @@ fn load_in<R: ProjectResource>(tx: &mut dyn Tx, project_id: &str, id: &str) -> R
 }
 
 /// Every resource of a kind in a project.
-fn all_in<R: Resource>(tx: &mut dyn Tx, project_id: &str) -> Result<Vec<R>> {
+pub(super) fn all_in<R: Resource>(tx: &mut dyn Tx, project_id: &str) -> Result<Vec<R>> {
     let mut query = Query::new(R::KIND);
     query.folder_id = Some(project_id.to_string());
     tx.find::<R>(&query)

@@ -2,11 +2,26 @@
 //! scope when it is created, so no gateway, transit subnet or transit IP is ever handed it.
 
 use super::{children, load_in};
+use crate::domain::huawei::listing::{ListRequest, PageInfo};
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
 use crate::error::{Error, ResourceKind, Result};
 use crate::service::HuaweiArea;
 use crate::service::claims::{self, ClaimScope, HUAWEI_SUBNET_GATEWAY};
 use crate::store::{Claim, TxExt};
+
+/// The filters VPC v3 lists take.
+pub const V3_FILTERS: &[&str] = &["id", "name", "description", "cidr", "enterprise_project_id"];
+
+fn v3_field(v: &Vpc, name: &str) -> String {
+    match name {
+        "id" => v.id.clone(),
+        "name" => v.name.clone(),
+        "description" => v.description.clone(),
+        "cidr" => v.cidr.to_string(),
+        "enterprise_project_id" => v.enterprise_project_id.clone(),
+        _ => String::new(),
+    }
+}
 
 fn vpc_in(tx: &mut dyn crate::store::Tx, project_id: &str, id: &str) -> Result<Vpc> {
     load_in::<Vpc>(tx, project_id, id)
@@ -50,6 +65,37 @@ impl HuaweiArea {
                 subnet.update(&spec, now)?;
                 tx.save(&subnet)?;
                 Ok(subnet)
+            })
+            .await
+    }
+
+    /// A VPC with the number of its subnets (VPC v3's `cloud_resources`).
+    pub async fn huawei_vpc_with_subnets(&self, project_id: &str, id: &str) -> Result<(Vpc, usize)> {
+        let (project_id, id) = (project_id.to_string(), id.to_string());
+        self.store
+            .read(move |tx| {
+                let vpc = vpc_in(tx, &project_id, &id)?;
+                let subnets = children::<Subnet>(tx, &id)?.len();
+                Ok((vpc, subnets))
+            })
+            .await
+    }
+
+    /// VPC v3's list: filters on `id`, `name`, `description`, `cidr` and `enterprise_project_id`,
+    /// each VPC with the number of its subnets.
+    pub async fn huawei_list_vpcs_v3(&self, project_id: &str, request: ListRequest) -> Result<(Vec<(Vpc, usize)>, PageInfo)> {
+        let project_id = project_id.to_string();
+        self.store
+            .read(move |tx| {
+                let all = super::all_in::<Vpc>(tx, &project_id)?;
+                let kept: Vec<Vpc> = all.into_iter().filter(|v| request.matches(|name| v3_field(v, name))).collect();
+                let (page, info) = request.page(kept, |v| v.id.as_str());
+                let mut items = Vec::with_capacity(page.len());
+                for vpc in page {
+                    let subnets = children::<Subnet>(tx, &vpc.id)?.len();
+                    items.push((vpc, subnets));
+                }
+                Ok((items, info))
             })
             .await
     }
