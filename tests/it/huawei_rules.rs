@@ -477,6 +477,15 @@ async fn vpc_v3_shows_and_lists_the_same_vpcs() {
     assert_eq!(listed["vpcs"].as_array().unwrap().iter().map(|v| v["id"].clone()).collect::<Vec<_>>(), [json!(second)]);
     let paged = hw.get(&v3("vpcs?limit=1")).await.body;
     assert_eq!((paged["vpcs"].as_array().unwrap().len(), paged["page_info"]["current_count"].clone()), (1, json!(1)));
+    // v3 updates: name and description; a dry run checks and changes nothing.
+    let dry = hw.put(&v3(&format!("vpcs/{first}")), json!({"vpc": {"name": "renamed"}, "dry_run": true})).await;
+    assert_eq!((dry.status, dry.code()), (202, "SYS.0202"), "{}", dry.body);
+    assert_eq!(hw.get(&v3(&format!("vpcs/{first}"))).await.body["vpc"]["name"], "a");
+    let renamed = hw.put(&v3(&format!("vpcs/{first}")), json!({"vpc": {"name": "renamed", "description": "d"}})).await;
+    renamed.expect(200, "");
+    assert_eq!((renamed.body["vpc"]["name"].as_str(), renamed.body["vpc"]["status"].as_str()), (Some("renamed"), Some("ACTIVE")));
+    hw.put(&v3(&format!("vpcs/{first}")), json!({"vpc": {}})).await.expect(400, "VPC.0101");
+    hw.put(&v3(&format!("vpcs/{first}")), json!({"vpc": {"cidr": "10.18.0.0/15"}})).await.expect(400, "VPC.0101");
     let missing = hw.get(&v3("vpcs/5c9d1b4e-0000-4000-8000-000000000009")).await;
     missing.expect(404, "VPC.0003");
     assert!(missing.body["error_code"].is_string() && missing.body["request_id"].is_string(), "{}", missing.body);

@@ -82,7 +82,7 @@ fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router 
         .route(&format!("{nat}/specs"), get(nat::list_specs))
         .route("/v1/{project_id}/vpcs", get(list::<Vpc>).post(vpc::create_vpc))
         .route("/v3/{project_id}/vpc/vpcs", get(vpc::list_vpcs_v3))
-        .route("/v3/{project_id}/vpc/vpcs/{id}", get(vpc::show_vpc_v3))
+        .route("/v3/{project_id}/vpc/vpcs/{id}", get(vpc::show_vpc_v3).put(vpc::update_vpc_v3))
         .route("/v1/{project_id}/vpcs/{id}", get(show::<Vpc>).put(vpc::update_vpc).delete(vpc::delete_vpc))
         .route("/v1/{project_id}/subnets", get(list::<Subnet>).post(vpc::create_subnet))
         .route("/v1/{project_id}/subnets/{id}", get(show::<Subnet>))

@@ -79,6 +79,48 @@ pub async fn list_vpcs_v3(State(s): State<HuaweiArea>, Extension(ctx): Extension
     ctx.answer_list("vpcs", result.await, render_vpc_v3)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VpcV3UpdateBody {
+    vpc: VpcV3UpdateOption,
+    dry_run: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VpcV3UpdateOption {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+/// `PUT /v3/{project_id}/vpc/vpcs/{id}`: name and description (at least one). With `dry_run`
+/// the checks alone: 202 `SYS.0202`, nothing changed.
+pub async fn update_vpc_v3(
+    State(s): State<HuaweiArea>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let parsed = parse_body::<VpcV3UpdateBody>(&body).and_then(|b| {
+        if b.vpc.name.is_none() && b.vpc.description.is_none() {
+            return Err(crate::error::Error::invalid("vpc", "name or description is required"));
+        }
+        Ok(b)
+    });
+    let body = match parsed {
+        Ok(body) => body,
+        Err(e) => return ctx.fail(&e),
+    };
+    let dry_run = body.dry_run.unwrap_or(false);
+    let spec = VpcSpec { name: body.vpc.name, description: body.vpc.description, cidr: None, enterprise_project_id: None };
+    let result = s.huawei_update_vpc_checked(&ctx.project_id, &id, spec, dry_run).await;
+    match result {
+        Ok(_) if dry_run => ctx
+            .ok(StatusCode::ACCEPTED, json!({"error_msg": "Request validation has been passed with dry run...", "error_code": "SYS.0202"})),
+        result => ctx.answer(StatusCode::OK, "vpc", result, render_vpc_v3),
+    }
+}
+
 impl Wire for Subnet {
     const KEY: &'static str = "subnet";
     const LIST_KEY: &'static str = "subnets";

@@ -41,13 +41,22 @@ impl HuaweiArea {
     }
 
     pub async fn huawei_update_vpc(&self, project_id: &str, id: &str, spec: VpcSpec) -> Result<Vpc> {
+        Ok(self.huawei_update_vpc_checked(project_id, id, spec, false).await?.0)
+    }
+
+    /// An update, or with `dry_run` only its checks (nothing is saved); the VPC as it is (or
+    /// would be) with the number of its subnets.
+    pub async fn huawei_update_vpc_checked(&self, project_id: &str, id: &str, spec: VpcSpec, dry_run: bool) -> Result<(Vpc, usize)> {
         let (project_id, id, now) = (project_id.to_string(), id.to_string(), self.clock.now());
         self.store
             .write(move |tx| {
                 let mut vpc = vpc_in(tx, &project_id, &id)?;
-                vpc.update(&spec, &children::<Subnet>(tx, &id)?, now)?;
-                tx.save(&vpc)?;
-                Ok(vpc)
+                let subnets = children::<Subnet>(tx, &id)?;
+                vpc.update(&spec, &subnets, now)?;
+                if !dry_run {
+                    tx.save(&vpc)?;
+                }
+                Ok((vpc, subnets.len()))
             })
             .await
     }
