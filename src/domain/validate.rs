@@ -22,6 +22,10 @@ fn anchored(pattern: &str) -> Regex {
 pub static COMPUTE_NAME: LazyLock<Regex> = LazyLock::new(|| anchored("|[a-z]([-_a-z0-9]{0,61}[a-z0-9])?"));
 /// VPC resource names: letters of either case, 1–63 characters, or empty.
 pub static VPC_NAME: LazyLock<Regex> = LazyLock::new(|| anchored("|[a-zA-Z]([-_a-zA-Z0-9]{0,61}[a-zA-Z0-9])?"));
+/// VPC gateway names: stricter than other VPC names (lowercase only).
+pub static GATEWAY_NAME: LazyLock<Regex> = LazyLock::new(|| anchored("|[a-z]([-a-z0-9]{0,61}[a-z0-9])?"));
+/// Image families.
+pub static IMAGE_FAMILY: LazyLock<Regex> = LazyLock::new(|| anchored("|[a-z][-a-z0-9]{1,61}[a-z0-9]"));
 pub static COMPUTE_LABEL_VALUE: LazyLock<Regex> = LazyLock::new(|| anchored(r"[-_./\\@0-9a-z]*"));
 pub static COMPUTE_LABEL_KEY: LazyLock<Regex> = LazyLock::new(|| anchored(r"[a-z][-_./\\@0-9a-z]*"));
 pub static VPC_LABEL_VALUE: LazyLock<Regex> = LazyLock::new(|| anchored("[-_0-9a-z]*"));
@@ -193,5 +197,13 @@ mod tests {
         v.description("description", &"x".repeat(257));
         let err = v.finish().unwrap_err();
         assert_eq!(err.violations().len(), 2);
+    }
+
+    #[test]
+    fn gateway_names_and_image_families() {
+        assert!(GATEWAY_NAME.is_match("egress-1") && GATEWAY_NAME.is_match(""));
+        assert!(!GATEWAY_NAME.is_match("Egress") && !GATEWAY_NAME.is_match("egress_1"));
+        assert!(IMAGE_FAMILY.is_match("ubuntu-2204-lts") && IMAGE_FAMILY.is_match(""));
+        assert!(!IMAGE_FAMILY.is_match("ab") && !IMAGE_FAMILY.is_match("Ubuntu") && !IMAGE_FAMILY.is_match("ubuntu-"));
     }
 }

@@ -1,8 +1,5 @@
 //! `yandex.cloud.compute.v1.ImageService`: parse and validate, call the service, encode.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
 use tonic::{Request, Response, Status};
 
 use super::status::{self, parts};
@@ -21,10 +18,9 @@ type Reply<T> = std::result::Result<Response<T>, Status>;
 
 const SERVICE: &str = "yandex.cloud.compute.v1.ImageService";
 const MIN_DISK_SIZES: std::ops::RangeInclusive<i64> = 4_194_304..=4_398_046_511_104;
-static FAMILY: LazyLock<Regex> = LazyLock::new(|| Regex::new("^(|[a-z][-a-z0-9]{1,61}[a-z0-9])$").unwrap_or_else(|e| panic!("{e}")));
 
 fn family(v: &mut Violations, field: &str, family: &str) {
-    if !FAMILY.is_match(family) {
+    if !validate::IMAGE_FAMILY.is_match(family) {
         v.add(field, "must match |[a-z][-a-z0-9]{1,61}[a-z0-9]");
     }
 }

@@ -1,10 +1,7 @@
 //! `yandex.cloud.vpc.v1.RouteTableService` and `GatewayService`: parse and validate, call the
 //! service, encode.
 
-use std::sync::LazyLock;
-
 use ipnet::Ipv4Net;
-use regex::Regex;
 use tonic::{Request, Response, Status};
 
 use super::status::parts;
@@ -22,10 +19,6 @@ use crate::service::RoutingArea;
 use crate::service::routing::{CreateGateway, CreateRouteTable};
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
-
-/// Gateway names are stricter than other VPC names (lowercase only).
-static GATEWAY_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new("^(|[a-z]([-a-z0-9]{0,61}[a-z0-9])?)$").unwrap_or_else(|e| panic!("{e}")));
 
 /// The routes of a request, each with a prefix and exactly one next hop, then checked together.
 fn static_routes(v: &mut Violations, field: &str, routes: &[pb::StaticRoute]) -> Vec<StaticRoute> {
@@ -238,7 +231,7 @@ impl GatewayService for GatewayApi {
         let result = async {
             let mut v = Violations::new();
             v.id("folder_id", &r.folder_id);
-            v.pattern("name", &r.name, &GATEWAY_NAME);
+            v.pattern("name", &r.name, &validate::GATEWAY_NAME);
             v.description("description", &r.description);
             v.labels("labels", &r.labels, LabelRules::Compute);
             if r.gateway.is_none() {
@@ -267,7 +260,7 @@ impl GatewayService for GatewayApi {
             let has = |f: &str| paths.iter().any(|p| p == f);
             let mut patch = GatewayPatch::default();
             if has("name") {
-                v.pattern("name", &r.name, &GATEWAY_NAME);
+                v.pattern("name", &r.name, &validate::GATEWAY_NAME);
                 patch.name = Some(r.name.clone());
             }
             if has("description") {

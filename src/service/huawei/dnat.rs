@@ -100,7 +100,7 @@ impl HuaweiArea {
                 let gateway = gateway_in(tx, &project_id, &draft.gateway_id)?;
                 gateway.check_changeable()?;
                 let limit = rule_max(&gateway.spec);
-                if super::snat::rule_count(tx, &gateway.id)? >= limit as usize {
+                if super::rule_count(tx, &gateway.id)? >= limit as usize {
                     return Err(Error::RuleLimit { gateway_id: gateway.id.clone(), limit });
                 }
                 let rule = DnatRule { enterprise_project_id: gateway.enterprise_project_id.clone(), ..draft };

@@ -17,6 +17,11 @@ use crate::error::{Error, ResourceKind, Result};
 use crate::service::HuaweiArea;
 use crate::store::{Query, Resource, Tx, TxExt};
 
+/// Rules of both kinds a gateway holds, which its spec's `rule_max` bounds together.
+pub(super) fn rule_count(tx: &mut dyn Tx, gateway_id: &str) -> Result<usize> {
+    Ok(children::<DnatRule>(tx, gateway_id)?.len() + children::<SnatRule>(tx, gateway_id)?.len())
+}
+
 /// A Huawei resource: it belongs to a project, and errors name it by its kind.
 pub trait ProjectResource: Resource + Listable + Send + 'static {
     const ERROR_KIND: ResourceKind;

@@ -44,7 +44,7 @@ impl HuaweiArea {
                 let mut gateway = gateway_in(tx, &project_id, &id)?;
                 gateway.update(&spec, now)?;
                 // A smaller spec must still hold the rules the gateway has.
-                let (rules, limit) = (super::snat::rule_count(tx, &gateway.id)?, rule_max(&gateway.spec));
+                let (rules, limit) = (super::rule_count(tx, &gateway.id)?, rule_max(&gateway.spec));
                 if rules > limit as usize {
                     return Err(Error::RuleLimit { gateway_id: gateway.id.clone(), limit });
                 }
@@ -60,7 +60,7 @@ impl HuaweiArea {
             .write(move |tx| {
                 let gateway = gateway_in(tx, &project_id, &id)?;
                 gateway.check_changeable()?;
-                if super::snat::rule_count(tx, &gateway.id)? > 0 {
+                if super::rule_count(tx, &gateway.id)? > 0 {
                     return Err(Error::GatewayHasRules(gateway.id.clone()));
                 }
                 for downlink in &gateway.downlink_vpcs {

@@ -4,8 +4,7 @@
 
 use super::nat::{gateway_in, transit_ip_in};
 use super::vpc::subnet_in;
-use super::{children, load_in};
-use crate::domain::huawei::dnat::DnatRule;
+use super::{load_in, rule_count};
 use crate::domain::huawei::nat::{Gateway, TransitIp, rule_max};
 use crate::domain::huawei::snat::{SnatRule, SnatSpec, TransitIpAssociation};
 use crate::error::{Error, Result};
@@ -20,11 +19,6 @@ fn rule_in(tx: &mut dyn Tx, project_id: &str, id: &str) -> Result<SnatRule> {
 /// The VPC a gateway serves.
 fn gateway_vpc(gateway: &Gateway) -> &str {
     gateway.downlink_vpcs.first().map_or("", |d| d.vpc_id.as_str())
-}
-
-/// Rules of both kinds a gateway holds, which its spec's `rule_max` bounds together.
-pub(super) fn rule_count(tx: &mut dyn Tx, gateway_id: &str) -> Result<usize> {
-    Ok(children::<DnatRule>(tx, gateway_id)?.len() + children::<SnatRule>(tx, gateway_id)?.len())
 }
 
 /// Takes the transit IP for `rule` (on `gateway`), or fails with the conflict Huawei reports.
