@@ -112,6 +112,7 @@ pub enum ResourceKind {
     TransitIp,
     DnatRule,
     SnatRule,
+    Port,
 }
 
 impl fmt::Display for ResourceKind {
@@ -137,6 +138,7 @@ impl fmt::Display for ResourceKind {
             ResourceKind::TransitIp => "TransitIp",
             ResourceKind::DnatRule => "DnatRule",
             ResourceKind::SnatRule => "SnatRule",
+            ResourceKind::Port => "Port",
         })
     }
 }
@@ -368,6 +370,28 @@ error_table! {
         => ["DNAT rule {rule_id} forwards every port of TransitIp {transit_ip_id} (protocol any)"], AlreadyExists, Http::OfCode, Is(409, "NAT.1310"), Invalid;
     DnatBackendInUse { rule_id: String }
         => ["DNAT rule {rule_id} already forwards to the same backend, protocol and internal port"], AlreadyExists, Http::OfCode, Is(409, "NAT.1307"), Invalid;
+    TagInvalid(String)
+        => ["Invalid tags: {0}"], InvalidArgument, Http::OfCode, Is(400, "NAT.1015"), Is(400, "VPC.1801");
+    TooManyTags { limit: usize }
+        => ["A resource may carry at most {limit} tags"], InvalidArgument, Http::OfCode, Is(400, "NAT.1016"), Is(400, "VPC.1801");
+    TagNotFound(String)
+        => ["Tag with key \"{}\" not found", echo(.0)], NotFound, Http::OfCode, Is(404, "NAT.1002"), Is(404, "VPC.0202");
+    ExtendCidrInvalid(String)
+        => ["{} is not an IPv4 CIDR block in canonical form", echo(.0)], InvalidArgument, Http::OfCode, Invalid, Is(400, "VPC.9911");
+    TooManyExtendCidrs { vpc_id: String, limit: usize }
+        => ["Vpc {vpc_id} may have at most {limit} secondary CIDR blocks"], InvalidArgument, Http::OfCode, Invalid, Is(400, "VPC.9912");
+    ExtendCidrOverlaps { cidr: String, other: String }
+        => ["CIDR {cidr} overlaps {other}, already a CIDR block of the Vpc"], AlreadyExists, Http::OfCode, Invalid, Is(409, "VPC.9914");
+    ExtendCidrReserved { cidr: String, reserved: String }
+        => ["CIDR {cidr} lies in the reserved block {reserved}"], InvalidArgument, Http::OfCode, Invalid, Is(400, "VPC.9916");
+    ExtendCidrNotFound { vpc_id: String, cidr: String }
+        => ["{cidr} is not a secondary CIDR block of Vpc {vpc_id}"], NotFound, Http::OfCode, Invalid, Is(404, "VPC.9915");
+    ExtendCidrHasSubnets { cidr: String, subnet_id: String }
+        => ["Secondary CIDR block {cidr} still holds subnet {subnet_id}; delete it first"], FailedPrecondition, Http::OfCode, Invalid, Is(400, "VPC.0117");
+    PortNotInGatewayVpc { port_id: String, gateway_id: String }
+        => ["Port {port_id} is not in the VPC of gateway {gateway_id}"], FailedPrecondition, Http::OfCode, Is(409, "NAT.1304"), Invalid;
+    PortInUse { port_id: String, rule_id: String }
+        => ["Port {port_id} is the backend of DNAT rule {rule_id}; delete the rule first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
 }
 
 fn join_violations(v: &[FieldViolation]) -> String {
@@ -496,6 +520,17 @@ mod tests {
             Error::DnatPortInUse { transit_ip_id: s(), protocol: s(), port: s(), rule_id: s() },
             Error::DnatWholeIpTaken { transit_ip_id: s(), rule_id: s() },
             Error::DnatBackendInUse { rule_id: s() },
+            Error::TagInvalid(s()),
+            Error::TooManyTags { limit: 20 },
+            Error::TagNotFound(s()),
+            Error::ExtendCidrInvalid(s()),
+            Error::TooManyExtendCidrs { vpc_id: s(), limit: 5 },
+            Error::ExtendCidrOverlaps { cidr: s(), other: s() },
+            Error::ExtendCidrReserved { cidr: s(), reserved: s() },
+            Error::ExtendCidrNotFound { vpc_id: s(), cidr: s() },
+            Error::ExtendCidrHasSubnets { cidr: s(), subnet_id: s() },
+            Error::PortNotInGatewayVpc { port_id: s(), gateway_id: s() },
+            Error::PortInUse { port_id: s(), rule_id: s() },
         ]
     }
 

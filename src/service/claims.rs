@@ -50,6 +50,8 @@ pub enum ClaimScope<'a> {
     SnatSources(&'a str),
     /// Backends of a gateway's DNAT rules; key `<backend>/<protocol>/<port>`, owner: the rule.
     DnatBackends(&'a str),
+    /// The DNAT rules forwarding to a Huawei port; key and owner: the rule.
+    PortUsers(&'a str),
 }
 
 impl ClaimScope<'_> {
@@ -80,6 +82,7 @@ impl fmt::Display for ClaimScope<'_> {
             ClaimScope::DnatPorts(transit_ip_id) => write!(f, "dnat/{transit_ip_id}/ports"),
             ClaimScope::DnatBackends(gateway_id) => write!(f, "dnat/{gateway_id}/backends"),
             ClaimScope::SnatSources(gateway_id) => write!(f, "snat/{gateway_id}/sources"),
+            ClaimScope::PortUsers(port_id) => write!(f, "port/{port_id}/users"),
         }
     }
 }
@@ -110,6 +113,7 @@ fn name_scope(kind: ResourceKind) -> &'static str {
         ResourceKind::TransitIp => "transitip",
         ResourceKind::DnatRule => "dnatrule",
         ResourceKind::SnatRule => "snatrule",
+        ResourceKind::Port => "port",
     }
 }
 
@@ -153,6 +157,7 @@ pub const IMAGE: &str = "compute.image";
 pub const HUAWEI_SUBNET_GATEWAY: &str = "huawei.subnetGateway";
 pub const NAT_GATEWAY: &str = "nat.gateway";
 pub const TRANSIT_IP: &str = "nat.transitIp";
+pub const HUAWEI_PORT: &str = "vpc.port";
 
 /// Splits an owner back into `(referrer type, id)`.
 pub fn parse_owner(owner: &str) -> (&str, &str) {
@@ -187,6 +192,8 @@ mod tests {
             (ClaimScope::Names(ResourceKind::RouteTable, "b1g"), "name/route table/b1g"),
             (ClaimScope::Names(ResourceKind::EgressGateway, "b1g"), "name/egress gateway/b1g"),
             (ClaimScope::SnatSources("g"), "snat/g/sources"),
+            (ClaimScope::PortUsers("p"), "port/p/users"),
+            (ClaimScope::Names(ResourceKind::Port, "p"), "name/port/p"),
             (ClaimScope::Names(ResourceKind::Vpc, "p"), "name/vpc/p"),
             (ClaimScope::Names(ResourceKind::NatGateway, "p"), "name/gateway/p"),
             (ClaimScope::Names(ResourceKind::TransitSubnet, "p"), "name/transitsubnet/p"),

@@ -47,6 +47,7 @@ pub enum Kind {
     TransitIp,
     DnatRule,
     SnatRule,
+    Port,
 }
 
 impl Kind {
@@ -77,11 +78,12 @@ impl Kind {
             | R::TransitSubnet
             | R::TransitIp
             | R::DnatRule
-            | R::SnatRule => None,
+            | R::SnatRule
+            | R::Port => None,
         }
     }
 
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Instance,
         Kind::Network,
         Kind::Subnet,
@@ -98,6 +100,7 @@ impl Kind {
         Kind::TransitIp,
         Kind::DnatRule,
         Kind::SnatRule,
+        Kind::Port,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +121,7 @@ impl Kind {
             Kind::TransitIp => "transit_ip",
             Kind::DnatRule => "dnat_rule",
             Kind::SnatRule => "snat_rule",
+            Kind::Port => "port",
         }
     }
 

@@ -223,6 +223,16 @@ impl Resource for huawei::snat::SnatRule {
     }
 }
 
+impl Resource for huawei::port::Port {
+    const KIND: Kind = Kind::Port;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn columns(&self) -> Record {
+        row(Kind::Port, &self.id, &self.project_id, &self.network_id, &self.name, self.created_at.0)
+    }
+}
+
 /// Typed helpers for any transaction.
 pub trait TxExt {
     fn load<R: Resource>(&mut self, id: &str) -> Result<Option<R>>;

@@ -198,7 +198,7 @@ async fn errors_have_huaweis_shape_and_request_ids() {
     hw.post(&hw.nat("dnat-rules"), json!({"dnat_rule": {"colour": "red"}})).await.expect(400, "NAT.0002");
     hw.get(&format!("/v3/{PROJECT}/private-nat/nothing-here")).await.expect(404, "APIGW.0101");
     // Huawei paths netplane does not route are refused in Huawei's shape too, not Yandex's.
-    hw.get(&format!("/v2.0/{PROJECT}/subnets/5c9d1b4e-0000-4000-8000-000000000001/tags")).await.expect(404, "APIGW.0101");
+    hw.get(&format!("/v2.0/{PROJECT}/networks/5c9d1b4e-0000-4000-8000-000000000001")).await.expect(404, "APIGW.0101");
     let vpc_error = hw.post(&hw.vpc("vpcs"), json!({"vpc": {"cidr": "8.8.8.0/24"}})).await;
     vpc_error.expect(400, "VPC.0101");
     assert!(vpc_error.body["message"].as_str().unwrap().contains("vpc.cidr"));

@@ -63,7 +63,9 @@ async fn dnat_rules_enforce_the_api_rules_and_refusals_change_nothing() {
     // A whole-IP rule on a second transit IP keeps tcp/udp rules off it.
     let second = hw.transit_ip(&t, None).await;
     let tip2 = second.id("transit_ip");
-    hw.dnat(&t, &tip2, json!({"network_interface_id": nic})).await.expect(201, "");
+    let port = hw.port(&t.downlink_subnet_id, None).await;
+    port.expect(201, "");
+    hw.dnat(&t, &tip2, json!({"network_interface_id": port.id("port")})).await.expect(201, "");
     hw.dnat(&t, &tip2, tcp("10.3.1.9", 22, 22)).await.expect(409, "NAT.1310");
 
     // An update into a conflict is refused and leaves the rule as it was.

@@ -143,6 +143,15 @@ impl Hw {
         self.post(&self.nat("transit-ips"), json!({ "transit_ip": option })).await
     }
 
+    /// A port in a VPC v1 subnet, its address the subnet's next free one unless given.
+    pub async fn port(&self, subnet_id: &str, ip: Option<&str>) -> Answer {
+        let mut port = json!({"network_id": subnet_id});
+        if let Some(ip) = ip {
+            port["fixed_ips"] = json!([{"ip_address": ip}]);
+        }
+        self.post(&self.vpc("ports"), json!({ "port": port })).await
+    }
+
     /// Creates a DNAT rule on the topology's gateway with the given fields added.
     pub async fn dnat(&self, t: &Topology, transit_ip_id: &str, fields: Value) -> Answer {
         self.try_dnat(t, transit_ip_id, fields).await.expect("send")

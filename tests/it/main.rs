@@ -10,6 +10,7 @@ mod hardening;
 mod harness;
 mod huawei;
 mod huawei_rules;
+mod huawei_tags_ports;
 mod hw;
 mod instances;
 mod limits;

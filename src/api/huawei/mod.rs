@@ -1,5 +1,5 @@
-//! Huawei Cloud's own REST APIs: private NAT v3 (`/v3/{project_id}/private-nat/…`) and the part of
-//! VPC v1 it needs (`/v1/{project_id}/vpcs`, `/v1/{project_id}/subnets`). Unlike Yandex REST these
+//! Huawei Cloud's own REST APIs: private NAT v3 (`/v3/{project_id}/private-nat/…` and its tag
+//! APIs) and the part of VPC it needs (v1 VPCs, subnets and ports, v2.0 tags, v3 VPCs). Unlike Yandex REST these
 //! are not transcoded from protos: they have their own shapes, and the handlers call `service`
 //! directly. Every call passes `admit` first: the body is read (within the REST limit), the caller
 //! authenticated for the project in the path, and the call's `Ctx` attached.
@@ -7,9 +7,11 @@
 mod auth;
 mod dnat;
 mod nat;
+mod port;
 pub(crate) mod reply;
 mod resource;
 mod snat;
+mod tags;
 mod vpc;
 
 use axum::Router;
@@ -17,7 +19,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Extension, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, put};
+use axum::routing::{delete, get, post, put};
 use tower::ServiceExt;
 
 pub use auth::HuaweiAuth;
@@ -30,6 +32,8 @@ use crate::api::request_id::RequestContext;
 use crate::api::rest::DRAIN_LIMIT_BYTES;
 use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
+use crate::domain::huawei::port::Port;
+use crate::domain::huawei::tags::Tagged;
 use crate::domain::huawei::snat::SnatRule;
 use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, HuaweiApi, TransportError};
@@ -63,9 +67,25 @@ impl HuaweiRest {
     }
 }
 
+/// The tag API of one kind under `base` (`/v3/{project_id}/transit-ips`, `/v2.0/{project_id}/vpcs`, …).
+fn tag_routes<R: resource::Wire + Tagged>(router: Router<HuaweiArea>, base: &str) -> Router<HuaweiArea> {
+    router
+        .route(&format!("{base}/{{id}}/tags"), get(tags::show::<R>).post(tags::add::<R>))
+        .route(&format!("{base}/{{id}}/tags/action"), post(tags::batch::<R>).delete(tags::delete_action_key::<R>))
+        .route(&format!("{base}/{{id}}/tags/{{key}}"), delete(tags::delete::<R>))
+        .route(&format!("{base}/tags"), get(tags::project::<R>))
+        .route(&format!("{base}/resource_instances/action"), post(tags::filter::<R>))
+}
+
 fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router {
     let nat = "/v3/{project_id}/private-nat";
-    Router::new()
+    let router = Router::new();
+    let router = tag_routes::<Gateway>(router, "/v3/{project_id}/private-nat-gateways");
+    let router = tag_routes::<TransitIp>(router, "/v3/{project_id}/transit-ips");
+    let router = tag_routes::<TransitSubnet>(router, "/v3/{project_id}/transit-subnets");
+    let router = tag_routes::<Vpc>(router, "/v2.0/{project_id}/vpcs");
+    let router = tag_routes::<Subnet>(router, "/v2.0/{project_id}/subnets");
+    router
         .route(&format!("{nat}/gateways"), get(list::<Gateway>).post(nat::create_gateway))
         .route(&format!("{nat}/gateways/{{id}}"), get(show::<Gateway>).put(nat::update_gateway).delete(nat::delete_gateway))
         .route(&format!("{nat}/transit-subnets"), get(list::<TransitSubnet>).post(nat::create_transit_subnet))
@@ -81,8 +101,12 @@ fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router 
         .route(&format!("{nat}/snat-rules/{{id}}"), get(show::<SnatRule>).put(snat::update).delete(snat::delete))
         .route(&format!("{nat}/specs"), get(nat::list_specs))
         .route("/v1/{project_id}/vpcs", get(list::<Vpc>).post(vpc::create_vpc))
-        .route("/v3/{project_id}/vpc/vpcs", get(vpc::list_vpcs_v3))
-        .route("/v3/{project_id}/vpc/vpcs/{id}", get(vpc::show_vpc_v3).put(vpc::update_vpc_v3))
+        .route("/v3/{project_id}/vpc/vpcs", get(vpc::list_vpcs_v3).post(vpc::create_vpc_v3))
+        .route("/v3/{project_id}/vpc/vpcs/{id}", get(vpc::show_vpc_v3).put(vpc::update_vpc_v3).delete(vpc::delete_vpc_v3))
+        .route("/v3/{project_id}/vpc/vpcs/{id}/add-extend-cidr", put(vpc::add_extend_cidr))
+        .route("/v3/{project_id}/vpc/vpcs/{id}/remove-extend-cidr", put(vpc::remove_extend_cidr))
+        .route("/v1/{project_id}/ports", get(list::<Port>).post(port::create))
+        .route("/v1/{project_id}/ports/{id}", get(show::<Port>).delete(port::delete))
         .route("/v1/{project_id}/vpcs/{id}", get(show::<Vpc>).put(vpc::update_vpc).delete(vpc::delete_vpc))
         .route("/v1/{project_id}/subnets", get(list::<Subnet>).post(vpc::create_subnet))
         .route("/v1/{project_id}/subnets/{id}", get(show::<Subnet>))
@@ -101,7 +125,7 @@ fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router 
 fn api_and_project(path: &str) -> (HuaweiApi, String) {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let api = match (segments.first(), segments.get(2)) {
-        (Some(&"v1"), _) => HuaweiApi::Vpc,
+        (Some(&"v1" | &"v2.0"), _) => HuaweiApi::Vpc,
         (Some(&"v3"), Some(&"vpc")) => HuaweiApi::VpcV3,
         _ => HuaweiApi::PrivateNat,
     };
@@ -175,6 +199,8 @@ mod tests {
     fn huawei_paths_name_their_api_and_project() {
         assert_eq!(api_and_project("/v3/p1/private-nat/dnat-rules/x"), (HuaweiApi::PrivateNat, "p1".into()));
         assert_eq!(api_and_project("/v1/p2/vpcs"), (HuaweiApi::Vpc, "p2".into()));
+        assert_eq!(api_and_project("/v2.0/p5/vpcs/v/tags"), (HuaweiApi::Vpc, "p5".into()));
+        assert_eq!(api_and_project("/v3/p6/transit-ips/t/tags"), (HuaweiApi::PrivateNat, "p6".into()));
         assert_eq!(api_and_project("/v3/p4/vpc/vpcs/v"), (HuaweiApi::VpcV3, "p4".into()));
         assert_eq!(api_and_project("/netplane/huawei/p3/gateways/g/status"), (HuaweiApi::PrivateNat, "p3".into()));
     }

@@ -1,6 +1,7 @@
-//! Huawei VPC v1, the part private NAT needs: `/v1/{project_id}/vpcs` and `/v1/{project_id}/subnets`
-//! (create, show, list, delete). Creates answer 200, as VPC v1 does; lists take `limit` and
-//! `marker` and have no `page_info`.
+//! Huawei VPCs and subnets: VPC v1 (`/v1/{project_id}/vpcs`, `/v1/{project_id}/subnets`: create,
+//! show, list, update, delete; creates answer 200 as VPC v1 does, lists take `limit` and `marker`
+//! and have no `page_info`) and VPC v3's view of the same VPCs (`/v3/{project_id}/vpc/vpcs`: create,
+//! show, list, update, delete, secondary CIDRs, with `dry_run` where Huawei documents it).
 
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
@@ -14,6 +15,7 @@ use super::reply::{Ctx, parse_body, query_pairs};
 use super::resource::Wire;
 use crate::domain::huawei::format_time;
 use crate::domain::huawei::listing::ListRequest;
+use crate::domain::huawei::tags::{Tag, parse_inline};
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
 use crate::service::HuaweiArea;
 use crate::service::huawei::vpc::V3_FILTERS;
@@ -49,7 +51,7 @@ fn render_vpc_v3((v, subnets): &(Vpc, usize)) -> Value {
         "name": v.name,
         "description": v.description,
         "cidr": v.cidr.to_string(),
-        "extend_cidrs": [],
+        "extend_cidrs": v.extend_cidrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "status": "ACTIVE",
         "project_id": v.project_id,
         "enterprise_project_id": v.enterprise_project_id,
@@ -59,7 +61,7 @@ fn render_vpc_v3((v, subnets): &(Vpc, usize)) -> Value {
             {"resource_type": "routetable", "resource_count": 1},
             {"resource_type": "virsubnet", "resource_count": subnets},
         ],
-        "tags": [],
+        "tags": v.tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect::<Vec<_>>(),
         "block_service_endpoint_states": "off",
         "enable_network_address_usage_metrics": false,
     })
@@ -93,6 +95,111 @@ struct VpcV3UpdateOption {
     description: Option<String>,
 }
 
+/// What a v3 call with `dry_run` answers once its checks pass: 202 `SYS.0202`.
+fn dry_run_passed(ctx: &Ctx) -> Response {
+    ctx.ok(StatusCode::ACCEPTED, json!({"error_msg": "Request validation has been passed with dry run...", "error_code": "SYS.0202"}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VpcV3CreateBody {
+    vpc: VpcV3CreateOption,
+    dry_run: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VpcV3CreateOption {
+    cidr: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    enterprise_project_id: Option<String>,
+    tags: Option<Vec<KeyValue>>,
+    #[allow(dead_code)]
+    block_service_endpoint_states: Option<String>,
+    #[allow(dead_code)]
+    enable_network_address_usage_metrics: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyValue {
+    key: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// `POST /v3/{project_id}/vpc/vpcs`: 201 with the v3 VPC; with `dry_run` only the checks.
+pub async fn create_vpc_v3(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
+    let body = match parse_body::<VpcV3CreateBody>(&body) {
+        Ok(body) => body,
+        Err(e) => return ctx.fail(&e),
+    };
+    let dry_run = body.dry_run.unwrap_or(false);
+    let o = body.vpc;
+    let spec = VpcSpec {
+        name: o.name,
+        description: o.description,
+        cidr: o.cidr,
+        enterprise_project_id: o.enterprise_project_id,
+        tags: o.tags.unwrap_or_default().into_iter().map(|t| Tag::new(t.key, t.value)).collect(),
+    };
+    match s.huawei_create_vpc_checked(&ctx.project_id, spec, dry_run).await {
+        Ok(_) if dry_run => dry_run_passed(&ctx),
+        result => ctx.answer(StatusCode::CREATED, "vpc", result.map(|vpc| (vpc, 0)), render_vpc_v3),
+    }
+}
+
+/// `DELETE /v3/{project_id}/vpc/vpcs/{id}`: 204, refused while the VPC has subnets.
+pub async fn delete_vpc_v3(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+    ctx.answer_delete(s.huawei_delete_vpc(&ctx.project_id, &id).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtendCidrBody {
+    vpc: ExtendCidrOption,
+    dry_run: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtendCidrOption {
+    extend_cidrs: Vec<String>,
+}
+
+async fn change_extend_cidrs(s: HuaweiArea, ctx: Ctx, id: String, body: Bytes, add: bool) -> Response {
+    let body = match parse_body::<ExtendCidrBody>(&body) {
+        Ok(body) => body,
+        Err(e) => return ctx.fail(&e),
+    };
+    let dry_run = body.dry_run.unwrap_or(false);
+    match s.huawei_change_extend_cidrs(&ctx.project_id, &id, body.vpc.extend_cidrs, add, dry_run).await {
+        Ok(_) if dry_run => dry_run_passed(&ctx),
+        result => ctx.answer(StatusCode::OK, "vpc", result, render_vpc_v3),
+    }
+}
+
+/// `PUT /v3/{project_id}/vpc/vpcs/{id}/add-extend-cidr` `{"vpc": {"extend_cidrs": [...]}}`.
+pub async fn add_extend_cidr(
+    State(s): State<HuaweiArea>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    change_extend_cidrs(s, ctx, id, body, true).await
+}
+
+/// `PUT /v3/{project_id}/vpc/vpcs/{id}/remove-extend-cidr`.
+pub async fn remove_extend_cidr(
+    State(s): State<HuaweiArea>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    change_extend_cidrs(s, ctx, id, body, false).await
+}
+
 /// `PUT /v3/{project_id}/vpc/vpcs/{id}`: name and description (at least one). With `dry_run`
 /// the checks alone: 202 `SYS.0202`, nothing changed.
 pub async fn update_vpc_v3(
@@ -112,11 +219,10 @@ pub async fn update_vpc_v3(
         Err(e) => return ctx.fail(&e),
     };
     let dry_run = body.dry_run.unwrap_or(false);
-    let spec = VpcSpec { name: body.vpc.name, description: body.vpc.description, cidr: None, enterprise_project_id: None };
+    let spec = VpcSpec { name: body.vpc.name, description: body.vpc.description, ..Default::default() };
     let result = s.huawei_update_vpc_checked(&ctx.project_id, &id, spec, dry_run).await;
     match result {
-        Ok(_) if dry_run => ctx
-            .ok(StatusCode::ACCEPTED, json!({"error_msg": "Request validation has been passed with dry run...", "error_code": "SYS.0202"})),
+        Ok(_) if dry_run => dry_run_passed(&ctx),
         result => ctx.answer(StatusCode::OK, "vpc", result, render_vpc_v3),
     }
 }
@@ -171,7 +277,7 @@ struct VpcOption {
     description: Option<String>,
     cidr: Option<String>,
     enterprise_project_id: Option<String>,
-    #[allow(dead_code)]
+    /// `"key*value"` strings.
     tags: Option<Vec<String>>,
     #[allow(dead_code)]
     block_service_endpoint_states: Option<String>,
@@ -203,7 +309,7 @@ struct SubnetOption {
     dns_list: Option<Vec<String>>,
     #[allow(dead_code)]
     extra_dhcp_opts: Option<Vec<Value>>,
-    #[allow(dead_code)]
+    /// `"key*value"` strings.
     tags: Option<Vec<String>>,
     #[allow(dead_code)]
     enable_network_address_usage_metrics: Option<bool>,
@@ -212,7 +318,8 @@ struct SubnetOption {
 pub async fn create_vpc(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, body: Bytes) -> Response {
     let result = async {
         let o = parse_body::<VpcBody>(&body)?.vpc;
-        let spec = VpcSpec { name: o.name, description: o.description, cidr: o.cidr, enterprise_project_id: o.enterprise_project_id };
+        let tags = parse_inline(&o.tags.unwrap_or_default())?;
+        let spec = VpcSpec { name: o.name, description: o.description, cidr: o.cidr, enterprise_project_id: o.enterprise_project_id, tags };
         s.huawei_create_vpc(&ctx.project_id, spec).await
     };
     ctx.answer(StatusCode::OK, "vpc", result.await, render_vpc)
@@ -252,7 +359,7 @@ pub async fn update_vpc(
         if o.routes.as_ref().is_some_and(|r| !r.is_empty()) {
             return Err(crate::error::Error::invalid("vpc.routes", "VPC routes are not supported by netplane"));
         }
-        let spec = VpcSpec { name: o.name, description: o.description, cidr: o.cidr, enterprise_project_id: None };
+        let spec = VpcSpec { name: o.name, description: o.description, cidr: o.cidr, ..Default::default() };
         s.huawei_update_vpc(&ctx.project_id, &id, spec).await
     };
     ctx.answer(StatusCode::OK, "vpc", result.await, render_vpc)
@@ -328,6 +435,7 @@ pub async fn create_subnet(State(s): State<HuaweiArea>, Extension(ctx): Extensio
             secondary_dns: o.secondary_dns,
             dns_list: o.dns_list,
             availability_zone: o.availability_zone,
+            tags: parse_inline(&o.tags.unwrap_or_default())?,
         };
         s.huawei_create_subnet(&ctx.project_id, spec).await
     };

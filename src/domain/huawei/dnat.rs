@@ -42,6 +42,7 @@ impl Protocol {
 pub enum BackendType {
     Compute,
     Customize,
+    Vip,
 }
 
 impl BackendType {
@@ -49,15 +50,20 @@ impl BackendType {
         match self {
             BackendType::Compute => "COMPUTE",
             BackendType::Customize => "CUSTOMIZE",
+            BackendType::Vip => "VIP",
         }
     }
 }
 
-/// Where a rule forwards to: exactly one of the two (NAT.1311).
+/// Where a rule forwards to: a port or an address, exactly one of them (NAT.1311).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Backend {
+    /// A port as a request names it, before the service resolves it; rules stored by releases
+    /// before ports existed keep it, and answer without an address as they did.
     Interface(String),
     Address(Ipv4Addr),
+    /// A port of the project, with what the rule reports of it.
+    Port { id: String, address: Ipv4Addr, backend_type: BackendType },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -198,20 +204,29 @@ impl DnatRule {
         match self.backend {
             Backend::Interface(_) => BackendType::Compute,
             Backend::Address(_) => BackendType::Customize,
+            Backend::Port { backend_type, .. } => backend_type,
         }
     }
 
     pub fn network_interface_id(&self) -> &str {
         match &self.backend {
-            Backend::Interface(id) => id,
+            Backend::Interface(id) | Backend::Port { id, .. } => id,
             Backend::Address(_) => "",
+        }
+    }
+
+    /// The port a rule forwards to, if it names one.
+    pub fn port_id(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Interface(id) | Backend::Port { id, .. } => Some(id),
+            Backend::Address(_) => None,
         }
     }
 
     pub fn private_ip_address(&self) -> String {
         match &self.backend {
             Backend::Interface(_) => String::new(),
-            Backend::Address(ip) => ip.to_string(),
+            Backend::Address(ip) | Backend::Port { address: ip, .. } => ip.to_string(),
         }
     }
 
@@ -224,7 +239,7 @@ impl DnatRule {
     /// The internal key: one rule per backend, protocol and internal port on a gateway.
     pub fn backend_key(&self) -> String {
         let backend = match &self.backend {
-            Backend::Interface(id) => format!("nic:{id}"),
+            Backend::Interface(id) | Backend::Port { id, .. } => format!("nic:{id}"),
             Backend::Address(ip) => format!("ip:{ip}"),
         };
         format!("{backend}/{}/{}", self.protocol.as_str(), self.internal_service_port)

@@ -13,6 +13,12 @@ pub const MAX_LIMIT: usize = 2000;
 pub trait Listable {
     const FILTERS: &'static [&'static str];
     fn field(&self, name: &str) -> String;
+
+    /// Whether the item passes one value of a filter: its field equals it, unless the kind says
+    /// otherwise (a list-valued field, say).
+    fn filter_matches(&self, name: &str, value: &str) -> bool {
+        self.field(name) == value
+    }
 }
 pub const MAX_FILTER_VALUES: usize = 10;
 
@@ -82,6 +88,11 @@ impl ListRequest {
             let value = field(name);
             values.contains(&value)
         })
+    }
+
+    /// Whether a listable item passes every filter.
+    pub fn admits<T: Listable>(&self, item: &T) -> bool {
+        self.filters.iter().all(|(name, values)| values.iter().any(|value| item.filter_matches(name, value)))
     }
 
     /// Cuts the page out of `items` (filtered, in any order) and says where its neighbours start.

@@ -1,12 +1,15 @@
-//! Huawei Cloud's resources as netplane models them: VPC v1 VPCs and subnets, and the private NAT
-//! v3 gateways, transit subnets, transit IPs and DNAT rules that live in them. Pure: ids and times
+//! Huawei Cloud's resources as netplane models them: VPC VPCs, subnets and ports, and the private
+//! NAT v3 gateways, transit subnets, transit IPs, DNAT and SNAT rules that live in them, with the
+//! tags both APIs put on them. Pure: ids and times
 //! are passed in. The field rules every resource shares (names, descriptions, UUIDs, times, list
 //! filters and marker paging) are here.
 
 pub mod dnat;
 pub mod listing;
 pub mod nat;
+pub mod port;
 pub mod snat;
+pub mod tags;
 pub mod vpc;
 
 use crate::domain::clock::Timestamp;

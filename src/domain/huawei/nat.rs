@@ -11,12 +11,8 @@ use super::{Status, check_description, check_name, check_uuid, required};
 use crate::domain::clock::Timestamp;
 use crate::error::Error;
 
-/// A resource tag.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Tag {
-    pub key: String,
-    pub value: String,
-}
+pub use super::tags::Tag;
+use super::tags::{NAT_TAGS, TagRules, Tagged};
 
 /// One gateway size, as `GET /v3/{project_id}/private-nat/specs` lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,20 +149,11 @@ impl GatewaySpec {
         let subnet_id = required("gateway.downlink_vpcs[0].virsubnet_id", downlink.virsubnet_id.as_deref())?;
         check_uuid("gateway.downlink_vpcs[0].virsubnet_id", subnet_id)?;
         let address = parse_address("gateway.downlink_vpcs[0].ngport_ip_address", downlink.ngport_ip_address.as_deref())?;
-        check_tags("gateway.tags", &self.tags)?;
+        NAT_TAGS.check_set(&self.tags)?;
         Ok((subnet_id.to_string(), address))
     }
 }
 
-fn check_tags(field: &str, tags: &[Tag]) -> Result<(), Error> {
-    if tags.len() > 20 {
-        return Err(Error::invalid(field, "at most 20 tags"));
-    }
-    if let Some(bad) = tags.iter().find(|t| t.key.is_empty() || t.key.chars().count() > 128 || t.value.chars().count() > 255) {
-        return Err(Error::invalid(field, format!("tag key {:?}: keys are 1 to 128 characters, values up to 255", bad.key)));
-    }
-    Ok(())
-}
 
 impl Gateway {
     pub fn create(id: String, project_id: &str, spec: &GatewaySpec, downlink: DownlinkVpc, now: Timestamp) -> Gateway {
@@ -258,7 +245,7 @@ impl TransitSubnetSpec {
                 format!("subnets of other projects ({other}) cannot be used"),
             ));
         }
-        check_tags("transit_subnet.tags", &self.tags)?;
+        NAT_TAGS.check_set(&self.tags)?;
         Ok(subnet_id.to_string())
     }
 
@@ -318,10 +305,31 @@ impl TransitIpSpec {
         let subnet_id = required("transit_ip.virsubnet_id", self.virsubnet_id.as_deref())?;
         check_uuid("transit_ip.virsubnet_id", subnet_id)?;
         let address = parse_address("transit_ip.ip_address", self.ip_address.as_deref())?;
-        check_tags("transit_ip.tags", &self.tags)?;
+        NAT_TAGS.check_set(&self.tags)?;
         Ok((subnet_id.to_string(), address))
     }
 }
+
+macro_rules! nat_tagged {
+    ($($type:ty => |$it:ident| $name:expr),* $(,)?) => {
+        $(impl Tagged for $type {
+            const TAG_RULES: TagRules = NAT_TAGS;
+            fn tags(&self) -> &[Tag] {
+                &self.tags
+            }
+            fn tags_mut(&mut self) -> &mut Vec<Tag> {
+                &mut self.tags
+            }
+            fn tag_name(&self) -> String {
+                let $it = self;
+                $name
+            }
+        })*
+    };
+}
+
+// A transit IP has no name: its address stands in for one.
+nat_tagged!(Gateway => |g| g.name.clone(), TransitSubnet => |t| t.name.clone(), TransitIp => |t| t.ip_address.to_string());
 
 impl Listable for Gateway {
     const FILTERS: &'static [&'static str] =

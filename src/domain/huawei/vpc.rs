@@ -1,12 +1,14 @@
-//! Huawei VPC v1 VPCs and subnets: just enough for private NAT to live in. A VPC's CIDR is private
-//! (RFC 1918, prefix up to /24); a subnet's CIDR lies in its VPC, does not overlap its siblings and
-//! has a gateway address inside it.
+//! Huawei VPCs and subnets, one resource seen through VPC v1 and v3. A VPC's primary CIDR is
+//! private (RFC 1918, prefix up to /24); up to five secondary (`extend_cidrs`) blocks may be added,
+//! outside the reserved ones. A subnet's CIDR lies in one of its VPC's blocks, does not overlap its
+//! siblings and has a gateway address inside it.
 
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
 use super::listing::Listable;
+use super::tags::{Tag, Tagged, TagRules, VPC_TAGS};
 use super::{check_description, check_name};
 use crate::domain::clock::Timestamp;
 use crate::domain::subnet::overlaps;
@@ -22,6 +24,11 @@ pub struct Vpc {
     pub enterprise_project_id: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Secondary CIDR blocks (VPC v3), in the order they were added.
+    #[serde(default)]
+    pub extend_cidrs: Vec<Ipv4Net>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -46,10 +53,31 @@ pub struct Subnet {
     /// of releases before it was separate have none, and answer with the subnet id, as they did.
     #[serde(default)]
     pub neutron_subnet_id: String,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 /// The CIDR a VPC gets when the request names none.
 pub const DEFAULT_VPC_CIDR: &str = "192.168.0.0/16";
+
+/// Secondary CIDR blocks a VPC may have.
+pub const MAX_EXTEND_CIDRS: usize = 5;
+
+/// Blocks no secondary CIDR may overlap (Huawei's SDK list).
+const RESERVED_BLOCKS: [&str; 9] = [
+    "100.64.0.0/10",
+    "214.0.0.0/7",
+    "198.18.0.0/15",
+    "169.254.0.0/16",
+    "0.0.0.0/8",
+    "127.0.0.0/8",
+    "240.0.0.0/4",
+    "172.31.0.0/16",
+    "192.168.0.0/16",
+];
+
+/// Private ranges that cannot be a secondary CIDR as a whole (a part of them can).
+const WHOLE_RANGES: [&str; 2] = ["10.0.0.0/8", "172.16.0.0/12"];
 
 /// The private ranges a VPC may use and the longest prefix it may have.
 const PRIVATE_RANGES: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
@@ -85,9 +113,72 @@ pub struct VpcSpec {
     pub description: Option<String>,
     pub cidr: Option<String>,
     pub enterprise_project_id: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+/// A secondary CIDR as given: canonical IPv4 (VPC.9911), the longest prefix a VPC may have.
+fn extend_cidr(text: &str) -> Result<Ipv4Net, Error> {
+    let cidr: Ipv4Net = text.parse().map_err(|_| Error::ExtendCidrInvalid(text.to_string()))?;
+    if cidr.network() != cidr.addr() || cidr.prefix_len() > LONGEST_VPC_PREFIX {
+        return Err(Error::ExtendCidrInvalid(text.to_string()));
+    }
+    Ok(cidr)
 }
 
 impl Vpc {
+    /// The primary CIDR and the secondary ones.
+    pub fn cidrs(&self) -> Vec<Ipv4Net> {
+        std::iter::once(self.cidr).chain(self.extend_cidrs.iter().copied()).collect()
+    }
+
+    /// `PUT /v3/{project_id}/vpc/vpcs/{id}/add-extend-cidr`: each block canonical, outside the
+    /// reserved blocks and apart from the VPC's blocks and the others given; five at most.
+    pub fn add_extend_cidrs(&mut self, texts: &[String], now: Timestamp) -> Result<(), Error> {
+        if texts.is_empty() {
+            return Err(Error::ExtendCidrInvalid(String::new()));
+        }
+        let mut next = self.extend_cidrs.clone();
+        for text in texts {
+            let cidr = extend_cidr(text)?;
+            let reserved = RESERVED_BLOCKS.iter().filter_map(|b| b.parse::<Ipv4Net>().ok()).find(|b| overlaps(b, &cidr));
+            let whole = WHOLE_RANGES.iter().filter_map(|b| b.parse::<Ipv4Net>().ok()).find(|b| *b == cidr);
+            if let Some(block) = reserved.or(whole) {
+                return Err(Error::ExtendCidrReserved { cidr: cidr.to_string(), reserved: block.to_string() });
+            }
+            if let Some(other) = std::iter::once(self.cidr).chain(next.iter().copied()).find(|c| overlaps(c, &cidr)) {
+                return Err(Error::ExtendCidrOverlaps { cidr: cidr.to_string(), other: other.to_string() });
+            }
+            next.push(cidr);
+        }
+        if next.len() > MAX_EXTEND_CIDRS {
+            return Err(Error::TooManyExtendCidrs { vpc_id: self.id.clone(), limit: MAX_EXTEND_CIDRS });
+        }
+        self.extend_cidrs = next;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// `PUT …/remove-extend-cidr`: each block must be a secondary CIDR of the VPC holding no subnet.
+    pub fn remove_extend_cidrs(&mut self, texts: &[String], subnets: &[Subnet], now: Timestamp) -> Result<(), Error> {
+        if texts.is_empty() {
+            return Err(Error::ExtendCidrInvalid(String::new()));
+        }
+        let mut next = self.extend_cidrs.clone();
+        for text in texts {
+            let cidr = extend_cidr(text)?;
+            let Some(at) = next.iter().position(|c| *c == cidr) else {
+                return Err(Error::ExtendCidrNotFound { vpc_id: self.id.clone(), cidr: cidr.to_string() });
+            };
+            if let Some(subnet) = subnets.iter().find(|s| cidr.contains(&s.cidr)) {
+                return Err(Error::ExtendCidrHasSubnets { cidr: cidr.to_string(), subnet_id: subnet.id.clone() });
+            }
+            next.remove(at);
+        }
+        self.extend_cidrs = next;
+        self.updated_at = now;
+        Ok(())
+    }
+
     /// `PUT /v1/{project_id}/vpcs/{id}`: name, description and CIDR (which must still hold every
     /// subnet of the VPC, `subnets`).
     pub fn update(&mut self, spec: &VpcSpec, subnets: &[Subnet], now: Timestamp) -> Result<(), Error> {
@@ -99,7 +190,13 @@ impl Vpc {
         }
         let cidr = spec.cidr.as_deref().map(vpc_cidr).transpose()?;
         if let Some(cidr) = cidr
-            && let Some(outside) = subnets.iter().find(|s| !cidr.contains(&s.cidr))
+            && let Some(other) = self.extend_cidrs.iter().find(|c| overlaps(c, &cidr))
+        {
+            return Err(Error::invalid("vpc.cidr", format!("{cidr} overlaps the secondary CIDR block {other}")));
+        }
+        let held = |blocks: &[Ipv4Net], s: &Subnet| blocks.iter().any(|b| b.contains(&s.cidr));
+        if let Some(cidr) = cidr
+            && let Some(outside) = subnets.iter().find(|s| !cidr.contains(&s.cidr) && !held(&self.extend_cidrs, s))
         {
             return Err(Error::VpcCidrExcludesSubnet {
                 vpc_id: self.id.clone(),
@@ -137,6 +234,8 @@ impl Vpc {
             enterprise_project_id: spec.enterprise_project_id.clone().unwrap_or_else(|| "0".into()),
             created_at: now,
             updated_at: now,
+            extend_cidrs: Vec::new(),
+            tags: spec.tags.clone(),
         })
     }
 }
@@ -154,6 +253,7 @@ pub struct SubnetSpec {
     pub secondary_dns: Option<String>,
     pub dns_list: Option<Vec<String>>,
     pub availability_zone: Option<String>,
+    pub tags: Vec<Tag>,
 }
 
 impl Subnet {
@@ -221,10 +321,11 @@ impl Subnet {
         let description = spec.description.clone().unwrap_or_default();
         check_description("subnet.description", &description)?;
         let cidr = parse_cidr("subnet.cidr", super::required("subnet.cidr", spec.cidr.as_deref())?)?;
-        if !vpc.cidr.contains(&cidr) || cidr.prefix_len() > LONGEST_SUBNET_PREFIX {
+        if !vpc.cidrs().iter().any(|block| block.contains(&cidr)) || cidr.prefix_len() > LONGEST_SUBNET_PREFIX {
+            let blocks: Vec<String> = vpc.cidrs().iter().map(ToString::to_string).collect();
             return Err(Error::invalid(
                 "subnet.cidr",
-                format!("{cidr} must lie in the VPC's {} with a prefix of at most /{LONGEST_SUBNET_PREFIX}", vpc.cidr),
+                format!("{cidr} must lie in a CIDR block of the VPC ({}) with a prefix of at most /{LONGEST_SUBNET_PREFIX}", blocks.join(", ")),
             ));
         }
         if let Some(other) = siblings.iter().find(|s| overlaps(&s.cidr, &cidr)) {
@@ -258,6 +359,7 @@ impl Subnet {
             updated_at: now,
             dns_list,
             neutron_subnet_id,
+            tags: spec.tags.clone(),
         })
     }
 }
@@ -274,6 +376,32 @@ fn dns_list(spec: &SubnetSpec) -> Result<Vec<String>, Error> {
         return Err(Error::invalid("subnet.dnsList", format!("must include the primary and secondary DNS; {missing} is missing")));
     }
     Ok(list.clone())
+}
+
+impl Tagged for Vpc {
+    const TAG_RULES: TagRules = VPC_TAGS;
+    fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<Tag> {
+        &mut self.tags
+    }
+    fn tag_name(&self) -> String {
+        self.name.clone()
+    }
+}
+
+impl Tagged for Subnet {
+    const TAG_RULES: TagRules = VPC_TAGS;
+    fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<Tag> {
+        &mut self.tags
+    }
+    fn tag_name(&self) -> String {
+        self.name.clone()
+    }
 }
 
 /// VPC v1 lists filter on `id` and `enterprise_project_id`.
@@ -355,5 +483,43 @@ mod tests {
         assert_eq!(field(subnet(&v, "10.0.2.0/24", "10.0.2.255", &[])), "subnet.gateway_ip");
         assert_eq!(field(subnet(&v, "10.0.2.0/24", "x", &[])), "subnet.gateway_ip");
         assert!(subnet(&v, "10.0.2.0/24", "10.0.2.1", std::slice::from_ref(&first)).is_ok());
+    }
+
+    #[test]
+    fn secondary_cidrs_are_free_blocks_outside_the_reserved_ones() {
+        let mut v = vpc("10.0.0.0/16").unwrap();
+        let add = |v: &mut Vpc, cidrs: &[&str]| v.add_extend_cidrs(&cidrs.iter().map(|c| c.to_string()).collect::<Vec<_>>(), Timestamp(1));
+        add(&mut v, &["23.8.0.0/16", "10.1.0.0/16"]).unwrap();
+        assert_eq!(v.cidrs().len(), 3);
+        assert!(matches!(add(&mut v, &["10.0.128.0/17"]), Err(Error::ExtendCidrOverlaps { .. })));
+        assert!(matches!(add(&mut v, &["23.8.1.0/24"]), Err(Error::ExtendCidrOverlaps { .. })));
+        assert!(matches!(add(&mut v, &["30.0.0.0/16", "30.0.0.0/16"]), Err(Error::ExtendCidrOverlaps { .. })));
+        assert_eq!(v.extend_cidrs.len(), 2, "a refused add changes nothing");
+        for reserved in ["100.64.0.0/16", "192.168.1.0/24", "10.0.0.0/8", "172.16.0.0/12", "127.0.0.0/16"] {
+            assert!(matches!(add(&mut v, &[reserved]), Err(Error::ExtendCidrReserved { .. })), "{reserved}");
+        }
+        for bad in ["23.9.0.1/16", "nope", "40.0.0.0/25"] {
+            assert!(matches!(add(&mut v, &[bad]), Err(Error::ExtendCidrInvalid(_))), "{bad}");
+        }
+        add(&mut v, &["40.0.0.0/16", "41.0.0.0/16", "42.0.0.0/16"]).unwrap();
+        assert!(matches!(add(&mut v, &["43.0.0.0/16"]), Err(Error::TooManyExtendCidrs { limit: 5, .. })));
+
+        let inside = subnet(&v, "23.8.1.0/24", "23.8.1.1", &[]).unwrap();
+        let remove = |v: &mut Vpc, cidr: &str, subnets: &[Subnet]| v.remove_extend_cidrs(&[cidr.to_string()], subnets, Timestamp(2));
+        assert!(matches!(remove(&mut v, "23.8.0.0/16", std::slice::from_ref(&inside)), Err(Error::ExtendCidrHasSubnets { .. })));
+        assert!(matches!(remove(&mut v, "50.0.0.0/16", &[]), Err(Error::ExtendCidrNotFound { .. })));
+        remove(&mut v, "23.8.0.0/16", &[]).unwrap();
+        assert_eq!(v.extend_cidrs.len(), 4);
+        assert!(subnet(&v, "23.8.1.0/24", "23.8.1.1", &[]).is_err(), "the block is gone");
+    }
+
+    #[test]
+    fn a_new_primary_cidr_keeps_subnets_of_secondary_blocks() {
+        let mut v = vpc("10.0.0.0/16").unwrap();
+        v.add_extend_cidrs(&["23.8.0.0/16".to_string()], Timestamp(1)).unwrap();
+        let inside = subnet(&v, "23.8.1.0/24", "23.8.1.1", &[]).unwrap();
+        let spec = |cidr: &str| VpcSpec { cidr: Some(cidr.into()), ..Default::default() };
+        v.update(&spec("10.1.0.0/16"), std::slice::from_ref(&inside), Timestamp(2)).unwrap();
+        assert_eq!(v.cidr.to_string(), "10.1.0.0/16");
     }
 }

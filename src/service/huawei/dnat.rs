@@ -1,11 +1,14 @@
 //! DNAT rules. Which rules may coexist rests on claims, so it holds under concurrent requests:
 //! a transit IP is used either port by port (tcp/udp rules, one per protocol and transit port)
 //! or whole (one `any` rule); a gateway forwards to one backend, protocol and internal port once;
-//! and a transit IP serves the rules of one gateway at a time.
+//! and a transit IP serves the rules of one gateway at a time. A rule naming a port
+//! (`network_interface_id`) takes the port's address and type, and holds the port (`PortUsers`).
 
 use super::nat::{gateway_in, transit_ip_in};
-use crate::domain::huawei::dnat::{DnatRule, DnatSpec};
-use crate::domain::huawei::nat::{TransitIp, rule_max};
+use super::port::port_in;
+use super::vpc::subnet_in;
+use crate::domain::huawei::dnat::{Backend, DnatRule, DnatSpec};
+use crate::domain::huawei::nat::{Gateway, TransitIp, rule_max};
 use crate::error::{Error, Result};
 use crate::service::HuaweiArea;
 use crate::service::claims::{ClaimScope, DNAT_ANY_PREFIX, DNAT_PORTS, SNAT_PREFIX};
@@ -22,6 +25,19 @@ fn a_rule_using(tx: &mut dyn Tx, transit_ip_id: &str) -> Result<String> {
         return Ok(rule.to_string());
     }
     Ok(tx.claims_in(&ClaimScope::DnatPorts(transit_ip_id).stored())?.into_iter().next().map(|c| c.owner).unwrap_or_default())
+}
+
+/// The rule with the port it names resolved: a port of the project in the gateway's VPC, whose
+/// address and type the rule reports.
+fn resolve_port(tx: &mut dyn Tx, project_id: &str, gateway: &Gateway, rule: DnatRule) -> Result<DnatRule> {
+    let Backend::Interface(port_id) = &rule.backend else { return Ok(rule) };
+    let port = port_in(tx, project_id, port_id)?;
+    let vpc_id = subnet_in(tx, project_id, &port.network_id)?.vpc_id;
+    if gateway.downlink_vpcs.iter().all(|d| d.vpc_id != vpc_id) {
+        return Err(Error::PortNotInGatewayVpc { port_id: port.id.clone(), gateway_id: gateway.id.clone() });
+    }
+    let backend = Backend::Port { id: port.id.clone(), address: port.ip_address, backend_type: port.backend_type() };
+    Ok(DnatRule { backend, ..rule })
 }
 
 /// Takes everything `rule` needs, or fails with the conflict Huawei reports for it.
@@ -62,6 +78,10 @@ fn claim_rule(tx: &mut dyn Tx, rule: &DnatRule, transit_ip: &mut TransitIp) -> R
     if let Err(rule_id) = tx.claim(&Claim::new(ClaimScope::DnatBackends(&rule.gateway_id).stored(), rule.backend_key(), &rule.id))? {
         return Err(Error::DnatBackendInUse { rule_id });
     }
+    if let Backend::Port { id, .. } = &rule.backend {
+        tx.claim(&Claim::new(ClaimScope::PortUsers(id).stored(), &rule.id, &rule.id))?
+            .map_err(|holder| Error::Internal(format!("rule {} already holds port {id} for {holder}", rule.id)))?;
+    }
     if transit_ip.gateway_id.is_empty() {
         transit_ip.gateway_id = rule.gateway_id.clone();
         tx.save(&*transit_ip)?;
@@ -82,6 +102,9 @@ fn release_rule(tx: &mut dyn Tx, rule: &DnatRule) -> Result<()> {
         tx.release(&mode_scope, "")?;
     }
     tx.release(&ClaimScope::DnatBackends(&rule.gateway_id).stored(), &rule.backend_key())?;
+    if let Some(port_id) = rule.port_id() {
+        tx.release(&ClaimScope::PortUsers(port_id).stored(), &rule.id)?;
+    }
     if tx.holder(&mode_scope, "")?.is_none()
         && let Some(mut transit_ip) = tx.load::<TransitIp>(&rule.transit_ip_id)?
     {
@@ -104,6 +127,7 @@ impl HuaweiArea {
                     return Err(Error::RuleLimit { gateway_id: gateway.id.clone(), limit });
                 }
                 let rule = DnatRule { enterprise_project_id: gateway.enterprise_project_id.clone(), ..draft };
+                let rule = resolve_port(tx, &project_id, &gateway, rule)?;
                 let mut transit_ip = transit_ip_in(tx, &project_id, &rule.transit_ip_id)?;
                 claim_rule(tx, &rule, &mut transit_ip)?;
                 tx.create(&rule)?;
@@ -118,7 +142,10 @@ impl HuaweiArea {
             .write(move |tx| {
                 let rule = rule_in(tx, &project_id, &id)?;
                 let next = rule.updated(&spec, now)?;
-                gateway_in(tx, &project_id, &rule.gateway_id)?.check_changeable()?;
+                let gateway = gateway_in(tx, &project_id, &rule.gateway_id)?;
+                gateway.check_changeable()?;
+                // Only a newly named port is looked up: rules from before ports keep theirs.
+                let next = if next.backend == rule.backend { next } else { resolve_port(tx, &project_id, &gateway, next)? };
                 release_rule(tx, &rule)?;
                 let mut transit_ip = transit_ip_in(tx, &project_id, &next.transit_ip_id)?;
                 claim_rule(tx, &next, &mut transit_ip)?;

@@ -1,16 +1,19 @@
-//! Huawei Cloud use cases: VPC v1 VPCs and subnets, and private NAT gateways, transit subnets,
-//! transit IPs, DNAT and SNAT rules. They are synchronous on the real cloud (no operations), so each is
+//! Huawei Cloud use cases: VPCs, subnets and ports, private NAT gateways, transit subnets,
+//! transit IPs, DNAT and SNAT rules, and the tags on them. They are synchronous on the real cloud (no operations), so each is
 //! one transaction. Every resource belongs to a project: a resource of another project is
 //! answered exactly like a missing one.
 
 pub mod dnat;
 pub mod nat;
+pub mod port;
 pub mod snat;
+pub mod tags;
 pub mod vpc;
 
 use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::listing::{ListRequest, Listable};
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
+use crate::domain::huawei::port::Port;
 use crate::domain::huawei::snat::SnatRule;
 use crate::domain::huawei::vpc::{Subnet, Vpc};
 use crate::error::{Error, ResourceKind, Result};
@@ -47,6 +50,7 @@ project_resource!(
     TransitIp => TransitIp,
     SnatRule => SnatRule,
     DnatRule => DnatRule,
+    Port => Port,
 );
 
 /// The resource, if it exists in `project_id`; another project's is answered as missing.
@@ -82,7 +86,7 @@ impl HuaweiArea {
     pub async fn huawei_list<R: ProjectResource>(&self, project_id: &str, request: ListRequest) -> Result<Listed<R>> {
         let project_id = project_id.to_string();
         let all = self.store.read(move |tx| all_in::<R>(tx, &project_id)).await?;
-        let kept: Vec<R> = all.into_iter().filter(|item| request.matches(|name| item.field(name))).collect();
+        let kept: Vec<R> = all.into_iter().filter(|item| request.admits(item)).collect();
         Ok(request.page(kept, |item| Resource::id(item)))
     }
 }

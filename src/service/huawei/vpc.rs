@@ -3,6 +3,7 @@
 
 use super::{children, load_in};
 use crate::domain::huawei::listing::{ListRequest, PageInfo};
+use crate::domain::huawei::tags::VPC_TAGS;
 use crate::domain::huawei::vpc::{Subnet, SubnetSpec, Vpc, VpcSpec};
 use crate::error::{Error, ResourceKind, Result};
 use crate::service::HuaweiArea;
@@ -34,10 +35,46 @@ pub(super) fn subnet_in(tx: &mut dyn crate::store::Tx, project_id: &str, id: &st
 
 impl HuaweiArea {
     pub async fn huawei_create_vpc(&self, project_id: &str, spec: VpcSpec) -> Result<Vpc> {
+        self.huawei_create_vpc_checked(project_id, spec, false).await
+    }
+
+    /// A create, or with `dry_run` only its checks (nothing is stored).
+    pub async fn huawei_create_vpc_checked(&self, project_id: &str, spec: VpcSpec, dry_run: bool) -> Result<Vpc> {
+        VPC_TAGS.check_set(&spec.tags)?;
         let vpc = Vpc::create(self.ids.uuid(), project_id, &spec, self.clock.now())?;
-        let stored = vpc.clone();
-        self.store.write(move |tx| tx.create(&stored)).await?;
+        if !dry_run {
+            let stored = vpc.clone();
+            self.store.write(move |tx| tx.create(&stored)).await?;
+        }
         Ok(vpc)
+    }
+
+    /// Adds (`add`) or removes secondary CIDR blocks; with `dry_run` only the checks. The VPC as it
+    /// is (or would be) with the number of its subnets.
+    pub async fn huawei_change_extend_cidrs(
+        &self,
+        project_id: &str,
+        id: &str,
+        cidrs: Vec<String>,
+        add: bool,
+        dry_run: bool,
+    ) -> Result<(Vpc, usize)> {
+        let (project_id, id, now) = (project_id.to_string(), id.to_string(), self.clock.now());
+        self.store
+            .write(move |tx| {
+                let mut vpc = vpc_in(tx, &project_id, &id)?;
+                let subnets = children::<Subnet>(tx, &id)?;
+                if add {
+                    vpc.add_extend_cidrs(&cidrs, now)?;
+                } else {
+                    vpc.remove_extend_cidrs(&cidrs, &subnets, now)?;
+                }
+                if !dry_run {
+                    tx.save(&vpc)?;
+                }
+                Ok((vpc, subnets.len()))
+            })
+            .await
     }
 
     pub async fn huawei_update_vpc(&self, project_id: &str, id: &str, spec: VpcSpec) -> Result<Vpc> {
@@ -124,6 +161,7 @@ impl HuaweiArea {
     }
 
     pub async fn huawei_create_subnet(&self, project_id: &str, spec: SubnetSpec) -> Result<Subnet> {
+        VPC_TAGS.check_set(&spec.tags)?;
         let (project_id, id, neutron_subnet_id, now) = (project_id.to_string(), self.ids.uuid(), self.ids.uuid(), self.clock.now());
         self.store
             .write(move |tx| {
