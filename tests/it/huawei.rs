@@ -320,3 +320,9 @@ async fn official_huawei_sdks_run_the_whole_lifecycle() {
         (Some("tcp"), Some("8080"), Some(PROJECT))
     );
 }
+
+#[tokio::test]
+async fn official_huawei_sdks_drive_tags_vpc_v3_and_ports() {
+    let server = server_with_principals(None);
+    assert_eq!(run_python("huawei_tags_ports_flow.py", &[&server.rest, PROJECT, "AKALICE", "SKALICE"]).trim(), "ok");
+}

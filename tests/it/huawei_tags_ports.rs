@@ -53,7 +53,9 @@ async fn nat_tags_are_added_replaced_deleted_listed_and_searched() {
     // Terraform's update: delete every old tag (a tag without a value is sent without `value`),
     // then create every new one.
     let action = format!("{tags}/action");
-    hw.post(&action, json!({"action": "create", "tags": [{"key": "old", "value": "1"}, {"key": "bare", "value": ""}]})).await.expect(204, "");
+    hw.post(&action, json!({"action": "create", "tags": [{"key": "old", "value": "1"}, {"key": "bare", "value": ""}]}))
+        .await
+        .expect(204, "");
     hw.post(&action, json!({"action": "delete", "tags": [{"key": "old", "value": "1"}, {"key": "bare"}, {"key": "never-there"}]}))
         .await
         .expect(204, "");
@@ -63,7 +65,9 @@ async fn nat_tags_are_added_replaced_deleted_listed_and_searched() {
     assert_eq!(tag_keys(&hw.get(&tags).await.body), pairs(&[("env", "dev"), ("team", "net")]));
 
     // Refusals change nothing.
-    hw.post(&action, json!({"action": "create", "tags": [{"key": "x", "value": "1"}, {"key": "x", "value": "2"}]})).await.expect(400, "NAT.1015");
+    hw.post(&action, json!({"action": "create", "tags": [{"key": "x", "value": "1"}, {"key": "x", "value": "2"}]}))
+        .await
+        .expect(400, "NAT.1015");
     let many: Vec<Value> = (0..19).map(|i| json!({"key": format!("k{i}"), "value": ""})).collect();
     hw.post(&action, json!({"action": "create", "tags": many})).await.expect(400, "NAT.1016");
     hw.post(&action, json!({"action": "replace", "tags": [{"key": "x"}]})).await.expect(400, "NAT.1015");
@@ -82,7 +86,8 @@ async fn nat_tags_are_added_replaced_deleted_listed_and_searched() {
 
     // Search by tags: offset and limit are strings on private NAT.
     let search = format!("{gateways}/resource_instances/action");
-    let found = hw.post(&search, json!({"action": "filter", "offset": "0", "limit": "10", "tags": [{"key": "env", "values": ["prod"]}]})).await;
+    let found =
+        hw.post(&search, json!({"action": "filter", "offset": "0", "limit": "10", "tags": [{"key": "env", "values": ["prod"]}]})).await;
     found.expect(200, "");
     assert_eq!(found.body["total_count"], 1);
     assert_eq!(found.body["resources"][0]["resource_id"], tagged_id.as_str());
@@ -103,10 +108,18 @@ async fn nat_tags_are_added_replaced_deleted_listed_and_searched() {
     // Transit IPs and transit subnets have the same API.
     let ip_tags = format!("/v3/{PROJECT}/transit-ips/{}/tags", t.transit_ip_id);
     hw.post(&format!("{ip_tags}/action"), json!({"action": "create", "tags": [{"key": "role", "value": "edge"}]})).await.expect(204, "");
-    assert_eq!(tag_keys(&hw.get(&hw.nat(&format!("transit-ips/{}", t.transit_ip_id))).await.body["transit_ip"]), pairs(&[("role", "edge")]));
+    assert_eq!(
+        tag_keys(&hw.get(&hw.nat(&format!("transit-ips/{}", t.transit_ip_id))).await.body["transit_ip"]),
+        pairs(&[("role", "edge")])
+    );
     let subnet_tags = format!("/v3/{PROJECT}/transit-subnets/{}/tags", t.transit_subnet_id);
     hw.post(&subnet_tags, json!({"tag": {"key": "role", "value": "transit"}})).await.expect(204, "");
-    let by_role = hw.post(&format!("/v3/{PROJECT}/transit-subnets/resource_instances/action"), json!({"action": "count", "tags_any": [{"key": "role", "values": ["transit"]}]})).await;
+    let by_role = hw
+        .post(
+            &format!("/v3/{PROJECT}/transit-subnets/resource_instances/action"),
+            json!({"action": "count", "tags_any": [{"key": "role", "values": ["transit"]}]}),
+        )
+        .await;
     assert_eq!(by_role.body["total_count"], 1);
 
     // Another project's resources are missing; so are unknown ones.
@@ -145,7 +158,10 @@ async fn vpc_and_subnet_tags_use_the_v2_0_api_and_its_bounds() {
 
     // Subnets too.
     let subnet = hw
-        .post(&hw.vpc("subnets"), json!({"subnet": {"name": "s", "cidr": "10.7.1.0/24", "gateway_ip": "10.7.1.1", "vpc_id": vpc_id, "tags": ["tier*web"]}}))
+        .post(
+            &hw.vpc("subnets"),
+            json!({"subnet": {"name": "s", "cidr": "10.7.1.0/24", "gateway_ip": "10.7.1.1", "vpc_id": vpc_id, "tags": ["tier*web"]}}),
+        )
         .await;
     subnet.expect(200, "");
     let subnet_tags = format!("/v2.0/{PROJECT}/subnets/{}/tags", subnet.id("subnet"));
@@ -199,11 +215,12 @@ async fn vpc_v3_creates_deletes_and_changes_secondary_cidrs() {
     hw.put(&add, json!({"vpc": {"extend_cidrs": ["10.8.0.0/24"]}})).await.expect(409, "VPC.9914");
     hw.put(&add, json!({"vpc": {"extend_cidrs": ["100.64.0.0/16"]}})).await.expect(400, "VPC.9916");
     hw.put(&add, json!({"vpc": {"extend_cidrs": ["23.9.0.1/16"]}})).await.expect(400, "VPC.9911");
-    hw.put(&add, json!({"vpc": {"extend_cidrs": ["30.0.0.0/16", "31.0.0.0/16", "32.0.0.0/16", "33.0.0.0/16"]}})).await.expect(400, "VPC.9912");
+    hw.put(&add, json!({"vpc": {"extend_cidrs": ["30.0.0.0/16", "31.0.0.0/16", "32.0.0.0/16", "33.0.0.0/16"]}}))
+        .await
+        .expect(400, "VPC.9912");
     hw.put(&remove, json!({"vpc": {"extend_cidrs": ["50.0.0.0/16"]}})).await.expect(404, "VPC.9915");
-    let subnet = hw
-        .post(&hw.vpc("subnets"), json!({"subnet": {"name": "s", "cidr": "23.8.1.0/24", "gateway_ip": "23.8.1.1", "vpc_id": id}}))
-        .await;
+    let subnet =
+        hw.post(&hw.vpc("subnets"), json!({"subnet": {"name": "s", "cidr": "23.8.1.0/24", "gateway_ip": "23.8.1.1", "vpc_id": id}})).await;
     subnet.expect(200, "");
     hw.put(&remove, json!({"vpc": {"extend_cidrs": ["23.8.0.0/16"]}})).await.expect(400, "VPC.0117");
     assert_eq!(hw.get(&format!("{vpcs}/{id}")).await.body["vpc"]["extend_cidrs"], json!(["23.8.0.0/16", "10.9.0.0/16"]));
@@ -234,7 +251,10 @@ async fn ports_take_addresses_from_the_subnet_and_back_dnat_rules() {
     let address = p["fixed_ips"][0]["ip_address"].as_str().unwrap().to_string();
     assert_ne!(address, gateway["downlink_vpcs"][0]["ngport_ip_address"].as_str().unwrap());
     assert_eq!(p["fixed_ips"][0]["subnet_id"], subnet["neutron_subnet_id"]);
-    assert_eq!((p["network_id"].as_str(), p["status"].as_str(), p["device_owner"].as_str()), (Some(t.downlink_subnet_id.as_str()), Some("DOWN"), Some("")));
+    assert_eq!(
+        (p["network_id"].as_str(), p["status"].as_str(), p["device_owner"].as_str()),
+        (Some(t.downlink_subnet_id.as_str()), Some("DOWN"), Some(""))
+    );
     assert!(p["mac_address"].as_str().unwrap().starts_with("fa:16:3e:"), "{p}");
     let port_id = port.id("port");
     hw.get(&hw.vpc(&format!("ports/{port_id}"))).await.expect(200, "");
@@ -253,7 +273,9 @@ async fn ports_take_addresses_from_the_subnet_and_back_dnat_rules() {
     hw.post(&hw.vpc("ports"), json!({"port": {"network_id": t.downlink_subnet_id, "fixed_ips": [{"subnet_id": t.downlink_subnet_id}]}}))
         .await
         .expect(400, "VPC.0101");
-    hw.post(&hw.vpc("ports"), json!({"port": {"network_id": t.downlink_subnet_id, "device_owner": "compute:az1"}})).await.expect(400, "VPC.0101");
+    hw.post(&hw.vpc("ports"), json!({"port": {"network_id": t.downlink_subnet_id, "device_owner": "compute:az1"}}))
+        .await
+        .expect(400, "VPC.0101");
     hw.port("5c9d1b4e-0000-4000-8000-000000000001", None).await.expect(404, "VPC.0202");
 
     // List filters.
@@ -269,11 +291,17 @@ async fn ports_take_addresses_from_the_subnet_and_back_dnat_rules() {
     let rule = hw.dnat(&t, &t.transit_ip_id, json!({"network_interface_id": port_id})).await;
     rule.expect(201, "");
     let r = &rule.body["dnat_rule"];
-    assert_eq!((r["private_ip_address"].as_str(), r["type"].as_str(), r["network_interface_id"].as_str()), (Some(address.as_str()), Some("COMPUTE"), Some(port_id.as_str())));
+    assert_eq!(
+        (r["private_ip_address"].as_str(), r["type"].as_str(), r["network_interface_id"].as_str()),
+        (Some(address.as_str()), Some("COMPUTE"), Some(port_id.as_str()))
+    );
     let second_ip = hw.transit_ip(&t, None).await.id("transit_ip");
     let to_vip = hw.dnat(&t, &second_ip, json!({"network_interface_id": vip.id("port")})).await;
     to_vip.expect(201, "");
-    assert_eq!((to_vip.body["dnat_rule"]["type"].as_str(), to_vip.body["dnat_rule"]["private_ip_address"].as_str()), (Some("VIP"), Some("10.9.1.50")));
+    assert_eq!(
+        (to_vip.body["dnat_rule"]["type"].as_str(), to_vip.body["dnat_rule"]["private_ip_address"].as_str()),
+        (Some("VIP"), Some("10.9.1.50"))
+    );
     let third_ip = hw.transit_ip(&t, None).await.id("transit_ip");
     hw.dnat(&t, &third_ip, json!({"network_interface_id": "5c9d1b4e-0000-4000-8000-000000000001"})).await.expect(404, "NAT.1002");
     // A port of another VPC.
@@ -291,5 +319,9 @@ async fn ports_take_addresses_from_the_subnet_and_back_dnat_rules() {
     let again = hw.port(&t.downlink_subnet_id, None).await;
     assert_eq!(again.body["port"]["fixed_ips"][0]["ip_address"].as_str(), Some(address.as_str()));
     hw.delete(&hw.vpc(&format!("ports/{far}"))).await.expect(204, "");
-    assert_eq!(hw.delete(&hw.vpc(&format!("vpcs/{}/subnets/{}", elsewhere.vpc_id, elsewhere.downlink_subnet_id))).await.status, 409, "the NAT gateway still holds an address");
+    assert_eq!(
+        hw.delete(&hw.vpc(&format!("vpcs/{}/subnets/{}", elsewhere.vpc_id, elsewhere.downlink_subnet_id))).await.status,
+        409,
+        "the NAT gateway still holds an address"
+    );
 }

@@ -88,7 +88,12 @@ pub async fn create(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>,
         let spec = PortSpec {
             name: o.name,
             network_id: o.network_id,
-            fixed_ips: o.fixed_ips.unwrap_or_default().into_iter().map(|f| FixedIpSpec { subnet_id: f.subnet_id, ip_address: f.ip_address }).collect(),
+            fixed_ips: o
+                .fixed_ips
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| FixedIpSpec { subnet_id: f.subnet_id, ip_address: f.ip_address })
+                .collect(),
             device_owner: o.device_owner,
             admin_state_up: o.admin_state_up,
             security_groups: o.security_groups.unwrap_or_default(),

@@ -99,7 +99,11 @@ fn render_tags(tags: &[Tag]) -> Value {
 }
 
 /// `GET …/{resource_id}/tags`.
-pub async fn show<R: Wire + Tagged>(State(s): State<HuaweiArea>, Extension(ctx): Extension<Ctx>, Path((_, id)): Path<(String, String)>) -> Response {
+pub async fn show<R: Wire + Tagged>(
+    State(s): State<HuaweiArea>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Response {
     let result = s.huawei_get::<R>(&ctx.project_id, &id).await;
     ctx.reply(StatusCode::OK, result.map(|r| json!({"tags": render_tags(r.tags())})))
 }
@@ -219,7 +223,13 @@ pub async fn filter<R: Wire + Tagged>(State(s): State<HuaweiArea>, Extension(ctx
 }
 
 /// A filter's `offset` or `limit`: a string of digits on private NAT, an integer on VPC.
-fn number(api: HuaweiApi, field: &str, value: Option<&Value>, default: usize, range: std::ops::RangeInclusive<usize>) -> Result<usize, Error> {
+fn number(
+    api: HuaweiApi,
+    field: &str,
+    value: Option<&Value>,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, Error> {
     let Some(value) = value else { return Ok(default) };
     let parsed = match (api, value) {
         (HuaweiApi::PrivateNat, Value::String(text)) => text.parse::<usize>().ok(),
@@ -227,7 +237,7 @@ fn number(api: HuaweiApi, field: &str, value: Option<&Value>, default: usize, ra
         _ => None,
     };
     let written = if api == HuaweiApi::PrivateNat { "a string of digits" } else { "an integer" };
-    parsed.filter(|n| range.contains(n)).ok_or_else(|| {
-        Error::TagInvalid(format!("{field} must be {written} from {} to {}, not {value}", range.start(), range.end()))
-    })
+    parsed
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| Error::TagInvalid(format!("{field} must be {written} from {} to {}, not {value}", range.start(), range.end())))
 }

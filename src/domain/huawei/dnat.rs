@@ -63,7 +63,11 @@ pub enum Backend {
     Interface(String),
     Address(Ipv4Addr),
     /// A port of the project, with what the rule reports of it.
-    Port { id: String, address: Ipv4Addr, backend_type: BackendType },
+    Port {
+        id: String,
+        address: Ipv4Addr,
+        backend_type: BackendType,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -154,7 +154,6 @@ impl GatewaySpec {
     }
 }
 
-
 impl Gateway {
     pub fn create(id: String, project_id: &str, spec: &GatewaySpec, downlink: DownlinkVpc, now: Timestamp) -> Gateway {
         Gateway {

@@ -79,7 +79,10 @@ impl PortSpec {
                     .ip_address
                     .as_deref()
                     .filter(|a| !a.is_empty())
-                    .map(|a| a.parse::<Ipv4Addr>().map_err(|_| Error::invalid("port.fixed_ips[0].ip_address", format!("{a:?} is not an IPv4 address"))))
+                    .map(|a| {
+                        a.parse::<Ipv4Addr>()
+                            .map_err(|_| Error::invalid("port.fixed_ips[0].ip_address", format!("{a:?} is not an IPv4 address")))
+                    })
                     .transpose()?;
                 (fixed.subnet_id.clone().filter(|s| !s.is_empty()), address)
             }

@@ -197,7 +197,8 @@ pub struct TagFilter {
 impl TagFilter {
     /// Each list within the API's bounds, with no key or value twice.
     pub fn check(&self, rules: &TagRules) -> Result<(), Error> {
-        for (field, list) in [("tags", &self.tags), ("tags_any", &self.tags_any), ("not_tags", &self.not_tags), ("not_tags_any", &self.not_tags_any)]
+        for (field, list) in
+            [("tags", &self.tags), ("tags_any", &self.tags_any), ("not_tags", &self.not_tags), ("not_tags_any", &self.not_tags_any)]
         {
             if list.len() > rules.filter_keys {
                 return Err(Error::TagInvalid(format!("{field} takes at most {} keys", rules.filter_keys)));

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::listing::Listable;
-use super::tags::{Tag, Tagged, TagRules, VPC_TAGS};
+use super::tags::{Tag, TagRules, Tagged, VPC_TAGS};
 use super::{check_description, check_name};
 use crate::domain::clock::Timestamp;
 use crate::domain::subnet::overlaps;
@@ -325,7 +325,10 @@ impl Subnet {
             let blocks: Vec<String> = vpc.cidrs().iter().map(ToString::to_string).collect();
             return Err(Error::invalid(
                 "subnet.cidr",
-                format!("{cidr} must lie in a CIDR block of the VPC ({}) with a prefix of at most /{LONGEST_SUBNET_PREFIX}", blocks.join(", ")),
+                format!(
+                    "{cidr} must lie in a CIDR block of the VPC ({}) with a prefix of at most /{LONGEST_SUBNET_PREFIX}",
+                    blocks.join(", ")
+                ),
             ));
         }
         if let Some(other) = siblings.iter().find(|s| overlaps(&s.cidr, &cidr)) {
