@@ -326,3 +326,9 @@ async fn official_huawei_sdks_drive_tags_vpc_v3_and_ports() {
     let server = server_with_principals(None);
     assert_eq!(run_python("huawei_tags_ports_flow.py", &[&server.rest, PROJECT, "AKALICE", "SKALICE"]).trim(), "ok");
 }
+
+#[tokio::test]
+async fn official_huawei_sdks_run_the_terraform_providers_sequences() {
+    let server = server_with_principals(None);
+    assert_eq!(run_python("huawei_terraform_sequences.py", &[&server.rest, PROJECT, "AKALICE", "SKALICE"]).trim(), "ok");
+}
