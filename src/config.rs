@@ -17,7 +17,26 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the APIs until SIGINT or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Export or import the whole state of a store (the format of `/_netplane/state`).
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Write the store's state as JSON to standard output.
+    Export {
+        #[arg(long, default_value = "sqlite:.netplane/netplane.db", env = "NETPLANE_STORE")]
+        store: String,
+    },
+    /// Replace the store's state with a state document (checked whole first).
+    Import {
+        #[arg(long, default_value = "sqlite:.netplane/netplane.db", env = "NETPLANE_STORE")]
+        store: String,
+        /// The document (`-` for standard input).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Clone, Debug, clap::Args)]
@@ -35,7 +54,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "sqlite:.netplane/netplane.db", env = "NETPLANE_STORE")]
     pub store: String,
 
-    /// How operations progress: `inline`, `delay=<duration>` or `polls=<n>`.
+    /// How operations progress: `inline`, `delay=<duration>`, `polls=<n>` or `manual` (pending until
+    /// `POST /_netplane/operations/{id}:complete` or `:fail`).
     #[arg(long, default_value = "delay=50ms", env = "NETPLANE_OPERATIONS")]
     pub operations: Progression,
 
@@ -134,6 +154,22 @@ pub struct ServeArgs {
     /// Log format: `text` or `json`.
     #[arg(long, default_value = "text", env = "NETPLANE_LOG_FORMAT")]
     pub log_format: LogFormat,
+
+    /// A state document (`netplane state export`, `GET /_netplane/state`) loaded at start when the
+    /// store holds no resource and no operation.
+    #[arg(long, env = "NETPLANE_SEED")]
+    pub seed: Option<std::path::PathBuf>,
+
+    /// The emulator's own endpoints under `/_netplane/` and `/metrics`: `on` (with `--principals`,
+    /// for principals marked `"admin": true` only) or `off`.
+    #[arg(long, default_value = "on", env = "NETPLANE_ADMIN")]
+    pub admin: Switch,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -167,8 +203,8 @@ mod tests {
     use super::*;
 
     fn serve(args: &[&str]) -> ServeArgs {
-        let Command::Serve(args) = Cli::parse_from(["netplane", "serve"].iter().chain(args)).command;
-        args
+        let Command::Serve(args) = Cli::parse_from(["netplane", "serve"].iter().chain(args)).command else { panic!("not serve") };
+        *args
     }
 
     #[test]

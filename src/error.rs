@@ -13,7 +13,7 @@ pub use huawei::{HuaweiApi, HuaweiError};
 use huawei::{vpc_invalid, vpc_not_found};
 
 /// gRPC status codes (numbers as in `google.rpc.Code`); kept here so the domain stays free of tonic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Code {
     Cancelled = 1,
     Unknown = 2,
@@ -74,6 +74,32 @@ impl Code {
         ];
         ALL.into_iter().find(|c| *c as i32 == code).unwrap_or(Code::Unknown)
     }
+
+    /// The code named as gRPC spells it (`NOT_FOUND`, `UNAVAILABLE`, …).
+    pub fn from_name(name: &str) -> Option<Code> {
+        (1..=16).map(Code::from_number).find(|c| c.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::Cancelled => "CANCELLED",
+            Code::Unknown => "UNKNOWN",
+            Code::InvalidArgument => "INVALID_ARGUMENT",
+            Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            Code::NotFound => "NOT_FOUND",
+            Code::AlreadyExists => "ALREADY_EXISTS",
+            Code::PermissionDenied => "PERMISSION_DENIED",
+            Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+            Code::FailedPrecondition => "FAILED_PRECONDITION",
+            Code::Aborted => "ABORTED",
+            Code::OutOfRange => "OUT_OF_RANGE",
+            Code::Unimplemented => "UNIMPLEMENTED",
+            Code::Internal => "INTERNAL",
+            Code::Unavailable => "UNAVAILABLE",
+            Code::DataLoss => "DATA_LOSS",
+            Code::Unauthenticated => "UNAUTHENTICATED",
+        }
+    }
 }
 
 /// One invalid request field, reported in `google.rpc.BadRequest`.
@@ -113,6 +139,7 @@ pub enum ResourceKind {
     DnatRule,
     SnatRule,
     Port,
+    FaultRule,
 }
 
 impl fmt::Display for ResourceKind {
@@ -139,6 +166,7 @@ impl fmt::Display for ResourceKind {
             ResourceKind::DnatRule => "DnatRule",
             ResourceKind::SnatRule => "SnatRule",
             ResourceKind::Port => "Port",
+            ResourceKind::FaultRule => "Fault rule",
         })
     }
 }
@@ -271,6 +299,10 @@ error_table! {
         => ["Security group {0} is in use by network interfaces; detach it first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     OperationAlreadyDone(String)
         => ["Operation {0} is already done and cannot be cancelled"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
+    NotAdmin(String)
+        => ["{0} may not call netplane's own endpoints; mark the principal \"admin\": true"], PermissionDenied, Http::OfCode, Invalid, Invalid;
+    OperationNotPending(String)
+        => ["Operation {0} is already done"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
     Cancelled(String)
         => ["Operation {0} was cancelled"], Cancelled, Http::OfCode, Invalid, Invalid;
     Unimplemented(String)
@@ -390,6 +422,10 @@ error_table! {
         => ["Secondary CIDR block {cidr} still holds subnet {subnet_id}; delete it first"], FailedPrecondition, Http::OfCode, Invalid, Is(400, "VPC.0117");
     PortNotInGatewayVpc { port_id: String, gateway_id: String }
         => ["Port {port_id} is not in the VPC of gateway {gateway_id}"], FailedPrecondition, Http::OfCode, Is(409, "NAT.1304"), Invalid;
+    /// A failure a fault rule (`/_netplane/faults`) or `/_netplane/operations/{id}:fail` asked for,
+    /// with the gRPC code it gave (`code()` answers it; `Unknown` is only the table's placeholder).
+    Injected { code: Code, message: String }
+        => ["{message}"], Unknown, Http::OfCode, Invalid, Invalid;
     PortInUse { port_id: String, rule_id: String }
         => ["Port {port_id} is the backend of DNAT rule {rule_id}; delete the rule first"], FailedPrecondition, Http::OfCode, Invalid, Invalid;
 }
@@ -400,7 +436,11 @@ fn join_violations(v: &[FieldViolation]) -> String {
 
 impl Error {
     pub fn code(&self) -> Code {
-        self.row().code
+        match self {
+            // The one error whose code is chosen per value: a fault rule's.
+            Error::Injected { code, .. } => *code,
+            _ => self.row().code,
+        }
     }
 
     /// The HTTP status of this error on REST: the code's, except where HTTP has a closer one.
@@ -465,6 +505,8 @@ mod tests {
             Error::SecurityGroupNetworkMismatch { id: s(), group_network: s(), network: s() },
             Error::SecurityGroupInUse(s()),
             Error::OperationAlreadyDone(s()),
+            Error::OperationNotPending(s()),
+            Error::NotAdmin(s()),
             Error::Cancelled(s()),
             Error::Unimplemented(s()),
             Error::Internal(s()),
@@ -531,6 +573,7 @@ mod tests {
             Error::ExtendCidrHasSubnets { cidr: s(), subnet_id: s() },
             Error::PortNotInGatewayVpc { port_id: s(), gateway_id: s() },
             Error::PortInUse { port_id: s(), rule_id: s() },
+            Error::Injected { code: Code::Unavailable, message: s() },
         ]
     }
 

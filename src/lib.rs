@@ -14,6 +14,7 @@ pub mod ops;
 pub mod proto;
 pub mod server;
 pub mod service;
+pub mod state_cli;
 pub mod store;
 pub mod tls;
 pub mod transport;

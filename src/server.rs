@@ -15,6 +15,7 @@ use tonic_reflection::pb::v1alpha::server_reflection_server::ServerReflectionSer
 use tonic_web::GrpcWebLayer;
 use tower::ServiceBuilder;
 
+use crate::api::admin::{AdminRest, AdminState};
 use crate::api::body::BodyReader;
 use crate::api::front::Mode;
 use crate::api::grpc::{
@@ -25,7 +26,7 @@ use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
 use crate::api::request_id::RequestIdLayer;
 use crate::api::rest::{Gateway, RestLayer};
-use crate::config::{ServeArgs, TlsMode};
+use crate::config::{ServeArgs, Switch, TlsMode};
 use crate::domain::clock::SystemClock;
 use crate::domain::principals::Principals;
 use crate::error::{Error, Result};
@@ -95,10 +96,34 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
         health.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
     }
 
+    match services.core.load_faults().await? {
+        0 => {}
+        n => tracing::info!(rules = n, "fault rules loaded from the store"),
+    }
+    if let Some(path) = &args.seed {
+        let snapshot = crate::state_cli::read_snapshot(path)?;
+        match services.admin.seed(snapshot).await? {
+            Some(counts) => tracing::info!(seed = %path.display(), ?counts, "the store was empty: loaded the seed"),
+            None => tracing::info!(seed = %path.display(), "the store holds state already: the seed is not loaded"),
+        }
+    }
+
     let principals = principals(&args)?;
     let bodies = BodyReader::new(args.max_body_memory.as_u64().try_into().unwrap_or(usize::MAX), args.request_body_timeout);
     let huawei = HuaweiRest::new(services.huawei.clone(), HuaweiAuth::new(principals.clone(), Arc::new(SystemClock)), bodies.clone());
-    let iam = Iam::new(principals, store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
+    let iam = Iam::new(principals.clone(), store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
+    let (stopping, stopping_seen) = watch::channel(false);
+    let admin = (args.admin == Switch::On).then(|| {
+        AdminRest::new(AdminState {
+            admin: services.admin.clone(),
+            iam: iam.clone(),
+            principals: principals.clone(),
+            started,
+            stopping: stopping_seen,
+            store: store.describe(),
+            known_method: Arc::new(known_method),
+        })
+    });
     let tls = server_tls(&args)?;
 
     let listener = bind(args.listen).await?;
@@ -158,6 +183,7 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let drain_delay = args.drain_delay;
     tokio::spawn(async move {
         shutdown.await;
+        let _ = stopping.send(true);
         // Health turns NOT_SERVING first, so that health-checking proxies stop sending new calls
         // here, while the listeners stay open for `drain_delay` for those already on their way.
         for name in std::iter::once("").chain(SERVICES.iter().copied()) {
@@ -173,7 +199,11 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let main_mode = if rest_listener.is_some() { Mode::GrpcOnly } else { Mode::Shared };
     let limits = Arc::new(Limits::from_args(&args));
     let serving = Serving { limits: limits.clone(), slots: listener::connection_slots(&limits), drain: drain_started.clone() };
-    let stack = |mode| Stack { routes: routes.clone(), rest: RestLayer::new(gateway.clone(), huawei.clone(), mode), guard: guard.clone() };
+    let stack = |mode| Stack {
+        routes: routes.clone(),
+        rest: RestLayer::new(gateway.clone(), huawei.clone(), admin.clone(), mode),
+        guard: guard.clone(),
+    };
     let main = serving.listen(listener, None, stack(main_mode));
     let rest = optional(rest_listener.map(|l| serving.listen(l, None, stack(Mode::RestOnly))));
     let secure = optional(tls_listener.zip(tls).map(|(l, tls)| {
@@ -199,6 +229,17 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let _ = runner.await;
     tracing::info!("netplane stopped");
     Ok(())
+}
+
+/// Whether `method` is a served gRPC method (`package.Service/Method`) or a Huawei API name, and
+/// whether it starts an operation: what fault rules may name.
+fn known_method(method: &str) -> Option<bool> {
+    let served =
+        |path: &str| SERVICES.iter().any(|s| path.strip_prefix('/').and_then(|p| p.strip_prefix(s)).is_some_and(|m| m.starts_with('/')));
+    if let Some(info) = crate::proto::METHODS.iter().find(|m| m.path.strip_prefix('/') == Some(method) && served(m.path)) {
+        return Some(info.starts_operation);
+    }
+    crate::api::huawei::names::all_names().iter().any(|n| n == method).then_some(false)
 }
 
 /// The principals file, or `None` for development mode (which the log announces).

@@ -24,6 +24,8 @@ pub enum Dialect {
     Grpc,
     YandexRest,
     HuaweiRest,
+    /// netplane's own endpoints (`/_netplane/…`, `/metrics`).
+    Admin,
 }
 
 impl Dialect {
@@ -35,6 +37,7 @@ impl Dialect {
         };
         match () {
             _ if grpc => Dialect::Grpc,
+            _ if crate::api::admin::is_admin_path(req.uri().path()) => Dialect::Admin,
             _ if is_huawei_path(req.uri().path()) => Dialect::HuaweiRest,
             _ => Dialect::YandexRest,
         }
@@ -69,6 +72,9 @@ mod tests {
         assert_eq!(Dialect::of(&huawei, Mode::Shared), Dialect::HuaweiRest);
         assert_eq!(Dialect::of(&huawei, Mode::GrpcOnly), Dialect::Grpc);
         assert_eq!(Dialect::of(&grpc, Mode::RestOnly), Dialect::YandexRest);
+        assert_eq!(Dialect::of(&request("/_netplane/health", ""), Mode::Shared), Dialect::Admin);
+        assert_eq!(Dialect::of(&request("/metrics", ""), Mode::RestOnly), Dialect::Admin);
+        assert_eq!(Dialect::of(&request("/_netplane/health", ""), Mode::GrpcOnly), Dialect::Grpc);
         assert!(is_huawei_path("/netplane/huawei/p/gateways/g/status"));
         assert!(!is_huawei_path("/compute/v1/instances"));
         assert!(is_huawei_path("/v2.0/0123/subnets/s/tags"));

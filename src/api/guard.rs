@@ -30,9 +30,11 @@ use super::framing;
 use super::grpc::to_status;
 use super::request_id::RequestContext;
 use super::rest::descriptor_pool;
+use crate::domain::fault::FaultAction;
 use crate::domain::image::PUBLIC_FOLDER;
 use crate::domain::principals::{Principal, Scope};
 use crate::error::{Error, ResourceKind, Result};
+use crate::ops::OperationFault;
 use crate::proto::METHODS;
 use crate::service::Core;
 use crate::service::caller::{Caller, IdempotencyKey};
@@ -184,7 +186,18 @@ where
             }
             let ctx = req.extensions().get::<RequestContext>().cloned();
             match admit(&guard, req).await {
-                Ok((caller, req, body)) => {
+                Ok((mut caller, req, body)) => {
+                    match scripted_fault(&guard, req.uri().path(), &body.bytes).await {
+                        Some((_, FaultAction::Error { code, message, .. })) => {
+                            return Ok(to_status(&FaultAction::error(code, &message), ctx.as_ref()).into_http());
+                        }
+                        Some((_, FaultAction::Delay(delay))) => tokio::time::sleep(delay).await,
+                        Some((_, FaultAction::OperationError { code, message })) => {
+                            caller.fault = Some(OperationFault::Fail(FaultAction::error(code, &message)));
+                        }
+                        Some((rule_id, FaultAction::Stall)) => caller.fault = Some(OperationFault::Hold(rule_id)),
+                        None => {}
+                    }
                     let answer = caller.scope(inner.oneshot(req)).await;
                     // The body's share of the memory budget is held until the call is answered.
                     drop(body);
@@ -194,6 +207,30 @@ where
             }
         })
     }
+}
+
+/// The fault rule, if any, that acts on this call (`/_netplane/faults`): the rules for the method
+/// are matched against the request as canonical JSON, and a matching call is counted in the store.
+/// A server without rules for the method decodes nothing.
+async fn scripted_fault(guard: &Guard, path: &str, body: &[u8]) -> Option<(String, FaultAction)> {
+    let method = path.strip_prefix('/')?;
+    let rules = guard.services.fault_rules_for(method).await;
+    if rules.is_empty() {
+        return None;
+    }
+    let request = framing::unary(body)
+        .zip(request_type(path))
+        .and_then(|(message, input)| DynamicMessage::decode(input, message).ok())
+        .and_then(|m| m.serialize_with_options(serde_json::value::Serializer, &prost_reflect::SerializeOptions::new()).ok())
+        .unwrap_or_default();
+    for rule in rules.iter().filter(|r| r.matches(method, &request)) {
+        match guard.services.fault_hit(&rule.id).await {
+            Ok(Some(acted)) => return Some(acted),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, rule_id = %rule.id, "could not count a fault rule's match"),
+        }
+    }
+    None
 }
 
 /// The largest gRPC request body: one message at the limit in its 5-byte frame.
@@ -228,7 +265,7 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
             idempotency = Some(IdempotencyKey { key, method: parts.uri.path().to_string(), fingerprint });
         }
     }
-    let caller = Caller { subject: principal.subject, folders: principal.folders, idempotency };
+    let caller = Caller { subject: principal.subject, folders: principal.folders, idempotency, fault: None };
     Ok((caller, Request::from_parts(parts, Body::new(Full::new(bytes))), body))
 }
 

@@ -2,6 +2,7 @@
 //! parse and validate requests into commands, call `service`, and encode the results; no rule of
 //! the cloud lives here.
 
+pub mod admin;
 pub mod body;
 pub mod framing;
 pub mod front;

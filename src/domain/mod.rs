@@ -6,6 +6,7 @@ pub mod aksk;
 pub mod clock;
 pub mod disk;
 pub mod disk_type;
+pub mod fault;
 pub mod filter;
 pub mod gateway;
 pub mod huawei;

@@ -39,12 +39,14 @@ pub struct Principal {
     pub folders: Scope,
     /// Huawei Cloud projects.
     pub projects: Scope,
+    /// May call the emulator's own endpoints (`/_netplane/…`, `/metrics`).
+    pub admin: bool,
 }
 
 impl Principal {
     /// The caller in development mode (no principals configured): every folder.
     pub fn development() -> Principal {
-        Principal { subject: DEVELOPMENT_SUBJECT.to_string(), folders: Scope::All, projects: Scope::All }
+        Principal { subject: DEVELOPMENT_SUBJECT.to_string(), folders: Scope::All, projects: Scope::All, admin: true }
     }
 }
 
@@ -79,6 +81,9 @@ pub struct PrincipalConfig {
     /// Access key pairs for Huawei's `SDK-HMAC-SHA256` request signatures.
     #[serde(default)]
     pub access_keys: Vec<AccessKey>,
+    /// May call the emulator's own endpoints (`/_netplane/…`, `/metrics`).
+    #[serde(default)]
+    pub admin: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -123,6 +128,7 @@ impl Principals {
             subject: config.subject.clone(),
             folders: Scope::from_list(&config.folders),
             projects: Scope::from_list(&config.projects),
+            admin: config.admin,
         }
     }
 

@@ -209,6 +209,18 @@ pub struct Operation {
     pub due_at: Option<Timestamp>,
     /// How many more `Get` calls complete it (`Progression::Polls`).
     pub polls_left: Option<u32>,
+    /// What a fault rule asked of it (`/_netplane/faults`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<OperationFault>,
+}
+
+/// An operation's scripted fate.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OperationFault {
+    /// Finish with this error instead of applying the action; what the call reserved is given back.
+    Fail(Error),
+    /// Stay pending while the fault rule with this id exists (or until completed by hand).
+    Hold(String),
 }
 
 impl Operation {
@@ -247,6 +259,8 @@ pub enum Progression {
     Delay(Duration),
     /// Done on the n-th `OperationService.Get`.
     Polls(u32),
+    /// Pending until completed or failed by hand (`/_netplane/operations/{id}:complete`).
+    Manual,
 }
 
 /// When a pending operation is done: at a time (`due_at`), or after a number of polls.
@@ -264,6 +278,7 @@ impl Progression {
             Progression::Inline => Schedule { due_at: None, polls_left: None },
             Progression::Delay(d) => Schedule { due_at: Some(now.plus_millis(millis(d))), polls_left: None },
             Progression::Polls(n) => Schedule { due_at: None, polls_left: Some(n) },
+            Progression::Manual => Schedule { due_at: None, polls_left: None },
         }
     }
 
@@ -277,6 +292,7 @@ impl Progression {
                 Schedule { due_at: Some(before.due_at.map_or(latest, |due| due.min(latest))), polls_left: None }
             }
             Progression::Polls(n) => Schedule { due_at: None, polls_left: Some(before.polls_left.unwrap_or(n).min(n)) },
+            Progression::Manual => Schedule { due_at: None, polls_left: None },
         }
     }
 }
@@ -294,10 +310,13 @@ impl Default for Progression {
 impl std::str::FromStr for Progression {
     type Err = String;
 
-    /// `inline`, `delay=<duration>` (e.g. `delay=200ms`) or `polls=<n>`.
+    /// `inline`, `delay=<duration>` (e.g. `delay=200ms`), `polls=<n>` or `manual`.
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         if s == "inline" {
             return Ok(Progression::Inline);
+        }
+        if s == "manual" {
+            return Ok(Progression::Manual);
         }
         if let Some(d) = s.strip_prefix("delay=") {
             return humantime::parse_duration(d).map(Progression::Delay).map_err(|e| format!("bad delay \"{d}\": {e}"));
@@ -308,7 +327,7 @@ impl std::str::FromStr for Progression {
                 _ => Err(format!("polls takes a whole number of at least 1, got \"{n}\"")),
             };
         }
-        Err(format!("unknown operations mode \"{s}\"; use inline, delay=<duration> or polls=<n>"))
+        Err(format!("unknown operations mode \"{s}\"; use inline, delay=<duration>, polls=<n> or manual"))
     }
 }
 
@@ -321,6 +340,8 @@ mod tests {
         assert_eq!("inline".parse(), Ok(Progression::Inline));
         assert_eq!("delay=250ms".parse(), Ok(Progression::Delay(Duration::from_millis(250))));
         assert_eq!("polls=3".parse(), Ok(Progression::Polls(3)));
+        assert_eq!("manual".parse(), Ok(Progression::Manual));
+        assert_eq!(Progression::Manual.schedule(Timestamp(5)), Schedule { due_at: None, polls_left: None });
         assert!("polls=0".parse::<Progression>().is_err());
         assert!("delay=soon".parse::<Progression>().is_err());
         assert!("eventually".parse::<Progression>().is_err());
@@ -343,6 +364,7 @@ mod tests {
             })),
             due_at: Some(Timestamp(9)),
             polls_left: None,
+            fault: None,
         };
         let mut row = op.to_row();
         assert_eq!((row.resource_id.as_str(), row.done, row.due_at), ("fhm1", false, Some(9)));

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::{Action, Operation, Progression, Response, Schedule};
+use super::{Action, Operation, OperationFault, Progression, Response, Schedule};
 use crate::domain::clock::{Clock, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
@@ -109,8 +109,13 @@ impl Runner {
                     return Ok((op, false));
                 };
                 let now = clock.now();
-                let response = executor.apply(tx, &action, now)?;
-                op.finish(Ok(response), now);
+                if let Some(OperationFault::Fail(cause)) = op.fault.clone() {
+                    executor.undo(tx, &action, now)?;
+                    op.finish(Err(cause), now);
+                } else {
+                    let response = executor.apply(tx, &action, now)?;
+                    op.finish(Ok(response), now);
+                }
                 tx.put_operation(&op.to_row())?;
                 Ok((op, true))
             })
@@ -146,6 +151,39 @@ impl Runner {
                 Ok(op)
             })
             .await
+    }
+
+    /// Fails a pending operation now with `cause`, giving back what its call reserved (`:fail`).
+    pub async fn fail(&self, id: &str, cause: Error) -> Result<Operation> {
+        self.settle(id, cause).await
+    }
+
+    /// Lets the operations a fault rule held go on, under the current progression.
+    pub async fn release_held(&self, rule_id: &str) -> Result<usize> {
+        let (clock, progression, rule) = (self.clock.clone(), self.progression, rule_id.to_string());
+        let released = self
+            .store
+            .write(move |tx| {
+                let now = clock.now();
+                let mut released = 0;
+                for row in tx.pending_operations()? {
+                    let mut op = Operation::from_row(&row)?;
+                    if op.fault != Some(OperationFault::Hold(rule.clone())) {
+                        continue;
+                    }
+                    op.fault = None;
+                    // Held past its time: due now (a manual progression keeps it pending still).
+                    let schedule = progression.reschedule(now, Schedule { due_at: Some(now), polls_left: None });
+                    op.due_at = schedule.due_at;
+                    op.polls_left = schedule.polls_left;
+                    tx.put_operation(&op.to_row())?;
+                    released += 1;
+                }
+                Ok(released)
+            })
+            .await?;
+        self.wake();
+        Ok(released)
     }
 
     async fn settle(&self, id: &str, cause: Error) -> Result<Operation> {

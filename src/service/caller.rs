@@ -22,6 +22,8 @@ pub struct Caller {
     /// The folders the caller may use; for lookups that name no folder the guard could check.
     pub folders: Scope,
     pub idempotency: Option<IdempotencyKey>,
+    /// What a fault rule asked of the operation this call starts, if any.
+    pub fault: Option<crate::ops::OperationFault>,
 }
 
 tokio::task_local! {

@@ -114,6 +114,7 @@ fn name_scope(kind: ResourceKind) -> &'static str {
         ResourceKind::DnatRule => "dnatrule",
         ResourceKind::SnatRule => "snatrule",
         ResourceKind::Port => "port",
+        ResourceKind::FaultRule => "fault rule",
     }
 }
 

@@ -64,6 +64,7 @@ mod tests {
             action: None,
             due_at: None,
             polls_left: None,
+            fault: None,
         };
         Ok(tx.put_operation(&op.to_row())?)
     }

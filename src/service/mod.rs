@@ -4,11 +4,13 @@
 
 mod access;
 pub mod addresses;
+mod admin;
 pub mod caller;
 mod claims;
 pub mod compute;
 pub mod disks;
 mod executor;
+pub mod faults;
 pub mod huawei;
 pub mod iam;
 mod idempotency;
@@ -24,6 +26,7 @@ pub(crate) mod paging;
 pub mod plumbing;
 pub mod routing;
 pub mod security_groups;
+pub mod state;
 pub mod vpc;
 
 use std::sync::Arc;
@@ -37,7 +40,7 @@ pub use paging::Page;
 use crate::domain::clock::{Clock, SystemClock, Timestamp};
 use crate::domain::ids::{IdGenerator, IdKind, TimeOrderedIds};
 use crate::error::Result;
-use crate::ops::{Action, Metadata, Operation, Progression, Runner};
+use crate::ops::{Action, Metadata, Operation, OperationFault, Progression, Runner};
 use crate::service::caller::Caller;
 use crate::store::{Store, Tx};
 
@@ -71,6 +74,8 @@ pub struct Core {
     settings: Settings,
     /// The public image catalog (`images::catalog`), read-only.
     catalog: Store,
+    /// The in-process copy of the fault rules (`faults.rs`).
+    faults: Arc<faults::FaultBook>,
 }
 
 /// Declares an area's facade: its use cases are `impl` blocks on it in the area's files, and it
@@ -126,6 +131,10 @@ facade!(
     /// Huawei VPC and private NAT (`huawei/`).
     HuaweiArea
 );
+facade!(
+    /// The emulator's own controls (`admin.rs`, `state.rs`).
+    AdminArea
+);
 
 /// Every area's facade, over one core.
 #[derive(Clone)]
@@ -140,6 +149,7 @@ pub struct Services {
     pub security_groups: SecurityGroupArea,
     pub operations: OperationArea,
     pub huawei: HuaweiArea,
+    pub admin: AdminArea,
 }
 
 impl Services {
@@ -153,7 +163,8 @@ impl Services {
         let runner = Arc::new(Runner::new(store.clone(), executor, clock.clone(), settings.progression));
         // A memory store cannot fail to open or take the catalog's rows.
         let catalog = images::catalog().expect("the public image catalog builds in memory");
-        let core = Core { store, clock, ids, runner, settings, catalog };
+        let faults = Arc::new(faults::FaultBook::new(&store));
+        let core = Core { store, clock, ids, runner, settings, catalog, faults };
         Services {
             compute: ComputeArea(core.clone()),
             disks: DiskArea(core.clone()),
@@ -164,6 +175,7 @@ impl Services {
             security_groups: SecurityGroupArea(core.clone()),
             operations: OperationArea(core.clone()),
             huawei: HuaweiArea(core.clone()),
+            admin: AdminArea(core.clone()),
             core,
         }
     }
@@ -193,7 +205,9 @@ impl Core {
         // two). If applying fails, that transaction is dropped and the call takes the two-step
         // path, which records the failure and gives back what was reserved.
         let apply_failed = Arc::new(AtomicBool::new(false));
-        let mut apply_now = progression == Progression::Inline;
+        let fault = caller.fault.clone();
+        let held = matches!(fault, Some(OperationFault::Hold(_)));
+        let mut apply_now = progression == Progression::Inline && fault.is_none();
         let attempt = {
             let apply_failed = apply_failed.clone();
             move |tx: &mut dyn Tx, apply_now: bool| -> Result<(Operation, bool)> {
@@ -204,6 +218,7 @@ impl Core {
                     return Ok((first, true));
                 }
                 let (metadata, action) = accept(tx, now)?;
+                let schedule = if held { Progression::Manual.schedule(now) } else { progression.schedule(now) };
                 let mut op = Operation {
                     id: id.clone(),
                     description: metadata.description().to_string(),
@@ -214,8 +229,9 @@ impl Core {
                     metadata,
                     result: None,
                     action: Some(action),
-                    due_at: progression.schedule(now).due_at,
-                    polls_left: progression.schedule(now).polls_left,
+                    due_at: schedule.due_at,
+                    polls_left: schedule.polls_left,
+                    fault: fault.clone(),
                 };
                 if apply_now && let Err(e) = runner.apply(tx, &mut op, now) {
                     apply_failed.store(true, Ordering::Relaxed);
@@ -242,13 +258,14 @@ impl Core {
         }
         tracing::info!(operation_id = %op.id, description = %op.description, resource_id = %op.metadata.resource_id(), "operation accepted");
         match progression {
+            _ if held => Ok(op),
             Progression::Inline if op.done => Ok(op),
             Progression::Inline => self.runner.complete(&op.id).await,
             Progression::Delay(_) => {
                 self.runner.wake();
                 Ok(op)
             }
-            Progression::Polls(_) => Ok(op),
+            Progression::Polls(_) | Progression::Manual => Ok(op),
         }
     }
 }

@@ -234,6 +234,24 @@ impl Tx for MemTx<'_> {
             .collect())
     }
 
+    fn all_claims(&mut self) -> StoreResult<Vec<Claim>> {
+        Ok(self.state().claims.iter().map(|((s, k), held)| held.claim(s, k)).collect())
+    }
+
+    fn all_operations(&mut self) -> StoreResult<Vec<OperationRow>> {
+        let mut ops: Vec<OperationRow> = self.state().operations.values().cloned().collect();
+        ops.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(ops)
+    }
+
+    fn delete_operation(&mut self, id: &str) -> StoreResult<bool> {
+        let (state, undo) = self.write()?;
+        let old = state.operations.remove(id);
+        let existed = old.is_some();
+        undo.push(Undo::Operation(id.to_string(), old));
+        Ok(existed)
+    }
+
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
         let (state, undo) = self.write()?;
         let mut row = op.clone();

@@ -79,7 +79,8 @@ impl Kind {
             | R::TransitIp
             | R::DnatRule
             | R::SnatRule
-            | R::Port => None,
+            | R::Port
+            | R::FaultRule => None,
         }
     }
 
@@ -284,8 +285,14 @@ pub trait Tx {
     /// Claims held by an owner, ordered by scope and key.
     fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>>;
 
+    /// Every claim, ordered by scope and key (state export and reset).
+    fn all_claims(&mut self) -> StoreResult<Vec<Claim>>;
+
     /// Inserts or replaces.
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()>;
+    /// Every operation, oldest first (state export and reset).
+    fn all_operations(&mut self) -> StoreResult<Vec<OperationRow>>;
+    fn delete_operation(&mut self, id: &str) -> StoreResult<bool>;
     fn get_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>>;
     /// A resource's operations, newest first, after `(created_at, id)` of the previous page.
     fn operations_of(&mut self, resource_id: &str, after: Option<(i64, &str)>, limit: usize) -> StoreResult<Vec<OperationRow>>;
@@ -309,6 +316,11 @@ pub trait Backend: Send + Sync + 'static {
     fn write(&self, f: &mut TxFn<'_>) -> Result<()>;
     /// A short description for logs ("sqlite:/path", "memory").
     fn describe(&self) -> String;
+    /// Whether other processes write this store too (replicas on one PostgreSQL), so that what
+    /// this process caches of it must be read again now and then.
+    fn shared(&self) -> bool {
+        false
+    }
     /// Whether a transaction may wait on I/O, and so must run on the blocking pool. A backend
     /// whose transactions only take an in-process lock briefly says no and runs on the caller.
     fn blocks(&self) -> bool {
@@ -359,6 +371,11 @@ impl Store {
             return Ok(Store::new(postgres::PostgresBackend::open(spec)?));
         }
         Err(Error::Unavailable(format!("unknown store \"{spec}\"; use memory, sqlite:<path> or postgres://…")))
+    }
+
+    /// See `Backend::shared`.
+    pub fn shared(&self) -> bool {
+        self.0.shared()
     }
 
     pub fn describe(&self) -> String {

@@ -184,6 +184,10 @@ impl Backend for PostgresBackend {
         self.url.clone()
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     fn watch_operations(&self, wake: Box<dyn Fn() -> bool + Send>) {
         let (config, closed, url) = (self.config.clone(), self.closed.clone(), self.url.clone());
         let spawned = std::thread::Builder::new().name("netplane-pg-listen".into()).spawn(move || listen(&config, &closed, &*wake, &url));
@@ -383,6 +387,20 @@ impl Tx for PgTx<'_, '_> {
 
     fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>> {
         self.claims(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE owner = $1 ORDER BY scope, key"), owner)
+    }
+
+    fn all_claims(&mut self) -> StoreResult<Vec<Claim>> {
+        let sql = format!("SELECT {CLAIM_COLUMNS} FROM claims ORDER BY scope, key");
+        Ok(self.query(&sql, &[])?.iter().map(claim).collect())
+    }
+
+    fn all_operations(&mut self) -> StoreResult<Vec<OperationRow>> {
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations ORDER BY created_at, id");
+        Ok(self.query(&sql, &[])?.iter().map(operation).collect())
+    }
+
+    fn delete_operation(&mut self, id: &str) -> StoreResult<bool> {
+        Ok(self.execute("DELETE FROM operations WHERE id = $1", &[&id])? > 0)
     }
 
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {

@@ -435,6 +435,25 @@ impl Tx for SqlTx<'_> {
         self.claims(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE owner = ?1 ORDER BY scope, key"), owner)
     }
 
+    fn all_claims(&mut self) -> StoreResult<Vec<Claim>> {
+        let sql = format!("SELECT {CLAIM_COLUMNS} FROM claims ORDER BY scope, key");
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        let rows = st.query_map([], claim).map_err(backend_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+
+    fn all_operations(&mut self) -> StoreResult<Vec<OperationRow>> {
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations ORDER BY created_at, id");
+        let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
+        let rows = st.query_map([], operation).map_err(backend_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+
+    fn delete_operation(&mut self, id: &str) -> StoreResult<bool> {
+        let mut st = self.0.prepare_cached("DELETE FROM operations WHERE id = ?1").map_err(backend_err)?;
+        Ok(st.execute([id]).map_err(backend_err)? > 0)
+    }
+
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
         // An update keeps the row where it is; `OR REPLACE` would delete it and append a copy.
         let sql = format!(

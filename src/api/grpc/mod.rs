@@ -34,3 +34,15 @@ pub use security_group::SecurityGroupApi;
 pub use status::{respond, rpc_status, to_status};
 pub use vpc::{NetworkApi, SubnetApi};
 pub use zone::{DiskTypeApi, ZoneApi};
+
+/// An operation as the REST API renders it (its canonical JSON), for netplane's own endpoints.
+pub fn operation_json(op: &crate::ops::Operation) -> crate::error::Result<serde_json::Value> {
+    let proto = convert::operation(op)?;
+    let descriptor = crate::api::rest::descriptor_pool()
+        .get_message_by_name("yandex.cloud.operation.Operation")
+        .ok_or_else(|| crate::error::Error::Internal("no Operation descriptor".into()))?;
+    let message = prost_reflect::DynamicMessage::decode(descriptor, prost::Message::encode_to_vec(&proto).as_slice())
+        .map_err(|e| crate::error::Error::Internal(format!("operation {}: {e}", op.id)))?;
+    let rendered = crate::api::rest::json::render(&message)?;
+    serde_json::from_slice(&rendered).map_err(|e| crate::error::Error::Internal(e.to_string()))
+}

@@ -6,6 +6,7 @@
 
 mod auth;
 mod dnat;
+pub mod names;
 mod nat;
 mod port;
 pub(crate) mod reply;
@@ -16,7 +17,7 @@ mod vpc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Extension, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
@@ -30,6 +31,7 @@ use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
 use crate::api::front::NETPLANE_HUAWEI_PREFIX;
 use crate::api::request_id::RequestContext;
 use crate::api::rest::DRAIN_LIMIT_BYTES;
+use crate::domain::fault::FaultAction;
 use crate::domain::huawei::dnat::DnatRule;
 use crate::domain::huawei::nat::{Gateway, TransitIp, TransitSubnet};
 use crate::domain::huawei::port::Port;
@@ -114,7 +116,7 @@ fn routes(services: HuaweiArea, auth: HuaweiAuth, bodies: BodyReader) -> Router 
         .route(&format!("{NETPLANE_HUAWEI_PREFIX}{{project_id}}/gateways/{{id}}/status"), put(nat::set_gateway_status))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
-        .layer(middleware::from_fn_with_state((auth, bodies), admit))
+        .layer(middleware::from_fn_with_state((auth, bodies, services.clone()), admit))
         // `admit` has read the body within netplane's own limit; axum's (2 MB, answered as
         // text/plain) would refuse bodies that limit allows.
         .layer(DefaultBodyLimit::disable())
@@ -164,8 +166,9 @@ fn is_project_id(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Reads the body, authenticates the caller for the path's project and attaches the call's `Ctx`.
-async fn admit(State((auth, bodies)): State<(HuaweiAuth, BodyReader)>, request: Request, next: Next) -> Response {
+/// Reads the body, authenticates the caller for the path's project, attaches the call's `Ctx`, and
+/// lets a fault rule for the call act (`/_netplane/faults`).
+async fn admit(State((auth, bodies, services)): State<(HuaweiAuth, BodyReader, HuaweiArea)>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let ctx = call_context(parts.uri.path(), parts.extensions.get::<RequestContext>());
     if let Err(e) = check_path(parts.uri.path(), &ctx.project_id) {
@@ -179,12 +182,51 @@ async fn admit(State((auth, bodies)): State<(HuaweiAuth, BodyReader)>, request: 
         tracing::info!(error = %e, project_id = %ctx.project_id, "Huawei call refused");
         return ctx.fail(&e);
     }
+    let name = parts.extensions.get::<MatchedPath>().and_then(|t| names::api_name(&parts.method, t.as_str(), &body.bytes).zip(Some(t)));
+    if let Some((name, template)) = &name {
+        match scripted_fault(&services, name, template.as_str(), parts.uri.path(), &body.bytes).await {
+            Some(FaultAction::Error { code, message, status, error_code }) => {
+                return ctx.fail_as(status.unwrap_or(code.http_status()), error_code.as_deref().unwrap_or("NETPLANE.FAULT"), &message);
+            }
+            Some(FaultAction::Delay(delay)) => tokio::time::sleep(delay).await,
+            // Rules that act on operations are refused for Huawei calls when they are added.
+            Some(FaultAction::OperationError { .. } | FaultAction::Stall) | None => {}
+        }
+    }
     let mut request = Request::from_parts(parts, Body::from(body.bytes.clone()));
     request.extensions_mut().insert(ctx);
     let response = next.run(request).await;
     // The body's share of the memory budget is held until the call is answered.
     drop(body);
     response
+}
+
+/// The action of the fault rule, if any, that acts on this call. The request it is matched against
+/// is the body's JSON with the path's parameters (`project_id`, `id`, …) added.
+async fn scripted_fault(services: &HuaweiArea, name: &str, template: &str, path: &str, body: &[u8]) -> Option<FaultAction> {
+    let rules = services.fault_rules_for(name).await;
+    if rules.is_empty() {
+        return None;
+    }
+    let mut request = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(object)) => object,
+        _ => serde_json::Map::new(),
+    };
+    for (param, value) in template.split('/').zip(path.split('/')) {
+        if let Some(param) = param.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned();
+            request.entry(param.to_string()).or_insert(serde_json::Value::String(value));
+        }
+    }
+    let request = serde_json::Value::Object(request);
+    for rule in rules.iter().filter(|r| r.matches(name, &request)) {
+        match services.fault_hit(&rule.id).await {
+            Ok(Some((_, action))) => return Some(action),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, rule_id = %rule.id, "could not count a fault rule's match"),
+        }
+    }
+    None
 }
 
 async fn no_route(Extension(ctx): Extension<Ctx>, request: Request) -> Response {

@@ -51,19 +51,24 @@ impl Ctx {
         } else {
             tracing::debug!(error = %error, code = answer.code, "Huawei call refused");
         }
+        self.fail_as(answer.status, answer.code, &answer.message)
+    }
+
+    /// An error answer with the given status, vendor code and message (a fault rule's).
+    pub fn fail_as(&self, status: u16, code: &str, message: &str) -> Response {
         let mut body = Map::new();
         match self.api {
             HuaweiApi::PrivateNat | HuaweiApi::VpcV3 => {
-                body.insert("error_code".into(), answer.code.into());
-                body.insert("error_msg".into(), answer.message.into());
+                body.insert("error_code".into(), code.into());
+                body.insert("error_msg".into(), message.into());
                 body.insert("request_id".into(), self.request_id.clone().into());
             }
             HuaweiApi::Vpc => {
-                body.insert("code".into(), answer.code.into());
-                body.insert("message".into(), answer.message.into());
+                body.insert("code".into(), code.into());
+                body.insert("message".into(), message.into());
             }
         }
-        self.respond(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Some(Value::Object(body)))
+        self.respond(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Some(Value::Object(body)))
     }
 
     /// Either answer.

@@ -21,6 +21,7 @@ use tower_service::Service;
 use super::descriptor_pool;
 use super::json;
 use super::routes::{Lookup, Route, RouteTable};
+use crate::api::admin::AdminRest;
 use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
 use crate::api::framing;
 use crate::api::front::{Dialect, Mode};
@@ -225,12 +226,14 @@ fn base64_decode(value: &[u8]) -> Result<Vec<u8>, Error> {
 pub struct RestLayer {
     gateway: Arc<Gateway>,
     huawei: HuaweiRest,
+    /// netplane's own endpoints; `None` when turned off.
+    admin: Option<AdminRest>,
     mode: Mode,
 }
 
 impl RestLayer {
-    pub fn new(gateway: Arc<Gateway>, huawei: HuaweiRest, mode: Mode) -> RestLayer {
-        RestLayer { gateway, huawei, mode }
+    pub fn new(gateway: Arc<Gateway>, huawei: HuaweiRest, admin: Option<AdminRest>, mode: Mode) -> RestLayer {
+        RestLayer { gateway, huawei, admin, mode }
     }
 
     pub fn mode(&self) -> Mode {
@@ -241,7 +244,7 @@ impl RestLayer {
 impl<S> Layer<S> for RestLayer {
     type Service = RestService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        RestService { inner, gateway: self.gateway.clone(), huawei: self.huawei.clone(), mode: self.mode }
+        RestService { inner, gateway: self.gateway.clone(), huawei: self.huawei.clone(), admin: self.admin.clone(), mode: self.mode }
     }
 }
 
@@ -250,6 +253,7 @@ pub struct RestService<S> {
     inner: S,
     gateway: Arc<Gateway>,
     huawei: HuaweiRest,
+    admin: Option<AdminRest>,
     mode: Mode,
 }
 
@@ -279,8 +283,18 @@ where
                 Dialect::Grpc => to_status(&e, ctx.as_ref()).into_http(),
                 Dialect::HuaweiRest => self.huawei.refuse(req.uri().path(), ctx.as_ref(), &e).map(Body::new),
                 Dialect::YandexRest => self.gateway.refuse(&e, ctx.as_ref()),
+                Dialect::Admin => crate::api::admin::fail(&e).map(Body::new),
             };
             return Box::pin(async move { Ok(refusal) });
+        }
+        if dialect == Dialect::Admin {
+            let admin = self.admin.clone();
+            return Box::pin(async move {
+                Ok(match admin {
+                    Some(admin) => admin.serve(req).await.map(Body::new),
+                    None => AdminRest::off().map(Body::new),
+                })
+            });
         }
         if dialect == Dialect::HuaweiRest {
             let huawei = self.huawei.clone();
