@@ -225,6 +225,36 @@ fn operations_by_resource_and_pending(store: Store) {
     assert_eq!(ids(store.read_now(|tx| Ok(tx.pending_operations()?)).unwrap()), ["o2", "o4"]);
 }
 
+/// What state export and reset walk: every claim in (scope, key) order, every operation oldest
+/// first, and deleting an operation (undone with the rest of a failed transaction).
+fn everything_is_listed_and_operations_deleted(store: Store) {
+    store
+        .write_now(|tx| {
+            tx.put_operation(&op("o2", "r", 2, false, Some(5)))?;
+            tx.put_operation(&op("o1", "r", 1, true, None))?;
+            tx.claim(&Claim::new("b", "k", "x"))?.unwrap();
+            tx.claim(&Claim::new("a", "z", "y").with_detail("d"))?.unwrap();
+            tx.claim(&Claim::new("a", "k", "x"))?.unwrap();
+            Ok(())
+        })
+        .unwrap();
+    let claims = store.read_now(|tx| Ok(tx.all_claims()?)).unwrap();
+    let keys: Vec<(String, String)> = claims.iter().map(|c| (c.scope.clone(), c.key.clone())).collect();
+    assert_eq!(keys, [("a".into(), "k".into()), ("a".into(), "z".into()), ("b".into(), "k".into())]);
+    assert_eq!(claims[1].detail, "d");
+    let ids = |store: &Store| store.read_now(|tx| Ok(tx.all_operations()?)).unwrap().into_iter().map(|o| o.id).collect::<Vec<_>>();
+    assert_eq!(ids(&store), ["o1", "o2"]);
+    let failed = store.write_now(|tx| {
+        assert!(tx.delete_operation("o1")?);
+        Err::<(), _>(crate::error::Error::Internal("rolled back".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(ids(&store), ["o1", "o2"], "a failed transaction's delete is undone");
+    assert!(store.write_now(|tx| Ok(tx.delete_operation("o1")?)).unwrap());
+    assert!(!store.write_now(|tx| Ok(tx.delete_operation("o1")?)).unwrap());
+    assert_eq!(ids(&store), ["o2"]);
+}
+
 /// What runners rely on: a pending operation is taken by one transaction, which finishes it;
 /// a done or unknown one is not taken; and runners racing over the same operations (threads here,
 /// replicas in production) apply each exactly once.
@@ -385,6 +415,7 @@ backends!(
     pending_operations_are_taken_once,
     read_transactions_refuse_writes_or_discard_them,
     concurrent_writes_keep_successes_and_drop_failures,
+    everything_is_listed_and_operations_deleted,
 );
 
 /// On PostgreSQL, where replicas write at once, a runner passes by an operation another holds

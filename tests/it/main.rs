@@ -1,6 +1,7 @@
 //! One integration test binary: every test starts the real server and uses real clients.
 
 mod access;
+mod admin;
 mod crash;
 mod disks;
 mod drain;
