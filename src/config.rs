@@ -41,6 +41,11 @@ pub enum StateCommand {
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct ServeArgs {
+    /// A TOML file whose keys are these flags' names (`listen = "127.0.0.1:50051"`,
+    /// `store = "sqlite:…"`); flags and environment variables given as well take precedence.
+    #[arg(long, env = "NETPLANE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+
     /// Address to listen on; port 0 picks a free port (the log says which).
     #[arg(long, default_value = "127.0.0.1:50051", env = "NETPLANE_LISTEN")]
     pub listen: SocketAddr,
@@ -172,6 +177,67 @@ pub enum Switch {
     Off,
 }
 
+impl Cli {
+    /// The command line, with `serve --config <file>`'s keys added as the flags they name where
+    /// neither the flag nor its environment variable is given. An unknown key or a bad value stops
+    /// here with a message naming it and the file.
+    pub fn load(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
+        let expanded = with_config_file(args)?;
+        Cli::try_parse_from(&expanded.args).map_err(|e| match &expanded.file {
+            // `--help` and `--version` are answered, not refused.
+            _ if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => e.exit(),
+            Some(file) if expanded.from_file.iter().any(|flag| e.to_string().contains(flag.as_str())) => {
+                format!("{}: {e}", file.display())
+            }
+            _ => e.to_string(),
+        })
+    }
+}
+
+/// The command line after the config file's keys were added.
+struct Expanded {
+    args: Vec<std::ffi::OsString>,
+    file: Option<std::path::PathBuf>,
+    /// The flags the file gave (`--listen`).
+    from_file: Vec<String>,
+}
+
+fn with_config_file(mut args: Vec<std::ffi::OsString>) -> Result<Expanded, String> {
+    let text: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let given = |flag: &str| text.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+    let named = text.iter().position(|a| a == "--config").and_then(|i| text.get(i + 1).cloned());
+    let named = named.or_else(|| text.iter().find_map(|a| a.strip_prefix("--config=").map(String::from)));
+    let file = named.or_else(|| std::env::var("NETPLANE_CONFIG").ok()).filter(|_| text.get(1).is_some_and(|c| c == "serve"));
+    let Some(file) = file.map(std::path::PathBuf::from) else { return Ok(Expanded { args, file: None, from_file: vec![] }) };
+    let content = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let table: toml::Table = content.parse().map_err(|e| format!("{}: {e}", file.display()))?;
+    let command = <Cli as clap::CommandFactory>::command();
+    let serve = command.find_subcommand("serve").ok_or("no serve command")?;
+    let mut from_file = Vec::new();
+    for (key, value) in table {
+        let long = key.replace('_', "-");
+        let arg = serve
+            .get_arguments()
+            .find(|a| a.get_long() == Some(long.as_str()) && long != "config")
+            .ok_or_else(|| format!("{}: unknown key {key:?}; the keys are `netplane serve`'s flags without the dashes", file.display()))?;
+        let flag = format!("--{long}");
+        let env_given = arg.get_env().is_some_and(|name| std::env::var_os(name).is_some());
+        if given(&flag) || env_given {
+            continue;
+        }
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Boolean(b) => if b { "on" } else { "off" }.to_string(),
+            other => return Err(format!("{}: key {key:?}: {other} is not a string, number or boolean", file.display())),
+        };
+        args.push(flag.clone().into());
+        args.push(value.into());
+        from_file.push(flag);
+    }
+    Ok(Expanded { args, file: Some(file), from_file })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum TlsMode {
     Off,
@@ -205,6 +271,32 @@ mod tests {
     fn serve(args: &[&str]) -> ServeArgs {
         let Command::Serve(args) = Cli::parse_from(["netplane", "serve"].iter().chain(args)).command else { panic!("not serve") };
         *args
+    }
+
+    fn load(file: &str, flags: &[&str]) -> Result<ServeArgs, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("netplane.toml");
+        std::fs::write(&path, file).unwrap();
+        let mut args: Vec<std::ffi::OsString> = vec!["netplane".into(), "serve".into(), "--config".into(), path.clone().into()];
+        args.extend(flags.iter().map(Into::into));
+        match Cli::load(args)?.command {
+            Command::Serve(args) => Ok(*args),
+            Command::State(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_config_file_sets_flags_that_the_command_line_overrides() {
+        let args = load("listen = \"127.0.0.1:7000\"\nstore = \"memory\"\nmax_connections = 12\noperations = \"manual\"\n", &[]).unwrap();
+        assert_eq!((args.listen.to_string(), args.store.as_str(), args.max_connections), ("127.0.0.1:7000".into(), "memory", 12));
+        assert_eq!(args.operations, Progression::Manual);
+        let overridden = load("listen = \"127.0.0.1:7000\"\n", &["--listen", "127.0.0.1:7001"]).unwrap();
+        assert_eq!(overridden.listen.to_string(), "127.0.0.1:7001");
+        let unknown = load("colour = \"red\"\n", &[]).unwrap_err();
+        assert!(unknown.contains("unknown key \"colour\"") && unknown.contains("netplane.toml"), "{unknown}");
+        let bad = load("listen = \"nowhere\"\n", &[]).unwrap_err();
+        assert!(bad.contains("netplane.toml") && bad.contains("--listen"), "{bad}");
+        assert!(load("[section]\nkey = 1\n", &[]).is_err());
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The `netplane` binary: parses the command line, sets up logging and runs the server.
 #![forbid(unsafe_code)]
 
-use clap::Parser;
 use netplane::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
@@ -13,7 +12,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::load(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("netplane: {message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let args = match cli.command {
         Command::Serve(args) => *args,
         Command::State(command) => {

@@ -429,3 +429,38 @@ async fn a_version_1_document_imports_and_serves() {
     };
     assert_eq!(refused, Code::AlreadyExists as i32);
 }
+
+/// `serve --config` alone: the file's listen address and store are used.
+#[tokio::test]
+async fn a_config_file_sets_the_listen_address_and_the_store() {
+    let dir = data_dir();
+    let port = crate::harness::free_port();
+    let db = dir.path().join("from-config.db");
+    let file = dir.path().join("netplane.toml");
+    std::fs::write(&file, format!("listen = \"127.0.0.1:{port}\"\nstore = \"sqlite:{}\"\noperations = \"inline\"\n", db.display()))
+        .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netplane"))
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let started = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout).lines().map_while(Result::ok).find(|l| l.contains("netplane listening on"))
+    });
+    let line = started.join().unwrap().expect("the server started");
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    let health: Value = reqwest::get(format!("http://127.0.0.1:{port}/_netplane/health")).await.unwrap().json().await.unwrap();
+    assert_eq!(health["store"].as_str().unwrap(), format!("sqlite:{}", db.display()));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(db.exists());
+
+    // An unknown key stops start-up, naming it.
+    std::fs::write(&file, "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let refused =
+        std::process::Command::new(env!("CARGO_BIN_EXE_netplane")).args(["serve", "--config", file.to_str().unwrap()]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown key \"lisen\""), "{}", String::from_utf8_lossy(&refused.stderr));
+}
