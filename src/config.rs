@@ -165,6 +165,11 @@ pub struct ServeArgs {
     #[arg(long, env = "NETPLANE_SEED")]
     pub seed: Option<std::path::PathBuf>,
 
+    /// Calls the request journal (`GET /_netplane/requests`) keeps, the oldest dropped first (`0`:
+    /// none).
+    #[arg(long, default_value_t = 1000, env = "NETPLANE_JOURNAL_SIZE")]
+    pub journal_size: usize,
+
     /// The emulator's own endpoints under `/_netplane/` and `/metrics`: `on` (with `--principals`,
     /// for principals marked `"admin": true` only) or `off`.
     #[arg(long, default_value = "on", env = "NETPLANE_ADMIN")]

@@ -10,6 +10,7 @@ pub mod error;
 #[cfg(test)]
 mod fuzz;
 pub mod listener;
+pub mod metrics;
 pub mod ops;
 pub mod proto;
 pub mod server;

@@ -17,6 +17,7 @@ use tower::ServiceBuilder;
 
 use crate::api::admin::{AdminRest, AdminState};
 use crate::api::body::BodyReader;
+use crate::api::calls::{CallLayer, Journal};
 use crate::api::front::Mode;
 use crate::api::grpc::{
     AddressApi, CompleteStatusLayer, DiskApi, DiskTypeApi, EndpointApi, GatewayApi, IamApi, ImageApi, InstanceApi, Lazy, NetworkApi,
@@ -113,6 +114,7 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let huawei = HuaweiRest::new(services.huawei.clone(), HuaweiAuth::new(principals.clone(), Arc::new(SystemClock)), bodies.clone());
     let iam = Iam::new(principals.clone(), store.clone(), Arc::new(SystemClock), args.iam_token_lifetime);
     let (stopping, stopping_seen) = watch::channel(false);
+    let journal = Arc::new(Journal::new(args.journal_size));
     let admin = (args.admin == Switch::On).then(|| {
         AdminRest::new(AdminState {
             admin: services.admin.clone(),
@@ -122,6 +124,7 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
             stopping: stopping_seen,
             store: store.describe(),
             known_method: Arc::new(known_method),
+            journal: journal.clone(),
         })
     });
     let tls = server_tls(&args)?;
@@ -201,6 +204,7 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     let serving = Serving { limits: limits.clone(), slots: listener::connection_slots(&limits), drain: drain_started.clone() };
     let stack = |mode| Stack {
         routes: routes.clone(),
+        calls: CallLayer::new(journal.clone(), mode),
         rest: RestLayer::new(gateway.clone(), huawei.clone(), admin.clone(), mode),
         guard: guard.clone(),
     };
@@ -274,16 +278,19 @@ fn local_address(listener: &TcpListener) -> Result<SocketAddr> {
 /// What every listener serves: the services behind the guard, gRPC-Web and REST layers.
 struct Stack {
     routes: Routes,
+    calls: CallLayer,
     rest: RestLayer,
     guard: GuardLayer,
 }
 
 impl Stack {
-    /// The layers in the order a request meets them: request ids, REST (which calls back into
-    /// gRPC in process), gRPC-Web, the guard, the completion of tonic's own errors, the services.
+    /// The layers in the order a request meets them: request ids, the call's record (metrics and
+    /// journal), REST (which calls back into gRPC in process), gRPC-Web, the guard, the completion
+    /// of tonic's own errors, the services.
     fn service(self) -> listener::Stack {
         let layered = ServiceBuilder::new()
             .layer(RequestIdLayer)
+            .layer(self.calls)
             .layer(self.rest)
             .layer(GrpcWebLayer::new())
             .layer(self.guard)

@@ -26,6 +26,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::body::{BodyReader, Buffered, MAX_MESSAGE_BYTES};
+use super::calls::{CallNotes, RawRequest};
 use super::framing;
 use super::grpc::to_status;
 use super::request_id::RequestContext;
@@ -182,11 +183,30 @@ where
         let guard = self.guard.clone();
         Box::pin(async move {
             if !guard.methods.contains_key(req.uri().path()) {
+                // Unguarded (token exchange, endpoint discovery): recorded by method only, since
+                // their requests are credentials.
+                if let Some(notes) = CallNotes::of(&req) {
+                    let method = req.uri().path().trim_start_matches('/').to_string();
+                    notes.note(|n| n.method = Some(method));
+                }
                 return inner.oneshot(req).await;
             }
             let ctx = req.extensions().get::<RequestContext>().cloned();
+            let notes = CallNotes::of(&req);
             match admit(&guard, req).await {
                 Ok((mut caller, req, body)) => {
+                    if let Some(notes) = &notes {
+                        let started = Arc::new(std::sync::OnceLock::new());
+                        caller.started = Some(started.clone());
+                        let path = req.uri().path().to_string();
+                        let message = framing::unary(&body.bytes).map(|m| body.bytes.slice_ref(m));
+                        notes.note(|n| {
+                            n.method = Some(path.trim_start_matches('/').to_string());
+                            n.subject = Some(caller.subject.clone());
+                            n.request = message.map(|message| RawRequest::Grpc { path, message });
+                            n.operation = Some(started);
+                        });
+                    }
                     match scripted_fault(&guard, req.uri().path(), &body.bytes).await {
                         Some((_, FaultAction::Error { code, message, .. })) => {
                             return Ok(to_status(&FaultAction::error(code, &message), ctx.as_ref()).into_http());
@@ -265,7 +285,7 @@ async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Bod
             idempotency = Some(IdempotencyKey { key, method: parts.uri.path().to_string(), fingerprint });
         }
     }
-    let caller = Caller { subject: principal.subject, folders: principal.folders, idempotency, fault: None };
+    let caller = Caller { subject: principal.subject, folders: principal.folders, idempotency, fault: None, started: None };
     Ok((caller, Request::from_parts(parts, Body::new(Full::new(bytes))), body))
 }
 

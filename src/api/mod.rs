@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod body;
+pub mod calls;
 pub mod framing;
 pub mod front;
 pub mod grpc;

@@ -124,6 +124,7 @@ impl Runner {
             Ok((op, applied)) => {
                 if applied {
                     tracing::debug!(operation_id = %op.id, "operation done");
+                    crate::metrics::metrics().operation_finished(matches!(op.result, Some(Ok(_))));
                 }
                 Ok(op)
             }
@@ -151,6 +152,7 @@ impl Runner {
                 Ok(op)
             })
             .await
+            .inspect(|_| crate::metrics::metrics().operation_finished(false))
     }
 
     /// Fails a pending operation now with `cause`, giving back what its call reserved (`:fail`).
@@ -188,21 +190,31 @@ impl Runner {
 
     async fn settle(&self, id: &str, cause: Error) -> Result<Operation> {
         let (executor, clock, op_id) = (self.executor.clone(), self.clock.clone(), id.to_string());
-        self.store
+        let settled = self
+            .store
             .write(move |tx| {
                 let Some(mut op) = take(tx, &op_id)? else {
-                    return load(tx, &op_id);
+                    return Ok((load(tx, &op_id)?, false));
                 };
                 let Some(action) = op.action.clone() else {
-                    return Ok(op);
+                    return Ok((op, false));
                 };
                 let now = clock.now();
                 executor.undo(tx, &action, now)?;
                 op.finish(Err(cause.clone()), now);
                 tx.put_operation(&op.to_row())?;
-                Ok(op)
+                Ok((op, true))
             })
-            .await
+            .await;
+        match settled {
+            Ok((op, finished)) => {
+                if finished {
+                    crate::metrics::metrics().operation_finished(false);
+                }
+                Ok(op)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Completes due operations until `shutdown` turns true. Operations still pending then stay in

@@ -64,6 +64,20 @@ impl AdminArea {
         self.store.read(|tx| tx.pending_operations()?.iter().map(Operation::from_row).collect()).await
     }
 
+    /// How many operations are pending, and how many resources of each kind there are.
+    pub async fn counts(&self) -> Result<(usize, Vec<(&'static str, usize)>)> {
+        self.store
+            .read(|tx| {
+                let pending = tx.pending_operations()?.len();
+                let mut kinds = Vec::with_capacity(Kind::ALL.len());
+                for kind in Kind::ALL {
+                    kinds.push((kind.as_str(), tx.list(&crate::store::Query::new(kind))?.len()));
+                }
+                Ok((pending, kinds))
+            })
+            .await
+    }
+
     /// The latest `limit` operations, newest first.
     pub async fn latest_operations(&self, limit: usize) -> Result<Vec<Operation>> {
         self.store.read(move |tx| tx.all_operations()?.iter().rev().take(limit).map(Operation::from_row).collect()).await

@@ -24,6 +24,8 @@ pub struct Caller {
     pub idempotency: Option<IdempotencyKey>,
     /// What a fault rule asked of the operation this call starts, if any.
     pub fault: Option<crate::ops::OperationFault>,
+    /// Where the call's record (the request journal) learns the operation the call started.
+    pub started: Option<std::sync::Arc<std::sync::OnceLock<String>>>,
 }
 
 tokio::task_local! {

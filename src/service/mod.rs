@@ -201,6 +201,7 @@ impl Core {
         let id = self.ids.id(kind, zone_id);
         let (clock, progression, runner) = (self.clock.clone(), self.settings.progression, self.runner.clone());
         let caller = Caller::current();
+        let started = caller.started.clone();
         // Inline operations are applied in the transaction that accepts them (one commit, not
         // two). If applying fails, that transaction is dropped and the call takes the two-step
         // path, which records the failure and gives back what was reserved.
@@ -253,10 +254,20 @@ impl Core {
             }
         };
         if again {
+            if let Some(slot) = &started {
+                let _ = slot.set(op.id.clone());
+            }
             tracing::info!(operation_id = %op.id, "idempotent repeat: answering the operation the key started");
             return Ok(op);
         }
         tracing::info!(operation_id = %op.id, description = %op.description, resource_id = %op.metadata.resource_id(), "operation accepted");
+        crate::metrics::metrics().operation_started();
+        if op.done {
+            crate::metrics::metrics().operation_finished(matches!(op.result, Some(Ok(_))));
+        }
+        if let Some(slot) = &started {
+            let _ = slot.set(op.id.clone());
+        }
         match progression {
             _ if held => Ok(op),
             Progression::Inline if op.done => Ok(op),

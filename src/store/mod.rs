@@ -447,6 +447,13 @@ async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 
 }
 
 fn run<T>(backend: &dyn Backend, write: bool, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    let result = run_once(backend, write, &mut f);
+    crate::metrics::metrics().transaction(write, started.elapsed());
+    result
+}
+
+fn run_once<T>(backend: &dyn Backend, write: bool, f: &mut impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
     let mut out = None;
     let mut body = |tx: &mut dyn Tx| {
         out = Some(f(tx)?);

@@ -148,6 +148,7 @@ impl PostgresBackend {
             match outcome {
                 Ok(()) => return Ok(()),
                 Err((true, _)) if attempt < MAX_ATTEMPTS => {
+                    crate::metrics::metrics().transaction_retried();
                     // Transactions that collided and retry at once collide again (serializable
                     // isolation locks index pages, not rows): wait a random while, doubling its
                     // ceiling with each attempt up to 50 ms, so that they fall out of step.

@@ -464,3 +464,78 @@ async fn a_config_file_sets_the_listen_address_and_the_store() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown key \"lisen\""), "{}", String::from_utf8_lossy(&refused.stderr));
 }
+
+#[tokio::test]
+async fn the_journal_records_calls_without_credentials_and_metrics_parse() {
+    let dir = data_dir();
+    let file = dir.path().join("principals.json");
+    std::fs::write(
+        &file,
+        r#"{"principals": [{"subject": "root", "folders": ["*"], "projects": ["*"], "iam_tokens": ["t-root-secret"], "oauth_tokens": ["oauth-secret"],
+            "access_keys": [{"access_key": "AKROOT", "secret_key": "SKROOT-secret"}], "admin": true}]}"#,
+    )
+    .unwrap();
+    let server = Server::start_with_args(dir.clone(), "memory", "inline", &["--principals", file.to_str().unwrap()]);
+    let admin = Admin::new(&server).with("authorization", "Bearer t-root-secret");
+    let c = server.clients().await;
+    let mut networks = c.networks.clone();
+    let mut create = tonic::Request::new(create_network("journaled"));
+    create.metadata_mut().insert("authorization", "Bearer t-root-secret".parse().unwrap());
+    create.metadata_mut().insert("x-request-id", "journal-1".parse().unwrap());
+    let op = networks.create(create).await.unwrap().into_inner();
+    let exchange = reqwest::Client::new()
+        .post(format!("{}/iam/v1/tokens", server.rest))
+        .body(json!({"yandexPassportOauthToken": "oauth-secret"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(exchange.status(), 200);
+    let python = crate::harness::run_python("huawei_sdk_flow.py", &[&server.rest, PROJECT, "AKROOT", "SKROOT-secret"]);
+    assert!(!python.is_empty());
+
+    let journal = admin.ok(Method::GET, "/_netplane/requests?limit=1000", None).await;
+    let text = journal.to_string();
+    for secret in ["t-root-secret", "oauth-secret", "SKROOT-secret"] {
+        assert!(!text.contains(secret), "{secret} is in the journal");
+    }
+    let calls = journal["requests"].as_array().unwrap();
+    let first = calls.iter().find(|r| r["request_id"] == "journal-1").expect("the gRPC call");
+    assert_eq!(
+        (first["protocol"].as_str(), first["method"].as_str(), first["grpc_code"].as_str(), first["subject"].as_str()),
+        (Some("grpc"), Some("yandex.cloud.vpc.v1.NetworkService/Create"), Some("OK"), Some("root"))
+    );
+    assert_eq!((first["operation_id"].as_str(), first["request"]["name"].as_str()), (Some(op.id.as_str()), Some("journaled")));
+    assert!(calls.iter().any(|r| r["method"] == "yandex.cloud.iam.v1.IamTokenService/Create" && r["request"].is_null()));
+    let huawei: Vec<&Value> = calls.iter().filter(|r| r["protocol"] == "huawei").collect();
+    assert!(huawei.iter().any(|r| r["method"] == "CreatePrivateDnat" && r["http_status"] == 201), "{huawei:?}");
+    assert!(huawei.iter().any(|r| r["http_status"] == 401 && r["subject"] == ""), "the wrong secret key's call");
+    // Filtered by method, and read on after a request id.
+    let only = admin.ok(Method::GET, "/_netplane/requests?method=CreatePrivateDnat", None).await;
+    assert!(only["requests"].as_array().unwrap().iter().all(|r| r["method"] == "CreatePrivateDnat"));
+    let after = admin.ok(Method::GET, "/_netplane/requests?since=journal-1&limit=1000", None).await;
+    assert_eq!(
+        after["requests"].as_array().unwrap().len(),
+        calls.iter().position(|r| r["request_id"] == "journal-1").map(|at| calls.len() - at - 1).unwrap()
+    );
+
+    // The metrics, parsed by the Prometheus project's own parser (the scrape needs an admin too).
+    let (status, _) = Admin::new(&server).call(Method::GET, "/metrics", None).await;
+    assert_eq!(status, 401);
+    let dev = Server::start("inline");
+    network(&dev.clients().await, "counted").await;
+    let samples = crate::harness::run_python("metrics_parse.py", &[&dev.rest]);
+    let value = |series: &str| samples.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok());
+    assert_eq!(
+        value("netplane_calls_total{code=\"OK\",method=\"yandex.cloud.vpc.v1.NetworkService/Create\",protocol=\"grpc\"}"),
+        Some(1.0),
+        "{samples}"
+    );
+    assert_eq!(value("netplane_operations_started_total{}"), Some(1.0));
+    assert_eq!(value("netplane_operations_finished_total{result=\"ok\"}"), Some(1.0));
+    assert_eq!(value("netplane_resources{kind=\"network\"}"), Some(1.0));
+    assert_eq!(value("netplane_operations_pending{}"), Some(0.0));
+    assert!(value("netplane_store_transaction_duration_seconds_count{kind=\"write\"}").is_some_and(|n| n >= 1.0));
+    for family in ["netplane_build_info{version=", "netplane_call_duration_seconds_bucket{"] {
+        assert!(samples.contains(family), "{family} not in\n{samples}");
+    }
+}

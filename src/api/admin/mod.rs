@@ -6,6 +6,7 @@
 
 mod faults;
 mod operations;
+mod requests;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,6 +57,7 @@ pub struct AdminState {
     pub store: String,
     /// Whether a method (gRPC full method or Huawei API name) exists, and starts an operation.
     pub known_method: KnownMethod,
+    pub journal: Arc<crate::api::calls::Journal>,
 }
 
 /// The router, cheap to clone.
@@ -74,6 +76,8 @@ impl AdminRest {
             .route("/_netplane/faults/{id}", axum::routing::delete(faults::remove))
             .route("/_netplane/operations", get(operations::list))
             .route("/_netplane/operations/{action}", post(operations::step))
+            .route("/_netplane/requests", get(requests::list))
+            .route(METRICS_PATH, get(requests::metrics))
             .fallback(no_route)
             .layer(middleware::from_fn_with_state(state.clone(), require_admin))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -28,6 +28,7 @@ use reply::Ctx;
 use resource::{list, show};
 
 use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
+use crate::api::calls::{CallNotes, RawRequest};
 use crate::api::front::NETPLANE_HUAWEI_PREFIX;
 use crate::api::request_id::RequestContext;
 use crate::api::rest::DRAIN_LIMIT_BYTES;
@@ -178,11 +179,21 @@ async fn admit(State((auth, bodies, services)): State<(HuaweiAuth, BodyReader, H
         Ok(body) => body,
         Err(e) => return ctx.fail(&e),
     };
-    if let Err(e) = auth.admit(&parts, &body.bytes, &ctx.project_id) {
-        tracing::info!(error = %e, project_id = %ctx.project_id, "Huawei call refused");
-        return ctx.fail(&e);
-    }
+    let principal = match auth.admit(&parts, &body.bytes, &ctx.project_id) {
+        Ok(principal) => principal,
+        Err(e) => {
+            tracing::info!(error = %e, project_id = %ctx.project_id, "Huawei call refused");
+            return ctx.fail(&e);
+        }
+    };
     let name = parts.extensions.get::<MatchedPath>().and_then(|t| names::api_name(&parts.method, t.as_str(), &body.bytes).zip(Some(t)));
+    if let Some(notes) = parts.extensions.get::<CallNotes>() {
+        notes.note(|n| {
+            n.method = name.as_ref().map(|(name, _)| name.clone());
+            n.subject = Some(principal.subject.clone());
+            n.request = (!body.bytes.is_empty()).then(|| RawRequest::Json(body.bytes.clone()));
+        });
+    }
     if let Some((name, template)) = &name {
         match scripted_fault(&services, name, template.as_str(), parts.uri.path(), &body.bytes).await {
             Some(FaultAction::Error { code, message, status, error_code }) => {

@@ -23,6 +23,7 @@ use super::json;
 use super::routes::{Lookup, Route, RouteTable};
 use crate::api::admin::AdminRest;
 use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
+use crate::api::calls::CallNotes;
 use crate::api::framing;
 use crate::api::front::{Dialect, Mode};
 use crate::api::grpc::{rpc_status, to_status};
@@ -93,6 +94,7 @@ impl Gateway {
         RB::Error: Into<BoxError>,
     {
         let (parts, body) = req.into_parts();
+        let notes = parts.extensions.get::<CallNotes>().cloned();
         let path = parts.uri.path();
         let (route, vars) = match self.routes()?.lookup(&parts.method, path) {
             Lookup::Found(route, vars) => (route, vars),
@@ -113,12 +115,12 @@ impl Gateway {
         *call.headers_mut() = metadata_of(&parts.headers);
         *call.extensions_mut() = parts.extensions;
         let answer = grpc.oneshot(call).await.map_err(|e| Error::Internal(format!("calling {}: {}", route.grpc_path, e.into())))?;
-        self.reply(route, answer).await
+        self.reply(route, answer, notes.as_ref()).await
     }
 
     /// Turns the gRPC answer (a message, or a status in trailers or trailers-only headers) into
     /// the HTTP response.
-    async fn reply<RB>(&self, route: &Route, answer: Response<RB>) -> Result<Response<Body>, Error>
+    async fn reply<RB>(&self, route: &Route, answer: Response<RB>, notes: Option<&CallNotes>) -> Result<Response<Body>, Error>
     where
         RB: http_body::Body<Data = Bytes>,
         RB::Error: Into<BoxError>,
@@ -132,6 +134,9 @@ impl Gateway {
         let code = status("grpc-status").and_then(|v| v.to_str().ok()?.parse::<i32>().ok());
         let code =
             code.ok_or_else(|| Error::Internal(format!("{} answered HTTP {} without a grpc-status", route.grpc_path, parts.status)))?;
+        if let Some(notes) = notes {
+            notes.note(|n| n.grpc_code = Some(code));
+        }
         if code != 0 {
             let details = match status("grpc-status-details-bin") {
                 Some(v) => base64_decode(v.as_bytes())?,

@@ -1,0 +1,171 @@
+//! The process's metrics, in the Prometheus text format (`GET /metrics`), kept with
+//! `prometheus-client`: calls by protocol, method and code with latency by method; operations
+//! started and finished; store transaction latency and retries; build info; and, read at scrape
+//! time, pending operations and resources by kind. One registry per process, as Prometheus
+//! clients keep it: recording is a few atomic adds, so the layers that record need no handle.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    protocol: &'static str,
+    method: String,
+    code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MethodLabels {
+    method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransactionLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    calls: Family<CallLabels, Counter>,
+    call_seconds: Family<MethodLabels, Histogram>,
+    operations_started: Counter,
+    operations_finished: Family<ResultLabels, Counter>,
+    operations_pending: Gauge,
+    transaction_seconds: Family<TransactionLabels, Histogram>,
+    transaction_retries: Counter,
+    resources: Family<KindLabels, Gauge>,
+}
+
+/// 50 µs to about 1.6 s, doubling.
+fn latency_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let mut registry = Registry::with_prefix("netplane");
+    let calls = Family::<CallLabels, Counter>::default();
+    registry.register("calls", "API calls answered, by protocol, method and code (gRPC code, or HTTP status for Huawei)", calls.clone());
+    let call_seconds = Family::<MethodLabels, Histogram>::new_with_constructor(latency_buckets as fn() -> Histogram);
+    registry.register("call_duration_seconds", "Time from a request's arrival to its last response byte, by method", call_seconds.clone());
+    let operations_started = Counter::default();
+    registry.register("operations_started", "Operations accepted", operations_started.clone());
+    let operations_finished = Family::<ResultLabels, Counter>::default();
+    registry.register("operations_finished", "Operations done, by result (ok or error)", operations_finished.clone());
+    let operations_pending = Gauge::default();
+    registry.register("operations_pending", "Operations not done yet (read at scrape time)", operations_pending.clone());
+    let transaction_seconds = Family::<TransactionLabels, Histogram>::new_with_constructor(latency_buckets as fn() -> Histogram);
+    registry.register("store_transaction_duration_seconds", "Store transactions, by kind (read or write)", transaction_seconds.clone());
+    let transaction_retries = Counter::default();
+    registry.register(
+        "store_transaction_retries",
+        "Store transactions run again after a conflict (PostgreSQL)",
+        transaction_retries.clone(),
+    );
+    let resources = Family::<KindLabels, Gauge>::default();
+    registry.register("resources", "Stored resources by kind (read at scrape time)", resources.clone());
+    let build = Family::<BuildLabels, Gauge>::default();
+    build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION") }).set(1);
+    registry.register("build_info", "The running build", build);
+    Metrics {
+        registry,
+        calls,
+        call_seconds,
+        operations_started,
+        operations_finished,
+        operations_pending,
+        transaction_seconds,
+        transaction_retries,
+        resources,
+    }
+});
+
+pub fn metrics() -> &'static Metrics {
+    &METRICS
+}
+
+impl Metrics {
+    pub fn call(&self, protocol: &'static str, method: &str, code: &str, took: Duration) {
+        self.calls.get_or_create(&CallLabels { protocol, method: method.to_string(), code: code.to_string() }).inc();
+        self.call_seconds.get_or_create(&MethodLabels { method: method.to_string() }).observe(took.as_secs_f64());
+    }
+
+    pub fn operation_started(&self) {
+        self.operations_started.inc();
+    }
+
+    pub fn operation_finished(&self, ok: bool) {
+        self.operations_finished.get_or_create(&ResultLabels { result: if ok { "ok" } else { "error" } }).inc();
+    }
+
+    pub fn transaction(&self, write: bool, took: Duration) {
+        self.transaction_seconds
+            .get_or_create(&TransactionLabels { kind: if write { "write" } else { "read" } })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn transaction_retried(&self) {
+        self.transaction_retries.inc();
+    }
+
+    /// The text exposition, with the gauges read at scrape time set first.
+    pub fn render(&self, pending_operations: usize, resources: &[(&'static str, usize)]) -> String {
+        self.operations_pending.set(i64::try_from(pending_operations).unwrap_or(i64::MAX));
+        for (kind, count) in resources {
+            self.resources.get_or_create(&KindLabels { kind }).set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_names_every_family() {
+        let m = metrics();
+        m.call("grpc", "yandex.cloud.vpc.v1.NetworkService/Get", "OK", Duration::from_micros(120));
+        m.operation_started();
+        m.operation_finished(true);
+        m.transaction(true, Duration::from_micros(30));
+        let text = m.render(3, &[("network", 2)]);
+        for needle in [
+            "netplane_calls_total{protocol=\"grpc\",method=\"yandex.cloud.vpc.v1.NetworkService/Get\",code=\"OK\"}",
+            "netplane_call_duration_seconds_bucket{le=",
+            "netplane_operations_started_total",
+            "netplane_operations_finished_total{result=\"ok\"}",
+            "netplane_operations_pending 3",
+            "netplane_store_transaction_duration_seconds_count{kind=\"write\"}",
+            "netplane_store_transaction_retries_total",
+            "netplane_resources{kind=\"network\"} 2",
+            "netplane_build_info{version=",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+    }
+}
