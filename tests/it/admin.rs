@@ -539,3 +539,56 @@ async fn the_journal_records_calls_without_credentials_and_metrics_parse() {
         assert!(samples.contains(family), "{family} not in\n{samples}");
     }
 }
+
+/// Health turns 503 `draining` as soon as a shutdown begins (during `--drain-delay` calls are
+/// still served).
+#[tokio::test]
+async fn health_says_draining_once_a_shutdown_begins() {
+    let server = Server::start_with_args(data_dir(), "memory", "inline", &["--drain-delay", "5s"]);
+    let admin = Admin::new(&server);
+    admin.ok(Method::GET, "/_netplane/health", None).await;
+    server.terminate();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(4);
+    loop {
+        let (status, answer) = admin.call(Method::GET, "/_netplane/health", None).await;
+        if status == 503 {
+            assert_eq!(answer["status"], "draining");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "health never said draining");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// A rule added through one replica acts on calls to the other (each reads new rules within a
+/// quarter of a second), and `times` is counted once across both.
+#[tokio::test]
+async fn fault_rules_reach_every_replica_on_one_postgres() {
+    let url = crate::harness::postgres_database("replica_faults");
+    let (a, b) = (Server::start_with(data_dir(), &url, "inline"), Server::start_with(data_dir(), &url, "inline"));
+    Admin::new(&a)
+        .fault(json!({"method": "yandex.cloud.vpc.v1.NetworkService/Create", "match": {"name": "shared"}, "times": 1, "error": {"code": "ABORTED"}}))
+        .await;
+    let mut networks = b.clients().await.networks.clone();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match networks.create(create_network("shared")).await {
+            Err(status) => {
+                assert_eq!(status.code(), Code::Aborted);
+                break;
+            }
+            Ok(op) => {
+                // Not seen yet: undo and try again.
+                let done = b.clients().await.wait(&op.into_inner()).await;
+                let id = crate::fixtures::response::<vpb::Network>(&done, "yandex.cloud.vpc.v1.Network").id;
+                let deleted = networks.delete(vpb::DeleteNetworkRequest { network_id: id }).await.unwrap().into_inner();
+                b.clients().await.wait(&deleted).await;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "replica b never applied the rule");
+    }
+    // Applied once in all: both replicas now let the call through.
+    a.clients().await.networks.clone().create(create_network("shared")).await.expect("times: 1 is spent");
+    let rules = Admin::new(&b).ok(Method::GET, "/_netplane/faults", None).await;
+    assert_eq!(rules["rules"][0]["applied"], 1);
+}
