@@ -301,6 +301,36 @@ async fn operation_faults_fail_or_hold_operations_and_give_back_reservations() {
     // tonic's server ends a call past its `grpc-timeout` as CANCELLED, its client as DEADLINE_EXCEEDED.
     let late = c.networks.clone().get(request).await.unwrap_err();
     assert!(matches!(late.code(), Code::DeadlineExceeded | Code::Cancelled), "{late:?}");
+
+    // The same actions on the REST path and on a Huawei call.
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_millis(300)).build().unwrap();
+    admin.fault(json!({"method": "yandex.cloud.vpc.v1.NetworkService/Get", "times": 1, "delay": "2s"})).await;
+    assert!(http.get(format!("{}/vpc/v1/networks/{}", server.rest, net.id)).send().await.unwrap_err().is_timeout());
+    admin.fault(json!({"method": "ListVpcs", "times": 1, "delay": "2s"})).await;
+    let huawei = format!("{}/v1/{PROJECT}/vpcs", server.rest);
+    assert!(http.get(&huawei).send().await.unwrap_err().is_timeout());
+    assert_eq!(http.get(&huawei).send().await.unwrap().status(), 200, "times: 1");
+    admin.fault(json!({"method": "yandex.cloud.vpc.v1.NetworkService/Create", "times": 1, "operation_error": {"code": "INTERNAL", "message": "rest too"}})).await;
+    let accepted: Value = reqwest::Client::new()
+        .post(format!("{}/vpc/v1/networks", server.rest))
+        .body(json!({"folderId": FOLDER, "name": "over-rest"}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let op_id = accepted["id"].as_str().unwrap().to_string();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let failed = loop {
+        let op: Value = reqwest::get(format!("{}/operations/{op_id}", server.rest)).await.unwrap().json().await.unwrap();
+        if op["done"] == true {
+            break op;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "operation {op_id} not done in time");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    assert_eq!((failed["error"]["code"].as_u64(), failed["error"]["message"].as_str()), (Some(13), Some("rest too")), "{failed}");
 }
 
 #[tokio::test]
