@@ -25,6 +25,23 @@ use tower_service::Service;
 use super::front::{Dialect, Mode};
 use super::request_id::RequestContext;
 
+/// The method of a call to no method netplane serves.
+pub const UNKNOWN_METHOD: &str = "unknown";
+
+/// gRPC methods served beside the contract's (health, reflection), by path.
+const INFRASTRUCTURE_METHODS: [&str; 4] = [
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// The method a gRPC path names, if netplane serves it.
+pub fn served_method(path: &str) -> Option<&'static str> {
+    let known = crate::proto::METHODS.iter().map(|m| m.path).chain(INFRASTRUCTURE_METHODS).find(|known| *known == path)?;
+    Some(known.trim_start_matches('/'))
+}
+
 /// What inner layers learn about a call.
 #[derive(Default)]
 pub struct Notes {
@@ -216,10 +233,9 @@ impl Pending {
         let took = self.started.elapsed();
         let notes = std::mem::take(&mut *self.notes.0.lock());
         let grpc_code = self.grpc_code.or(notes.grpc_code);
-        let method = notes.method.unwrap_or_else(|| match self.protocol {
-            "grpc" | "grpc-web" => self.path.trim_start_matches('/').to_string(),
-            _ => format!("{} {}", self.http_method, self.path),
-        });
+        // Only methods netplane serves name a call: a client's made-up paths must not grow the
+        // metrics without bound (the journal keeps the path).
+        let method = notes.method.unwrap_or_else(|| UNKNOWN_METHOD.to_string());
         let code = match grpc_code {
             Some(code) => crate::error::Code::from_number(code).name().to_string(),
             None if self.protocol == "huawei" => self.http_status.to_string(),

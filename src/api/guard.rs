@@ -26,7 +26,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::body::{BodyReader, Buffered, MAX_MESSAGE_BYTES};
-use super::calls::{CallNotes, RawRequest};
+use super::calls::{CallNotes, RawRequest, served_method};
 use super::framing;
 use super::grpc::to_status;
 use super::request_id::RequestContext;
@@ -185,9 +185,8 @@ where
             if !guard.methods.contains_key(req.uri().path()) {
                 // Unguarded (token exchange, endpoint discovery): recorded by method only, since
                 // their requests are credentials.
-                if let Some(notes) = CallNotes::of(&req) {
-                    let method = req.uri().path().trim_start_matches('/').to_string();
-                    notes.note(|n| n.method = Some(method));
+                if let (Some(notes), Some(method)) = (CallNotes::of(&req), served_method(req.uri().path())) {
+                    notes.note(|n| n.method = Some(method.to_string()));
                 }
                 return inner.oneshot(req).await;
             }

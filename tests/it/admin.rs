@@ -553,6 +553,8 @@ async fn the_journal_records_calls_without_credentials_and_metrics_parse() {
     assert_eq!(status, 401);
     let dev = Server::start("inline");
     network(&dev.clients().await, "counted").await;
+    // A made-up path is counted as `unknown`, so clients cannot grow the metrics without bound.
+    assert_eq!(reqwest::get(format!("{}/vpc/v1/made-up-path-1234", dev.rest)).await.unwrap().status(), 404);
     let samples = crate::harness::run_python("metrics_parse.py", &[&dev.rest]);
     let value = |series: &str| samples.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok());
     assert_eq!(
@@ -565,6 +567,7 @@ async fn the_journal_records_calls_without_credentials_and_metrics_parse() {
     assert_eq!(value("netplane_resources{kind=\"network\"}"), Some(1.0));
     assert_eq!(value("netplane_operations_pending{}"), Some(0.0));
     assert!(value("netplane_store_transaction_duration_seconds_count{kind=\"write\"}").is_some_and(|n| n >= 1.0));
+    assert!(!samples.contains("made-up-path-1234") && samples.contains("method=\"unknown\""), "{samples}");
     for family in ["netplane_build_info{version=", "netplane_call_duration_seconds_bucket{"] {
         assert!(samples.contains(family), "{family} not in\n{samples}");
     }
