@@ -208,9 +208,9 @@ pub async fn filter<R: Wire + Tagged>(State(s): State<HuaweiArea>, Extension(ctx
         }
         let resources: Vec<Value> = found
             .iter()
-            .map(|r| {
+            .map(|(id, r)| {
                 json!({
-                    "resource_id": crate::store::Resource::id(r),
+                    "resource_id": id,
                     "resource_name": r.tag_name(),
                     "resource_detail": null,
                     "tags": render_tags(r.tags()),

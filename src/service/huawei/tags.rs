@@ -21,8 +21,8 @@ pub enum TagChange {
     DeleteKey(String),
 }
 
-/// A page of a search by tags: the resources and how many matched in all.
-pub type TaggedPage<R> = (Vec<R>, usize);
+/// A page of a search by tags: the resources with their ids, and how many matched in all.
+pub type TaggedPage<R> = (Vec<(String, R)>, usize);
 
 impl HuaweiArea {
     pub async fn huawei_change_tags<R: ProjectResource + Tagged>(&self, project_id: &str, id: &str, change: TagChange) -> Result<R> {
@@ -67,7 +67,7 @@ impl HuaweiArea {
         found.sort_by(|a, b| a.id().cmp(b.id()));
         let total = found.len();
         let page = match page {
-            Some((offset, limit)) => found.into_iter().skip(offset).take(limit).collect(),
+            Some((offset, limit)) => found.into_iter().skip(offset).take(limit).map(|r| (r.id().to_string(), r)).collect(),
             None => Vec::new(),
         };
         Ok((page, total))
