@@ -376,8 +376,14 @@ fn instance_request(i: usize, subnet_id: &str) -> cpb::CreateInstanceRequest {
         zone_id: ZONE.into(),
         platform_id: "standard-v3".into(),
         resources_spec: Some(cpb::ResourcesSpec { memory: 2 << 30, cores: 2, core_fraction: 100, gpus: 0 }),
+        // A boot disk made from a public image in the same operation (a disk id must name a disk).
         boot_disk_spec: Some(cpb::AttachedDiskSpec {
-            disk: Some(cpb::attached_disk_spec::Disk::DiskId(format!("disk{i}"))),
+            auto_delete: true,
+            disk: Some(cpb::attached_disk_spec::Disk::DiskSpec(cpb::attached_disk_spec::DiskSpec {
+                size: 10 << 30,
+                source: Some(cpb::attached_disk_spec::disk_spec::Source::ImageId("fd85u0rct32prepgjlv0".into())),
+                ..Default::default()
+            })),
             ..Default::default()
         }),
         network_interface_specs: vec![cpb::NetworkInterfaceSpec { subnet_id: subnet_id.into(), ..Default::default() }],

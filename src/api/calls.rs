@@ -45,8 +45,9 @@ pub fn served_method(path: &str) -> Option<&'static str> {
 /// What inner layers learn about a call.
 #[derive(Default)]
 pub struct Notes {
-    /// The gRPC full method (`package.Service/Method`) or the Huawei API name.
-    pub method: Option<String>,
+    /// The gRPC full method (`package.Service/Method`) or the Huawei API name: one of a fixed set,
+    /// so recording it allocates nothing.
+    pub method: Option<&'static str>,
     pub subject: Option<String>,
     pub request: Option<RawRequest>,
     /// Set by the use case that starts an operation.
@@ -214,6 +215,14 @@ fn grpc_status(headers: &HeaderMap) -> Option<i32> {
     headers.get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
 }
 
+/// A Huawei call's HTTP status as a metric label, from a fixed set.
+fn status_label(status: u16) -> &'static str {
+    const KNOWN: [&str; 18] =
+        ["200", "201", "202", "204", "400", "401", "403", "404", "405", "408", "409", "413", "414", "429", "431", "500", "501", "503"];
+    let text = status.to_string();
+    KNOWN.iter().find(|k| **k == text).copied().unwrap_or("other")
+}
+
 /// A call whose response is still being sent.
 struct Pending {
     started: Instant,
@@ -235,18 +244,18 @@ impl Pending {
         let grpc_code = self.grpc_code.or(notes.grpc_code);
         // Only methods netplane serves name a call: a client's made-up paths must not grow the
         // metrics without bound (the journal keeps the path).
-        let method = notes.method.unwrap_or_else(|| UNKNOWN_METHOD.to_string());
+        let method = notes.method.unwrap_or(UNKNOWN_METHOD);
         let code = match grpc_code {
-            Some(code) => crate::error::Code::from_number(code).name().to_string(),
-            None if self.protocol == "huawei" => self.http_status.to_string(),
-            None => "OK".to_string(),
+            Some(0) => "OK",
+            Some(code) => crate::error::Code::from_number(code).name(),
+            None if self.protocol == "huawei" => status_label(self.http_status),
+            None => "OK",
         };
-        let code = if grpc_code == Some(0) { "OK".to_string() } else { code };
-        crate::metrics::metrics().call(self.protocol, &method, &code, took);
+        crate::metrics::metrics().call(self.protocol, method, code, took);
         self.journal.push(CallRecord {
             time: self.time,
             protocol: self.protocol,
-            method,
+            method: method.to_string(),
             http_method: self.http_method,
             path: self.path,
             subject: notes.subject.unwrap_or_default(),

@@ -186,7 +186,7 @@ where
                 // Unguarded (token exchange, endpoint discovery): recorded by method only, since
                 // their requests are credentials.
                 if let (Some(notes), Some(method)) = (CallNotes::of(&req), served_method(req.uri().path())) {
-                    notes.note(|n| n.method = Some(method.to_string()));
+                    notes.note(|n| n.method = Some(method));
                 }
                 return inner.oneshot(req).await;
             }
@@ -199,8 +199,10 @@ where
                         caller.started = Some(started.clone());
                         let path = req.uri().path().to_string();
                         let message = framing::unary(&body.bytes).map(|m| body.bytes.slice_ref(m));
+                        // The guard's own table gives the method's static name: no search per call.
+                        let method = guard.methods.get_key_value(path.as_str()).map(|(known, _)| known.trim_start_matches('/'));
                         notes.note(|n| {
-                            n.method = Some(path.trim_start_matches('/').to_string());
+                            n.method = method;
                             n.subject = Some(caller.subject.clone());
                             n.request = message.map(|message| RawRequest::Grpc { path, message });
                             n.operation = Some(started);

@@ -189,7 +189,7 @@ async fn admit(State((auth, bodies, services)): State<(HuaweiAuth, BodyReader, H
     let name = parts.extensions.get::<MatchedPath>().and_then(|t| names::api_name(&parts.method, t.as_str(), &body.bytes).zip(Some(t)));
     if let Some(notes) = parts.extensions.get::<CallNotes>() {
         notes.note(|n| {
-            n.method = name.as_ref().map(|(name, _)| name.clone());
+            n.method = name.as_ref().and_then(|(name, _)| names::interned(name));
             n.subject = Some(principal.subject.clone());
             n.request = (!body.bytes.is_empty()).then(|| RawRequest::Json(body.bytes.clone()));
         });

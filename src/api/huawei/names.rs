@@ -102,6 +102,14 @@ pub fn api_name(method: &Method, template: &str, body: &[u8]) -> Option<String> 
     Some(name)
 }
 
+/// The `'static` copy of a name `api_name` gave (the set is fixed, made once), for records that
+/// must not allocate per call.
+pub fn interned(name: &str) -> Option<&'static str> {
+    static NAMES: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| all_names().into_iter().map(|n| &*Box::leak(n.into_boxed_str())).collect());
+    NAMES.iter().find(|n| **n == name).copied()
+}
+
 /// Every name `api_name` can give (fault rules must name one).
 pub fn all_names() -> Vec<String> {
     let mut names: Vec<String> = NAMES.iter().chain(VPC).map(|(_, _, n)| n.to_string()).collect();
