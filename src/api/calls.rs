@@ -65,6 +65,23 @@ pub enum RawRequest {
         message: Bytes,
     },
     Json(Bytes),
+    /// A request larger than the journal keeps (`MAX_KEPT_BYTES`): only its size.
+    Omitted(usize),
+}
+
+/// The largest request the journal keeps, so that its memory stays bounded (1000 calls of at most
+/// 64 KiB) whatever clients send.
+pub const MAX_KEPT_BYTES: usize = 64 * 1024;
+
+impl RawRequest {
+    pub fn grpc(path: String, message: Bytes) -> RawRequest {
+        if message.len() > MAX_KEPT_BYTES { RawRequest::Omitted(message.len()) } else { RawRequest::Grpc { path, message } }
+    }
+
+    pub fn json(body: Bytes) -> RawRequest {
+        // A copy, not a slice: a slice would keep the whole received buffer alive.
+        if body.len() > MAX_KEPT_BYTES { RawRequest::Omitted(body.len()) } else { RawRequest::Json(Bytes::copy_from_slice(&body)) }
+    }
 }
 
 /// The notes of one call, shared by the layers it passes.

@@ -198,13 +198,14 @@ where
                         let started = Arc::new(std::sync::OnceLock::new());
                         caller.started = Some(started.clone());
                         let path = req.uri().path().to_string();
-                        let message = framing::unary(&body.bytes).map(|m| body.bytes.slice_ref(m));
+                        // A copy, not a slice: a slice would keep the whole received buffer alive.
+                        let message = framing::unary(&body.bytes).map(Bytes::copy_from_slice);
                         // The guard's own table gives the method's static name: no search per call.
                         let method = guard.methods.get_key_value(path.as_str()).map(|(known, _)| known.trim_start_matches('/'));
                         notes.note(|n| {
                             n.method = method;
                             n.subject = Some(caller.subject.clone());
-                            n.request = message.map(|message| RawRequest::Grpc { path, message });
+                            n.request = message.map(|message| RawRequest::grpc(path, message));
                             n.operation = Some(started);
                         });
                     }

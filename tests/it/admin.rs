@@ -523,7 +523,20 @@ async fn the_journal_records_calls_without_credentials_and_metrics_parse() {
     let python = crate::harness::run_python("huawei_sdk_flow.py", &[&server.rest, PROJECT, "AKROOT", "SKROOT-secret"]);
     assert!(!python.is_empty());
 
+    // A request over 64 KiB is journaled by its size only.
+    let big = Hw::new(&server.rest, PROJECT, Some("unused"));
+    let huge = big
+        .raw(
+            Method::POST,
+            &big.vpc("vpcs"),
+            Some(json!({"vpc": {"description": "x".repeat(100_000)}}).to_string()),
+            &[("authorization", "nope")],
+        )
+        .await;
+    assert_eq!(huge.status, 401);
     let journal = admin.ok(Method::GET, "/_netplane/requests?limit=1000", None).await;
+    let last = journal["requests"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["request"]["omitted"].as_str().is_some_and(|o| o.starts_with("100")), "{last}");
     let text = journal.to_string();
     for secret in ["t-root-secret", "oauth-secret", "SKROOT-secret"] {
         assert!(!text.contains(secret), "{secret} is in the journal");

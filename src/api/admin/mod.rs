@@ -39,8 +39,9 @@ pub fn is_admin_path(path: &str) -> bool {
     path.starts_with(PREFIX) || path == METRICS_PATH
 }
 
-/// The largest body these endpoints read (a state document).
-const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// The largest body these endpoints read (a state document). Bodies are read only after the
+/// caller is admitted.
+pub const MAX_BODY_BYTES: usize = 128 * 1024 * 1024;
 
 /// Whether a method exists, and whether it starts an operation.
 pub type KnownMethod = Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>;

@@ -8,7 +8,7 @@ use prost_reflect::DynamicMessage;
 use serde_json::{Value, json};
 
 use super::{AdminState, answer, fail};
-use crate::api::calls::{CallRecord, RawRequest};
+use crate::api::calls::{CallRecord, MAX_KEPT_BYTES, RawRequest};
 use crate::api::framing;
 use crate::error::{Code, Error};
 
@@ -71,6 +71,9 @@ fn request_json(raw: &RawRequest) -> Value {
         }
         RawRequest::Json(bytes) => {
             serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+        }
+        RawRequest::Omitted(size) => {
+            json!({"omitted": format!("{size} bytes: the journal keeps requests of up to {MAX_KEPT_BYTES} bytes")})
         }
     }
 }

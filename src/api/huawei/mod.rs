@@ -179,6 +179,14 @@ async fn admit(State((auth, bodies, services)): State<(HuaweiAuth, BodyReader, H
         Ok(body) => body,
         Err(e) => return ctx.fail(&e),
     };
+    let name = parts.extensions.get::<MatchedPath>().and_then(|t| names::api_name(&parts.method, t.as_str(), &body.bytes).zip(Some(t)));
+    let notes = parts.extensions.get::<CallNotes>().cloned();
+    if let Some(notes) = &notes {
+        notes.note(|n| {
+            n.method = name.as_ref().and_then(|(name, _)| names::interned(name));
+            n.request = (!body.bytes.is_empty()).then(|| RawRequest::json(body.bytes.clone()));
+        });
+    }
     let principal = match auth.admit(&parts, &body.bytes, &ctx.project_id) {
         Ok(principal) => principal,
         Err(e) => {
@@ -186,13 +194,8 @@ async fn admit(State((auth, bodies, services)): State<(HuaweiAuth, BodyReader, H
             return ctx.fail(&e);
         }
     };
-    let name = parts.extensions.get::<MatchedPath>().and_then(|t| names::api_name(&parts.method, t.as_str(), &body.bytes).zip(Some(t)));
-    if let Some(notes) = parts.extensions.get::<CallNotes>() {
-        notes.note(|n| {
-            n.method = name.as_ref().and_then(|(name, _)| names::interned(name));
-            n.subject = Some(principal.subject.clone());
-            n.request = (!body.bytes.is_empty()).then(|| RawRequest::Json(body.bytes.clone()));
-        });
+    if let Some(notes) = &notes {
+        notes.note(|n| n.subject = Some(principal.subject.clone()));
     }
     if let Some((name, template)) = &name {
         match scripted_fault(&services, name, template.as_str(), parts.uri.path(), &body.bytes).await {
