@@ -165,6 +165,16 @@ pub struct ServeArgs {
     #[arg(long, env = "NETPLANE_SEED")]
     pub seed: Option<std::path::PathBuf>,
 
+    /// How long done operations are kept before they are pruned (expired idempotency keys and
+    /// issued IAM tokens are pruned as they expire).
+    #[arg(long, default_value = "7days", value_parser = humantime::parse_duration, env = "NETPLANE_OPERATION_RETENTION")]
+    pub operation_retention: std::time::Duration,
+
+    /// The most done operations a memory store keeps (the oldest go first); durable stores are
+    /// bounded by `--operation-retention` alone.
+    #[arg(long, default_value_t = 100_000, env = "NETPLANE_OPERATION_CAP")]
+    pub operation_cap: usize,
+
     /// Calls the request journal (`GET /_netplane/requests`) keeps, the oldest dropped first (`0`:
     /// none).
     #[arg(long, default_value_t = 1000, env = "NETPLANE_JOURNAL_SIZE")]

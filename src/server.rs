@@ -47,6 +47,7 @@ use crate::proto::yandex::cloud::vpc::v1::route_table_service_server::RouteTable
 use crate::proto::yandex::cloud::vpc::v1::security_group_service_server::SecurityGroupServiceServer;
 use crate::proto::yandex::cloud::vpc::v1::subnet_service_server::SubnetServiceServer;
 use crate::service::iam::Iam;
+use crate::service::retention::Retention;
 use crate::service::{Services, Settings};
 use crate::store::Store;
 use crate::tls;
@@ -87,7 +88,10 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
     }
 
     let (stop_runner, runner_stopped) = watch::channel(false);
-    let runner = tokio::spawn(services.runner().run(runner_stopped));
+    let runner = tokio::spawn(services.runner().run(runner_stopped.clone()));
+    let cap = (store.describe() == "memory").then_some(args.operation_cap);
+    let retention = Retention { age: args.operation_retention, cap };
+    tokio::spawn(services.core.clone().prune_in_background(retention, runner_stopped));
 
     // Reflection is built on its first call: an idle server need not hold its indexes.
     let reflection_v1 = Lazy::new(|| Reflection::served().map(ReflectionV1::new));

@@ -24,6 +24,7 @@ mod names;
 pub mod operations;
 pub(crate) mod paging;
 pub mod plumbing;
+pub mod retention;
 pub mod routing;
 pub mod security_groups;
 pub mod state;

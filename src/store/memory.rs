@@ -244,6 +244,28 @@ impl Tx for MemTx<'_> {
         Ok(ops)
     }
 
+    fn done_operations_before(&mut self, before: i64, limit: usize) -> StoreResult<Vec<String>> {
+        let mut done: Vec<(i64, &String)> =
+            self.state().operations.values().filter(|o| o.done && o.created_at < before).map(|o| (o.created_at, &o.id)).collect();
+        done.sort();
+        Ok(done.into_iter().take(limit).map(|(_, id)| id.clone()).collect())
+    }
+
+    fn count_done_operations(&mut self) -> StoreResult<usize> {
+        Ok(self.state().operations.values().filter(|o| o.done).count())
+    }
+
+    fn expired_claims(&mut self, now: i64, limit: usize) -> StoreResult<Vec<(String, String)>> {
+        Ok(self
+            .state()
+            .claims
+            .iter()
+            .filter(|(_, held)| held.expires_at.is_some_and(|at| at < now))
+            .take(limit)
+            .map(|((scope, key), _)| (scope.clone(), key.clone()))
+            .collect())
+    }
+
     fn delete_operation(&mut self, id: &str) -> StoreResult<bool> {
         let (state, undo) = self.write()?;
         let old = state.operations.remove(id);

@@ -292,6 +292,12 @@ pub trait Tx {
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()>;
     /// Every operation, oldest first (state export and reset).
     fn all_operations(&mut self) -> StoreResult<Vec<OperationRow>>;
+    /// Ids of done operations created before `before`, oldest first, at most `limit` (pruning).
+    fn done_operations_before(&mut self, before: i64, limit: usize) -> StoreResult<Vec<String>>;
+    /// How many operations are done (the memory store's cap).
+    fn count_done_operations(&mut self) -> StoreResult<usize>;
+    /// Claims whose `expires_at` is before `now`, at most `limit`, as `(scope, key)` (pruning).
+    fn expired_claims(&mut self, now: i64, limit: usize) -> StoreResult<Vec<(String, String)>>;
     fn delete_operation(&mut self, id: &str) -> StoreResult<bool>;
     fn get_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>>;
     /// A resource's operations, newest first, after `(created_at, id)` of the previous page.

@@ -404,6 +404,23 @@ impl Tx for PgTx<'_, '_> {
         Ok(self.execute("DELETE FROM operations WHERE id = $1", &[&id])? > 0)
     }
 
+    fn done_operations_before(&mut self, before: i64, limit: usize) -> StoreResult<Vec<String>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = "SELECT id FROM operations WHERE done AND created_at < $1 ORDER BY created_at, id LIMIT $2";
+        Ok(self.query(sql, &[&before, &limit])?.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn count_done_operations(&mut self) -> StoreResult<usize> {
+        let n: i64 = self.query("SELECT COUNT(*) FROM operations WHERE done", &[])?.first().map(|r| r.get(0)).unwrap_or(0);
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    fn expired_claims(&mut self, now: i64, limit: usize) -> StoreResult<Vec<(String, String)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = "SELECT scope, key FROM claims WHERE expires_at IS NOT NULL AND expires_at < $1 LIMIT $2";
+        Ok(self.query(sql, &[&now, &limit])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO operations ({OPERATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \

@@ -449,6 +449,28 @@ impl Tx for SqlTx<'_> {
         rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
     }
 
+    fn done_operations_before(&mut self, before: i64, limit: usize) -> StoreResult<Vec<String>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = "SELECT id FROM operations WHERE done = 1 AND created_at < ?1 ORDER BY created_at, id LIMIT ?2";
+        let mut st = self.0.prepare_cached(sql).map_err(backend_err)?;
+        let rows = st.query_map(params![before, limit], |r| r.get(0)).map_err(backend_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+
+    fn count_done_operations(&mut self) -> StoreResult<usize> {
+        let mut st = self.0.prepare_cached("SELECT COUNT(*) FROM operations WHERE done = 1").map_err(backend_err)?;
+        let n: i64 = st.query_row([], |r| r.get(0)).map_err(backend_err)?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    fn expired_claims(&mut self, now: i64, limit: usize) -> StoreResult<Vec<(String, String)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = "SELECT scope, key FROM claims WHERE expires_at IS NOT NULL AND expires_at < ?1 LIMIT ?2";
+        let mut st = self.0.prepare_cached(sql).map_err(backend_err)?;
+        let rows = st.query_map(params![now, limit], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+
     fn delete_operation(&mut self, id: &str) -> StoreResult<bool> {
         let mut st = self.0.prepare_cached("DELETE FROM operations WHERE id = ?1").map_err(backend_err)?;
         Ok(st.execute([id]).map_err(backend_err)? > 0)

@@ -255,6 +255,29 @@ fn everything_is_listed_and_operations_deleted(store: Store) {
     assert_eq!(ids(&store), ["o2"]);
 }
 
+/// What pruning reads: done operations oldest first before a time, how many are done, and claims
+/// past their expiry.
+fn pruning_finds_done_operations_and_expired_claims(store: Store) {
+    store
+        .write_now(|tx| {
+            tx.put_operation(&op("new", "r", 30, true, None))?;
+            tx.put_operation(&op("old", "r", 10, true, None))?;
+            tx.put_operation(&op("middle", "r", 20, true, None))?;
+            tx.put_operation(&op("pending", "r", 5, false, Some(1)))?;
+            tx.claim(&Claim::new("idempotency", "a", "op").expiring_at(100))?.unwrap();
+            tx.claim(&Claim::new("idempotency", "b", "op").expiring_at(300))?.unwrap();
+            tx.claim(&Claim::new("names", "c", "x"))?.unwrap();
+            Ok(())
+        })
+        .unwrap();
+    let (before, count, expired) =
+        store.read_now(|tx| Ok((tx.done_operations_before(25, 10)?, tx.count_done_operations()?, tx.expired_claims(200, 10)?))).unwrap();
+    assert_eq!(before, ["old", "middle"], "done ones only, oldest first");
+    assert_eq!(count, 3);
+    assert_eq!(expired, [("idempotency".to_string(), "a".to_string())]);
+    assert_eq!(store.read_now(|tx| Ok(tx.done_operations_before(i64::MAX, 1)?)).unwrap(), ["old"]);
+}
+
 /// What runners rely on: a pending operation is taken by one transaction, which finishes it;
 /// a done or unknown one is not taken; and runners racing over the same operations (threads here,
 /// replicas in production) apply each exactly once.
@@ -416,6 +439,7 @@ backends!(
     read_transactions_refuse_writes_or_discard_them,
     concurrent_writes_keep_successes_and_drop_failures,
     everything_is_listed_and_operations_deleted,
+    pruning_finds_done_operations_and_expired_claims,
 );
 
 /// On PostgreSQL, where replicas write at once, a runner passes by an operation another holds

@@ -638,3 +638,46 @@ async fn fault_rules_reach_every_replica_on_one_postgres() {
     let rules = Admin::new(&b).ok(Method::GET, "/_netplane/faults", None).await;
     assert_eq!(rules["rules"][0]["applied"], 1);
 }
+
+/// Done operations are pruned after `--operation-retention` (and beyond `--operation-cap` on the
+/// memory store); pending ones stay.
+#[tokio::test]
+async fn done_operations_are_pruned_after_the_retention_and_beyond_the_cap() {
+    let server = Server::start_with_args(data_dir(), "memory", "inline", &["--operation-retention", "300ms"]);
+    let c = server.clients().await;
+    let op = c.networks.clone().create(create_network("pruned")).await.unwrap().into_inner();
+    assert!(op.done);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match c.operations.clone().get(GetOperationRequest { operation_id: op.id.clone() }).await {
+            Err(status) if status.code() == Code::NotFound => break,
+            _ => {}
+        }
+        assert!(tokio::time::Instant::now() < deadline, "operation {} never pruned", op.id);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The resource stays; only the record of the operation went.
+    let listed = c.networks.clone().list(vpb::ListNetworksRequest { folder_id: FOLDER.into(), ..Default::default() }).await.unwrap();
+    assert_eq!(listed.into_inner().networks.len(), 1);
+
+    let capped = Server::start_with_args(data_dir(), "memory", "inline", &["--operation-cap", "3"]);
+    let c = capped.clients().await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(c.networks.clone().create(create_network(&format!("n{i}"))).await.unwrap().into_inner().id);
+    }
+    let admin = Admin::new(&capped);
+    // Pruning runs at least every 5 s.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let kept = admin.ok(Method::GET, "/_netplane/operations", None).await;
+        let kept: Vec<String> = kept["operations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect();
+        if kept.len() == 3 {
+            let newest: Vec<String> = ids[3..].iter().rev().cloned().collect();
+            assert_eq!(kept, newest, "the newest three stay");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the cap never applied: {kept:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
