@@ -42,6 +42,11 @@ struct Options {
     scale: Option<usize>,
     /// `--workloads floor,mixed,read,rest`: the rows to run (all by default; a subset for profiling).
     workloads: Vec<String>,
+    /// With `--soak MINUTES`: the mixed workload at the highest concurrency for that long, a row a
+    /// minute (resident memory, store file and WAL sizes) instead of the table.
+    soak: Option<u64>,
+    /// `--retention DURATION`: the server's `--operation-retention` (its default otherwise).
+    retention: Option<String>,
 }
 
 impl Options {
@@ -52,7 +57,8 @@ impl Options {
 
 fn options() -> Options {
     let all = ["floor", "mixed", "read", "rest"].map(String::from).to_vec();
-    let mut o = Options { store: "sqlite".into(), seconds: 5, concurrency: vec![1, 16, 64], scale: None, workloads: all };
+    let mut o =
+        Options { store: "sqlite".into(), seconds: 5, concurrency: vec![1, 16, 64], scale: None, workloads: all, soak: None, retention: None };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
@@ -63,6 +69,8 @@ fn options() -> Options {
             "--concurrency" => o.concurrency = value.split(',').map(|c| c.parse().expect("--concurrency 1,16,64")).collect(),
             "--scale" => o.scale = Some(value.parse().expect("--scale N")),
             "--workloads" => o.workloads = value.split(',').map(String::from).collect(),
+            "--soak" => o.soak = Some(value.parse().expect("--soak MINUTES")),
+            "--retention" => o.retention = Some(value),
             _ => {
                 i += 1;
                 continue;
@@ -355,9 +363,10 @@ fn main() {
     // The generator on core 1; each server on core 0.
     let _ = Command::new("taskset").args(["-p", "-c", "1", &std::process::id().to_string()]).stdout(Stdio::null()).status();
     let o = options();
-    match o.scale {
-        Some(n) => runtime(1).block_on(scale(o.store.clone(), n)),
-        None => runtime(1).block_on(run(o)),
+    match (o.scale, o.soak) {
+        (Some(n), _) => runtime(1).block_on(scale(o.store.clone(), n)),
+        (None, Some(minutes)) => runtime(1).block_on(soak(o, minutes)),
+        (None, None) => runtime(1).block_on(run(o)),
     }
 }
 
@@ -513,6 +522,58 @@ async fn health_checks(label: &str, server: &Process, channel: &Channel, concurr
         }
     })
     .await
+}
+
+/// The size of a file in MiB (0 when it is not there).
+fn file_mib(path: &std::path::Path) -> f64 {
+    std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0))
+}
+
+/// `--soak MINUTES`: the mixed gRPC workload at full load, one row a minute, so that growth shows:
+/// calls/s and p99 of the minute, the server's resident set now, and on SQLite the database file
+/// and its WAL. Operations pile up at full load; `--retention` shortens how long done ones are kept.
+async fn soak(o: Options, minutes: u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("soak.db");
+    let store = match o.store.as_str() {
+        "memory" => "memory".to_string(),
+        _ => format!("sqlite:{}", db.display()),
+    };
+    let mut command = pinned(std::path::Path::new(env!("CARGO_BIN_EXE_netplane")), "0");
+    command.args(["serve", "--listen", "127.0.0.1:0", "--store", &store, "--operations", "inline", "--journal-size", "1000"]);
+    if let Some(retention) = &o.retention {
+        command.args(["--operation-retention", retention]);
+    }
+    command.env("RUST_LOG", "warn,netplane::server=info");
+    let server = Process::start(command, "netplane listening on ");
+    let concurrency = o.concurrency.iter().copied().max().unwrap_or(16);
+    let ch = channel(&server.addr).await;
+    let fixture = Arc::new(prepare(ch.clone(), concurrency).await.expect("prepare"));
+    let clients = Clients { instances: InstanceServiceClient::new(ch.clone()), operations: OperationServiceClient::new(ch.clone()) };
+    let retention = o.retention.as_deref().unwrap_or("7days (the default)");
+    println!("\nsoak: store {}, mixed gRPC, {concurrency} in flight, {minutes} min, operation retention {retention}\n", o.store);
+    println!("| minute | calls/s | p99 ms | RSS MiB | RSS vs minute 1 | store file MiB | WAL MiB |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut first = None;
+    for minute in 1..=minutes {
+        let (cl, fx) = (clients.clone(), fixture.clone());
+        let figures = drive("soak", &server, concurrency, 60, move |w, lat| {
+            let (mut cl, fx) = (cl.clone(), fx.clone());
+            async move { cycle(&mut cl, &fx.instances[w], &fx, &lat).await }
+        })
+        .await;
+        let rss = server.rss_mib();
+        let base = *first.get_or_insert(rss);
+        let wal = dir.path().join("soak.db-wal");
+        println!(
+            "| {minute} | {:.0} | {:.2} | {rss:.1} | {:+.0}% | {:.1} | {:.1} |",
+            figures.rate(),
+            figures.percentile(0.99),
+            100.0 * (rss - base) / base,
+            file_mib(&db),
+            file_mib(&wal)
+        );
+    }
 }
 
 async fn run(o: Options) {
