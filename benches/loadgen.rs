@@ -57,8 +57,15 @@ impl Options {
 
 fn options() -> Options {
     let all = ["floor", "mixed", "read", "rest"].map(String::from).to_vec();
-    let mut o =
-        Options { store: "sqlite".into(), seconds: 5, concurrency: vec![1, 16, 64], scale: None, workloads: all, soak: None, retention: None };
+    let mut o = Options {
+        store: "sqlite".into(),
+        seconds: 5,
+        concurrency: vec![1, 16, 64],
+        scale: None,
+        workloads: all,
+        soak: None,
+        retention: None,
+    };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {

@@ -37,16 +37,10 @@ impl Core {
         let age = i64::try_from(retention.age.as_micros()).unwrap_or(i64::MAX);
         loop {
             let cutoff = self.clock.now().0.saturating_sub(age);
-            let removed = self
-                .store
-                .write(move |tx| {
-                    let ids = tx.done_operations_before(cutoff, BATCH)?;
-                    for id in &ids {
-                        tx.delete_operation(id)?;
-                    }
-                    Ok(ids.len())
-                })
-                .await?;
+            // Found in a read transaction, removed in a short write one: writers never wait on the
+            // search.
+            let ids = self.store.read(move |tx| Ok(tx.done_operations_before(cutoff, BATCH)?)).await?;
+            let removed = self.delete_operations(ids).await?;
             pruned.operations += removed;
             if removed < BATCH {
                 break;
@@ -54,17 +48,14 @@ impl Core {
         }
         if let Some(cap) = retention.cap {
             loop {
-                let removed = self
+                let ids = self
                     .store
-                    .write(move |tx| {
+                    .read(move |tx| {
                         let excess = tx.count_done_operations()?.saturating_sub(cap);
-                        let ids = tx.done_operations_before(i64::MAX, excess.min(BATCH))?;
-                        for id in &ids {
-                            tx.delete_operation(id)?;
-                        }
-                        Ok(ids.len())
+                        Ok(tx.done_operations_before(i64::MAX, excess.min(BATCH))?)
                     })
                     .await?;
+                let removed = self.delete_operations(ids).await?;
                 pruned.operations += removed;
                 if removed < BATCH {
                     break;
@@ -89,6 +80,22 @@ impl Core {
             }
         }
         Ok(pruned)
+    }
+
+    /// Deletes these operations (done ones never change again, so the ids read stay valid).
+    async fn delete_operations(&self, ids: Vec<String>) -> Result<usize> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let ids = std::sync::Arc::new(ids);
+        self.store
+            .write(move |tx| {
+                for id in ids.iter() {
+                    tx.delete_operation(id)?;
+                }
+                Ok(ids.len())
+            })
+            .await
     }
 
     /// Prunes now and then until `shutdown` turns true: every quarter of the retention, at most
