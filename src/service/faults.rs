@@ -69,7 +69,16 @@ impl Core {
             }
             true
         };
-        if stale && let Err(e) = self.load_faults().await {
+        // One caller reads the store again; the others use the copy they have meanwhile.
+        let reload = stale && {
+            let mut guard = self.faults.rules.write();
+            let due = guard.0.elapsed() >= REFRESH;
+            if due {
+                guard.0 = Instant::now();
+            }
+            due
+        };
+        if reload && let Err(e) = self.load_faults().await {
             tracing::warn!(error = %e, "could not read fault rules; using the last ones read");
         }
         self.faults.rules.read().1.iter().filter(|r| r.method == method).cloned().collect()
