@@ -8,6 +8,16 @@ use http::{Request, header};
 /// Where netplane's own Huawei extensions live (freezing a gateway).
 pub const NETPLANE_HUAWEI_PREFIX: &str = "/netplane/huawei/";
 
+/// Where netplane's own endpoints live (`api/admin`).
+pub const ADMIN_PREFIX: &str = "/_netplane/";
+/// The Prometheus scrape path, also netplane's own.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// Whether a path is one of netplane's own endpoints.
+pub fn is_admin_path(path: &str) -> bool {
+    path.starts_with(ADMIN_PREFIX) || path == METRICS_PATH
+}
+
 /// Which protocols a listener serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -37,7 +47,7 @@ impl Dialect {
         };
         match () {
             _ if grpc => Dialect::Grpc,
-            _ if crate::api::admin::is_admin_path(req.uri().path()) => Dialect::Admin,
+            _ if is_admin_path(req.uri().path()) => Dialect::Admin,
             _ if is_huawei_path(req.uri().path()) => Dialect::HuaweiRest,
             _ => Dialect::YandexRest,
         }

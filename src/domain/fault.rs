@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::domain::validate::to_snake_case;
 use crate::error::{Code, Error};
 
 /// What a rule does to a call it acts on.
@@ -153,7 +154,7 @@ impl FaultRule {
 /// The value at a dotted path; each object key may be written in snake_case or lowerCamelCase.
 fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(value, |at, segment| match at {
-        Value::Object(map) => map.get(segment).or_else(|| map.get(&camel(segment))).or_else(|| map.get(&snake(segment))),
+        Value::Object(map) => map.get(segment).or_else(|| map.get(&camel(segment))).or_else(|| map.get(&to_snake_case(segment))),
         Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
         _ => None,
     })
@@ -179,19 +180,6 @@ fn camel(segment: &str) -> String {
         } else if upper {
             out.extend(c.to_uppercase());
             upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn snake(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len() + 4);
-    for c in segment.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
         } else {
             out.push(c);
         }

@@ -135,6 +135,21 @@ pub fn page_size(requested: i64) -> usize {
     if requested <= 0 { DEFAULT_PAGE_SIZE } else { requested as usize }
 }
 
+/// A lowerCamelCase field name (the JSON form) in the contract's snake_case; other characters,
+/// dots between path segments included, are kept.
+pub fn to_snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

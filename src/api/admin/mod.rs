@@ -23,21 +23,12 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+use crate::api::front::METRICS_PATH;
 use crate::domain::principals::Principals;
 use crate::error::{Error, Result};
 use crate::service::AdminArea;
 use crate::service::iam::Iam;
 use crate::service::state::Snapshot;
-
-/// Where netplane's own endpoints live.
-pub const PREFIX: &str = "/_netplane/";
-/// The Prometheus scrape path.
-pub const METRICS_PATH: &str = "/metrics";
-
-/// Whether a path is one of netplane's own endpoints.
-pub fn is_admin_path(path: &str) -> bool {
-    path.starts_with(PREFIX) || path == METRICS_PATH
-}
 
 /// The largest body these endpoints read (a state document). Bodies are read only after the
 /// caller is admitted.

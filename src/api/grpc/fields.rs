@@ -268,21 +268,8 @@ pub fn new_disk(v: &mut Violations, field: &str, mut disk: NewDisk) -> NewDisk {
 
 /// Paths of an update mask; `None` when the request has no mask.
 pub fn mask(mask: Option<&FieldMask>) -> Option<Vec<String>> {
-    mask.filter(|m| !m.paths.is_empty()).map(|m| m.paths.iter().map(|p| to_snake(p)).collect())
-}
-
-/// Masks may name fields in lowerCamelCase (the JSON form); the contract's names are snake_case.
-fn to_snake(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 4);
-    for c in path.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    // Masks may name fields in lowerCamelCase (the JSON form); the contract's names are snake_case.
+    mask.filter(|m| !m.paths.is_empty()).map(|m| m.paths.iter().map(|p| crate::domain::validate::to_snake_case(p)).collect())
 }
 
 /// The update mask's paths, or without a mask, the fields the request sets (`implied`).

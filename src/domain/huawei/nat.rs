@@ -12,7 +12,7 @@ use crate::domain::clock::Timestamp;
 use crate::error::Error;
 
 pub use super::tags::Tag;
-use super::tags::{NAT_TAGS, TagRules, Tagged};
+use super::tags::{NAT_TAGS, tagged};
 
 /// One gateway size, as `GET /v3/{project_id}/private-nat/specs` lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,26 +309,8 @@ impl TransitIpSpec {
     }
 }
 
-macro_rules! nat_tagged {
-    ($($type:ty => |$it:ident| $name:expr),* $(,)?) => {
-        $(impl Tagged for $type {
-            const TAG_RULES: TagRules = NAT_TAGS;
-            fn tags(&self) -> &[Tag] {
-                &self.tags
-            }
-            fn tags_mut(&mut self) -> &mut Vec<Tag> {
-                &mut self.tags
-            }
-            fn tag_name(&self) -> String {
-                let $it = self;
-                $name
-            }
-        })*
-    };
-}
-
 // A transit IP has no name: its address stands in for one.
-nat_tagged!(Gateway => |g| g.name.clone(), TransitSubnet => |t| t.name.clone(), TransitIp => |t| t.ip_address.to_string());
+tagged!(NAT_TAGS: Gateway => |g| g.name.clone(), TransitSubnet => |t| t.name.clone(), TransitIp => |t| t.ip_address.to_string());
 
 impl Listable for Gateway {
     const FILTERS: &'static [&'static str] =

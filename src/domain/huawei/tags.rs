@@ -30,6 +30,26 @@ pub trait Tagged {
     fn tag_name(&self) -> String;
 }
 
+/// `Tagged` for types with a `tags` field, under one API's rules: `tagged!(RULES: Type => |it| name, …)`.
+macro_rules! tagged {
+    ($rules:ident: $($type:ty => |$it:ident| $name:expr),* $(,)?) => {
+        $(impl $crate::domain::huawei::tags::Tagged for $type {
+            const TAG_RULES: $crate::domain::huawei::tags::TagRules = $rules;
+            fn tags(&self) -> &[$crate::domain::huawei::tags::Tag] {
+                &self.tags
+            }
+            fn tags_mut(&mut self) -> &mut Vec<$crate::domain::huawei::tags::Tag> {
+                &mut self.tags
+            }
+            fn tag_name(&self) -> String {
+                let $it = self;
+                $name
+            }
+        })*
+    };
+}
+pub(crate) use tagged;
+
 /// One API's bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TagRules {

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::listing::Listable;
-use super::tags::{Tag, TagRules, Tagged, VPC_TAGS};
+use super::tags::{Tag, VPC_TAGS, tagged};
 use super::{check_description, check_name};
 use crate::domain::clock::Timestamp;
 use crate::domain::subnet::overlaps;
@@ -381,31 +381,7 @@ fn dns_list(spec: &SubnetSpec) -> Result<Vec<String>, Error> {
     Ok(list.clone())
 }
 
-impl Tagged for Vpc {
-    const TAG_RULES: TagRules = VPC_TAGS;
-    fn tags(&self) -> &[Tag] {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut Vec<Tag> {
-        &mut self.tags
-    }
-    fn tag_name(&self) -> String {
-        self.name.clone()
-    }
-}
-
-impl Tagged for Subnet {
-    const TAG_RULES: TagRules = VPC_TAGS;
-    fn tags(&self) -> &[Tag] {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut Vec<Tag> {
-        &mut self.tags
-    }
-    fn tag_name(&self) -> String {
-        self.name.clone()
-    }
-}
+tagged!(VPC_TAGS: Vpc => |v| v.name.clone(), Subnet => |s| s.name.clone());
 
 /// VPC v1 lists filter on `id` and `enterprise_project_id`.
 impl Listable for Vpc {
