@@ -25,6 +25,11 @@ use tower_service::Service;
 use super::front::{Dialect, Mode};
 use super::request_id::RequestContext;
 
+/// The header the console (`/_netplane/ui/`) sends with its own API calls: they count in the
+/// metrics but are kept out of the journal, so that a person watching the calls sees their
+/// system's, not the console's polling.
+pub const CONSOLE_HEADER: &str = "x-netplane-console";
+
 /// The method of a call to no method netplane serves.
 pub const UNKNOWN_METHOD: &str = "unknown";
 
@@ -137,13 +142,42 @@ impl Journal {
         records.push_back(record);
     }
 
-    /// The last `limit` calls after the one with request id `since` (all kept, without it) whose
-    /// method is `method` (any, without it), oldest first.
-    pub fn read(&self, method: Option<&str>, since: Option<&str>, limit: usize) -> Vec<CallRecord> {
+    /// The last `limit` calls after the one with request id `since` (all kept, without it) that
+    /// `filter` keeps, oldest first.
+    pub fn read(&self, filter: &JournalFilter, since: Option<&str>, limit: usize) -> Vec<CallRecord> {
         let records = self.records.lock();
         let start = since.and_then(|id| records.iter().rposition(|r| r.request_id == id).map(|at| at + 1)).unwrap_or(0);
-        let kept: Vec<&CallRecord> = records.iter().skip(start).filter(|r| method.is_none_or(|m| r.method == m)).collect();
+        let kept: Vec<&CallRecord> = records.iter().skip(start).filter(|r| filter.keeps(r)).collect();
         kept[kept.len().saturating_sub(limit)..].iter().map(|r| (*r).clone()).collect()
+    }
+}
+
+/// Which calls a journal read keeps: each given field must equal the call's.
+#[derive(Clone, Debug, Default)]
+pub struct JournalFilter {
+    pub method: Option<String>,
+    /// A gRPC code name (`NOT_FOUND`), or for a Huawei call without one its HTTP status.
+    pub code: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl JournalFilter {
+    fn keeps(&self, record: &CallRecord) -> bool {
+        self.method.as_ref().is_none_or(|m| record.method == *m)
+            && self.request_id.as_ref().is_none_or(|id| record.request_id == *id)
+            && self.code.as_ref().is_none_or(|code| record.code_name() == *code)
+    }
+}
+
+impl CallRecord {
+    /// The call's outcome as one word: its gRPC code's name, or a Huawei call's HTTP status.
+    pub fn code_name(&self) -> std::borrow::Cow<'static, str> {
+        match self.grpc_code {
+            Some(0) => "OK".into(),
+            Some(code) => crate::error::Code::from_number(code).name().into(),
+            None if self.protocol == "huawei" => self.http_status.to_string().into(),
+            None => "OK".into(),
+        }
     }
 }
 
@@ -207,6 +241,7 @@ where
             http_method: req.method().to_string(),
             path: req.uri().path().to_string(),
             request_id: req.extensions().get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_default(),
+            from_console: req.headers().contains_key(CONSOLE_HEADER),
             notes,
             journal: self.journal.clone(),
             http_status: 0,
@@ -248,6 +283,7 @@ struct Pending {
     http_method: String,
     path: String,
     request_id: String,
+    from_console: bool,
     notes: CallNotes,
     journal: Arc<Journal>,
     http_status: u16,
@@ -269,6 +305,9 @@ impl Pending {
             None => "OK",
         };
         crate::metrics::metrics().call(self.protocol, method, code, took);
+        if self.from_console {
+            return;
+        }
         self.journal.push(CallRecord {
             time: self.time,
             protocol: self.protocol,
@@ -360,13 +399,18 @@ mod tests {
             journal.push(record(id, method));
         }
         let ids = |records: Vec<CallRecord>| records.into_iter().map(|r| r.request_id).collect::<Vec<_>>();
-        assert_eq!(ids(journal.read(None, None, 10)), ["b", "c", "d"], "the oldest fell out");
-        assert_eq!(ids(journal.read(Some("m1"), None, 10)), ["c", "d"]);
-        assert_eq!(ids(journal.read(None, Some("b"), 10)), ["c", "d"]);
-        assert_eq!(ids(journal.read(None, None, 1)), ["d"]);
-        assert_eq!(ids(journal.read(None, Some("gone"), 10)), ["b", "c", "d"]);
+        let all = JournalFilter::default();
+        let method = |m: &str| JournalFilter { method: Some(m.into()), ..Default::default() };
+        assert_eq!(ids(journal.read(&all, None, 10)), ["b", "c", "d"], "the oldest fell out");
+        assert_eq!(ids(journal.read(&method("m1"), None, 10)), ["c", "d"]);
+        assert_eq!(ids(journal.read(&all, Some("b"), 10)), ["c", "d"]);
+        assert_eq!(ids(journal.read(&all, None, 1)), ["d"]);
+        assert_eq!(ids(journal.read(&all, Some("gone"), 10)), ["b", "c", "d"]);
+        let by_id = JournalFilter { request_id: Some("c".into()), code: Some("OK".into()), ..Default::default() };
+        assert_eq!(ids(journal.read(&by_id, None, 10)), ["c"]);
+        assert!(journal.read(&JournalFilter { code: Some("NOT_FOUND".into()), ..Default::default() }, None, 10).is_empty());
         let off = Journal::new(0);
         off.push(record("a", "m"));
-        assert!(off.read(None, None, 10).is_empty());
+        assert!(off.read(&all, None, 10).is_empty());
     }
 }

@@ -2,6 +2,8 @@
 //! the seed at start, and stepping operations by hand. Each change is one transaction, so it is
 //! safe while calls run: a call sees the state before it or after it, never half of it.
 
+use std::collections::BTreeMap;
+
 use super::AdminArea;
 use super::state::{self, Counts, Snapshot};
 use crate::error::{Code, Error, Result};
@@ -78,6 +80,22 @@ impl AdminArea {
             .await
     }
 
+    /// Every folder and Huawei project that holds resources, with how many of each kind: what
+    /// the console lists to choose from.
+    pub async fn scopes(&self) -> Result<Vec<ScopeCounts>> {
+        self.store
+            .read(|tx| {
+                let mut scopes: BTreeMap<(bool, String), BTreeMap<&'static str, usize>> = BTreeMap::new();
+                for kind in Kind::ALL {
+                    for record in tx.list(&crate::store::Query::new(kind))? {
+                        *scopes.entry((kind.is_huawei(), record.folder_id)).or_default().entry(kind.as_str()).or_default() += 1;
+                    }
+                }
+                Ok(scopes.into_iter().map(|((huawei, id), counts)| ScopeCounts { huawei, id, counts }).collect())
+            })
+            .await
+    }
+
     /// The latest `limit` operations, newest first.
     pub async fn latest_operations(&self, limit: usize) -> Result<Vec<Operation>> {
         self.store.read(move |tx| tx.all_operations()?.iter().rev().take(limit).map(Operation::from_row).collect()).await
@@ -100,4 +118,12 @@ impl AdminArea {
         let op = self.store.read(move |tx| runner::load(tx, &op_id)).await?;
         if op.done { Err(Error::OperationNotPending(op.id)) } else { Ok(()) }
     }
+}
+
+/// A folder (or, `huawei`, a project) and how many resources of each kind it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopeCounts {
+    pub huawei: bool,
+    pub id: String,
+    pub counts: BTreeMap<&'static str, usize>,
 }

@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use ipnet::Ipv4Net;
 
 pub use access::OperationOwner;
+pub use admin::ScopeCounts;
 pub use paging::Page;
 
 use crate::domain::clock::{Clock, SystemClock, Timestamp};

@@ -129,6 +129,21 @@ impl Kind {
     pub fn parse(text: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == text)
     }
+
+    /// Whether the kind is a Huawei Cloud resource (its rows' `folder_id` is a project id).
+    pub fn is_huawei(self) -> bool {
+        matches!(
+            self,
+            Kind::HuaweiVpc
+                | Kind::HuaweiSubnet
+                | Kind::NatGateway
+                | Kind::TransitSubnet
+                | Kind::TransitIp
+                | Kind::DnatRule
+                | Kind::SnatRule
+                | Kind::Port
+        )
+    }
 }
 
 /// One resource row.

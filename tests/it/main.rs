@@ -2,6 +2,7 @@
 
 mod access;
 mod admin;
+mod console;
 mod crash;
 mod disks;
 mod drain;

@@ -1,9 +1,11 @@
 //! netplane's own endpoints, under `/_netplane/` (and `/metrics`) on every listener that serves
-//! REST: health, reset, state export and import, fault rules and operation stepping. JSON in and
+//! REST: health, reset, state export and import, fault rules, operation stepping and the web
+//! console (`console`). JSON in and
 //! out; errors are `{"code": "<gRPC code name>", "message"}` with the code's HTTP status. Open in
 //! development mode; with principals, for principals marked `"admin": true` only (an IAM token as
 //! `Authorization: Bearer …`, or an `X-Auth-Token`).
 
+mod console;
 mod faults;
 mod operations;
 mod requests;
@@ -60,8 +62,13 @@ pub struct AdminRest {
 
 impl AdminRest {
     pub fn new(state: AdminState) -> AdminRest {
-        let router = Router::new()
+        let console = Router::new()
+            .route("/_netplane/ui", get(console::to_console))
+            .route(console::UI_PREFIX, get(console::page))
+            .route("/_netplane/ui/{name}", get(console::asset));
+        let admitted = Router::new()
             .route("/_netplane/health", get(health))
+            .route("/_netplane/scopes", get(console::scopes))
             .route("/_netplane/reset", post(reset))
             .route("/_netplane/state", get(export_state).put(import_state))
             .route("/_netplane/faults", get(faults::list).post(faults::add).delete(faults::remove_all))
@@ -71,9 +78,10 @@ impl AdminRest {
             .route("/_netplane/requests", get(requests::list))
             .route(METRICS_PATH, get(requests::metrics))
             .fallback(no_route)
-            .layer(middleware::from_fn_with_state(state.clone(), require_admin))
-            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-            .with_state(state);
+            .layer(middleware::from_fn_with_state(state.clone(), require_admin));
+        // The console's assets hold no state: a browser must be able to load the page before it
+        // has a token to send.
+        let router = console.merge(admitted).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(state);
         AdminRest { router }
     }
 

@@ -1,4 +1,4 @@
-//! `GET /_netplane/requests`: the request journal (`?method=…&limit=…&since=<request id>`), each
+//! `GET /_netplane/requests`: the request journal (`?method=…&code=…&request_id=…&limit=…&since=<request id>`), each
 //! call with its request as JSON, credentials redacted; and `GET /metrics`, the Prometheus text.
 
 use axum::extract::{RawQuery, State};
@@ -8,7 +8,7 @@ use prost_reflect::DynamicMessage;
 use serde_json::{Value, json};
 
 use super::{AdminState, answer, fail};
-use crate::api::calls::{CallRecord, MAX_KEPT_BYTES, RawRequest};
+use crate::api::calls::{CallRecord, JournalFilter, MAX_KEPT_BYTES, RawRequest};
 use crate::api::framing;
 use crate::error::{Code, Error};
 
@@ -20,16 +20,21 @@ const SECRET_WORDS: [&str; 7] = ["token", "secret", "password", "jwt", "private_
 
 pub async fn list(State(state): State<AdminState>, RawQuery(query): RawQuery) -> Response {
     let result = (|| {
-        let (mut method, mut since, mut limit) = (None, None, DEFAULT_LIMIT);
+        let (mut filter, mut since, mut limit) = (JournalFilter::default(), None, DEFAULT_LIMIT);
         for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+            let given = Some(value.clone().into_owned()).filter(|v| !v.is_empty());
             match key.as_ref() {
-                "method" => method = Some(value.into_owned()),
-                "since" => since = Some(value.into_owned()),
+                "method" => filter.method = given,
+                "code" => filter.code = given,
+                "request_id" => filter.request_id = given,
+                "since" => since = given,
                 "limit" => limit = value.parse().map_err(|_| Error::invalid("limit", format!("{value:?} is not a count")))?,
-                other => return Err(Error::invalid(other, "unknown parameter; the journal takes method, limit and since")),
+                other => {
+                    return Err(Error::invalid(other, "unknown parameter; the journal takes method, code, request_id, limit and since"));
+                }
             }
         }
-        let records = state.journal.read(method.as_deref(), since.as_deref(), limit);
+        let records = state.journal.read(&filter, since.as_deref(), limit);
         Ok(json!({"requests": records.iter().map(render).collect::<Vec<_>>()}))
     })();
     answer(StatusCode::OK, result)
@@ -46,6 +51,7 @@ fn render(record: &CallRecord) -> Value {
         "subject": record.subject,
         "http_status": record.http_status,
         "grpc_code": record.grpc_code.map(|c| if c == 0 { "OK" } else { Code::from_number(c).name() }),
+        "code": record.code_name(),
         "duration_ms": record.duration_us as f64 / 1000.0,
         "request_id": record.request_id,
         "operation_id": record.operation_id,
