@@ -89,7 +89,7 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
 
     let (stop_runner, runner_stopped) = watch::channel(false);
     let runner = tokio::spawn(services.runner().run(runner_stopped.clone()));
-    let cap = (store.describe() == "memory").then_some(args.operation_cap);
+    let cap = store.keeps_state_in_memory().then_some(args.operation_cap);
     let retention = Retention { age: args.operation_retention, cap };
     tokio::spawn(services.core.clone().prune_in_background(retention, runner_stopped));
 

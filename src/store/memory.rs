@@ -306,6 +306,68 @@ impl Tx for MemTx<'_> {
     }
 }
 
+/// What one committed write transaction changed, each row as it is now (`None`: deleted), in
+/// the order first touched, with whether it existed before: what the resident store
+/// (`store::resident`) hands its log.
+#[derive(Default)]
+pub struct Changes {
+    pub resources: Vec<(bool, Kind, String, Option<Record>)>,
+    pub claims: Vec<(bool, String, String, Option<Claim>)>,
+    pub operations: Vec<(String, Option<OperationRow>)>,
+}
+
+impl Changes {
+    fn of(state: &State, undo: Vec<Undo>) -> Changes {
+        let mut changes = Changes::default();
+        let (mut resources, mut claims, mut operations) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for step in undo {
+            match step {
+                Undo::Resource(kind, id, old) => {
+                    if resources.insert((kind, id.clone())) {
+                        let now = state.resources(kind).and_then(|rows| rows.get(&id)).cloned();
+                        changes.resources.push((old.is_some(), kind, id, now));
+                    }
+                }
+                Undo::Claim(scope, key, old) => {
+                    if claims.insert((scope.clone(), key.clone())) {
+                        let now = state.claims.get(&(scope.clone(), key.clone())).map(|held| held.claim(&scope, &key));
+                        changes.claims.push((old.is_some(), scope, key, now));
+                    }
+                }
+                Undo::Operation(id, _) => {
+                    if operations.insert(id.clone()) {
+                        let now = state.operations.get(&id).cloned();
+                        changes.operations.push((id, now));
+                    }
+                }
+            }
+        }
+        changes
+    }
+}
+
+impl MemoryBackend {
+    /// A write transaction that, when it commits with changes, hands them to `committed` while
+    /// it still holds the write lock: so the changes of successive transactions reach it in the
+    /// order they were made.
+    pub fn write_logged(&self, f: &mut TxFn<'_>, committed: &mut dyn FnMut(Changes)) -> Result<()> {
+        let mut guard = self.state.write();
+        let mut tx = MemTx(Access::Write(&mut guard, Vec::new()));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx)))
+            .unwrap_or_else(|_| Err(Error::Internal("storage: a transaction panicked".into())));
+        if result.is_err() {
+            tx.rollback();
+            return result;
+        }
+        if let MemTx(Access::Write(state, undo)) = tx
+            && !undo.is_empty()
+        {
+            committed(Changes::of(state, undo));
+        }
+        result
+    }
+}
+
 impl Backend for MemoryBackend {
     fn read(&self, f: &mut TxFn<'_>) -> Result<()> {
         let guard = self.state.read();
@@ -331,5 +393,9 @@ impl Backend for MemoryBackend {
     /// Transactions hold the state's lock for microseconds and do no I/O.
     fn blocks(&self) -> bool {
         false
+    }
+
+    fn keeps_state_in_memory(&self) -> bool {
+        true
     }
 }

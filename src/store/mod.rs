@@ -15,6 +15,7 @@ mod list_sql;
 pub mod memory;
 pub mod postgres;
 pub mod queue;
+pub mod resident;
 mod resource;
 pub mod sqlite;
 #[cfg(test)]
@@ -27,6 +28,10 @@ pub use resource::{Resource, TxExt};
 
 use crate::domain::filter::{Column, Condition, Order};
 use crate::error::{Error, Result};
+
+/// The `--store` prefix of SQLite served straight from the file, as before the resident store
+/// (`sqlite:`): for comparison and as a fallback.
+pub const SQLITE_DIRECT: &str = "sqlite-direct:";
 
 /// The kinds of resource rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -366,6 +371,17 @@ pub trait Backend: Send + Sync + 'static {
     fn write_queue(&self) -> Option<&queue::WriteQueue> {
         None
     }
+    /// For a backend that applies changes in memory ahead of their commit (`resident`): how far
+    /// it has applied and committed them. `Store` answers no transaction before every change
+    /// applied by the time it ended is committed.
+    fn progress(&self) -> Option<&resident::Progress> {
+        None
+    }
+    /// Whether the state lives in this process's memory (so done operations are also capped by
+    /// count, `--operation-cap`).
+    fn keeps_state_in_memory(&self) -> bool {
+        false
+    }
 }
 
 /// The handle services use: the async runtime never waits on storage I/O. Writes go to the
@@ -386,12 +402,35 @@ impl Store {
             return Ok(Store::new(memory::MemoryBackend::default()));
         }
         if let Some(path) = spec.strip_prefix("sqlite:") {
+            return Ok(Store::new(resident::ResidentBackend::open(path)?));
+        }
+        if let Some(path) = spec.strip_prefix(SQLITE_DIRECT) {
             return Ok(Store::new(sqlite::SqliteBackend::open(path)?));
         }
         if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
             return Ok(Store::new(postgres::PostgresBackend::open(spec)?));
         }
-        Err(Error::Unavailable(format!("unknown store \"{spec}\"; use memory, sqlite:<path> or postgres://…")))
+        Err(Error::Unavailable(format!("unknown store \"{spec}\"; use memory, sqlite:<path>, {SQLITE_DIRECT}<path> or postgres://…")))
+    }
+
+    /// See `Backend::keeps_state_in_memory`.
+    pub fn keeps_state_in_memory(&self) -> bool {
+        self.0.keeps_state_in_memory()
+    }
+
+    /// Waits until whatever the transaction that just ran may have seen is committed.
+    async fn durable(&self) -> Result<()> {
+        match self.0.progress() {
+            Some(progress) => progress.wait(progress.applied()).await,
+            None => Ok(()),
+        }
+    }
+
+    fn durable_now(&self) -> Result<()> {
+        match self.0.progress() {
+            Some(progress) => progress.wait_blocking(progress.applied()),
+            None => Ok(()),
+        }
     }
 
     /// See `Backend::shared`.
@@ -415,7 +454,9 @@ impl Store {
     {
         let backend = self.0.clone();
         if !backend.blocks() {
-            return run(&*backend, true, f);
+            let out = run(&*backend, true, f);
+            self.durable().await?;
+            return out;
         }
         if let Some(queue) = backend.write_queue() {
             return queue.write(f).await;
@@ -430,7 +471,9 @@ impl Store {
     {
         let backend = self.0.clone();
         if !backend.blocks() {
-            return run(&*backend, false, f);
+            let out = run(&*backend, false, f);
+            self.durable().await?;
+            return out;
         }
         run_blocking(move || run(&*backend, false, f)).await
     }
@@ -448,18 +491,25 @@ impl Store {
             Ok(())
         });
         match ran {
-            Some(outcome) => outcome.and_then(|()| out.ok_or_else(|| Error::Internal("storage: lookup produced no result".into()))),
+            Some(outcome) => {
+                self.durable().await?;
+                outcome.and_then(|()| out.ok_or_else(|| Error::Internal("storage: lookup produced no result".into())))
+            }
             None => self.read(f).await,
         }
     }
 
     /// The same as `write`, on the calling thread (for start-up and tests).
     pub fn write_now<T>(&self, f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        run(&*self.0, true, f)
+        let out = run(&*self.0, true, f);
+        self.durable_now()?;
+        out
     }
 
     pub fn read_now<T>(&self, f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        run(&*self.0, false, f)
+        let out = run(&*self.0, false, f);
+        self.durable_now()?;
+        out
     }
 }
 

@@ -56,6 +56,13 @@ impl WriteQueue {
         (WriteQueue(tx), rx)
     }
 
+    /// Queues a job without waiting for it (its `finish` says how it ended).
+    pub fn send(&self, job: Box<dyn WriteJob>) {
+        if let Err(mpsc::SendError(job)) = self.0.send(job) {
+            job.finish(Err(Error::Storage("the store's writer has stopped".into())));
+        }
+    }
+
     /// Queues `body` and waits until the writer has run it and ended its transaction.
     pub async fn write<T, F>(&self, body: F) -> Result<T>
     where

@@ -392,6 +392,13 @@ macro_rules! backends {
                 super::$test(super::Store::open(&format!("sqlite:{}", path.display())).unwrap());
             } )*
         }
+        mod sqlite_direct_backend {
+            $( #[test] fn $test() {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("store.db");
+                super::$test(super::Store::open(&format!("{}{}", super::super::SQLITE_DIRECT, path.display())).unwrap());
+            } )*
+        }
         mod postgres_backend {
             $( #[test] fn $test() { super::$test(super::postgres_store(stringify!($test))); } )*
         }
@@ -489,6 +496,72 @@ fn sqlite_state_survives_reopening() {
     let store = Store::open(&spec).unwrap();
     assert!(store.read_now(|tx| Ok(tx.get(Kind::Subnet, "s1")?)).unwrap().is_some());
     assert_eq!(store.read_now(|tx| Ok(tx.claims_in("x")?)).unwrap().len(), 1);
+}
+
+/// The resident store (`sqlite:`) and SQLite served straight from the file (`sqlite-direct:`, as
+/// releases before the resident store) read each other's files: the format is one.
+#[test]
+fn resident_and_direct_sqlite_share_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db").display().to_string();
+    let direct = format!("{}{path}", super::SQLITE_DIRECT);
+    {
+        let store = Store::open(&direct).unwrap();
+        insert_rows(&store, vec![rec(Kind::Network, "n1", "f", "net-1", 1, "")]);
+        store.write_now(|tx| Ok(tx.put_operation(&op("o1", "n1", 1, true, None))?)).unwrap();
+        store.write_now(|tx| Ok(tx.claim(&Claim::new("names", "net-1", "n1").with_detail("d").expiring_at(9))?)).unwrap().unwrap();
+    }
+    {
+        let store = Store::open(&format!("sqlite:{path}")).unwrap();
+        assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap().unwrap().name, "net-1");
+        assert!(store.read_now(|tx| Ok(tx.get_operation("o1")?)).unwrap().unwrap().done);
+        assert_eq!(store.read_now(|tx| Ok(tx.claim_at("names", "net-1")?)).unwrap().unwrap().detail, "d");
+        // Changes of every kind, made in memory, reach the file.
+        insert_rows(&store, vec![rec(Kind::Subnet, "s1", "f", "sub", 2, "")]);
+        store
+            .write_now(|tx| {
+                tx.delete(Kind::Network, "n1")?;
+                tx.release("names", "net-1")?;
+                tx.claim(&Claim::new("names", "net-1", "n2"))?.expect("free again");
+                tx.delete_operation("o1")?;
+                tx.put_operation(&op("o2", "s1", 2, false, Some(5)))?;
+                Ok(())
+            })
+            .unwrap();
+        // A failed transaction leaves nothing behind, in memory or in the file.
+        let failed = store.write_now(|tx| {
+            tx.insert(&rec(Kind::Subnet, "ghost", "f", "g", 3, ""))?;
+            Err::<(), _>(Error::Internal("no".into()))
+        });
+        assert!(failed.is_err());
+    }
+    let store = Store::open(&direct).unwrap();
+    assert!(store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap().is_none());
+    assert!(store.read_now(|tx| Ok(tx.get(Kind::Subnet, "s1")?)).unwrap().is_some());
+    assert!(store.read_now(|tx| Ok(tx.get(Kind::Subnet, "ghost")?)).unwrap().is_none());
+    assert_eq!(store.read_now(|tx| Ok(tx.claim_at("names", "net-1")?)).unwrap().unwrap(), Claim::new("names", "net-1", "n2"));
+    assert!(store.read_now(|tx| Ok(tx.get_operation("o1")?)).unwrap().is_none());
+    assert_eq!(store.read_now(|tx| Ok(tx.pending_operations()?)).unwrap().len(), 1);
+}
+
+/// When the log cannot take a change the memory already holds, the store stops: nothing more is
+/// answered from a state the file does not have, and a restart reads the file again.
+#[test]
+fn the_resident_store_stops_when_its_log_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = Store::open(&format!("sqlite:{}", path.display())).unwrap();
+    insert_rows(&store, vec![rec(Kind::Network, "kept", "f", "", 1, "")]);
+    // A row the memory does not know: the log's insert of the same row fails.
+    let outsider = rusqlite::Connection::open(&path).unwrap();
+    outsider.execute("INSERT INTO resources (kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body) VALUES ('network', 'clash', 'f', '', '', 2, '', '', '', x'')", []).unwrap();
+    let refused = store.write_now(|tx| Ok(tx.insert(&rec(Kind::Network, "clash", "f", "", 2, ""))?));
+    assert!(matches!(refused, Err(Error::Storage(_))), "{refused:?}");
+    let later = store.read_now(|tx| Ok(tx.get(Kind::Network, "kept")?));
+    assert!(matches!(&later, Err(Error::Storage(m)) if m.contains("restart")), "{later:?}");
+    drop(store);
+    let reopened = Store::open(&format!("sqlite:{}", path.display())).unwrap();
+    assert!(reopened.read_now(|tx| Ok(tx.get(Kind::Network, "kept")?)).unwrap().is_some());
 }
 
 /// Claims as releases before the claim columns wrote them: data packed into the owner.
