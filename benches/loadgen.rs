@@ -3,7 +3,7 @@
 //! gRPC and REST, plus a read-only mix; then the same generator against a bare tonic server in the
 //! same run, for the ceiling. Prints calls/s, latency percentiles, server CPU per call and peak RSS.
 //!
-//! `cargo bench --bench loadgen -- [--store sqlite|memory] [--seconds 5] [--concurrency 1,16,64]
+//! `cargo bench --bench loadgen -- [--store sqlite|sqlite-direct|memory] [--seconds 5] [--concurrency 1,16,64]
 //! [--workloads floor,mixed,read,rest]`
 
 use std::future::Future;
@@ -423,13 +423,20 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
 }
 
+/// The `--store` of a `--store` name: `memory`, `sqlite` (the resident default) or
+/// `sqlite-direct` (served from the file, as before it), the last two in a file at `path`.
+fn store_spec(name: &str, path: &std::path::Path) -> String {
+    match name {
+        "memory" => "memory".to_string(),
+        "sqlite-direct" => format!("sqlite-direct:{}", path.display()),
+        _ => format!("sqlite:{}", path.display()),
+    }
+}
+
 /// The scale figures: start-up empty and with `n` instances, RSS, and filtered lists over them.
 async fn scale(store: String, n: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = match store.as_str() {
-        "memory" => "memory".to_string(),
-        _ => format!("sqlite:{}", dir.path().join("scale.db").display()),
-    };
+    let store = store_spec(&store, &dir.path().join("scale.db"));
     let started = Instant::now();
     let server = Process::start(netplane_command(&store), "netplane listening on ");
     let ch = channel(&server.addr).await;
@@ -505,7 +512,7 @@ async fn scale(store: String, n: usize) {
     {
         println!("| List, page of 100, {name}: p50 / p99 | {:.2} / {:.2} ms |", pct(ms, 0.5), pct(ms, 0.99));
     }
-    if store.starts_with("sqlite:") {
+    if store.starts_with("sqlite") {
         let started = Instant::now();
         let server = Process::start(netplane_command(&store), "netplane listening on ");
         let mut instances = InstanceServiceClient::new(channel(&server.addr).await);
@@ -542,10 +549,7 @@ fn file_mib(path: &std::path::Path) -> f64 {
 async fn soak(o: Options, minutes: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("soak.db");
-    let store = match o.store.as_str() {
-        "memory" => "memory".to_string(),
-        _ => format!("sqlite:{}", db.display()),
-    };
+    let store = store_spec(&o.store, &db);
     let mut command = pinned(std::path::Path::new(env!("CARGO_BIN_EXE_netplane")), "0");
     command.args(["serve", "--listen", "127.0.0.1:0", "--store", &store, "--operations", "inline", "--journal-size", "1000"]);
     if let Some(retention) = &o.retention {
@@ -585,10 +589,7 @@ async fn soak(o: Options, minutes: u64) {
 
 async fn run(o: Options) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = match o.store.as_str() {
-        "memory" => "memory".to_string(),
-        _ => format!("sqlite:{}", dir.path().join("bench.db").display()),
-    };
+    let store = store_spec(&o.store, &dir.path().join("bench.db"));
     let netplane = env!("CARGO_BIN_EXE_netplane");
     let mut command = pinned(std::path::Path::new(netplane), "0");
     command

@@ -306,13 +306,12 @@ impl Tx for MemTx<'_> {
     }
 }
 
-/// What one committed write transaction changed, each row as it is now (`None`: deleted), in
-/// the order first touched, with whether it existed before: what the resident store
-/// (`store::resident`) hands its log.
-#[derive(Default)]
+/// What one committed write transaction changed: each touched row as it is now (`None`:
+/// deleted), in the order first touched. What the resident store (`store::resident`) logs.
+#[derive(Default, Debug)]
 pub struct Changes {
-    pub resources: Vec<(bool, Kind, String, Option<Record>)>,
-    pub claims: Vec<(bool, String, String, Option<Claim>)>,
+    pub resources: Vec<(Kind, String, Option<Record>)>,
+    pub claims: Vec<(String, String, Option<Claim>)>,
     pub operations: Vec<(String, Option<OperationRow>)>,
 }
 
@@ -322,16 +321,16 @@ impl Changes {
         let (mut resources, mut claims, mut operations) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
         for step in undo {
             match step {
-                Undo::Resource(kind, id, old) => {
+                Undo::Resource(kind, id, _) => {
                     if resources.insert((kind, id.clone())) {
                         let now = state.resources(kind).and_then(|rows| rows.get(&id)).cloned();
-                        changes.resources.push((old.is_some(), kind, id, now));
+                        changes.resources.push((kind, id, now));
                     }
                 }
-                Undo::Claim(scope, key, old) => {
+                Undo::Claim(scope, key, _) => {
                     if claims.insert((scope.clone(), key.clone())) {
                         let now = state.claims.get(&(scope.clone(), key.clone())).map(|held| held.claim(&scope, &key));
-                        changes.claims.push((old.is_some(), scope, key, now));
+                        changes.claims.push((scope, key, now));
                     }
                 }
                 Undo::Operation(id, _) => {

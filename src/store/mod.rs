@@ -10,6 +10,7 @@
 //! and SQLite's point lookups): domain rules are synchronous anyway, and a closure may be re-run by
 //! a backend that retries serialization failures.
 
+pub mod change_log;
 pub mod codec;
 mod list_sql;
 pub mod memory;
@@ -330,6 +331,17 @@ pub trait Tx {
     /// SQLite) hold it by being in a write transaction at all.
     fn take_pending_operation(&mut self, id: &str) -> StoreResult<Option<OperationRow>> {
         Ok(self.get_operation(id)?.filter(|op| !op.done))
+    }
+    /// Appends one transaction's logged changes (`change_log`), numbered `seq`: only the SQLite
+    /// file under the resident store keeps a change log.
+    fn append_changes(&mut self, seq: u64, changes: &[u8]) -> StoreResult<()> {
+        let _ = (seq, changes);
+        Err(StoreError::Backend("this store keeps no change log".into()))
+    }
+    /// Drops the logged changes up to `upto`, once they are folded into the tables.
+    fn trim_changes(&mut self, upto: u64) -> StoreResult<()> {
+        let _ = upto;
+        Err(StoreError::Backend("this store keeps no change log".into()))
     }
 }
 

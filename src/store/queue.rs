@@ -19,6 +19,12 @@ pub trait WriteJob: Send {
     fn run(&mut self, tx: &mut dyn Tx) -> Result<()>;
     /// Answers the caller: `Ok` only once the changes `run` made are committed.
     fn finish(self: Box<Self>, outcome: Result<()>);
+    /// Whether the job runs in a savepoint of its own, so that its failure undoes it alone. A
+    /// job whose failure stops the store anyway (the resident store's log) saves the two
+    /// statements.
+    fn own_savepoint(&self) -> bool {
+        true
+    }
 }
 
 /// A closure and the caller waiting for what it returns.
@@ -47,6 +53,7 @@ where
 }
 
 /// The sending end of a writer thread's queue.
+#[derive(Clone)]
 pub struct WriteQueue(mpsc::Sender<Box<dyn WriteJob>>);
 
 impl WriteQueue {

@@ -3,9 +3,11 @@
 //! Every transaction runs on the memory backend (`store::memory`), so reads and the work of a
 //! write never touch the disk. A write that commits there hands what it changed (`Changes`: each
 //! touched row as it now is) to SQLite's writer thread while it still holds the memory lock, so
-//! the log receives changes in the order they were made; the writer group-commits them
-//! (`store::sqlite`), and the caller is answered only once its changes are committed. At start
-//! the whole state is read back from the file. SQLite stays the file format: a store written by a
+//! the log receives changes in the order they were made; the writer appends each as one row of
+//! the file's change log (`store::change_log`) and group-commits them (`store::sqlite`), and the
+//! caller is answered only once its changes are committed. Every `FOLD_EVERY` the committed
+//! changes, merged, are folded into the tables and their log rows dropped, in one job of the same
+//! writer. At start the file folds what is left of its log and the whole state is read back. SQLite stays the file format: a store written by a
 //! release before this one opens as it is, and `sqlite-direct:<path>` still serves straight from
 //! the file.
 //!
@@ -18,11 +20,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::time::{Duration, Instant};
+
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::watch;
 
+use super::change_log::{self, Unfolded};
 use super::memory::{Changes, MemoryBackend};
-use super::queue::WriteJob;
+use super::queue::{WriteJob, WriteQueue};
 use super::sqlite::SqliteBackend;
 use super::{Backend, Kind, Query, Tx, TxFn};
 use crate::error::{Error, Result};
@@ -117,65 +122,93 @@ fn failed(cause: &str) -> Error {
     Error::Storage(format!("the store's log failed ({cause}); restart netplane to read the state back from its file"))
 }
 
+/// How often committed changes are folded into the file's tables.
+const FOLD_EVERY: Duration = Duration::from_millis(250);
+
+/// What the log's jobs share: the writer's queue (for folds), the committed changes not yet
+/// folded, and the progress.
+struct Log {
+    queue: WriteQueue,
+    progress: Arc<Progress>,
+    unfolded: Mutex<(Unfolded, Instant)>,
+}
+
+impl Log {
+    fn fail(&self, what: &str, e: &Error) {
+        tracing::error!(error = %e, "{what} failed; the store stops");
+        self.progress.set(Committed::Failed(e.to_string()));
+    }
+
+    /// Merges a committed transaction's changes, and queues a fold when one is due.
+    fn committed(&self, seq: u64, changes: Changes) {
+        let mut unfolded = self.unfolded.lock();
+        unfolded.0.merge(seq, changes);
+        if unfolded.1.elapsed() >= FOLD_EVERY {
+            let (due, _) = std::mem::replace(&mut *unfolded, (Unfolded::default(), Instant::now()));
+            drop(unfolded);
+            let upto = due.upto;
+            self.queue.send(Box::new(FoldJob { upto, changes: Some(due.into_changes()), progress: self.progress.clone() }));
+        }
+        self.progress.set(Committed::UpTo(seq));
+    }
+}
+
 /// One transaction's changes, on their way to the log.
 struct LogJob {
     seq: u64,
-    changes: Changes,
-    progress: Arc<Progress>,
+    changes: Option<Changes>,
+    log: Arc<Log>,
 }
 
 impl WriteJob for LogJob {
     fn run(&mut self, tx: &mut dyn Tx) -> Result<()> {
-        replay(&self.changes, tx)
+        let changes = self.changes.as_ref().ok_or_else(|| Error::Internal("storage: a log job ran twice".into()))?;
+        Ok(tx.append_changes(self.seq, &change_log::encode(changes)?)?)
     }
 
-    fn finish(self: Box<Self>, outcome: Result<()>) {
-        match outcome {
-            Ok(()) => self.progress.set(Committed::UpTo(self.seq)),
-            Err(e) => {
-                tracing::error!(error = %e, seq = self.seq, "the store's log failed; the store stops");
-                self.progress.set(Committed::Failed(e.to_string()));
-            }
+    fn finish(mut self: Box<Self>, outcome: Result<()>) {
+        match (outcome, self.changes.take()) {
+            (Ok(()), Some(changes)) => self.log.committed(self.seq, changes),
+            (Ok(()), None) => {}
+            (Err(e), _) => self.log.fail("the store's log", &e),
         }
+    }
+
+    fn own_savepoint(&self) -> bool {
+        // A failed append stops the store: nothing is to be kept apart from it.
+        false
     }
 }
 
-/// Writes each changed row as it now is.
-fn replay(changes: &Changes, tx: &mut dyn Tx) -> Result<()> {
-    for (existed, kind, id, now) in &changes.resources {
-        match (existed, now) {
-            (false, Some(record)) => tx.insert(record)?,
-            (true, Some(record)) => tx.update(record)?,
-            (true, None) => {
-                tx.delete(*kind, id)?;
-            }
-            (false, None) => {}
+/// Committed changes, merged, written into the tables; their log rows go in the same commit.
+struct FoldJob {
+    upto: u64,
+    changes: Option<Changes>,
+    progress: Arc<Progress>,
+}
+
+impl WriteJob for FoldJob {
+    fn run(&mut self, tx: &mut dyn Tx) -> Result<()> {
+        if let Some(changes) = self.changes.take() {
+            change_log::apply(&changes, tx)?;
+        }
+        Ok(tx.trim_changes(self.upto)?)
+    }
+
+    fn finish(self: Box<Self>, outcome: Result<()>) {
+        // The merged changes are gone from memory: without their fold, a later fold would drop
+        // their log rows unfolded. The next open folds the log the file still holds.
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, "folding the change log failed; the store stops");
+            self.progress.set(Committed::Failed(e.to_string()));
         }
     }
-    for (existed, scope, key, now) in &changes.claims {
-        if *existed {
-            tx.release(scope, key)?;
-        }
-        if let Some(claim) = now
-            && let Err(holder) = tx.claim(claim)?
-        {
-            return Err(Error::Internal(format!("storage: the log holds ({scope}, {key}) for {holder}, the memory for {}", claim.owner)));
-        }
-    }
-    for (id, now) in &changes.operations {
-        match now {
-            Some(op) => tx.put_operation(op)?,
-            None => {
-                tx.delete_operation(id)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 pub struct ResidentBackend {
     memory: MemoryBackend,
-    log: SqliteBackend,
+    file: SqliteBackend,
+    log: Arc<Log>,
     progress: Arc<Progress>,
 }
 
@@ -183,10 +216,10 @@ impl ResidentBackend {
     /// Opens (or creates) the SQLite file and reads its whole state into memory.
     pub fn open(path: &str) -> Result<ResidentBackend> {
         let started = std::time::Instant::now();
-        let log = SqliteBackend::open(path)?;
+        let file = SqliteBackend::open(path)?;
         let memory = MemoryBackend::default();
         let mut rows = 0;
-        log.read(&mut |from| {
+        file.read(&mut |from| {
             memory.write(&mut |into| {
                 for kind in Kind::ALL {
                     for record in from.list(&Query::new(kind))? {
@@ -195,7 +228,8 @@ impl ResidentBackend {
                     }
                 }
                 for claim in from.all_claims()? {
-                    into.claim(&claim)?.map_err(|holder| Error::Internal(format!("claim {}/{} held twice ({holder})", claim.scope, claim.key)))?;
+                    into.claim(&claim)?
+                        .map_err(|holder| Error::Internal(format!("claim {}/{} held twice ({holder})", claim.scope, claim.key)))?;
                     rows += 1;
                 }
                 for op in from.all_operations()? {
@@ -206,7 +240,10 @@ impl ResidentBackend {
             })
         })?;
         tracing::info!(store = path, rows, took_ms = started.elapsed().as_millis() as u64, "state read into memory");
-        Ok(ResidentBackend { memory, log, progress: Arc::new(Progress::new()) })
+        let queue = file.write_queue().cloned().ok_or_else(|| Error::Internal("storage: the SQLite file has no writer".into()))?;
+        let progress = Arc::new(Progress::new());
+        let log = Arc::new(Log { queue, progress: progress.clone(), unfolded: Mutex::new((Unfolded::default(), Instant::now())) });
+        Ok(ResidentBackend { memory, file, log, progress })
     }
 }
 
@@ -226,16 +263,12 @@ impl Backend for ResidentBackend {
         self.memory.write_logged(f, &mut |changes| {
             let seq = progress.applied.load(Ordering::Relaxed) + 1;
             progress.applied.store(seq, Ordering::Release);
-            let job = LogJob { seq, changes, progress: progress.clone() };
-            match log.write_queue() {
-                Some(queue) => queue.send(Box::new(job)),
-                None => Box::new(job).finish(Err(Error::Storage("the SQLite log has no writer".into()))),
-            }
+            log.queue.send(Box::new(LogJob { seq, changes: Some(changes), log: log.clone() }));
         })
     }
 
     fn describe(&self) -> String {
-        self.log.describe()
+        self.file.describe()
     }
 
     fn blocks(&self) -> bool {

@@ -147,6 +147,7 @@ impl SqliteBackend {
             Arc::new(scheduled_thread_pool::ScheduledThreadPool::builder().num_threads(1).thread_name_pattern("sqlite-readers").build());
         let readers =
             r2d2::Pool::builder().max_size(8).min_idle(Some(1)).thread_pool(opener).build(manager).map_err(|e| open_err(path, e))?;
+        fold_change_log(&mut writer).map_err(|e| open_err(path, format!("folding the change log: {e}")))?;
         // Commits never checkpoint; the background thread does (see `checkpoint_in_background`).
         writer.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(|e| open_err(path, e))?;
         let checkpointer = Arc::new(AtomicBool::new(false));
@@ -160,6 +161,27 @@ impl SqliteBackend {
             .map_err(|e| open_err(path, e))?;
         Ok(SqliteBackend { path: path.to_string(), writer, queue, readers, checkpointer })
     }
+}
+
+/// Folds what the resident store logged (`store::change_log`) into the tables, in one
+/// transaction, before anything reads them: whichever way the file is opened next, it sees every
+/// committed change.
+fn fold_change_log(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction().map_err(backend_err)?;
+    let rows: Vec<Vec<u8>> = {
+        let mut st = tx.prepare("SELECT changes FROM change_log ORDER BY seq").map_err(backend_err)?;
+        st.query_map([], |r| r.get(0)).map_err(backend_err)?.collect::<rusqlite::Result<_>>().map_err(backend_err)?
+    };
+    if rows.is_empty() {
+        return Ok(());
+    }
+    for row in &rows {
+        super::change_log::apply(&super::change_log::decode(row)?, &mut SqlTx(&tx))?;
+    }
+    tx.execute("DELETE FROM change_log", []).map_err(backend_err)?;
+    tx.commit().map_err(backend_err)?;
+    tracing::info!(transactions = rows.len(), "folded the change log into the tables");
+    Ok(())
 }
 
 /// The writer thread: takes the first queued job, then every job queued while the group runs (up
@@ -177,7 +199,8 @@ fn write_groups(connection: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn Wr
         let mut broken = begin(&conn).err();
         while broken.is_none() && outcomes.len() < group.len() {
             let job = &mut group[outcomes.len()];
-            match in_savepoint(&conn, &mut |tx| job.run(tx)) {
+            let ran = if job.own_savepoint() { in_savepoint(&conn, &mut |tx| job.run(tx)) } else { Ok(job.run(&mut SqlTx(&conn))) };
+            match ran {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(e) => broken = Some(e),
             }
@@ -512,6 +535,18 @@ impl Tx for SqlTx<'_> {
         let mut st = self.0.prepare_cached(&sql).map_err(backend_err)?;
         let rows = st.query_map([], operation).map_err(backend_err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(backend_err)
+    }
+
+    fn append_changes(&mut self, seq: u64, changes: &[u8]) -> StoreResult<()> {
+        let mut st = self.0.prepare_cached("INSERT INTO change_log (seq, changes) VALUES (?1, ?2)").map_err(backend_err)?;
+        st.execute(params![seq as i64, changes]).map_err(backend_err)?;
+        Ok(())
+    }
+
+    fn trim_changes(&mut self, upto: u64) -> StoreResult<()> {
+        let mut st = self.0.prepare_cached("DELETE FROM change_log WHERE seq <= ?1").map_err(backend_err)?;
+        st.execute(params![upto as i64]).map_err(backend_err)?;
+        Ok(())
     }
 }
 

@@ -544,6 +544,25 @@ fn resident_and_direct_sqlite_share_their_file() {
     assert_eq!(store.read_now(|tx| Ok(tx.pending_operations()?)).unwrap().len(), 1);
 }
 
+/// While writes go on, committed changes are folded into the tables and their log rows dropped.
+#[test]
+fn the_resident_store_folds_its_log_into_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = Store::open(&format!("sqlite:{}", path.display())).unwrap();
+    let file = rusqlite::Connection::open(&path).unwrap();
+    let count = |sql: &str| file.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut written = 0;
+    while count("SELECT count(*) FROM resources WHERE kind = 'network'") == 0 {
+        assert!(std::time::Instant::now() < deadline, "no fold after {written} writes");
+        insert_rows(&store, vec![rec(Kind::Network, &format!("n{written}"), "f", "", written, "")]);
+        written += 1;
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(count("SELECT count(*) FROM change_log") < written, "folded changes leave the log");
+}
+
 /// When the log cannot take a change the memory already holds, the store stops: nothing more is
 /// answered from a state the file does not have, and a restart reads the file again.
 #[test]
@@ -552,16 +571,20 @@ fn the_resident_store_stops_when_its_log_fails() {
     let path = dir.path().join("s.db");
     let store = Store::open(&format!("sqlite:{}", path.display())).unwrap();
     insert_rows(&store, vec![rec(Kind::Network, "kept", "f", "", 1, "")]);
-    // A row the memory does not know: the log's insert of the same row fails.
+    // Reopened, the file folds its log into the tables; then the log cannot take the next change.
+    drop(store);
+    let store = Store::open(&format!("sqlite:{}", path.display())).unwrap();
     let outsider = rusqlite::Connection::open(&path).unwrap();
-    outsider.execute("INSERT INTO resources (kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body) VALUES ('network', 'clash', 'f', '', '', 2, '', '', '', x'')", []).unwrap();
-    let refused = store.write_now(|tx| Ok(tx.insert(&rec(Kind::Network, "clash", "f", "", 2, ""))?));
+    outsider.execute_batch("PRAGMA busy_timeout = 5000; DROP TABLE change_log").unwrap();
+    let refused = store.write_now(|tx| Ok(tx.insert(&rec(Kind::Network, "lost", "f", "", 2, ""))?));
     assert!(matches!(refused, Err(Error::Storage(_))), "{refused:?}");
+    outsider.execute_batch("CREATE TABLE change_log (seq INTEGER PRIMARY KEY, changes BLOB NOT NULL)").unwrap();
     let later = store.read_now(|tx| Ok(tx.get(Kind::Network, "kept")?));
     assert!(matches!(&later, Err(Error::Storage(m)) if m.contains("restart")), "{later:?}");
     drop(store);
     let reopened = Store::open(&format!("sqlite:{}", path.display())).unwrap();
     assert!(reopened.read_now(|tx| Ok(tx.get(Kind::Network, "kept")?)).unwrap().is_some());
+    assert!(reopened.read_now(|tx| Ok(tx.get(Kind::Network, "lost")?)).unwrap().is_none(), "an unacknowledged change came back");
 }
 
 /// Claims as releases before the claim columns wrote them: data packed into the owner.
