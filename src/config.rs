@@ -55,9 +55,17 @@ pub struct ServeArgs {
     #[arg(long, env = "NETPLANE_REST_LISTEN")]
     pub rest_listen: Option<SocketAddr>,
 
-    /// Where state lives: `sqlite:<path>` (durable) or `memory` (gone on exit).
+    /// Where state lives: `sqlite:<path>` (durable; the state resident in memory, the file its
+    /// log), `sqlite-direct:<path>` (the same file, served from SQLite), `postgres://…` or `memory`
+    /// (gone on exit).
     #[arg(long, default_value = "sqlite:.netplane/netplane.db", env = "NETPLANE_STORE")]
     pub store: String,
+
+    /// SQLite's `synchronous` for commits: `normal` (a commit survives the process being killed;
+    /// a power loss may take the last ones) or `full` (an fsync per group commit: it survives
+    /// that too).
+    #[arg(long, value_enum, default_value_t = crate::store::Synchronous::Normal, env = "NETPLANE_SQLITE_SYNCHRONOUS")]
+    pub sqlite_synchronous: crate::store::Synchronous,
 
     /// How operations progress: `inline`, `delay=<duration>`, `polls=<n>` or `manual` (pending until
     /// `POST /_netplane/operations/{id}:complete` or `:fail`).
@@ -170,8 +178,9 @@ pub struct ServeArgs {
     #[arg(long, default_value = "7days", value_parser = humantime::parse_duration, env = "NETPLANE_OPERATION_RETENTION")]
     pub operation_retention: std::time::Duration,
 
-    /// The most done operations a memory store keeps (the oldest go first); durable stores are
-    /// bounded by `--operation-retention` alone.
+    /// The most done operations a store whose state is in memory keeps (`memory` and the default
+    /// `sqlite:`; the oldest go first); `sqlite-direct:` and PostgreSQL are bounded by
+    /// `--operation-retention` alone.
     #[arg(long, default_value_t = 100_000, env = "NETPLANE_OPERATION_CAP")]
     pub operation_cap: usize,
 

@@ -78,8 +78,8 @@ fn startup(what: &str, e: impl std::fmt::Display) -> Error {
 pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
     let started = std::time::Instant::now();
     // Opening may block on the network (PostgreSQL), so not on the runtime's threads.
-    let spec = args.store.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&spec)).await.map_err(|e| startup("store", e))??;
+    let (spec, synchronous) = (args.store.clone(), args.sqlite_synchronous);
+    let store = tokio::task::spawn_blocking(move || Store::open_with(&spec, synchronous)).await.map_err(|e| startup("store", e))??;
     let services = Services::new(store.clone(), Settings { progression: args.operations, public_pool: args.public_pool });
     // Networks from releases before default security groups get theirs.
     let upgraded = services.vpc.add_missing_default_security_groups().await?;

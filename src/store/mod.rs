@@ -34,6 +34,16 @@ use crate::error::{Error, Result};
 /// (`sqlite:`): for comparison and as a fallback.
 pub const SQLITE_DIRECT: &str = "sqlite-direct:";
 
+/// SQLite's `synchronous` for the writer's commits (`--sqlite-synchronous`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    /// A commit survives the process being killed; a power loss may take the last ones.
+    #[default]
+    Normal,
+    /// Every commit is synced: it survives a power loss too.
+    Full,
+}
+
 /// The kinds of resource rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -410,14 +420,19 @@ impl Store {
 
     /// Opens a store from its `--store` text: `memory`, `sqlite:<path>` or `postgres://…`.
     pub fn open(spec: &str) -> Result<Store> {
+        Store::open_with(spec, Synchronous::Normal)
+    }
+
+    /// `open`, with SQLite's commits as `synchronous` says.
+    pub fn open_with(spec: &str, synchronous: Synchronous) -> Result<Store> {
         if spec == "memory" {
             return Ok(Store::new(memory::MemoryBackend::default()));
         }
         if let Some(path) = spec.strip_prefix("sqlite:") {
-            return Ok(Store::new(resident::ResidentBackend::open(path)?));
+            return Ok(Store::new(resident::ResidentBackend::open(path, synchronous)?));
         }
         if let Some(path) = spec.strip_prefix(SQLITE_DIRECT) {
-            return Ok(Store::new(sqlite::SqliteBackend::open(path)?));
+            return Ok(Store::new(sqlite::SqliteBackend::open(path, synchronous)?));
         }
         if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
             return Ok(Store::new(postgres::PostgresBackend::open(spec)?));

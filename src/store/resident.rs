@@ -29,7 +29,7 @@ use super::change_log::{self, Unfolded};
 use super::memory::{Changes, MemoryBackend};
 use super::queue::{WriteJob, WriteQueue};
 use super::sqlite::SqliteBackend;
-use super::{Backend, Kind, Query, Tx, TxFn};
+use super::{Backend, Kind, Query, Synchronous, Tx, TxFn};
 use crate::error::{Error, Result};
 
 /// How far the log has committed: changes are numbered in the order they were applied.
@@ -214,9 +214,9 @@ pub struct ResidentBackend {
 
 impl ResidentBackend {
     /// Opens (or creates) the SQLite file and reads its whole state into memory.
-    pub fn open(path: &str) -> Result<ResidentBackend> {
+    pub fn open(path: &str, synchronous: Synchronous) -> Result<ResidentBackend> {
         let started = std::time::Instant::now();
-        let file = SqliteBackend::open(path)?;
+        let file = SqliteBackend::open(path, synchronous)?;
         let memory = MemoryBackend::default();
         let mut rows = 0;
         file.read(&mut |from| {

@@ -23,7 +23,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, typ
 
 use super::list_sql::{Arg, ListSql, list_sql};
 use super::queue::{WriteJob, WriteQueue};
-use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Tx, TxFn};
+use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Synchronous, Tx, TxFn};
 use crate::domain::filter::{Column, Op};
 use crate::error::{Error, Result};
 
@@ -133,12 +133,16 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; P
                        PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;";
 
 impl SqliteBackend {
-    pub fn open(path: &str) -> Result<Self> {
+    pub fn open(path: &str, synchronous: Synchronous) -> Result<Self> {
         if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(path, e))?;
         }
         let mut writer = Connection::open(path).map_err(|e| open_err(path, e))?;
         writer.execute_batch(PRAGMAS).map_err(|e| open_err(path, e))?;
+        if synchronous == Synchronous::Full {
+            // Only the writer commits; readers and the checkpointer keep NORMAL.
+            writer.execute_batch("PRAGMA synchronous = FULL;").map_err(|e| open_err(path, e))?;
+        }
         embedded::migrations::runner().run(&mut writer).map_err(|e| open_err(path, format!("migration failed: {e}")))?;
         let manager = SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(PRAGMAS));
         // Reader connections open as concurrent reads need them: opening all eight up front
@@ -554,6 +558,16 @@ impl Tx for SqlTx<'_> {
 mod migration_tests {
     use super::*;
 
+    #[test]
+    fn full_synchronous_commits_are_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        for (asked, expected) in [(Synchronous::Normal, 1), (Synchronous::Full, 2)] {
+            let backend = SqliteBackend::open(&dir.path().join(format!("{asked:?}.db")).display().to_string(), asked).unwrap();
+            let level: i64 = backend.writer.lock().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+            assert_eq!(level, expected, "{asked:?}");
+        }
+    }
+
     /// Operations written under the version 2 schema (a table keyed by id) are all there after
     /// the move to the insertion-ordered table, and an update still replaces a row in place.
     #[test]
@@ -571,7 +585,7 @@ mod migration_tests {
                 .unwrap();
             }
         }
-        let backend = SqliteBackend::open(&path).unwrap();
+        let backend = SqliteBackend::open(&path, Synchronous::Normal).unwrap();
         let store = super::super::Store::new(backend);
         let (a, pending) = store.read_now(|tx| Ok((tx.get_operation("op-a")?, tx.pending_operations()?))).unwrap();
         assert_eq!(a.map(|o| (o.done, o.body)), Some((false, vec![1].into())));
@@ -598,7 +612,7 @@ mod lookup_tests {
     #[test]
     fn a_lookup_never_waits_for_a_reader_connection() {
         let dir = tempfile::tempdir().unwrap();
-        let backend = SqliteBackend::open(&dir.path().join("n.db").display().to_string()).unwrap();
+        let backend = SqliteBackend::open(&dir.path().join("n.db").display().to_string(), Synchronous::Normal).unwrap();
         let looked = |backend: &SqliteBackend| backend.try_lookup(&mut |tx| tx.get(Kind::Instance, "i").map(|_| ()).map_err(Error::from));
         assert!(matches!(looked(&backend), Some(Ok(()))));
         let taken: Vec<_> = (0..backend.readers.max_size()).map(|_| backend.readers.get().unwrap()).collect();

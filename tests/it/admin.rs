@@ -640,7 +640,7 @@ async fn fault_rules_reach_every_replica_on_one_postgres() {
 }
 
 /// Done operations are pruned after `--operation-retention` (and beyond `--operation-cap` on the
-/// memory store); pending ones stay.
+/// stores that keep their state in memory); pending ones stay.
 #[tokio::test]
 async fn done_operations_are_pruned_after_the_retention_and_beyond_the_cap() {
     let server = Server::start_with_args(data_dir(), "memory", "inline", &["--operation-retention", "300ms"]);
@@ -660,7 +660,15 @@ async fn done_operations_are_pruned_after_the_retention_and_beyond_the_cap() {
     let listed = c.networks.clone().list(vpb::ListNetworksRequest { folder_id: FOLDER.into(), ..Default::default() }).await.unwrap();
     assert_eq!(listed.into_inner().networks.len(), 1);
 
-    let capped = Server::start_with_args(data_dir(), "memory", "inline", &["--operation-cap", "3"]);
+    // The cap holds on the stores whose state is in memory: `memory` and the default `sqlite:`.
+    let dir = data_dir();
+    let store = sqlite_store(&dir);
+    for store in ["memory", store.as_str()] {
+        cap_keeps_the_newest_three(Server::start_with_args(dir.clone(), store, "inline", &["--operation-cap", "3"])).await;
+    }
+}
+
+async fn cap_keeps_the_newest_three(capped: Server) {
     let c = capped.clients().await;
     let mut ids = Vec::new();
     for i in 0..6 {

@@ -18,15 +18,17 @@ async fn state_and_pending_operations_survive_restarts() {
     let vm = instance(&c, create_instance("keeper", vec![nic_with(&sub.id, "10.5.0.10", true)])).await;
     assert_eq!(first.stop().await.code(), Some(0), "graceful shutdown exits 0");
 
-    // polls=1000 keeps the stop pending; then the process is killed.
-    let second = Server::start_with(dir.clone(), &store, "polls=1000");
+    // polls=1000 keeps the stop pending; then the process is killed. This one syncs every commit.
+    let second = Server::start_with_args(dir.clone(), &store, "polls=1000", &["--sqlite-synchronous", "full"]);
     let c = second.clients().await;
     let pending_stop = c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: vm.id.clone() }).await.unwrap().into_inner();
     assert!(!pending_stop.done);
     second.crash().await;
 
-    // The next process finishes the acknowledged stop under its own progression.
-    let third = Server::start_with(dir.clone(), &store, "delay=10ms");
+    // The next process finishes the acknowledged stop under its own progression, the file served
+    // straight from SQLite (as releases before the resident store); the one after reads back
+    // what it wrote.
+    let third = Server::start_with(dir.clone(), &store.replacen("sqlite:", "sqlite-direct:", 1), "delay=10ms");
     let c = third.clients().await;
     assert_eq!(c.networks.clone().get(vpb::GetNetworkRequest { network_id: net.id.clone() }).await.unwrap().into_inner(), net);
     assert_eq!(c.subnets.clone().get(vpb::GetSubnetRequest { subnet_id: sub.id.clone() }).await.unwrap().into_inner(), sub);
