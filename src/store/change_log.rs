@@ -174,7 +174,7 @@ pub fn apply(changes: &Changes, tx: &mut dyn Tx) -> Result<()> {
 
 /// Committed changes not yet folded into the tables, merged: each row as the newest of them
 /// left it.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Unfolded {
     /// The newest change merged in.
     pub upto: u64,

@@ -19,6 +19,9 @@ struct State {
     /// By id, unordered: lists of operations sort what they find, and a B-tree of hundreds of
     /// thousands of random ids cost about 5% of a mixed call in key comparisons and cache misses.
     operations: HashMap<String, OperationRow>,
+    /// Done operations by `(created_at, id)`: what pruning takes, oldest first, without walking
+    /// every operation (it runs every few seconds over a store holding up to the cap).
+    done: BTreeSet<(i64, String)>,
 }
 
 /// A claim's columns beyond its `(scope, key)`.
@@ -52,6 +55,23 @@ impl State {
             Some(r) => rows.insert(id, r),
             None => rows.remove(&id),
         }
+    }
+
+    /// Puts or removes an operation, keeping the index of done ones.
+    fn set_operation(&mut self, id: String, row: Option<OperationRow>) -> Option<OperationRow> {
+        if let Some(row) = row.as_ref().filter(|r| r.done) {
+            self.done.insert((row.created_at, id.clone()));
+        }
+        let old = match row {
+            Some(row) => self.operations.insert(id, row),
+            None => self.operations.remove(&id),
+        };
+        if let Some(old) = old.as_ref().filter(|o| o.done)
+            && self.operations.get(&old.id).is_none_or(|now| !now.done || now.created_at != old.created_at)
+        {
+            self.done.remove(&(old.created_at, old.id.clone()));
+        }
+        old
     }
 
     fn set_claim(&mut self, scope: &str, key: &str, held: Option<Held>) -> Option<Held> {
@@ -114,11 +134,8 @@ impl MemTx<'_> {
                     Undo::Claim(scope, key, owner) => {
                         state.set_claim(&scope, &key, owner);
                     }
-                    Undo::Operation(id, Some(op)) => {
-                        state.operations.insert(id, op);
-                    }
-                    Undo::Operation(id, None) => {
-                        state.operations.remove(&id);
+                    Undo::Operation(id, op) => {
+                        state.set_operation(id, op);
                     }
                 }
             }
@@ -245,14 +262,11 @@ impl Tx for MemTx<'_> {
     }
 
     fn done_operations_before(&mut self, before: i64, limit: usize) -> StoreResult<Vec<String>> {
-        let mut done: Vec<(i64, &String)> =
-            self.state().operations.values().filter(|o| o.done && o.created_at < before).map(|o| (o.created_at, &o.id)).collect();
-        done.sort();
-        Ok(done.into_iter().take(limit).map(|(_, id)| id.clone()).collect())
+        Ok(self.state().done.iter().take_while(|(at, _)| *at < before).take(limit).map(|(_, id)| id.clone()).collect())
     }
 
     fn count_done_operations(&mut self) -> StoreResult<usize> {
-        Ok(self.state().operations.values().filter(|o| o.done).count())
+        Ok(self.state().done.len())
     }
 
     fn expired_claims(&mut self, now: i64, limit: usize) -> StoreResult<Vec<(String, String)>> {
@@ -268,7 +282,7 @@ impl Tx for MemTx<'_> {
 
     fn delete_operation(&mut self, id: &str) -> StoreResult<bool> {
         let (state, undo) = self.write()?;
-        let old = state.operations.remove(id);
+        let old = state.set_operation(id.to_string(), None);
         let existed = old.is_some();
         undo.push(Undo::Operation(id.to_string(), old));
         Ok(existed)
@@ -284,7 +298,7 @@ impl Tx for MemTx<'_> {
         {
             row.body = Body::Encoded(row.body.bytes().map_err(|e| StoreError::Backend(e.to_string()))?.into_owned());
         }
-        let old = state.operations.insert(op.id.clone(), row);
+        let old = state.set_operation(op.id.clone(), Some(row));
         undo.push(Undo::Operation(op.id.clone(), old));
         Ok(())
     }

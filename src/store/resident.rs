@@ -6,10 +6,10 @@
 //! the log receives changes in the order they were made; the writer appends each as one row of
 //! the file's change log (`store::change_log`) and group-commits them (`store::sqlite`), and the
 //! caller is answered only once its changes are committed. Every `FOLD_EVERY` the committed
-//! changes, merged, are folded into the tables and their log rows dropped, in one job of the same
-//! writer. At start the file folds what is left of its log and the whole state is read back. SQLite stays the file format: a store written by a
-//! release before this one opens as it is, and `sqlite-direct:<path>` still serves straight from
-//! the file.
+//! changes, merged, are folded into the tables and their log rows dropped, in parts of
+//! `FOLD_CHUNK` rows, one part per commit of the same writer. At start the file folds what is left of its log and the whole state is read back.
+//! SQLite stays the file format: a store written by a release before this one opens as it is, and
+//! `sqlite-direct:<path>` still serves straight from the file.
 //!
 //! Nothing is answered from a change that is not yet durable: every transaction, read or write,
 //! waits before answering until every change applied before it ended is committed
@@ -17,9 +17,9 @@
 //! memory holds changes the file does not: the store stops (every later call fails with a storage
 //! error) and a restart reads the file's state again.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -122,15 +122,31 @@ fn failed(cause: &str) -> Error {
     Error::Storage(format!("the store's log failed ({cause}); restart netplane to read the state back from its file"))
 }
 
-/// How often committed changes are folded into the file's tables.
+/// How often a fold of the committed changes starts.
 const FOLD_EVERY: Duration = Duration::from_millis(250);
 
-/// What the log's jobs share: the writer's queue (for folds), the committed changes not yet
-/// folded, and the progress.
+/// Rows a fold writes per commit. A fold of 250 ms of changes at full load is thousands of rows
+/// (every write leaves an operation); written in one job it held the writer, and every call
+/// waiting on it, for tens of milliseconds. In chunks, one per commit, each group of calls waits
+/// for one chunk at most.
+const FOLD_CHUNK: usize = 128;
+
+/// What the log's jobs share: the writer's queue (for folds), the progress, and the fold's state.
 struct Log {
     queue: WriteQueue,
     progress: Arc<Progress>,
-    unfolded: Mutex<(Unfolded, Instant)>,
+    folding: Mutex<Folding>,
+}
+
+/// Committed changes not yet folded, and the fold under way.
+struct Folding {
+    /// Changes committed since the last fold started, merged.
+    merging: Unfolded,
+    started: Instant,
+    /// The rest of the fold under way: the chunks still to write, oldest first.
+    chunks: VecDeque<FoldJob>,
+    /// Whether a chunk is in the writer's queue now.
+    in_flight: bool,
 }
 
 impl Log {
@@ -139,17 +155,70 @@ impl Log {
         self.progress.set(Committed::Failed(e.to_string()));
     }
 
-    /// Merges a committed transaction's changes, and queues a fold when one is due.
-    fn committed(&self, seq: u64, changes: Changes) {
-        let mut unfolded = self.unfolded.lock();
-        unfolded.0.merge(seq, changes);
-        if unfolded.1.elapsed() >= FOLD_EVERY {
-            let (due, _) = std::mem::replace(&mut *unfolded, (Unfolded::default(), Instant::now()));
-            drop(unfolded);
-            let upto = due.upto;
-            self.queue.send(Box::new(FoldJob { upto, changes: Some(due.into_changes()), progress: self.progress.clone() }));
+    /// Merges a committed transaction's changes; starts a fold when one is due.
+    fn committed(self: &Arc<Self>, seq: u64, changes: Changes) {
+        let mut folding = self.folding.lock();
+        folding.merging.merge(seq, changes);
+        if folding.chunks.is_empty() && !folding.in_flight && folding.started.elapsed() >= FOLD_EVERY {
+            let due = std::mem::take(&mut folding.merging);
+            folding.started = Instant::now();
+            folding.chunks = self.chunks(due);
         }
+        self.send_next(&mut folding);
+        drop(folding);
         self.progress.set(Committed::UpTo(seq));
+    }
+
+    /// The merged changes as fold jobs of at most `FOLD_CHUNK` rows; the last drops their log rows.
+    fn chunks(self: &Arc<Self>, due: Unfolded) -> VecDeque<FoldJob> {
+        let upto = due.upto;
+        let all = due.into_changes();
+        let mut chunks: VecDeque<FoldJob> = VecDeque::new();
+        let mut chunk = Changes::default();
+        let mut rows = 0;
+        let flush = |chunk: &mut Changes, rows: &mut usize, chunks: &mut VecDeque<FoldJob>| {
+            if *rows > 0 {
+                chunks.push_back(FoldJob { changes: Some(std::mem::take(chunk)), trim: None, log: self.clone() });
+                *rows = 0;
+            }
+        };
+        for row in all.resources {
+            chunk.resources.push(row);
+            rows += 1;
+            if rows == FOLD_CHUNK {
+                flush(&mut chunk, &mut rows, &mut chunks);
+            }
+        }
+        for row in all.claims {
+            chunk.claims.push(row);
+            rows += 1;
+            if rows == FOLD_CHUNK {
+                flush(&mut chunk, &mut rows, &mut chunks);
+            }
+        }
+        for row in all.operations {
+            chunk.operations.push(row);
+            rows += 1;
+            if rows == FOLD_CHUNK {
+                flush(&mut chunk, &mut rows, &mut chunks);
+            }
+        }
+        flush(&mut chunk, &mut rows, &mut chunks);
+        match chunks.back_mut() {
+            Some(last) => last.trim = Some(upto),
+            None => chunks.push_back(FoldJob { changes: None, trim: Some(upto), log: self.clone() }),
+        }
+        chunks
+    }
+
+    /// Queues the fold's next chunk unless one is queued already: one chunk per commit.
+    fn send_next(&self, folding: &mut Folding) {
+        if !folding.in_flight
+            && let Some(job) = folding.chunks.pop_front()
+        {
+            folding.in_flight = true;
+            self.queue.send(Box::new(job));
+        }
     }
 }
 
@@ -180,11 +249,13 @@ impl WriteJob for LogJob {
     }
 }
 
-/// Committed changes, merged, written into the tables; their log rows go in the same commit.
+/// Part of a fold: merged committed changes written into the tables; the last part also drops
+/// their log rows, in the same commit. A crash between parts leaves the log whole, and the next
+/// open folds it again in order on top of what the parts wrote.
 struct FoldJob {
-    upto: u64,
     changes: Option<Changes>,
-    progress: Arc<Progress>,
+    trim: Option<u64>,
+    log: Arc<Log>,
 }
 
 impl WriteJob for FoldJob {
@@ -192,15 +263,22 @@ impl WriteJob for FoldJob {
         if let Some(changes) = self.changes.take() {
             change_log::apply(&changes, tx)?;
         }
-        Ok(tx.trim_changes(self.upto)?)
+        match self.trim {
+            Some(upto) => Ok(tx.trim_changes(upto)?),
+            None => Ok(()),
+        }
     }
 
     fn finish(self: Box<Self>, outcome: Result<()>) {
-        // The merged changes are gone from memory: without their fold, a later fold would drop
-        // their log rows unfolded. The next open folds the log the file still holds.
-        if let Err(e) = outcome {
-            tracing::error!(error = %e, "folding the change log failed; the store stops");
-            self.progress.set(Committed::Failed(e.to_string()));
+        match outcome {
+            Ok(()) => {
+                let mut folding = self.log.folding.lock();
+                folding.in_flight = false;
+                self.log.send_next(&mut folding);
+            }
+            // The merged changes are gone from memory: without this part, a later fold would drop
+            // their log rows unfolded. The next open folds the log the file still holds.
+            Err(e) => self.log.fail("folding the change log", &e),
         }
     }
 }
@@ -242,7 +320,8 @@ impl ResidentBackend {
         tracing::info!(store = path, rows, took_ms = started.elapsed().as_millis() as u64, "state read into memory");
         let queue = file.write_queue().cloned().ok_or_else(|| Error::Internal("storage: the SQLite file has no writer".into()))?;
         let progress = Arc::new(Progress::new());
-        let log = Arc::new(Log { queue, progress: progress.clone(), unfolded: Mutex::new((Unfolded::default(), Instant::now())) });
+        let folding = Folding { merging: Unfolded::default(), started: Instant::now(), chunks: VecDeque::new(), in_flight: false };
+        let log = Arc::new(Log { queue, progress: progress.clone(), folding: Mutex::new(folding) });
         Ok(ResidentBackend { memory, file, log, progress })
     }
 }
