@@ -360,19 +360,20 @@ impl Changes {
 }
 
 impl MemoryBackend {
-    /// A write transaction that, when it commits with changes, hands them to `committed` while
-    /// it still holds the write lock: so the changes of successive transactions reach it in the
-    /// order they were made.
-    pub fn write_logged(&self, f: &mut TxFn<'_>, committed: &mut dyn FnMut(Changes)) -> Result<()> {
+    /// A write transaction that, when it commits with changes and `committed` is given, hands
+    /// them to it while it still holds the write lock: so the changes of successive transactions
+    /// reach it in the order they were made.
+    pub fn write_logged(&self, f: &mut TxFn<'_>, committed: Option<&mut dyn FnMut(Changes)>) -> Result<()> {
         let mut guard = self.state.write();
         let mut tx = MemTx(Access::Write(&mut guard, Vec::new()));
+        // A panicking closure must not leave half its changes behind for the next writer.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx)))
             .unwrap_or_else(|_| Err(Error::Internal("storage: a transaction panicked".into())));
         if result.is_err() {
             tx.rollback();
             return result;
         }
-        if let MemTx(Access::Write(state, undo)) = tx
+        if let (Some(committed), MemTx(Access::Write(state, undo))) = (committed, tx)
             && !undo.is_empty()
         {
             committed(Changes::of(state, undo));
@@ -388,15 +389,7 @@ impl Backend for MemoryBackend {
     }
 
     fn write(&self, f: &mut TxFn<'_>) -> Result<()> {
-        let mut guard = self.state.write();
-        let mut tx = MemTx(Access::Write(&mut guard, Vec::new()));
-        // A panicking closure must not leave half its changes behind for the next writer.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx)))
-            .unwrap_or_else(|_| Err(Error::Internal("storage: a transaction panicked".into())));
-        if result.is_err() {
-            tx.rollback();
-        }
-        result
+        self.write_logged(f, None)
     }
 
     fn describe(&self) -> String {

@@ -339,11 +339,14 @@ impl Backend for ResidentBackend {
             return Err(failed(&cause));
         }
         let (log, progress) = (&self.log, &self.progress);
-        self.memory.write_logged(f, &mut |changes| {
-            let seq = progress.applied.load(Ordering::Relaxed) + 1;
-            progress.applied.store(seq, Ordering::Release);
-            log.queue.send(Box::new(LogJob { seq, changes: Some(changes), log: log.clone() }));
-        })
+        self.memory.write_logged(
+            f,
+            Some(&mut |changes| {
+                let seq = progress.applied.load(Ordering::Relaxed) + 1;
+                progress.applied.store(seq, Ordering::Release);
+                log.queue.send(Box::new(LogJob { seq, changes: Some(changes), log: log.clone() }));
+            }),
+        )
     }
 
     fn describe(&self) -> String {
