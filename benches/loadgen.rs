@@ -4,7 +4,7 @@
 //! same run, for the ceiling. Prints calls/s, latency percentiles, server CPU per call and peak RSS.
 //!
 //! `cargo bench --bench loadgen -- [--store sqlite|sqlite-direct|memory] [--seconds 5] [--concurrency 1,16,64]
-//! [--workloads floor,mixed,read,rest]`
+//! [--workloads floor,mixed,read,create,rest]`
 
 use std::future::Future;
 use std::process::{Command, Stdio};
@@ -40,7 +40,7 @@ struct Options {
     concurrency: Vec<usize>,
     /// With `--scale N`: the scale figures over N instances instead of the workloads.
     scale: Option<usize>,
-    /// `--workloads floor,mixed,read,rest`: the rows to run (all by default; a subset for profiling).
+    /// `--workloads floor,mixed,read,create,rest`: the rows to run (all by default; a subset for profiling).
     workloads: Vec<String>,
     /// With `--soak MINUTES`: the mixed workload at the highest concurrency for that long, a row a
     /// minute (resident memory, store file and WAL sizes) instead of the table.
@@ -56,7 +56,7 @@ impl Options {
 }
 
 fn options() -> Options {
-    let all = ["floor", "mixed", "read", "rest"].map(String::from).to_vec();
+    let all = ["floor", "mixed", "read", "create", "rest"].map(String::from).to_vec();
     let mut o = Options {
         store: "sqlite".into(),
         seconds: 5,
@@ -648,6 +648,25 @@ async fn run(o: Options) {
             })
             .await;
             read.print(ceiling);
+        }
+        if o.runs("create") {
+            // A durable create: each call makes a new network (and its default security group),
+            // answered with the done operation.
+            let (networks, made) = (NetworkServiceClient::new(ch.clone()), Arc::new(std::sync::atomic::AtomicU64::new(0)));
+            let create = drive("durable create (NetworkService.Create)", &server, c, o.seconds, move |_, lat| {
+                let (mut networks, made) = (networks.clone(), made.clone());
+                async move {
+                    let n = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let request = vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: format!("made-{c}-{n}"), ..Default::default() };
+                    let op = timed(&lat, networks.create(request)).await?.into_inner();
+                    if !op.done {
+                        return Err("a create not done inline".into());
+                    }
+                    Ok(1)
+                }
+            })
+            .await;
+            create.print(ceiling);
         }
         if o.runs("rest") {
             let (http, base, fx) = (reqwest::Client::new(), format!("http://{}", server.addr), fixture.clone());
