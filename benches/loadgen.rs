@@ -657,7 +657,8 @@ async fn run(o: Options) {
                 let (mut networks, made) = (networks.clone(), made.clone());
                 async move {
                     let n = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let request = vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: format!("made-{c}-{n}"), ..Default::default() };
+                    let request =
+                        vpb::CreateNetworkRequest { folder_id: FOLDER.into(), name: format!("made-{c}-{n}"), ..Default::default() };
                     let op = timed(&lat, networks.create(request)).await?.into_inner();
                     if !op.done {
                         return Err("a create not done inline".into());

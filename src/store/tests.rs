@@ -563,6 +563,40 @@ fn the_resident_store_folds_its_log_into_the_tables() {
     assert!(count("SELECT count(*) FROM change_log") < written, "folded changes leave the log");
 }
 
+/// No transaction answers from a change that is not committed yet: while the file's write lock is
+/// held elsewhere, a write applied in memory waits for its commit, and so does a read that sees it.
+#[test]
+fn the_resident_store_answers_nothing_before_its_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = Store::open(&format!("sqlite:{}", path.display())).unwrap();
+    let blocker = rusqlite::Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (done, answers) = std::sync::mpsc::channel();
+    let writer = {
+        let (store, done) = (store.clone(), done.clone());
+        std::thread::spawn(move || {
+            let written = store.write_now(|tx| Ok(tx.insert(&rec(Kind::Network, "pending", "f", "", 1, ""))?));
+            done.send(("write", written.is_ok())).unwrap();
+        })
+    };
+    // The reader starts once the write is in memory (it then sees the row, or nothing).
+    while store.0.progress().unwrap().applied() == 0 {
+        std::thread::yield_now();
+    }
+    let reader = std::thread::spawn(move || {
+        let seen = store.read_now(|tx| Ok(tx.get(Kind::Network, "pending")?));
+        done.send(("read", seen.is_ok_and(|row| row.is_some()))).unwrap();
+    });
+    assert!(answers.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "answered before the commit");
+    blocker.execute_batch("ROLLBACK").unwrap();
+    let mut got = [answers.recv().unwrap(), answers.recv().unwrap()];
+    got.sort();
+    assert_eq!(got, [("read", true), ("write", true)]);
+    writer.join().unwrap();
+    reader.join().unwrap();
+}
+
 /// When the log cannot take a change the memory already holds, the store stops: nothing more is
 /// answered from a state the file does not have, and a restart reads the file again.
 #[test]
