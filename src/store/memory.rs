@@ -330,6 +330,15 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// How many rows changed.
+    pub fn len(&self) -> usize {
+        self.resources.len() + self.claims.len() + self.operations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn of(state: &State, undo: Vec<Undo>) -> Changes {
         let mut changes = Changes::default();
         let (mut resources, mut claims, mut operations) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());

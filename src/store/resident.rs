@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 use super::change_log::{self, Unfolded};
 use super::memory::{Changes, MemoryBackend};
@@ -33,28 +33,26 @@ use super::{Backend, Kind, Query, Synchronous, Tx, TxFn};
 use crate::error::{Error, Result};
 
 /// How far the log has committed: changes are numbered in the order they were applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 enum Committed {
     UpTo(u64),
     Failed(String),
 }
 
-/// Which changes are applied in memory, and which of those are committed to the log.
+/// Which changes are applied in memory, and which of those are committed to the log. The
+/// committed state is kept once; async waiters are woken through `notify`, threads outside the
+/// runtime (`Store::write_now`) through `changed`.
 pub struct Progress {
     /// The number of the newest change applied in memory (changed under the memory write lock).
     applied: AtomicU64,
-    committed: watch::Sender<Committed>,
-    /// For callers outside the runtime (`Store::write_now`): the same state, with a condvar.
-    blocking: (Mutex<Committed>, Condvar),
+    committed: Mutex<Committed>,
+    changed: Condvar,
+    notify: Notify,
 }
 
 impl Progress {
     fn new() -> Progress {
-        Progress {
-            applied: AtomicU64::new(0),
-            committed: watch::Sender::new(Committed::UpTo(0)),
-            blocking: (Mutex::new(Committed::UpTo(0)), Condvar::new()),
-        }
+        Progress { applied: AtomicU64::new(0), committed: Mutex::new(Committed::UpTo(0)), changed: Condvar::new(), notify: Notify::new() }
     }
 
     /// The newest change applied in memory.
@@ -72,46 +70,44 @@ impl Progress {
 
     /// Waits until every change up to `seq` is committed.
     pub async fn wait(&self, seq: u64) -> Result<()> {
-        if let Some(done) = Self::reached(&self.committed.borrow(), seq) {
-            return done;
-        }
-        let mut updates = self.committed.subscribe();
-        let reached = updates.wait_for(|state| Self::reached(state, seq).is_some()).await;
-        match reached {
-            Ok(state) => Self::reached(&state, seq).unwrap_or(Ok(())),
-            Err(_) => Err(Error::Storage("the store's log has stopped".into())),
+        loop {
+            // Registered before the check, so that a commit between the two is not missed.
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(done) = Self::reached(&self.committed.lock(), seq) {
+                return done;
+            }
+            notified.await;
         }
     }
 
     /// `wait`, blocking the thread.
     pub fn wait_blocking(&self, seq: u64) -> Result<()> {
-        let (state, changed) = &self.blocking;
-        let mut state = state.lock();
+        let mut state = self.committed.lock();
         loop {
             if let Some(done) = Self::reached(&state, seq) {
                 return done;
             }
-            changed.wait(&mut state);
+            self.changed.wait(&mut state);
         }
     }
 
     fn set(&self, next: Committed) {
-        let advance = |state: &mut Committed| match (&*state, &next) {
-            (Committed::Failed(_), _) => false,
-            (Committed::UpTo(now), Committed::UpTo(n)) if n <= now => false,
-            _ => {
-                *state = next.clone();
-                true
+        {
+            let mut state = self.committed.lock();
+            match (&*state, &next) {
+                (Committed::Failed(_), _) => return,
+                (Committed::UpTo(now), Committed::UpTo(n)) if n <= now => return,
+                _ => *state = next,
             }
-        };
-        self.committed.send_if_modified(advance);
-        let (state, changed) = &self.blocking;
-        advance(&mut state.lock());
-        changed.notify_all();
+        }
+        self.changed.notify_all();
+        self.notify.notify_waiters();
     }
 
     fn failure(&self) -> Option<String> {
-        match &*self.committed.borrow() {
+        match &*self.committed.lock() {
             Committed::Failed(e) => Some(e.clone()),
             Committed::UpTo(_) => None,
         }
@@ -175,35 +171,24 @@ impl Log {
         let all = due.into_changes();
         let mut chunks: VecDeque<FoldJob> = VecDeque::new();
         let mut chunk = Changes::default();
-        let mut rows = 0;
-        let flush = |chunk: &mut Changes, rows: &mut usize, chunks: &mut VecDeque<FoldJob>| {
-            if *rows > 0 {
+        let mut close = |chunk: &mut Changes, at: usize| {
+            if chunk.len() >= at {
                 chunks.push_back(FoldJob { changes: Some(std::mem::take(chunk)), trim: None, log: self.clone() });
-                *rows = 0;
             }
         };
         for row in all.resources {
             chunk.resources.push(row);
-            rows += 1;
-            if rows == FOLD_CHUNK {
-                flush(&mut chunk, &mut rows, &mut chunks);
-            }
+            close(&mut chunk, FOLD_CHUNK);
         }
         for row in all.claims {
             chunk.claims.push(row);
-            rows += 1;
-            if rows == FOLD_CHUNK {
-                flush(&mut chunk, &mut rows, &mut chunks);
-            }
+            close(&mut chunk, FOLD_CHUNK);
         }
         for row in all.operations {
             chunk.operations.push(row);
-            rows += 1;
-            if rows == FOLD_CHUNK {
-                flush(&mut chunk, &mut rows, &mut chunks);
-            }
+            close(&mut chunk, FOLD_CHUNK);
         }
-        flush(&mut chunk, &mut rows, &mut chunks);
+        close(&mut chunk, 1);
         match chunks.back_mut() {
             Some(last) => last.trim = Some(upto),
             None => chunks.push_back(FoldJob { changes: None, trim: Some(upto), log: self.clone() }),
