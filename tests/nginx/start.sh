@@ -16,8 +16,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
 if [ -z "$nginx_bin" ]; then
   echo "installing Debian's nginx package" >&2
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx >&2 \
-    || { as_root apt-get update -q >&2 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx >&2; }
+  bash "$(dirname "$0")/../debian/install.sh" --no-install-recommends nginx
   nginx_bin=$(command -v nginx || ls /usr/sbin/nginx)
 fi
 # The package starts a system nginx on port 80; the tests need only the binary.

@@ -16,8 +16,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 bin=$(find_bin)
 if [ -z "$bin" ]; then
   echo "installing Debian's postgresql package" >&2
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2 \
-    || { as_root apt-get update -q >&2 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2; }
+  bash "$(dirname "$0")/../debian/install.sh" postgresql
   bin=$(find_bin)
 fi
 [ -n "$bin" ] || { echo "no PostgreSQL server could be installed" >&2; exit 1; }
