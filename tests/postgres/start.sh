@@ -11,7 +11,6 @@ dir=$1
 watch_pid=$2
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
 bin=$(find_bin)
 if [ -z "$bin" ]; then

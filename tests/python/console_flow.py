@@ -158,7 +158,7 @@ class Console:
             wait = WebDriverWait(self.d, WAIT_S, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
             return wait.until(lambda d: condition())
         except TimeoutException:
-            # The whole page: a table with one row too many or too few says which only in full.
+            # Enough of the page for every row of its table: one row too many or too few shows which.
             raise AssertionError(f"waited {WAIT_S}s for {what}; page: {self.d.find_element(By.TAG_NAME, 'main').text[:4000]}")
 
     def open(self, page):
