@@ -147,7 +147,7 @@ pub fn decode(bytes: &[u8]) -> StoreResult<Changes> {
 pub fn apply(changes: &Changes, tx: &mut dyn Tx) -> Result<()> {
     for (kind, id, now) in &changes.resources {
         match now {
-            Some(record) => tx.update(record)?,
+            Some(record) => tx.put(record)?,
             None => {
                 tx.delete(*kind, id)?;
             }

@@ -13,6 +13,7 @@
 pub mod change_log;
 pub mod codec;
 mod list_sql;
+pub mod log_file;
 pub mod memory;
 pub mod postgres;
 pub mod queue;
@@ -300,6 +301,10 @@ pub trait Tx {
     fn insert(&mut self, record: &Record) -> StoreResult<()>;
     /// Replaces an existing row.
     fn update(&mut self, record: &Record) -> StoreResult<()>;
+    /// Inserts the row, or replaces it when it exists: folding a log, which does not say which.
+    fn put(&mut self, record: &Record) -> StoreResult<()> {
+        self.update(record)
+    }
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool>;
     fn list(&mut self, query: &Query) -> StoreResult<Vec<Record>>;
 
@@ -350,6 +355,11 @@ pub trait Tx {
     }
     /// Drops the logged changes up to `upto`, once they are folded into the tables.
     fn trim_changes(&mut self, upto: u64) -> StoreResult<()> {
+        let _ = upto;
+        Err(StoreError::Backend("this store keeps no change log".into()))
+    }
+    /// Records that the tables hold every logged change up to `upto` (`store::log_file`).
+    fn record_folded(&mut self, upto: u64) -> StoreResult<()> {
         let _ = upto;
         Err(StoreError::Backend("this store keeps no change log".into()))
     }

@@ -2,12 +2,15 @@
 //!
 //! Every transaction runs on the memory backend (`store::memory`), so reads and the work of a
 //! write never touch the disk. A write that commits there hands what it changed (`Changes`: each
-//! touched row as it now is) to SQLite's writer thread while it still holds the memory lock, so
-//! the log receives changes in the order they were made; the writer appends each as one row of
-//! the file's change log (`store::change_log`) and group-commits them (`store::sqlite`), and the
-//! caller is answered only once its changes are committed. Every `FOLD_EVERY` the committed
-//! changes, merged, are folded into the tables and their log rows dropped, in parts of
-//! `FOLD_CHUNK` rows, one part per commit of the same writer. At start the file folds what is left of its log and the whole state is read back.
+//! touched row as it now is) to the log file's writer thread (`store::log_file`, a SQLite file of
+//! its own beside the store) while it still holds the memory lock, so the log receives changes in
+//! the order they were made; the writer appends each as one row (`store::change_log`) and
+//! group-commits them, and the caller is answered only once its changes are committed. Every
+//! `FOLD_EVERY` the changes committed meanwhile, merged, are folded into the store file's tables
+//! by that file's own writer, in one transaction recording how far the tables reach, and their
+//! log rows are then trimmed. Appends never wait for a fold or for the store file's checkpoints.
+//! Every open of the store file (this one, `sqlite-direct:`, the state commands) first folds what
+//! is left in the log file, and this one reads the whole state back.
 //! SQLite stays the file format: a store written by a release before this one opens as it is, and
 //! `sqlite-direct:<path>` still serves straight from the file.
 //!
@@ -17,7 +20,6 @@
 //! memory holds changes the file does not: the store stops (every later call fails with a storage
 //! error) and a restart reads the file's state again.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -26,6 +28,7 @@ use parking_lot::{Condvar, Mutex};
 use tokio::sync::Notify;
 
 use super::change_log::{self, Unfolded};
+use super::log_file::LogFile;
 use super::memory::{Changes, MemoryBackend};
 use super::queue::{WriteJob, WriteQueue};
 use super::sqlite::SqliteBackend;
@@ -51,8 +54,14 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn new() -> Progress {
-        Progress { applied: AtomicU64::new(0), committed: Mutex::new(Committed::UpTo(0)), changed: Condvar::new(), notify: Notify::new() }
+    /// Progress when every change up to `seq` is both applied and committed.
+    fn starting_at(seq: u64) -> Progress {
+        Progress {
+            applied: AtomicU64::new(seq),
+            committed: Mutex::new(Committed::UpTo(seq)),
+            changed: Condvar::new(),
+            notify: Notify::new(),
+        }
     }
 
     /// The newest change applied in memory.
@@ -121,27 +130,21 @@ fn failed(cause: &str) -> Error {
 /// How often a fold of the committed changes starts.
 const FOLD_EVERY: Duration = Duration::from_millis(250);
 
-/// Rows a fold writes per commit. A fold of 250 ms of changes at full load is thousands of rows
-/// (every write leaves an operation); written in one job it held the writer, and every call
-/// waiting on it, for tens of milliseconds. In chunks, one per commit, each group of calls waits
-/// for one chunk at most.
-const FOLD_CHUNK: usize = 128;
-
-/// What the log's jobs share: the writer's queue (for folds), the progress, and the fold's state.
+/// What the log's jobs share: the two writers' queues, the progress, and the fold's state.
 struct Log {
-    queue: WriteQueue,
+    /// The log file's writer: appends and trims.
+    appends: WriteQueue,
+    /// The store file's writer: folds.
+    folds: WriteQueue,
     progress: Arc<Progress>,
     folding: Mutex<Folding>,
 }
 
-/// Committed changes not yet folded, and the fold under way.
+/// Committed changes not yet folded, and whether a fold is under way.
 struct Folding {
     /// Changes committed since the last fold started, merged.
     merging: Unfolded,
     started: Instant,
-    /// The rest of the fold under way: the chunks still to write, oldest first.
-    chunks: VecDeque<FoldJob>,
-    /// Whether a chunk is in the writer's queue now.
     in_flight: bool,
 }
 
@@ -151,63 +154,23 @@ impl Log {
         self.progress.set(Committed::Failed(e.to_string()));
     }
 
-    /// Merges a committed transaction's changes; starts a fold when one is due.
+    /// Merges a committed transaction's changes; starts a fold when one is due and none is
+    /// under way (a slow fold makes the next one larger, never two at once).
     fn committed(self: &Arc<Self>, seq: u64, changes: Changes) {
         let mut folding = self.folding.lock();
         folding.merging.merge(seq, changes);
-        if folding.chunks.is_empty() && !folding.in_flight && folding.started.elapsed() >= FOLD_EVERY {
+        if !folding.in_flight && folding.started.elapsed() >= FOLD_EVERY {
             let due = std::mem::take(&mut folding.merging);
             folding.started = Instant::now();
-            folding.chunks = self.chunks(due);
+            folding.in_flight = true;
+            self.folds.send(Box::new(FoldJob { upto: due.upto, changes: Some(due.into_changes()), log: self.clone() }));
         }
-        self.send_next(&mut folding);
         drop(folding);
         self.progress.set(Committed::UpTo(seq));
     }
-
-    /// The merged changes as fold jobs of at most `FOLD_CHUNK` rows; the last drops their log rows.
-    fn chunks(self: &Arc<Self>, due: Unfolded) -> VecDeque<FoldJob> {
-        let upto = due.upto;
-        let all = due.into_changes();
-        let mut chunks: VecDeque<FoldJob> = VecDeque::new();
-        let mut chunk = Changes::default();
-        let mut close = |chunk: &mut Changes, at: usize| {
-            if chunk.len() >= at {
-                chunks.push_back(FoldJob { changes: Some(std::mem::take(chunk)), trim: None, log: self.clone() });
-            }
-        };
-        for row in all.resources {
-            chunk.resources.push(row);
-            close(&mut chunk, FOLD_CHUNK);
-        }
-        for row in all.claims {
-            chunk.claims.push(row);
-            close(&mut chunk, FOLD_CHUNK);
-        }
-        for row in all.operations {
-            chunk.operations.push(row);
-            close(&mut chunk, FOLD_CHUNK);
-        }
-        close(&mut chunk, 1);
-        match chunks.back_mut() {
-            Some(last) => last.trim = Some(upto),
-            None => chunks.push_back(FoldJob { changes: None, trim: Some(upto), log: self.clone() }),
-        }
-        chunks
-    }
-
-    /// Queues the fold's next chunk unless one is queued already: one chunk per commit.
-    fn send_next(&self, folding: &mut Folding) {
-        if !folding.in_flight
-            && let Some(job) = folding.chunks.pop_front()
-        {
-            folding.in_flight = true;
-            self.queue.send(Box::new(job));
-        }
-    }
 }
 
-/// One transaction's changes, on their way to the log.
+/// One transaction's changes, on their way to the log file.
 struct LogJob {
     seq: u64,
     changes: Option<Changes>,
@@ -234,12 +197,14 @@ impl WriteJob for LogJob {
     }
 }
 
-/// Part of a fold: merged committed changes written into the tables; the last part also drops
-/// their log rows, in the same commit. A crash between parts leaves the log whole, and the next
-/// open folds it again in order on top of what the parts wrote.
+/// A fold: the changes committed over one interval, merged, written into the store file's tables
+/// in one transaction that also records how far the tables now reach (`upto`). The store file
+/// commits it synced (`synchronous = FULL`), so that once it is committed the log rows it holds
+/// can go: a `TrimJob` then drops them from the log file. A crash before the trim leaves them
+/// there, and the next open skips them (they are at or below the recorded `upto`).
 struct FoldJob {
+    upto: u64,
     changes: Option<Changes>,
-    trim: Option<u64>,
     log: Arc<Log>,
 }
 
@@ -248,38 +213,61 @@ impl WriteJob for FoldJob {
         if let Some(changes) = self.changes.take() {
             change_log::apply(&changes, tx)?;
         }
-        match self.trim {
-            Some(upto) => Ok(tx.trim_changes(upto)?),
-            None => Ok(()),
-        }
+        Ok(tx.record_folded(self.upto)?)
     }
 
     fn finish(self: Box<Self>, outcome: Result<()>) {
         match outcome {
             Ok(()) => {
-                let mut folding = self.log.folding.lock();
-                folding.in_flight = false;
-                self.log.send_next(&mut folding);
+                self.log.appends.send(Box::new(TrimJob { upto: self.upto, log: self.log.clone() }));
+                self.log.folding.lock().in_flight = false;
             }
-            // The merged changes are gone from memory: without this part, a later fold would drop
-            // their log rows unfolded. The next open folds the log the file still holds.
+            // The merged changes are gone from memory: without this fold, a later one would record
+            // them folded. The next open folds the log the log file still holds.
             Err(e) => self.log.fail("folding the change log", &e),
         }
+    }
+}
+
+/// Drops folded rows from the log file, in a group of the log's writer like any append.
+struct TrimJob {
+    upto: u64,
+    log: Arc<Log>,
+}
+
+impl WriteJob for TrimJob {
+    fn run(&mut self, tx: &mut dyn Tx) -> Result<()> {
+        Ok(tx.trim_changes(self.upto)?)
+    }
+
+    fn finish(self: Box<Self>, outcome: Result<()>) {
+        if let Err(e) = outcome {
+            self.log.fail("trimming the change log", &e);
+        }
+    }
+
+    fn own_savepoint(&self) -> bool {
+        false
     }
 }
 
 pub struct ResidentBackend {
     memory: MemoryBackend,
     file: SqliteBackend,
+    /// Kept open for its checkpointer; the log's jobs hold its writer's queue.
+    _log_file: LogFile,
     log: Arc<Log>,
     progress: Arc<Progress>,
 }
 
 impl ResidentBackend {
-    /// Opens (or creates) the SQLite file and reads its whole state into memory.
+    /// Opens (or creates) the SQLite file, folds its log file into it, and reads its whole state
+    /// into memory. The log file's commits are as durable as `synchronous` says; the store
+    /// file's folds are always synced (see `FoldJob`).
     pub fn open(path: &str, synchronous: Synchronous) -> Result<ResidentBackend> {
         let started = std::time::Instant::now();
-        let file = SqliteBackend::open(path, synchronous)?;
+        let file = SqliteBackend::open(path, Synchronous::Full)?;
+        let (folded_upto, store_id) = file.folded()?;
         let memory = MemoryBackend::default();
         let mut rows = 0;
         file.read(&mut |from| {
@@ -303,11 +291,14 @@ impl ResidentBackend {
             })
         })?;
         tracing::info!(store = path, rows, took_ms = started.elapsed().as_millis() as u64, "state read into memory");
-        let queue = file.write_queue().cloned().ok_or_else(|| Error::Internal("storage: the SQLite file has no writer".into()))?;
-        let progress = Arc::new(Progress::new());
-        let folding = Folding { merging: Unfolded::default(), started: Instant::now(), chunks: VecDeque::new(), in_flight: false };
-        let log = Arc::new(Log { queue, progress: progress.clone(), folding: Mutex::new(folding) });
-        Ok(ResidentBackend { memory, file, log, progress })
+        let folds = file.write_queue().cloned().ok_or_else(|| Error::Internal("storage: the SQLite file has no writer".into()))?;
+        let log_file = LogFile::open(path, &store_id, synchronous)?;
+        // Changes are numbered on from the newest one folded, so that every change logged from
+        // now on is past what the tables record as folded.
+        let progress = Arc::new(Progress::starting_at(folded_upto));
+        let folding = Folding { merging: Unfolded::default(), started: Instant::now(), in_flight: false };
+        let log = Arc::new(Log { appends: log_file.queue().clone(), folds, progress: progress.clone(), folding: Mutex::new(folding) });
+        Ok(ResidentBackend { memory, file, _log_file: log_file, log, progress })
     }
 }
 
@@ -329,7 +320,7 @@ impl Backend for ResidentBackend {
             Some(&mut |changes| {
                 let seq = progress.applied.load(Ordering::Relaxed) + 1;
                 progress.applied.store(seq, Ordering::Release);
-                log.queue.send(Box::new(LogJob { seq, changes: Some(changes), log: log.clone() }));
+                log.appends.send(Box::new(LogJob { seq, changes: Some(changes), log: log.clone() }));
             }),
         )
     }

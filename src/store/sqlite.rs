@@ -83,7 +83,7 @@ const WAL_FORCE_RESTART_FRAMES: i64 = 4 * WAL_RESTART_FRAMES;
 /// Checkpoints the WAL from a connection of its own, so that no write waits for the copy (and its
 /// fsync) as it would with SQLite's automatic checkpoint at commit. PASSIVE never blocks writers
 /// or readers; a checkpoint it cannot finish is simply tried again.
-fn checkpoint_in_background(path: &str, stop: Arc<AtomicBool>) -> Result<()> {
+pub(super) fn checkpoint_in_background(path: &str, stop: Arc<AtomicBool>) -> Result<()> {
     let conn = Connection::open(path).map_err(|e| open_err(path, e))?;
     conn.execute_batch(PRAGMAS).map_err(|e| open_err(path, e))?;
     let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
@@ -122,14 +122,14 @@ fn backend_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn open_err(path: &str, e: impl std::fmt::Display) -> Error {
+pub(super) fn open_err(path: &str, e: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("cannot open sqlite store {path}: {e}"))
 }
 
 /// `temp_store`: statement journals (a statement inside a savepoint that may have to be undone
 /// alone) stay in memory instead of each opening a temporary file. `journal_size_limit`: see
 /// `checkpoint_in_background`.
-const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
+pub(super) const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
                        PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;";
 
 impl SqliteBackend {
@@ -152,6 +152,7 @@ impl SqliteBackend {
         let readers =
             r2d2::Pool::builder().max_size(8).min_idle(Some(1)).thread_pool(opener).build(manager).map_err(|e| open_err(path, e))?;
         fold_change_log(&mut writer).map_err(|e| open_err(path, format!("folding the change log: {e}")))?;
+        fold_log_file(&mut writer, path)?;
         // Commits never checkpoint; the background thread does (see `checkpoint_in_background`).
         writer.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(|e| open_err(path, e))?;
         let checkpointer = Arc::new(AtomicBool::new(false));
@@ -188,9 +189,40 @@ fn fold_change_log(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// How far the tables hold the resident store's log file, and the store's id: `folded`'s row.
+fn folded(conn: &Connection) -> StoreResult<(u64, String)> {
+    conn.query_row("SELECT upto, store_id FROM folded", [], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))).map_err(backend_err)
+}
+
+/// Folds the resident store's log file (`store::log_file`), past what the tables already hold,
+/// into the tables in one transaction that records how far they now reach, then trims it: every
+/// way of opening the file sees every change the log committed. The commit is synced before the
+/// trim, so that no power loss can keep the trim and lose the fold.
+fn fold_log_file(conn: &mut Connection, path: &str) -> Result<()> {
+    let (upto, store_id) = folded(conn)?;
+    let rows = super::log_file::unfolded(path, &store_id, upto)?;
+    let folded_upto = match rows.last() {
+        None => upto,
+        Some(&(last, _)) => {
+            let level: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).map_err(backend_err)?;
+            conn.execute_batch("PRAGMA synchronous = FULL;").map_err(backend_err)?;
+            let tx = conn.transaction().map_err(backend_err)?;
+            for (_, changes) in &rows {
+                super::change_log::apply(&super::change_log::decode(changes)?, &mut SqlTx(&tx))?;
+            }
+            SqlTx(&tx).record_folded(last)?;
+            tx.commit().map_err(backend_err)?;
+            conn.execute_batch(&format!("PRAGMA synchronous = {level};")).map_err(backend_err)?;
+            tracing::info!(transactions = rows.len(), "folded the log file into the tables");
+            last
+        }
+    };
+    super::log_file::trim(path, folded_upto)
+}
+
 /// The writer thread: takes the first queued job, then every job queued while the group runs (up
 /// to `MAX_GROUP`), and commits them together. Returns when the backend is dropped.
-fn write_groups(connection: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
+pub(super) fn write_groups(connection: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
     while let Ok(first) = jobs.recv() {
         // The first job's sender has just woken this thread and, on a busy core, been preempted
         // by it with more requests in hand. Yielding lets it queue them, so they join this group
@@ -267,6 +299,14 @@ fn in_savepoint(conn: &Connection, body: &mut TxFn<'_>) -> StoreResult<Result<()
     let close = if outcome.is_ok() { "RELEASE call" } else { "ROLLBACK TO call; RELEASE call" };
     conn.execute_batch(close).map_err(backend_err)?;
     Ok(outcome)
+}
+
+impl SqliteBackend {
+    /// How far the tables hold the resident store's log file, and the store's id (which its log
+    /// file carries).
+    pub fn folded(&self) -> Result<(u64, String)> {
+        Ok(folded(&self.writer.lock())?)
+    }
 }
 
 impl Backend for SqliteBackend {
@@ -402,6 +442,18 @@ impl Tx for SqlTx<'_> {
             r,
         )?;
         Ok(())
+    }
+
+    fn put(&mut self, r: &Record) -> StoreResult<()> {
+        // Most folded rows are new (every create, and every operation's resource): one statement
+        // for them, where `update` tried the narrow update first and then inserted.
+        let insert = format!(
+            "INSERT INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (kind, id) DO NOTHING"
+        );
+        if self.write_record(&insert, r)? == 1 {
+            return Ok(());
+        }
+        self.update(r)
     }
 
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool> {
@@ -549,6 +601,12 @@ impl Tx for SqlTx<'_> {
 
     fn trim_changes(&mut self, upto: u64) -> StoreResult<()> {
         let mut st = self.0.prepare_cached("DELETE FROM change_log WHERE seq <= ?1").map_err(backend_err)?;
+        st.execute(params![upto as i64]).map_err(backend_err)?;
+        Ok(())
+    }
+
+    fn record_folded(&mut self, upto: u64) -> StoreResult<()> {
+        let mut st = self.0.prepare_cached("UPDATE folded SET upto = ?1").map_err(backend_err)?;
         st.execute(params![upto as i64]).map_err(backend_err)?;
         Ok(())
     }

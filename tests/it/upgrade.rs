@@ -99,8 +99,11 @@ async fn write_this_releases_store() {
     assert!(!stop.done && !rename.done);
     assert_eq!(second.stop().await.code(), Some(0));
 
+    // What the log file beside the store still holds goes into the store file, the one copied.
+    let path = dir.path().join("netplane.db");
+    drop(netplane::store::Store::open(&format!("sqlite-direct:{}", path.display())).unwrap());
     // The key's claim is moved a century ahead, so that the test finds it unexpired on any day.
-    let db = rusqlite::Connection::open(dir.path().join("netplane.db")).unwrap();
+    let db = rusqlite::Connection::open(&path).unwrap();
     let owner: String = db.query_row("SELECT owner FROM claims WHERE scope = 'idempotency'", [], |r| r.get(0)).unwrap();
     let (operation_and_fingerprint, _expiry) = owner.rsplit_once(' ').unwrap();
     let year_2100_micros = 4_102_444_800_000_000_i64;
