@@ -544,8 +544,9 @@ fn file_mib(path: &std::path::Path) -> f64 {
 }
 
 /// `--soak MINUTES`: the mixed gRPC workload at full load, one row a minute, so that growth shows:
-/// calls/s and p99 of the minute, the server's resident set now, and on SQLite the database file
-/// and its WAL. Operations pile up at full load; `--retention` shortens how long done ones are kept.
+/// calls/s and p99 of the minute, the server's resident set now, and on SQLite the database file,
+/// its WAL and the resident store's log file. Operations pile up at full load; `--retention`
+/// shortens how long done ones are kept.
 async fn soak(o: Options, minutes: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("soak.db");
@@ -563,8 +564,8 @@ async fn soak(o: Options, minutes: u64) {
     let clients = Clients { instances: InstanceServiceClient::new(ch.clone()), operations: OperationServiceClient::new(ch.clone()) };
     let retention = o.retention.as_deref().unwrap_or("7days (the default)");
     println!("\nsoak: store {}, mixed gRPC, {concurrency} in flight, {minutes} min, operation retention {retention}\n", o.store);
-    println!("| minute | calls/s | p99 ms | RSS MiB | RSS vs minute 1 | store file MiB | WAL MiB |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| minute | calls/s | p99 ms | RSS MiB | RSS vs minute 1 | store file MiB | WAL MiB | log file and its WAL MiB |");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut first = None;
     for minute in 1..=minutes {
         let (cl, fx) = (clients.clone(), fixture.clone());
@@ -576,8 +577,10 @@ async fn soak(o: Options, minutes: u64) {
         let rss = server.rss_mib();
         let base = *first.get_or_insert(rss);
         let wal = dir.path().join("soak.db-wal");
+        // The resident store's log file (`store::log_file`), absent on the other stores.
+        let log = file_mib(&dir.path().join("soak.db-changes")) + file_mib(&dir.path().join("soak.db-changes-wal"));
         println!(
-            "| {minute} | {:.0} | {:.2} | {rss:.1} | {:+.0}% | {:.1} | {:.1} |",
+            "| {minute} | {:.0} | {:.2} | {rss:.1} | {:+.0}% | {:.1} | {:.1} | {log:.1} |",
             figures.rate(),
             figures.percentile(0.99),
             100.0 * (rss - base) / base,

@@ -353,9 +353,10 @@ pub trait Tx {
         let _ = (seq, changes);
         Err(StoreError::Backend("this store keeps no change log".into()))
     }
-    /// Drops the logged changes up to `upto`, once they are folded into the tables.
-    fn trim_changes(&mut self, upto: u64) -> StoreResult<()> {
-        let _ = upto;
+    /// Drops the oldest logged changes up to `upto`, at most `limit` of them, once they are folded
+    /// into the tables; how many it dropped.
+    fn trim_changes(&mut self, upto: u64, limit: usize) -> StoreResult<usize> {
+        let _ = (upto, limit);
         Err(StoreError::Backend("this store keeps no change log".into()))
     }
     /// Records that the tables hold every logged change up to `upto` (`store::log_file`).

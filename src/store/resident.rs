@@ -211,7 +211,7 @@ struct FoldJob {
 impl WriteJob for FoldJob {
     fn run(&mut self, tx: &mut dyn Tx) -> Result<()> {
         if let Some(changes) = self.changes.take() {
-            change_log::apply(&changes, tx)?;
+            change_log::apply_pausing(&changes, tx, &mut std::thread::yield_now)?;
         }
         Ok(tx.record_folded(self.upto)?)
     }
@@ -219,7 +219,7 @@ impl WriteJob for FoldJob {
     fn finish(self: Box<Self>, outcome: Result<()>) {
         match outcome {
             Ok(()) => {
-                self.log.appends.send(Box::new(TrimJob { upto: self.upto, log: self.log.clone() }));
+                self.log.appends.send(Box::new(TrimJob { upto: self.upto, trimmed: 0, log: self.log.clone() }));
                 self.log.folding.lock().in_flight = false;
             }
             // The merged changes are gone from memory: without this fold, a later one would record
@@ -229,20 +229,32 @@ impl WriteJob for FoldJob {
     }
 }
 
-/// Drops folded rows from the log file, in a group of the log's writer like any append.
+/// Rows of the log file one trim drops. A fold's interval at full load is thousands of rows, and
+/// dropping them in one go held the log's writer, and every call waiting on it, for milliseconds.
+const TRIM_ROWS: usize = 256;
+
+/// Drops folded rows from the log file, at most `TRIM_ROWS` in a group of the log's writer like
+/// any append; queues itself again while more are left.
 struct TrimJob {
     upto: u64,
+    trimmed: usize,
     log: Arc<Log>,
 }
 
 impl WriteJob for TrimJob {
     fn run(&mut self, tx: &mut dyn Tx) -> Result<()> {
-        Ok(tx.trim_changes(self.upto)?)
+        self.trimmed = tx.trim_changes(self.upto, TRIM_ROWS)?;
+        Ok(())
     }
 
     fn finish(self: Box<Self>, outcome: Result<()>) {
-        if let Err(e) = outcome {
-            self.log.fail("trimming the change log", &e);
+        match outcome {
+            Ok(()) if self.trimmed == TRIM_ROWS => {
+                let next = TrimJob { upto: self.upto, trimmed: 0, log: self.log.clone() };
+                self.log.appends.send(Box::new(next));
+            }
+            Ok(()) => {}
+            Err(e) => self.log.fail("trimming the change log", &e),
         }
     }
 

@@ -599,10 +599,10 @@ impl Tx for SqlTx<'_> {
         Ok(())
     }
 
-    fn trim_changes(&mut self, upto: u64) -> StoreResult<()> {
-        let mut st = self.0.prepare_cached("DELETE FROM change_log WHERE seq <= ?1").map_err(backend_err)?;
-        st.execute(params![upto as i64]).map_err(backend_err)?;
-        Ok(())
+    fn trim_changes(&mut self, upto: u64, limit: usize) -> StoreResult<usize> {
+        let sql = "DELETE FROM change_log WHERE seq IN (SELECT seq FROM change_log WHERE seq <= ?1 ORDER BY seq LIMIT ?2)";
+        let mut st = self.0.prepare_cached(sql).map_err(backend_err)?;
+        st.execute(params![upto as i64, i64::try_from(limit).unwrap_or(i64::MAX)]).map_err(backend_err)
     }
 
     fn record_folded(&mut self, upto: u64) -> StoreResult<()> {
@@ -677,5 +677,32 @@ mod lookup_tests {
         assert!(looked(&backend).is_none(), "every reader connection is taken");
         drop(taken);
         assert!(matches!(looked(&backend), Some(Ok(()))));
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+
+    /// A trim drops the oldest folded rows, at most as many as asked, and never one past `upto`:
+    /// the resident store trims in turns so that no turn holds the log's writer for long.
+    #[test]
+    fn a_trim_drops_the_oldest_folded_rows_a_bounded_number_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = SqliteBackend::open(&dir.path().join("t.db").display().to_string(), Synchronous::Normal).unwrap();
+        let conn = backend.writer.lock();
+        let mut tx = SqlTx(&conn);
+        for seq in 1..=5 {
+            tx.append_changes(seq, b"x").unwrap();
+        }
+        let left = |tx: &SqlTx<'_>| -> Vec<i64> {
+            let mut st = tx.0.prepare("SELECT seq FROM change_log ORDER BY seq").unwrap();
+            st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        };
+        assert_eq!(tx.trim_changes(4, 3).unwrap(), 3);
+        assert_eq!(left(&tx), [4, 5]);
+        assert_eq!(tx.trim_changes(4, 3).unwrap(), 1);
+        assert_eq!(tx.trim_changes(4, 3).unwrap(), 0);
+        assert_eq!(left(&tx), [5]);
     }
 }
