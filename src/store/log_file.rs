@@ -108,20 +108,7 @@ impl LogFile {
     /// for appending. Its commits are as durable as `synchronous` says.
     pub fn open(store_path: &str, store_id: &str, synchronous: Synchronous) -> Result<LogFile> {
         let path = path_of(store_path);
-        let mut conn = connect(&path)?;
-        if synchronous == Synchronous::Full {
-            conn.execute_batch("PRAGMA synchronous = FULL;").map_err(|e| open_err(&path, e))?;
-        }
-        let tx = conn.transaction().map_err(|e| open_err(&path, e))?;
-        tx.execute_batch(SCHEMA).map_err(|e| open_err(&path, e))?;
-        // The store file's open has folded this log (`unfolded`): an empty log left by another
-        // store is taken over, one holding changes has already been refused.
-        tx.execute(
-            "INSERT INTO store (one, store_id) VALUES (1, ?1) ON CONFLICT (one) DO UPDATE SET store_id = excluded.store_id",
-            [store_id],
-        )
-        .map_err(|e| open_err(&path, e))?;
-        tx.commit().map_err(|e| open_err(&path, e))?;
+        let conn = appender(&path, store_id, synchronous)?;
         // Commits never checkpoint; the background thread does.
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(|e| open_err(&path, e))?;
         let checkpointer = Arc::new(AtomicBool::new(false));
@@ -138,5 +125,43 @@ impl LogFile {
     /// The log writer's queue: appends and trims, each group in one commit.
     pub fn queue(&self) -> &WriteQueue {
         &self.queue
+    }
+}
+
+/// The log writer's connection to the log file at `path`: its tables created, owned by
+/// `store_id`, its commits as durable as `synchronous` says.
+fn appender(path: &str, store_id: &str, synchronous: Synchronous) -> Result<Connection> {
+    let mut conn = connect(path)?;
+    if synchronous == Synchronous::Full {
+        conn.execute_batch("PRAGMA synchronous = FULL;").map_err(|e| open_err(path, e))?;
+    }
+    {
+        let tx = conn.transaction().map_err(|e| open_err(path, e))?;
+        tx.execute_batch(SCHEMA).map_err(|e| open_err(path, e))?;
+        // The store file's open has folded this log (`unfolded`): an empty log left by another
+        // store is taken over, one holding changes has already been refused.
+        tx.execute(
+            "INSERT INTO store (one, store_id) VALUES (1, ?1) ON CONFLICT (one) DO UPDATE SET store_id = excluded.store_id",
+            [store_id],
+        )
+        .map_err(|e| open_err(path, e))?;
+        tx.commit().map_err(|e| open_err(path, e))?;
+    }
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_writer_commits_as_synchronous_asks() {
+        let dir = tempfile::tempdir().unwrap();
+        for (asked, expected) in [(Synchronous::Normal, 1), (Synchronous::Full, 2)] {
+            let store = dir.path().join(format!("{asked:?}.db")).display().to_string();
+            let conn = appender(&path_of(&store), "id", asked).unwrap();
+            let level: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+            assert_eq!(level, expected, "{asked:?}");
+        }
     }
 }
