@@ -1,4 +1,5 @@
-//! The embedded SQLite backend, the default (`--store sqlite:<path>`).
+//! The embedded SQLite backend: `--store sqlite-direct:<path>`, and the store file under the
+//! default resident store (`sqlite:<path>`, `store::resident`).
 //!
 //! WAL mode with `synchronous=NORMAL`: a committed transaction survives the process being killed
 //! at any moment (a power loss may lose the last few commits). SQLite admits one writer at a time,
@@ -10,6 +11,10 @@
 //! and commits once for all of them. No call is answered before its commit, and a failed commit
 //! fails every call of the group. The WAL is checkpointed by a background thread, never inside a
 //! commit, and started over when it passes 64 MiB.
+//!
+//! Every open first folds what the resident store (`store::resident`) logged and the tables do
+//! not hold yet: the `change_log` table earlier releases kept in this file, then the log file
+//! beside it (`store::log_file`), past the `folded` row's mark.
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -166,6 +171,12 @@ impl SqliteBackend {
             .map_err(|e| open_err(path, e))?;
         Ok(SqliteBackend { path: path.to_string(), writer, queue, readers, checkpointer })
     }
+
+    /// How far the tables hold the resident store's log file, and the store's id (which its log
+    /// file carries).
+    pub fn folded(&self) -> Result<(u64, String)> {
+        Ok(folded(&self.writer.lock())?)
+    }
 }
 
 /// Folds what the resident store logged (`store::change_log`) into the tables, in one
@@ -299,14 +310,6 @@ fn in_savepoint(conn: &Connection, body: &mut TxFn<'_>) -> StoreResult<Result<()
     let close = if outcome.is_ok() { "RELEASE call" } else { "ROLLBACK TO call; RELEASE call" };
     conn.execute_batch(close).map_err(backend_err)?;
     Ok(outcome)
-}
-
-impl SqliteBackend {
-    /// How far the tables hold the resident store's log file, and the store's id (which its log
-    /// file carries).
-    pub fn folded(&self) -> Result<(u64, String)> {
-        Ok(folded(&self.writer.lock())?)
-    }
 }
 
 impl Backend for SqliteBackend {
