@@ -33,56 +33,58 @@ pub fn path_of(store_path: &str) -> String {
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS change_log (seq INTEGER PRIMARY KEY, changes BLOB NOT NULL); \
                       CREATE TABLE IF NOT EXISTS store (one INTEGER PRIMARY KEY CHECK (one = 1), store_id TEXT NOT NULL);";
 
-/// The log file's changes past `upto`, oldest first, as `(seq, changes)`; none when there is no
-/// log file. Fails when the log file belongs to another store than `store_id` and holds changes.
-pub fn unfolded(store_path: &str, store_id: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>> {
-    let path = path_of(store_path);
-    if !Path::new(&path).exists() {
-        return Ok(Vec::new());
-    }
-    let conn = connect(&path)?;
-    let owner: Option<String> = conn
-        .query_row("SELECT store_id FROM store", [], |r| r.get(0))
-        .optional()
-        .or_else(|e| if missing_table(&e) { Ok(None) } else { Err(e) })
-        .map_err(|e| open_err(&path, e))?;
-    let Some(owner) = owner else {
-        // Created and never committed to: nothing in it.
-        return Ok(Vec::new());
-    };
-    let ours = owner == store_id;
-    let after = if ours { upto } else { 0 };
-    let mut st = conn.prepare("SELECT seq, changes FROM change_log WHERE seq > ?1 ORDER BY seq").map_err(|e| open_err(&path, e))?;
-    let rows: Vec<(u64, Vec<u8>)> = st
-        .query_map(params![after as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
-        .map_err(|e| open_err(&path, e))?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(|e| open_err(&path, e))?;
-    if !ours && !rows.is_empty() {
-        return Err(Error::Unavailable(format!(
-            "the log file {path} holds {} changes of another store than {store_path} (was the store file replaced?); \
-             move it away to open the store as it is",
-            rows.len()
-        )));
-    }
-    Ok(if ours { rows } else { Vec::new() })
+/// A log file found beside the store file at open, whose changes the store file folds.
+pub struct Leftover {
+    path: String,
+    store_path: String,
+    conn: Connection,
 }
 
-/// Drops the log file's rows up to `upto` (folded at open); nothing when there is no log file.
-pub fn trim(store_path: &str, upto: u64) -> Result<()> {
+/// The log file beside the store file at `store_path`, if there is one with anything in it (one
+/// created and never committed to has no tables).
+pub fn leftover(store_path: &str) -> Result<Option<Leftover>> {
     let path = path_of(store_path);
     if !Path::new(&path).exists() {
-        return Ok(());
+        return Ok(None);
     }
     let conn = connect(&path)?;
-    match conn.execute("DELETE FROM change_log WHERE seq <= ?1", params![upto as i64]) {
-        Err(e) if !missing_table(&e) => Err(open_err(&path, e)),
-        _ => Ok(()),
-    }
+    let created: bool = conn
+        .query_row("SELECT count(*) = 2 FROM sqlite_master WHERE type = 'table' AND name IN ('change_log', 'store')", [], |r| r.get(0))
+        .map_err(|e| open_err(&path, e))?;
+    Ok(created.then(|| Leftover { path, store_path: store_path.to_string(), conn }))
 }
 
-fn missing_table(e: &rusqlite::Error) -> bool {
-    e.to_string().contains("no such table")
+impl Leftover {
+    /// The changes past `upto`, oldest first, as `(seq, changes)`. Fails when the log file
+    /// belongs to another store than `store_id` and holds changes.
+    pub fn unfolded(&self, store_id: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+        let path = &self.path;
+        let owner: Option<String> =
+            self.conn.query_row("SELECT store_id FROM store", [], |r| r.get(0)).optional().map_err(|e| open_err(path, e))?;
+        let ours = owner.as_deref() == Some(store_id);
+        let after = if ours { upto } else { 0 };
+        let mut st = self.conn.prepare("SELECT seq, changes FROM change_log WHERE seq > ?1 ORDER BY seq").map_err(|e| open_err(path, e))?;
+        let rows: Vec<(u64, Vec<u8>)> = st
+            .query_map(params![after as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .map_err(|e| open_err(path, e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| open_err(path, e))?;
+        if !ours && !rows.is_empty() {
+            return Err(Error::Unavailable(format!(
+                "the log file {path} holds {} changes of another store than {} (was the store file replaced?); \
+                 move it away to open the store as it is",
+                rows.len(),
+                self.store_path
+            )));
+        }
+        Ok(if ours { rows } else { Vec::new() })
+    }
+
+    /// Drops the rows up to `upto`, once the store file holds them.
+    pub fn trim(&self, upto: u64) -> Result<()> {
+        self.conn.execute("DELETE FROM change_log WHERE seq <= ?1", params![upto as i64]).map_err(|e| open_err(&self.path, e))?;
+        Ok(())
+    }
 }
 
 fn connect(path: &str) -> Result<Connection> {

@@ -210,8 +210,11 @@ fn folded(conn: &Connection) -> StoreResult<(u64, String)> {
 /// way of opening the file sees every change the log committed. The commit is synced before the
 /// trim, so that no power loss can keep the trim and lose the fold.
 fn fold_log_file(conn: &mut Connection, path: &str) -> Result<()> {
+    let Some(log) = super::log_file::leftover(path)? else {
+        return Ok(());
+    };
     let (upto, store_id) = folded(conn)?;
-    let rows = super::log_file::unfolded(path, &store_id, upto)?;
+    let rows = log.unfolded(&store_id, upto)?;
     let folded_upto = match rows.last() {
         None => upto,
         Some(&(last, _)) => {
@@ -228,7 +231,7 @@ fn fold_log_file(conn: &mut Connection, path: &str) -> Result<()> {
             last
         }
     };
-    super::log_file::trim(path, folded_upto)
+    log.trim(folded_upto)
 }
 
 /// The writer thread: takes the first queued job, then every job queued while the group runs (up
