@@ -54,17 +54,27 @@ pub fn request_message(route: &Route, path_vars: &PathVars, query: &str, body: &
 /// The canonical JSON of `message`, pretty-printed. An `Operation` always carries `done`, as the
 /// API reference shows it, even while it is `false`.
 pub fn render(message: &DynamicMessage) -> Result<Vec<u8>, Error> {
-    let mut json = message
-        .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
-        .map_err(|e| Error::Internal(format!("rendering {}: {e}", message.descriptor().full_name())))?;
-    if message.descriptor().full_name() == "yandex.cloud.operation.Operation"
-        && let Value::Object(fields) = &mut json
-    {
-        fields.entry("done").or_insert(Value::Bool(false));
+    let failed = |e: serde_json::Error| Error::Internal(format!("rendering {}: {e}", message.descriptor().full_name()));
+    let mut bytes = Vec::with_capacity(1024);
+    if lacks_done(message) {
+        // proto3 leaves a `false` out, so this one answer is built as a tree to add it.
+        let mut json = message.serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new()).map_err(failed)?;
+        if let Value::Object(fields) = &mut json {
+            fields.entry("done").or_insert(Value::Bool(false));
+        }
+        serde_json::to_writer_pretty(&mut bytes, &json).map_err(failed)?;
+    } else {
+        // Straight into the text: a tree of `Value`s first cost more than the writing.
+        message.serialize_with_options(&mut serde_json::Serializer::pretty(&mut bytes), &SerializeOptions::new()).map_err(failed)?;
     }
-    let mut bytes = serde_json::to_vec_pretty(&json).map_err(|e| Error::Internal(e.to_string()))?;
     bytes.push(b'\n');
     Ok(bytes)
+}
+
+/// An `Operation` whose `done` is `false`, which the canonical mapping would leave out.
+fn lacks_done(message: &DynamicMessage) -> bool {
+    message.descriptor().full_name() == "yandex.cloud.operation.Operation"
+        && message.get_field_by_name("done").is_none_or(|done| done.as_bool() != Some(true))
 }
 
 fn is_empty_body(body: &[u8]) -> bool {
@@ -212,6 +222,7 @@ fn push(root: &mut Map<String, Value>, path: &[FieldDescriptor], value: Value) {
 #[cfg(test)]
 mod tests {
     use http::Method;
+    use prost::Message;
 
     use super::*;
     use crate::api::rest::descriptor_pool;
@@ -305,6 +316,34 @@ mod tests {
             request(Method::POST, path, "{}").map(|_| ()).and_then(|_| request(Method::POST, &format!("{path}?x=1"), "{}")).unwrap_err(),
         );
         assert_eq!(field, "query");
+    }
+
+    #[test]
+    fn a_done_operation_is_written_as_its_tree_would_be() {
+        use crate::proto::yandex::cloud::compute::v1::Instance;
+        use crate::proto::yandex::cloud::operation::{Operation, operation::Result as Outcome};
+        let instance = Instance {
+            id: "fhm1".into(),
+            name: "a \"quoted\" name".into(),
+            labels: [("k".to_string(), "v".to_string())].into(),
+            created_at: Some(prost_types::Timestamp { seconds: 1_700_000_000, nanos: 5 }),
+            ..Default::default()
+        };
+        let op = Operation {
+            id: "op1".into(),
+            done: true,
+            result: Some(Outcome::Response(prost_types::Any {
+                type_url: "type.googleapis.com/yandex.cloud.compute.v1.Instance".into(),
+                value: instance.encode_to_vec(),
+            })),
+            ..Default::default()
+        };
+        let descriptor = descriptor_pool().get_message_by_name("yandex.cloud.operation.Operation").unwrap();
+        let message = DynamicMessage::decode(descriptor, op.encode_to_vec().as_slice()).unwrap();
+        let tree = message.serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new()).unwrap();
+        let mut expected = serde_json::to_vec_pretty(&tree).unwrap();
+        expected.push(b'\n');
+        assert_eq!(String::from_utf8(render(&message).unwrap()).unwrap(), String::from_utf8(expected).unwrap());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The REST route table, read from the `google.api.http` options of the served gRPC methods in our
 //! one descriptor set: no route is written by hand, so REST can never drift from the contract.
 
+use std::collections::HashMap;
+
 use http::Method;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, MethodDescriptor};
 
@@ -39,9 +41,17 @@ pub enum Lookup<'a> {
     NotFound,
 }
 
+/// How many leading literal segments of a template file it in the table: enough to tell the
+/// collections of one API apart (`compute/v1/instances`), so a lookup tries a handful of
+/// templates instead of every one.
+const KEY_SEGMENTS: usize = 3;
+
 #[derive(Debug)]
 pub struct RouteTable {
     routes: Vec<Route>,
+    /// Route indexes by their template's leading literals (at most `KEY_SEGMENTS`, joined by
+    /// '/'), in table order. A template that fits a path begins with that path's first segments.
+    by_prefix: HashMap<String, Vec<usize>>,
 }
 
 impl RouteTable {
@@ -64,7 +74,29 @@ impl RouteTable {
                 }
             }
         }
-        Ok(RouteTable { routes })
+        let mut by_prefix: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, route) in routes.iter().enumerate() {
+            by_prefix.entry(route.template.leading_literals(KEY_SEGMENTS).join("/")).or_default().push(i);
+        }
+        Ok(RouteTable { routes, by_prefix })
+    }
+
+    /// The routes whose templates may fit `path`: those filed under one of its first segments'
+    /// prefixes, the last segment taken without a `:verb`.
+    fn candidates(&self, path: &str) -> impl Iterator<Item = &Route> {
+        let path = path.strip_prefix('/').unwrap_or(path);
+        let mut ends = vec![0];
+        let mut at = 0;
+        for part in path.split('/').take(KEY_SEGMENTS) {
+            let end = at + part.rfind(':').filter(|_| at + part.len() == path.len()).unwrap_or(part.len());
+            ends.push(end);
+            at += part.len() + 1;
+        }
+        let mut indexes: Vec<usize> =
+            ends.iter().filter_map(|&end| self.by_prefix.get(&path[..end])).flatten().copied().collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        indexes.into_iter().map(|i| &self.routes[i])
     }
 
     #[cfg(test)]
@@ -72,18 +104,18 @@ impl RouteTable {
         &self.routes
     }
 
-    /// The most specific template that fits `path` decides; if it is bound to other HTTP methods
-    /// only, the answer is "wrong method" (so `GET /x/{id}:start` is a 405, not a lookup of the
-    /// id `"{id}:start"`).
     /// One path and method for every route (for tests).
     #[cfg(test)]
     pub fn examples(&self) -> Vec<(Method, String)> {
         self.routes.iter().map(|r| (r.http_method.clone(), r.template.example("fhm0example"))).collect()
     }
 
+    /// The most specific template that fits `path` decides; if it is bound to other HTTP methods
+    /// only, the answer is "wrong method" (so `GET /x/{id}:start` is a 405, not a lookup of the
+    /// id `"{id}:start"`).
     pub fn lookup(&self, method: &Method, path: &str) -> Lookup<'_> {
         let fitting: Vec<(Specificity, &Route, PathVars)> =
-            self.routes.iter().filter_map(|r| r.template.matches(path).map(|vars| (r.template.specificity(), r, vars))).collect();
+            self.candidates(path).filter_map(|r| r.template.matches(path).map(|vars| (r.template.specificity(), r, vars))).collect();
         let Some(best) = fitting.iter().map(|(s, ..)| *s).max() else { return Lookup::NotFound };
         let mut allowed = Vec::new();
         for (specificity, route, vars) in fitting {
@@ -176,6 +208,30 @@ mod tests {
         assert_eq!(found(&table, Method::GET, "/operations/op1:cancel").0, "/yandex.cloud.operation.OperationService/Cancel");
         assert_eq!(found(&table, Method::GET, "/vpc/v1/addresses:byValue").0, "/yandex.cloud.vpc.v1.AddressService/GetByValue");
         assert_eq!(found(&table, Method::GET, "/vpc/v1/addresses").0, "/yandex.cloud.vpc.v1.AddressService/List");
+    }
+
+    #[test]
+    fn the_prefix_index_finds_what_a_scan_of_every_route_finds() {
+        let table = table();
+        let scan = |method: &Method, path: &str| {
+            let fitting: Vec<(Specificity, &Route)> =
+                table.routes.iter().filter(|r| r.template.matches(path).is_some()).map(|r| (r.template.specificity(), r)).collect();
+            let best = fitting.iter().map(|(s, _)| *s).max()?;
+            fitting.iter().find(|(s, r)| *s == best && r.http_method == *method).map(|(_, r)| r.grpc_path.clone())
+        };
+        let mut checked = 0;
+        for (method, path) in table.examples() {
+            let parent = path.rsplit_once('/').map(|(parent, _)| parent.to_string()).unwrap_or_default();
+            for path in [path.clone(), format!("{path}:start"), format!("{path}/x"), format!("{path}/"), format!("{path}:"), parent] {
+                let found = match table.lookup(&method, &path) {
+                    Lookup::Found(route, _) => Some(route.grpc_path.clone()),
+                    _ => None,
+                };
+                assert_eq!(found, scan(&method, &path), "{method} {path}");
+                checked += usize::from(found.is_some());
+            }
+        }
+        assert!(checked > table.routes().len(), "{checked}");
     }
 
     #[test]

@@ -87,8 +87,21 @@ impl Template {
         (self.verb.is_some(), self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count())
     }
 
+    /// The literal segments the template begins with, at most `limit` of them: the key the
+    /// route table files it under.
+    pub fn leading_literals(&self, limit: usize) -> Vec<&str> {
+        self.segments
+            .iter()
+            .take(limit)
+            .map_while(|s| match s {
+                Segment::Literal(literal) => Some(literal.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The variables bound by `path` (percent-encoded, as in the request line), or `None` when
-    /// the path does not fit the template.
+    /// the path does not fit the template. Nothing is allocated before a variable is bound.
     pub fn matches(&self, path: &str) -> Option<PathVars> {
         let mut path = path.strip_prefix('/')?;
         if let Some(verb) = &self.verb {
@@ -99,29 +112,29 @@ impl Template {
             }
             path = &path[..colon];
         }
-        let parts: Vec<&str> = path.split('/').collect();
+        // What is left of the path after the segments matched so far; `None` once none is.
+        let mut remaining = Some(path);
         let mut bound = Vec::new();
-        let mut at = 0;
         for segment in &self.segments {
+            if let Segment::Rest(field) = segment {
+                bound.push((field.clone(), decode(remaining.take()?)?));
+                return Some(bound);
+            }
+            let part = match remaining?.split_once('/') {
+                Some((part, rest)) => {
+                    remaining = Some(rest);
+                    part
+                }
+                None => remaining.take()?,
+            };
             match segment {
-                Segment::Rest(field) => {
-                    let rest = parts.get(at..).filter(|rest| !rest.is_empty())?.join("/");
-                    bound.push((field.clone(), decode(&rest)?));
-                    return Some(bound);
-                }
-                _ => {
-                    let part = *parts.get(at)?;
-                    match segment {
-                        Segment::Literal(literal) if literal == part => {}
-                        Segment::Variable(field) if !part.is_empty() => bound.push((field.clone(), decode(part)?)),
-                        Segment::Any if !part.is_empty() => {}
-                        _ => return None,
-                    }
-                    at += 1;
-                }
+                Segment::Literal(literal) if literal == part => {}
+                Segment::Variable(field) if !part.is_empty() => bound.push((field.clone(), decode(part)?)),
+                Segment::Any if !part.is_empty() => {}
+                _ => return None,
             }
         }
-        (at == parts.len()).then_some(bound)
+        remaining.is_none().then_some(bound)
     }
 }
 
