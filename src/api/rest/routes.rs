@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use http::Method;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, MethodDescriptor};
 
-use super::template::{PathVars, Specificity, Template};
+#[cfg(test)]
+use super::template::Specificity;
+use super::template::{PathVars, Template};
 use crate::proto::google::api::{HttpRule, http_rule::Pattern};
 
 /// Where the HTTP body goes in the request message (`HttpRule.body`).
@@ -85,15 +87,15 @@ impl RouteTable {
     /// prefixes, the last segment taken without a `:verb`.
     fn candidates(&self, path: &str) -> impl Iterator<Item = &Route> {
         let path = path.strip_prefix('/').unwrap_or(path);
-        let mut ends = vec![0];
+        let mut ends = [0; KEY_SEGMENTS + 1];
         let mut at = 0;
-        for part in path.split('/').take(KEY_SEGMENTS) {
-            let end = at + part.rfind(':').filter(|_| at + part.len() == path.len()).unwrap_or(part.len());
-            ends.push(end);
+        for (part, end) in path.split('/').take(KEY_SEGMENTS).zip(&mut ends[1..]) {
+            *end = at + part.rfind(':').filter(|_| at + part.len() == path.len()).unwrap_or(part.len());
             at += part.len() + 1;
         }
+        let probed = path.split('/').take(KEY_SEGMENTS).count() + 1;
         let mut indexes: Vec<usize> =
-            ends.iter().filter_map(|&end| self.by_prefix.get(&path[..end])).flatten().copied().collect();
+            ends[..probed].iter().filter_map(|&end| self.by_prefix.get(&path[..end])).flatten().copied().collect();
         indexes.sort_unstable();
         indexes.dedup();
         indexes.into_iter().map(|i| &self.routes[i])
@@ -114,15 +116,13 @@ impl RouteTable {
     /// only, the answer is "wrong method" (so `GET /x/{id}:start` is a 405, not a lookup of the
     /// id `"{id}:start"`).
     pub fn lookup(&self, method: &Method, path: &str) -> Lookup<'_> {
-        let fitting: Vec<(Specificity, &Route, PathVars)> =
-            self.candidates(path).filter_map(|r| r.template.matches(path).map(|vars| (r.template.specificity(), r, vars))).collect();
-        let Some(best) = fitting.iter().map(|(s, ..)| *s).max() else { return Lookup::NotFound };
+        let fitting: Vec<&Route> = self.candidates(path).filter(|r| r.template.fits(path)).collect();
+        let Some(best) = fitting.iter().map(|r| r.template.specificity()).max() else { return Lookup::NotFound };
         let mut allowed = Vec::new();
-        for (specificity, route, vars) in fitting {
-            if specificity != best {
-                continue;
-            }
-            if route.http_method == *method {
+        for route in fitting.into_iter().filter(|r| r.template.specificity() == best) {
+            if route.http_method == *method
+                && let Some(vars) = route.template.matches(path)
+            {
                 return Lookup::Found(route, vars);
             }
             if !allowed.contains(&route.http_method) {

@@ -100,9 +100,25 @@ impl Template {
             .collect()
     }
 
+    /// Whether `path` fits the template, without allocating (a lookup asks several templates).
+    pub fn fits(&self, path: &str) -> bool {
+        self.walk(path, |_, part| percent_decode_str(part).decode_utf8().ok().map(drop)).is_some()
+    }
+
     /// The variables bound by `path` (percent-encoded, as in the request line), or `None` when
-    /// the path does not fit the template. Nothing is allocated before a variable is bound.
+    /// the path does not fit the template.
     pub fn matches(&self, path: &str) -> Option<PathVars> {
+        let mut bound = Vec::new();
+        self.walk(path, |field, part| {
+            bound.push((field.to_string(), decode(part)?));
+            Some(())
+        })?;
+        Some(bound)
+    }
+
+    /// Matches `path` segment by segment, handing each variable's field and raw value to `bind`;
+    /// `None` when the path does not fit or `bind` refuses a value.
+    fn walk(&self, path: &str, mut bind: impl FnMut(&str, &str) -> Option<()>) -> Option<()> {
         let mut path = path.strip_prefix('/')?;
         if let Some(verb) = &self.verb {
             let last = path.rfind('/').map_or(0, |i| i + 1);
@@ -114,11 +130,9 @@ impl Template {
         }
         // What is left of the path after the segments matched so far; `None` once none is.
         let mut remaining = Some(path);
-        let mut bound = Vec::new();
         for segment in &self.segments {
             if let Segment::Rest(field) = segment {
-                bound.push((field.clone(), decode(remaining.take()?)?));
-                return Some(bound);
+                return bind(field, remaining.take()?);
             }
             let part = match remaining?.split_once('/') {
                 Some((part, rest)) => {
@@ -129,12 +143,12 @@ impl Template {
             };
             match segment {
                 Segment::Literal(literal) if literal == part => {}
-                Segment::Variable(field) if !part.is_empty() => bound.push((field.clone(), decode(part)?)),
+                Segment::Variable(field) if !part.is_empty() => bind(field, part)?,
                 Segment::Any if !part.is_empty() => {}
                 _ => return None,
             }
         }
-        remaining.is_none().then_some(bound)
+        remaining.is_none().then_some(())
     }
 }
 
