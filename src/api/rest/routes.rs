@@ -88,12 +88,12 @@ impl RouteTable {
     fn candidates(&self, path: &str) -> impl Iterator<Item = &Route> {
         let path = path.strip_prefix('/').unwrap_or(path);
         let mut ends = [0; KEY_SEGMENTS + 1];
-        let mut at = 0;
+        let (mut at, mut probed) = (0, 1);
         for (part, end) in path.split('/').take(KEY_SEGMENTS).zip(&mut ends[1..]) {
             *end = at + part.rfind(':').filter(|_| at + part.len() == path.len()).unwrap_or(part.len());
             at += part.len() + 1;
+            probed += 1;
         }
-        let probed = path.split('/').take(KEY_SEGMENTS).count() + 1;
         let mut indexes: Vec<usize> =
             ends[..probed].iter().filter_map(|&end| self.by_prefix.get(&path[..end])).flatten().copied().collect();
         indexes.sort_unstable();
