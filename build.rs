@@ -38,10 +38,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // validation); decoding into prost_types would drop them, so reflection and REST get these bytes.
     fs::write(out.join("netplane.bin"), compiler.encode_file_descriptor_set())?;
     fs::write(out.join("methods.rs"), method_table(&compiler.descriptor_pool())?)?;
+    fs::write(out.join("json_messages.rs"), json_message_table(&compiler.descriptor_pool())?)?;
     let fds = compiler.file_descriptor_set();
 
-    tonic_prost_build::configure().build_client(true).build_server(true).compile_well_known_types(false).compile_fds(fds)?;
+    let mut codegen = tonic_prost_build::configure().build_client(true).build_server(true).compile_well_known_types(false);
+    // The well-known types our messages hold are our own (src/proto/wkt.rs): the same wire form as
+    // prost_types', plus the canonical JSON form, which the generated serde code needs of them.
+    for wkt in JSON_WELL_KNOWN_TYPES {
+        codegen = codegen.extern_path(format!(".google.protobuf.{wkt}"), format!("crate::proto::wkt::{wkt}"));
+    }
+    codegen.compile_fds(fds)?;
+    // Serialize/Deserialize in the canonical proto3 JSON mapping for every message, beside the
+    // prost code of its package: REST renders answers from the typed messages.
+    pbjson_build::Builder::new().register_descriptors(&compiler.encode_file_descriptor_set())?.build(&[".yandex", ".google.rpc"])?;
     Ok(())
+}
+
+/// The well-known types our messages use, given a JSON form in src/proto/wkt.rs. (`Empty` stays
+/// prost's `()`: no message has a field of it; inside an `Any` it is rendered by name.)
+const JSON_WELL_KNOWN_TYPES: &[&str] = &["Timestamp", "Duration", "Any", "FieldMask"];
+
+/// Every message of the packages with generated JSON, as Rust: its full name and its type (a
+/// nested message lives in its parent's snake_case module, as prost lays it out), so that an `Any`
+/// or a REST answer named at run time is decoded into its typed message.
+fn json_message_table(pool: &prost_reflect::DescriptorPool) -> Result<String, Box<dyn std::error::Error>> {
+    use heck::{ToSnakeCase, ToUpperCamelCase};
+    let mut table = String::from("&[\n");
+    for message in pool.all_messages() {
+        let package = message.package_name();
+        if message.is_map_entry() || !(package.starts_with("yandex.") || package == "google.rpc") {
+            continue;
+        }
+        let mut path = message.name().to_upper_camel_case();
+        let mut parent = message.parent_message();
+        while let Some(outer) = parent {
+            path = format!("{}::{path}", outer.name().to_snake_case());
+            parent = outer.parent_message();
+        }
+        let module = package.replace('.', "::");
+        writeln!(table, "    ({:?}, typed::<crate::proto::{module}::{path}>),", message.full_name())?;
+    }
+    table.push(']');
+    Ok(table)
 }
 
 /// Every method of the compiled services, as Rust: its gRPC path and whether it starts an

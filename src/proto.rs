@@ -20,46 +20,58 @@ pub struct MethodInfo {
 /// the methods does not take decoding the descriptors.
 pub const METHODS: &[MethodInfo] = include!(concat!(env!("OUT_DIR"), "/methods.rs"));
 
+pub mod json;
+pub mod wkt;
+
+/// A package's prost messages and tonic services, and the serde implementations pbjson wrote for
+/// its messages (the canonical JSON mapping).
+macro_rules! package_with_json {
+    ($package:literal) => {
+        tonic::include_proto!($package);
+        include!(concat!(env!("OUT_DIR"), "/", $package, ".serde.rs"));
+    };
+}
+
 pub mod google {
     pub mod api {
         tonic::include_proto!("google.api");
     }
     pub mod rpc {
-        tonic::include_proto!("google.rpc");
+        package_with_json!("google.rpc");
     }
 }
 
 pub mod yandex {
     pub mod cloud {
-        tonic::include_proto!("yandex.cloud");
+        package_with_json!("yandex.cloud");
         pub mod api {
-            tonic::include_proto!("yandex.cloud.api");
+            package_with_json!("yandex.cloud.api");
         }
         pub mod access {
-            tonic::include_proto!("yandex.cloud.access");
+            package_with_json!("yandex.cloud.access");
         }
         pub mod reference {
-            tonic::include_proto!("yandex.cloud.reference");
+            package_with_json!("yandex.cloud.reference");
         }
         pub mod operation {
-            tonic::include_proto!("yandex.cloud.operation");
+            package_with_json!("yandex.cloud.operation");
         }
         pub mod compute {
             pub mod v1 {
-                tonic::include_proto!("yandex.cloud.compute.v1");
+                package_with_json!("yandex.cloud.compute.v1");
             }
         }
         pub mod vpc {
             pub mod v1 {
-                tonic::include_proto!("yandex.cloud.vpc.v1");
+                package_with_json!("yandex.cloud.vpc.v1");
             }
         }
         pub mod endpoint {
-            tonic::include_proto!("yandex.cloud.endpoint");
+            package_with_json!("yandex.cloud.endpoint");
         }
         pub mod iam {
             pub mod v1 {
-                tonic::include_proto!("yandex.cloud.iam.v1");
+                package_with_json!("yandex.cloud.iam.v1");
             }
         }
     }

@@ -11,7 +11,7 @@ use crate::harness::Clients;
 pub const FOLDER: &str = "b1gfolder0000000000";
 pub const ZONE: &str = "ru-central1-a";
 
-pub fn unpack<M: Message + Default>(any: &prost_types::Any, full_name: &str) -> M {
+pub fn unpack<M: Message + Default>(any: &netplane::proto::wkt::Any, full_name: &str) -> M {
     assert_eq!(any.type_url, format!("type.googleapis.com/{full_name}"));
     M::decode(any.value.as_slice()).expect("decode Any")
 }

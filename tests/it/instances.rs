@@ -163,7 +163,7 @@ async fn update_and_metadata() {
     let op = api
         .update(cpb::UpdateInstanceRequest {
             instance_id: vm.id.clone(),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["name".into(), "labels".into(), "schedulingPolicy".into()] }),
+            update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["name".into(), "labels".into(), "schedulingPolicy".into()] }),
             name: "renamed".into(),
             labels: [("a".to_string(), "b".to_string())].into(),
             scheduling_policy: Some(cpb::SchedulingPolicy { preemptible: true }),
@@ -180,7 +180,7 @@ async fn update_and_metadata() {
 
     let resize = cpb::UpdateInstanceRequest {
         instance_id: vm.id.clone(),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["resources_spec".into()] }),
+        update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["resources_spec".into()] }),
         resources_spec: Some(cpb::ResourcesSpec { memory: 4 << 30, cores: 4, core_fraction: 100, gpus: 0 }),
         ..Default::default()
     };
@@ -193,7 +193,7 @@ async fn update_and_metadata() {
     let bad = api
         .update(cpb::UpdateInstanceRequest {
             instance_id: vm.id.clone(),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["zone_id".into()] }),
+            update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["zone_id".into()] }),
             ..Default::default()
         })
         .await

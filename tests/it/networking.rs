@@ -278,7 +278,7 @@ async fn update_network_interface_live_and_stopped() {
     let w = world(&c).await;
     let mut api = c.instances.clone();
     let second = security_group(&c, &w.net, "web").await.id;
-    let mask = |paths: &[&str]| Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() });
+    let mask = |paths: &[&str]| Some(netplane::proto::wkt::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() });
 
     let op = api
         .update_network_interface(cpb::UpdateInstanceNetworkInterfaceRequest {
@@ -348,7 +348,7 @@ async fn addresses_lifecycle() {
     let protect = api
         .update(vpb::UpdateAddressRequest {
             address_id: a.id.clone(),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["deletion_protection".into()] }),
+            update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["deletion_protection".into()] }),
             deletion_protection: true,
             ..Default::default()
         })
@@ -360,7 +360,7 @@ async fn addresses_lifecycle() {
     assert_eq!(api.delete(vpb::DeleteAddressRequest { address_id: a.id.clone() }).await.unwrap_err().code(), Code::FailedPrecondition);
     api.update(vpb::UpdateAddressRequest {
         address_id: a.id.clone(),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["deletion_protection".into()] }),
+        update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["deletion_protection".into()] }),
         ..Default::default()
     })
     .await

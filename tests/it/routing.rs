@@ -154,7 +154,7 @@ async fn subnets_switch_tables_gateways_are_lowercase_and_internal_lookups_name_
         response(&c.wait(&c.subnets.clone().create(sub).await.unwrap().into_inner()).await, "yandex.cloud.vpc.v1.Subnet");
     let switch = vpb::UpdateSubnetRequest {
         subnet_id: sub.id.clone(),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["route_table_id".into()] }),
+        update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["route_table_id".into()] }),
         route_table_id: second.id.clone(),
         ..Default::default()
     };

@@ -91,7 +91,7 @@ async fn write_this_releases_store() {
     let stop = c.instances.clone().stop(cpb::StopInstanceRequest { instance_id: kept.id.clone() }).await.unwrap().into_inner();
     let rename = vpb::UpdateNetworkRequest {
         network_id: net.id.clone(),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["name".into()] }),
+        update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["name".into()] }),
         name: "renamed".into(),
         ..Default::default()
     };

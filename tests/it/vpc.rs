@@ -46,7 +46,7 @@ async fn network_lifecycle() {
     let op = networks
         .update(vpb::UpdateNetworkRequest {
             network_id: net.id.clone(),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["description".into()] }),
+            update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["description".into()] }),
             name: "ignored-because-not-in-mask".into(),
             description: "changed".into(),
             ..Default::default()

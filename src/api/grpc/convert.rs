@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::proto::wkt::Any;
 use prost::Message;
-use prost_types::Any;
 
 use super::pack::{pack, timestamp};
 use super::status::rpc_status;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::LazyLock;
 
-use prost_types::FieldMask;
+use crate::proto::wkt::FieldMask;
 use regex::Regex;
 
 use crate::domain::disk::DiskSource;
@@ -322,7 +322,7 @@ pub fn check_mask(v: &mut Violations, paths: &[String], allowed: &[&str]) {
 }
 
 /// Duration bounds of `maintenance_grace_period` (1s–24h).
-pub fn grace_period(v: &mut Violations, field: &str, d: Option<&prost_types::Duration>) {
+pub fn grace_period(v: &mut Violations, field: &str, d: Option<&crate::proto::wkt::Duration>) {
     if let Some(d) = d {
         if !(1..=86_400).contains(&d.seconds) || (d.seconds == 86_400 && d.nanos > 0) {
             v.add(field, "must be between 1s and 24h");

@@ -41,8 +41,6 @@ pub fn operation_json(op: &crate::ops::Operation) -> crate::error::Result<serde_
     let descriptor = crate::api::rest::descriptor_pool()
         .get_message_by_name("yandex.cloud.operation.Operation")
         .ok_or_else(|| crate::error::Error::Internal("no Operation descriptor".into()))?;
-    let message = prost_reflect::DynamicMessage::decode(descriptor, prost::Message::encode_to_vec(&proto).as_slice())
-        .map_err(|e| crate::error::Error::Internal(format!("operation {}: {e}", op.id)))?;
-    let rendered = crate::api::rest::json::render(&message)?;
+    let rendered = crate::api::rest::json::render_encoded(&descriptor, &prost::Message::encode_to_vec(&proto))?;
     serde_json::from_slice(&rendered).map_err(|e| crate::error::Error::Internal(e.to_string()))
 }

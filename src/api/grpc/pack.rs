@@ -1,8 +1,8 @@
 //! `google.protobuf.Any` and `Timestamp` helpers. Type URLs are always
 //! `type.googleapis.com/<full name>`: the Go SDK refuses any other prefix.
 
+use crate::proto::wkt::{Any, Timestamp as PbTimestamp};
 use prost::Message;
-use prost_types::{Any, Timestamp as PbTimestamp};
 
 use crate::domain::clock::Timestamp;
 

@@ -12,7 +12,6 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use prost::Message;
-use prost_reflect::DynamicMessage;
 use tonic::body::Body;
 use tower::ServiceExt;
 use tower_layer::Layer;
@@ -150,9 +149,7 @@ impl Gateway {
         }
         let payload =
             framing::unary(&bytes).ok_or_else(|| Error::Internal(format!("{} answered no plain gRPC message", route.grpc_path)))?;
-        let message =
-            DynamicMessage::decode(route.output.clone(), payload).map_err(|e| Error::Internal(format!("decoding the answer: {e}")))?;
-        Ok(json_response(StatusCode::OK, json::render(&message)?, passed))
+        Ok(json_response(StatusCode::OK, json::render_encoded(&route.output, payload)?, passed))
     }
 
     /// The JSON body of a `google.rpc.Status` (`{"code", "message", "details": [{"@type", …}]}`).
@@ -161,8 +158,7 @@ impl Gateway {
         let rendered = descriptor_pool()
             .get_message_by_name("google.rpc.Status")
             .ok_or_else(|| Error::Internal("google.rpc.Status is not in the descriptor set".into()))
-            .and_then(|d| DynamicMessage::decode(d, status).map_err(|e| Error::Internal(e.to_string())))
-            .and_then(|m| json::render(&m));
+            .and_then(|d| json::render_encoded(&d, status));
         match rendered {
             Ok(body) => json_response(status_code, body, headers),
             Err(e) => {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::routes::{BodyMapping, Route};
 use super::template::PathVars;
 use crate::error::Error;
+use crate::proto::json::{self as typed_json, Flatten};
 
 /// Builds the request message of `route` from the three places REST puts fields. Any field that
 /// is unknown, malformed or of the wrong type is an INVALID_ARGUMENT naming it.
@@ -51,6 +52,42 @@ pub fn request_message(route: &Route, path_vars: &PathVars, query: &str, body: &
     decode(&route.input, Value::Object(request))
 }
 
+/// The canonical JSON of the message `descriptor` encoded in `bytes`, pretty-printed: written
+/// from the typed message where there is one (a fraction of the work of walking descriptors,
+/// BENCHMARKS.md), else, or if that fails, from the dynamic one, whose errors say what is wrong.
+pub fn render_encoded(descriptor: &MessageDescriptor, bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    if let Some(rendered) = render_typed(descriptor.full_name(), bytes) {
+        return Ok(rendered);
+    }
+    let message = DynamicMessage::decode(descriptor.clone(), bytes)
+        .map_err(|e| Error::Internal(format!("decoding {}: {e}", descriptor.full_name())))?;
+    render(&message)
+}
+
+/// The typed rendering of [`render_encoded`]; `None` where it cannot (no typed message, bytes
+/// that do not decode, an enum number the contract lacks, an `Any` of an unknown type).
+pub(super) fn render_typed(full_name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+    use serde::ser::{SerializeMap, Serializer};
+    if !typed_json::knows(full_name) {
+        return None;
+    }
+    let message = typed_json::decode(full_name, bytes).ok()?;
+    let mut rendered = Vec::with_capacity(1024);
+    let mut serializer = serde_json::Serializer::pretty(&mut rendered);
+    if full_name == OPERATION {
+        let mut map = (&mut serializer).serialize_map(None).ok()?;
+        let fields = Flatten::into(&mut map).writing_false("done", &["metadata", "error", "response"]);
+        erased_serde::serialize(&*message, fields).ok()?;
+        map.end().ok()?;
+    } else {
+        erased_serde::serialize(&*message, &mut serializer).ok()?;
+    }
+    rendered.push(b'\n');
+    Some(rendered)
+}
+
+const OPERATION: &str = "yandex.cloud.operation.Operation";
+
 /// The canonical JSON of `message`, pretty-printed. An `Operation` always carries `done`, as the
 /// API reference shows it, even while it is `false`.
 pub fn render(message: &DynamicMessage) -> Result<Vec<u8>, Error> {
@@ -73,8 +110,7 @@ pub fn render(message: &DynamicMessage) -> Result<Vec<u8>, Error> {
 
 /// An `Operation` whose `done` is `false`, which the canonical mapping would leave out.
 fn lacks_done(message: &DynamicMessage) -> bool {
-    message.descriptor().full_name() == "yandex.cloud.operation.Operation"
-        && message.get_field_by_name("done").is_none_or(|done| done.as_bool() != Some(true))
+    message.descriptor().full_name() == OPERATION && message.get_field_by_name("done").is_none_or(|done| done.as_bool() != Some(true))
 }
 
 fn is_empty_body(body: &[u8]) -> bool {
@@ -326,13 +362,13 @@ mod tests {
             id: "fhm1".into(),
             name: "a \"quoted\" name".into(),
             labels: [("k".to_string(), "v".to_string())].into(),
-            created_at: Some(prost_types::Timestamp { seconds: 1_700_000_000, nanos: 5 }),
+            created_at: Some(crate::proto::wkt::Timestamp { seconds: 1_700_000_000, nanos: 5 }),
             ..Default::default()
         };
         let op = Operation {
             id: "op1".into(),
             done: true,
-            result: Some(Outcome::Response(prost_types::Any {
+            result: Some(Outcome::Response(crate::proto::wkt::Any {
                 type_url: "type.googleapis.com/yandex.cloud.compute.v1.Instance".into(),
                 value: instance.encode_to_vec(),
             })),

@@ -1,0 +1,287 @@
+//! The typed side of the canonical proto3 JSON mapping: every generated message (build.rs lists
+//! them) decoded by its full name into a value that serializes itself, so that an `Any`, or a REST
+//! answer known only by its descriptor, is written without walking descriptors; and `Flatten`,
+//! which writes a message's fields into an enclosing JSON object (an `Any` beside its `@type`).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use serde::ser::{self, Impossible, Serialize, SerializeMap};
+
+/// A message decoded from its wire bytes, ready to write itself as JSON.
+pub type Decoded = Box<dyn erased_serde::Serialize + Send + Sync>;
+
+type Decoder = fn(&[u8]) -> Result<Decoded, prost::DecodeError>;
+
+fn typed<M: prost::Message + Default + Serialize + Send + Sync + 'static>(bytes: &[u8]) -> Result<Decoded, prost::DecodeError> {
+    Ok(Box::new(M::decode(bytes)?))
+}
+
+/// Every message of the `yandex.*` and `google.rpc` packages, by full name.
+static MESSAGES: &[(&str, Decoder)] = include!(concat!(env!("OUT_DIR"), "/json_messages.rs"));
+
+static DECODERS: LazyLock<HashMap<&'static str, Decoder>> = LazyLock::new(|| MESSAGES.iter().copied().collect());
+
+/// Whether the typed mapping knows the message `full_name`.
+pub fn knows(full_name: &str) -> bool {
+    DECODERS.contains_key(full_name)
+}
+
+/// Decodes `bytes` as the message `full_name`.
+pub fn decode(full_name: &str, bytes: &[u8]) -> Result<Decoded, String> {
+    let decoder = DECODERS.get(full_name).ok_or_else(|| format!("no typed JSON mapping for {full_name}"))?;
+    decoder(bytes).map_err(|e| format!("decoding {full_name}: {e}"))
+}
+
+/// The message name of a type URL (`type.googleapis.com/yandex.cloud.vpc.v1.Network`).
+pub fn type_url_name(type_url: &str) -> Result<&str, String> {
+    match type_url.rsplit_once('/') {
+        Some((_, name)) if !name.is_empty() => Ok(name),
+        _ => Err(format!("type URL {type_url:?} names no message")),
+    }
+}
+
+/// `resources_spec.core_fraction` → `resourcesSpec.coreFraction`, as JSON names fields.
+pub fn lower_camel_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut upper_next = false;
+    for c in path.chars() {
+        match c {
+            '_' => upper_next = true,
+            c if upper_next => {
+                out.extend(c.to_uppercase());
+                upper_next = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `resourcesSpec.coreFraction` → `resources_spec.core_fraction`, the proto field names.
+pub fn snake_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 4);
+    for c in path.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A serializer that takes a message and writes its fields as entries of `map`, the object it is
+/// embedded in. It can also write a `false` field the mapping would leave out (an `Operation`'s
+/// `done`, which the API reference always shows), in its place before the fields that follow it.
+pub struct Flatten<'a, M> {
+    map: &'a mut M,
+    absent_false: Option<(&'static str, &'static [&'static str])>,
+}
+
+impl<'a, M: SerializeMap> Flatten<'a, M> {
+    pub fn into(map: &'a mut M) -> Self {
+        Flatten { map, absent_false: None }
+    }
+
+    /// Writes `key: false` before the first of `followers` unless the message writes `key` itself.
+    pub fn writing_false(mut self, key: &'static str, followers: &'static [&'static str]) -> Self {
+        self.absent_false = Some((key, followers));
+        self
+    }
+
+    fn before(&mut self, key: &str) -> Result<(), M::Error> {
+        if let Some((absent, followers)) = self.absent_false {
+            if key == absent {
+                self.absent_false = None;
+            } else if followers.contains(&key) {
+                self.absent_false = None;
+                self.map.serialize_entry(absent, &false)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), M::Error> {
+        if let Some((absent, _)) = self.absent_false.take() {
+            self.map.serialize_entry(absent, &false)?;
+        }
+        Ok(())
+    }
+}
+
+fn not_a_message<E: ser::Error>(what: &str) -> E {
+    E::custom(format!("only a message's fields can be written into an enclosing object, not {what}"))
+}
+
+impl<'a, M: SerializeMap> ser::SerializeStruct for Flatten<'a, M> {
+    type Ok = ();
+    type Error = M::Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), M::Error> {
+        self.before(key)?;
+        self.map.serialize_entry(key, value)
+    }
+
+    fn end(self) -> Result<(), M::Error> {
+        self.finish()
+    }
+}
+
+impl<'a, M: SerializeMap> ser::SerializeMap for Flatten<'a, M> {
+    type Ok = ();
+    type Error = M::Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), M::Error> {
+        self.map.serialize_key(key)
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), M::Error> {
+        self.map.serialize_value(value)
+    }
+
+    fn end(self) -> Result<(), M::Error> {
+        self.finish()
+    }
+}
+
+impl<'a, M: SerializeMap> ser::Serializer for Flatten<'a, M> {
+    type Ok = ();
+    type Error = M::Error;
+    type SerializeSeq = Impossible<(), M::Error>;
+    type SerializeTuple = Impossible<(), M::Error>;
+    type SerializeTupleStruct = Impossible<(), M::Error>;
+    type SerializeTupleVariant = Impossible<(), M::Error>;
+    type SerializeMap = Self;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = Impossible<(), M::Error>;
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self, M::Error> {
+        Ok(self)
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self, M::Error> {
+        Ok(self)
+    }
+
+    fn serialize_bool(self, _: bool) -> Result<(), M::Error> {
+        Err(not_a_message("a bool"))
+    }
+    fn serialize_i8(self, _: i8) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_i16(self, _: i16) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_i32(self, _: i32) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_i64(self, _: i64) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_u8(self, _: u8) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_u16(self, _: u16) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_u32(self, _: u32) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_u64(self, _: u64) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), M::Error> {
+        Err(not_a_message("a number"))
+    }
+    fn serialize_char(self, _: char) -> Result<(), M::Error> {
+        Err(not_a_message("a string"))
+    }
+    fn serialize_str(self, _: &str) -> Result<(), M::Error> {
+        Err(not_a_message("a string"))
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), M::Error> {
+        Err(not_a_message("bytes"))
+    }
+    fn serialize_none(self) -> Result<(), M::Error> {
+        Err(not_a_message("null"))
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), M::Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), M::Error> {
+        Err(not_a_message("null"))
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), M::Error> {
+        Err(not_a_message("null"))
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), M::Error> {
+        Err(not_a_message("an enum"))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Result<(), M::Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(self, _: &'static str, _: u32, _: &'static str, _: &T) -> Result<(), M::Error> {
+        Err(not_a_message("an enum"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, M::Error> {
+        Err(not_a_message("a list"))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, M::Error> {
+        Err(not_a_message("a list"))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, M::Error> {
+        Err(not_a_message("a list"))
+    }
+    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeTupleVariant, M::Error> {
+        Err(not_a_message("an enum"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, M::Error> {
+        Err(not_a_message("an enum"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::yandex::cloud::vpc::v1::Network;
+
+    #[test]
+    fn paths_turn_between_snake_and_lower_camel_case() {
+        assert_eq!(lower_camel_path("resources_spec.core_fraction"), "resourcesSpec.coreFraction");
+        assert_eq!(snake_path("resourcesSpec.coreFraction"), "resources_spec.core_fraction");
+        assert_eq!(snake_path(&lower_camel_path("v4_cidr_blocks")), "v4_cidr_blocks");
+    }
+
+    #[test]
+    fn a_message_is_decoded_by_its_full_name() {
+        let bytes = prost::Message::encode_to_vec(&Network { id: "enp1".into(), name: "n".into(), ..Default::default() });
+        let json = serde_json::to_value(&*decode("yandex.cloud.vpc.v1.Network", &bytes).unwrap()).unwrap();
+        assert_eq!(json, serde_json::json!({"id": "enp1", "name": "n"}));
+        assert!(knows("google.rpc.BadRequest") && !knows("google.protobuf.Empty"));
+        assert!(decode("yandex.cloud.vpc.v1.Nowhere", &bytes).is_err());
+        assert_eq!(type_url_name("type.googleapis.com/yandex.cloud.vpc.v1.Network").unwrap(), "yandex.cloud.vpc.v1.Network");
+        assert!(type_url_name("no-slash").is_err());
+    }
+
+    #[test]
+    fn flatten_writes_an_absent_false_in_its_place() {
+        let mut out = Vec::new();
+        let mut serializer = serde_json::Serializer::new(&mut out);
+        let mut map = ser::Serializer::serialize_map(&mut serializer, None).unwrap();
+        let network = Network { id: "enp1".into(), name: "n".into(), ..Default::default() };
+        network.serialize(Flatten::into(&mut map).writing_false("done", &["name"])).unwrap();
+        map.end().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"id":"enp1","done":false,"name":"n"}"#);
+    }
+}

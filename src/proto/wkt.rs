@@ -1,0 +1,165 @@
+//! The well-known types our messages hold (`Timestamp`, `Duration`, `Any`, `FieldMask`): the wire
+//! form of `prost_types`' own, plus their canonical proto3 JSON form, which prost_types lacks and
+//! the generated serde code (pbjson) needs. build.rs points the generated code here.
+
+use std::str::FromStr;
+
+use serde::de::Error as _;
+use serde::ser::{Error as _, SerializeMap};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::json::{self, Flatten};
+
+/// `google.protobuf.Timestamp`, in JSON an RFC 3339 UTC time (`2024-05-01T10:00:00.500Z`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Timestamp {
+    #[prost(int64, tag = "1")]
+    pub seconds: i64,
+    #[prost(int32, tag = "2")]
+    pub nanos: i32,
+}
+
+/// `google.protobuf.Duration`, in JSON seconds with a suffix (`1.5s`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Duration {
+    #[prost(int64, tag = "1")]
+    pub seconds: i64,
+    #[prost(int32, tag = "2")]
+    pub nanos: i32,
+}
+
+/// `google.protobuf.FieldMask`, in JSON its paths in lowerCamelCase joined by commas.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct FieldMask {
+    #[prost(string, repeated, tag = "1")]
+    pub paths: Vec<String>,
+}
+
+/// `google.protobuf.Any`, in JSON the packed message's own fields plus `@type` (or, for a
+/// well-known type, its JSON form under `value`).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Any {
+    #[prost(string, tag = "1")]
+    pub type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub value: Vec<u8>,
+}
+
+impl From<Timestamp> for prost_types::Timestamp {
+    fn from(t: Timestamp) -> Self {
+        prost_types::Timestamp { seconds: t.seconds, nanos: t.nanos }
+    }
+}
+
+impl From<Duration> for prost_types::Duration {
+    fn from(d: Duration) -> Self {
+        prost_types::Duration { seconds: d.seconds, nanos: d.nanos }
+    }
+}
+
+// The text forms are prost_types' (the same as prost-reflect's dynamic JSON, which REST fell back
+// on): 0, 3, 6 or 9 fractional digits, `Z` for UTC.
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut t = prost_types::Timestamp::from(*self);
+        t.normalize();
+        // RFC 3339 reaches from year 1 to 9999; past that prost_types would print a year the
+        // mapping forbids.
+        if !(-62_135_596_800..=253_402_300_799).contains(&t.seconds) {
+            return Err(S::Error::custom(format!("timestamp {}s is outside years 1 to 9999", t.seconds)));
+        }
+        serializer.collect_str(&t)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let t = prost_types::Timestamp::from_str(&text).map_err(|e| D::Error::custom(format!("timestamp {text:?}: {e}")))?;
+        Ok(Timestamp { seconds: t.seconds, nanos: t.nanos })
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut d = prost_types::Duration::from(*self);
+        d.normalize();
+        serializer.collect_str(&d)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let d = prost_types::Duration::from_str(&text).map_err(|e| D::Error::custom(format!("duration {text:?}: {e}")))?;
+        Ok(Duration { seconds: d.seconds, nanos: d.nanos })
+    }
+}
+
+impl Serialize for FieldMask {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let paths: Vec<String> = self.paths.iter().map(|p| json::lower_camel_path(p)).collect();
+        serializer.serialize_str(&paths.join(","))
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldMask {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let paths = text.split(',').filter(|p| !p.is_empty()).map(json::snake_path).collect();
+        Ok(FieldMask { paths })
+    }
+}
+
+impl Serialize for Any {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let name = json::type_url_name(&self.type_url).map_err(S::Error::custom)?;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("@type", &self.type_url)?;
+        if name == "google.protobuf.Empty" {
+            // A well-known type sits under `value`; `Empty`'s JSON form is `{}`.
+            map.serialize_entry("value", &serde_json::Map::new())?;
+        } else {
+            let message = json::decode(name, &self.value).map_err(S::Error::custom)?;
+            erased_serde::serialize(&*message, Flatten::into(&mut map))?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Any {
+    /// Requests are read from JSON through the descriptors (src/api/rest/json.rs), which resolve
+    /// `@type` themselves; the typed path only writes JSON, so it never reads an `Any`.
+    fn deserialize<D: Deserializer<'de>>(_deserializer: D) -> Result<Self, D::Error> {
+        Err(D::Error::custom("google.protobuf.Any is read from JSON through the descriptors, not the typed messages"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_durations_read_back_what_they_write() {
+        for (seconds, nanos, text) in [
+            (0, 0, "1970-01-01T00:00:00Z"),
+            (1_700_000_000, 5, "2023-11-14T22:13:20.000000005Z"),
+            (1_700_000_000, 500_000_000, "2023-11-14T22:13:20.500Z"),
+        ] {
+            let t = Timestamp { seconds, nanos };
+            assert_eq!(serde_json::to_value(t).unwrap(), text);
+            assert_eq!(serde_json::from_value::<Timestamp>(text.into()).unwrap(), t);
+        }
+        let d = Duration { seconds: 1, nanos: 500_000_000 };
+        assert_eq!(serde_json::to_value(d).unwrap(), "1.500s");
+        assert_eq!(serde_json::from_value::<Duration>("1.500s".into()).unwrap(), d);
+        assert!(serde_json::to_value(Timestamp { seconds: i64::MAX, nanos: 0 }).is_err());
+    }
+
+    #[test]
+    fn a_field_mask_is_lower_camel_paths_joined_by_commas() {
+        let mask = FieldMask { paths: vec!["network_interface_specs".into(), "labels".into(), "resources_spec.core_fraction".into()] };
+        assert_eq!(serde_json::to_value(&mask).unwrap(), "networkInterfaceSpecs,labels,resourcesSpec.coreFraction");
+        assert_eq!(serde_json::from_value::<FieldMask>("networkInterfaceSpecs,labels,resourcesSpec.coreFraction".into()).unwrap(), mask);
+    }
+}
