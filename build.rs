@@ -76,7 +76,8 @@ fn json_message_table(pool: &prost_reflect::DescriptorPool) -> Result<String, Bo
             parent = outer.parent_message();
         }
         let module = package.replace('.', "::");
-        writeln!(table, "    ({:?}, typed::<crate::proto::{module}::{path}>),", message.full_name())?;
+        let rust = format!("crate::proto::{module}::{path}");
+        writeln!(table, "    ({:?}, Typed {{ decode: decoded::<{rust}>, from_json: encoded_from_json::<{rust}> }}),", message.full_name())?;
     }
     table.push(']');
     Ok(table)

@@ -88,8 +88,8 @@ proptest! {
         let (method, path) = route.get(paths);
         if let crate::api::rest::routes::Lookup::Found(route, vars) = table.lookup(method, path) {
             let query: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
-            let _ = crate::api::rest::json::request_message(route, &vars, &format!("q={query}"), &body);
-            let _ = crate::api::rest::json::request_message(route, &vars, "", &body);
+            let _ = crate::api::rest::json::request_encoded(route, &vars, &format!("q={query}"), &body);
+            let _ = crate::api::rest::json::request_encoded(route, &vars, "", &body);
         }
     }
 

@@ -6,31 +6,48 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use serde::de::DeserializeOwned;
 use serde::ser::{self, Impossible, Serialize, SerializeMap};
 
 /// A message decoded from its wire bytes, ready to write itself as JSON.
 pub type Decoded = Box<dyn erased_serde::Serialize + Send + Sync>;
 
-type Decoder = fn(&[u8]) -> Result<Decoded, prost::DecodeError>;
+/// What the typed mapping can do with one message.
+#[derive(Clone, Copy)]
+struct Typed {
+    decode: fn(&[u8]) -> Result<Decoded, prost::DecodeError>,
+    from_json: fn(&serde_json::Value) -> Result<Vec<u8>, serde_json::Error>,
+}
 
-fn typed<M: prost::Message + Default + Serialize + Send + Sync + 'static>(bytes: &[u8]) -> Result<Decoded, prost::DecodeError> {
+fn decoded<M: prost::Message + Default + Serialize + Send + Sync + 'static>(bytes: &[u8]) -> Result<Decoded, prost::DecodeError> {
     Ok(Box::new(M::decode(bytes)?))
 }
 
-/// Every message of the `yandex.*` and `google.rpc` packages, by full name.
-static MESSAGES: &[(&str, Decoder)] = include!(concat!(env!("OUT_DIR"), "/json_messages.rs"));
+fn encoded_from_json<M: prost::Message + DeserializeOwned>(json: &serde_json::Value) -> Result<Vec<u8>, serde_json::Error> {
+    Ok(M::deserialize(json)?.encode_to_vec())
+}
 
-static DECODERS: LazyLock<HashMap<&'static str, Decoder>> = LazyLock::new(|| MESSAGES.iter().copied().collect());
+/// Every message of the `yandex.*` and `google.rpc` packages, by full name.
+static MESSAGES: &[(&str, Typed)] = include!(concat!(env!("OUT_DIR"), "/json_messages.rs"));
+
+static TYPED: LazyLock<HashMap<&'static str, Typed>> = LazyLock::new(|| MESSAGES.iter().copied().collect());
 
 /// Whether the typed mapping knows the message `full_name`.
 pub fn knows(full_name: &str) -> bool {
-    DECODERS.contains_key(full_name)
+    TYPED.contains_key(full_name)
 }
 
 /// Decodes `bytes` as the message `full_name`.
 pub fn decode(full_name: &str, bytes: &[u8]) -> Result<Decoded, String> {
-    let decoder = DECODERS.get(full_name).ok_or_else(|| format!("no typed JSON mapping for {full_name}"))?;
-    decoder(bytes).map_err(|e| format!("decoding {full_name}: {e}"))
+    let typed = TYPED.get(full_name).ok_or_else(|| format!("no typed JSON mapping for {full_name}"))?;
+    (typed.decode)(bytes).map_err(|e| format!("decoding {full_name}: {e}"))
+}
+
+/// The wire bytes of the message `full_name` read from its JSON; `None` when the typed mapping
+/// does not know the message or refuses the JSON (the caller then asks the descriptors, whose
+/// errors name the field).
+pub fn encode_from_json(full_name: &str, json: &serde_json::Value) -> Option<Vec<u8>> {
+    (TYPED.get(full_name)?.from_json)(json).ok()
 }
 
 /// The message name of a type URL (`type.googleapis.com/yandex.cloud.vpc.v1.Network`).

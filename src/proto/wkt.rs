@@ -45,6 +45,12 @@ pub struct Any {
     pub value: Vec<u8>,
 }
 
+/// The seconds from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, the mapping's range (written).
+const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+
+/// About 10,000 years, the mapping's bound on a duration.
+const MAX_DURATION_SECONDS: u64 = 315_576_000_000;
+
 impl From<Timestamp> for prost_types::Timestamp {
     fn from(t: Timestamp) -> Self {
         prost_types::Timestamp { seconds: t.seconds, nanos: t.nanos }
@@ -65,7 +71,7 @@ impl Serialize for Timestamp {
         t.normalize();
         // RFC 3339 reaches from year 1 to 9999; past that prost_types would print a year the
         // mapping forbids.
-        if !(-62_135_596_800..=253_402_300_799).contains(&t.seconds) {
+        if !TIMESTAMP_SECONDS.contains(&t.seconds) {
             return Err(S::Error::custom(format!("timestamp {}s is outside years 1 to 9999", t.seconds)));
         }
         serializer.collect_str(&t)
@@ -75,8 +81,13 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let t = prost_types::Timestamp::from_str(&text).map_err(|e| D::Error::custom(format!("timestamp {text:?}: {e}")))?;
-        Ok(Timestamp { seconds: t.seconds, nanos: t.nanos })
+        // Strict RFC 3339 in UTC (`Z`), from 1970 on: narrower than the mapping (which takes
+        // offsets and earlier years), so that this never takes what the descriptors refuse; REST
+        // reads anything else through them.
+        let time = humantime::parse_rfc3339(&text).map_err(|e| D::Error::custom(format!("timestamp {text:?}: {e}")))?;
+        let since_epoch = time.duration_since(std::time::UNIX_EPOCH).map_err(|e| D::Error::custom(format!("timestamp {text:?}: {e}")))?;
+        let seconds = i64::try_from(since_epoch.as_secs()).map_err(|_| D::Error::custom("timestamp out of range"))?;
+        Ok(Timestamp { seconds, nanos: since_epoch.subsec_nanos() as i32 })
     }
 }
 
@@ -92,6 +103,9 @@ impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         let d = prost_types::Duration::from_str(&text).map_err(|e| D::Error::custom(format!("duration {text:?}: {e}")))?;
+        if d.seconds.unsigned_abs() > MAX_DURATION_SECONDS {
+            return Err(D::Error::custom("duration out of range"));
+        }
         Ok(Duration { seconds: d.seconds, nanos: d.nanos })
     }
 }
@@ -106,6 +120,10 @@ impl Serialize for FieldMask {
 impl<'de> Deserialize<'de> for FieldMask {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
+        // JSON paths are lowerCamelCase; one with `_` would not come back the same.
+        if text.contains('_') {
+            return Err(D::Error::custom("invalid field mask"));
+        }
         let paths = text.split(',').filter(|p| !p.is_empty()).map(json::snake_path).collect();
         Ok(FieldMask { paths })
     }
@@ -141,6 +159,7 @@ mod tests {
 
     #[test]
     fn timestamps_and_durations_read_back_what_they_write() {
+        assert!(serde_json::from_value::<Timestamp>("2024-01-01T00:00:00.90".into()).is_err());
         for (seconds, nanos, text) in [
             (0, 0, "1970-01-01T00:00:00Z"),
             (1_700_000_000, 5, "2023-11-14T22:13:20.000000005Z"),
@@ -161,5 +180,6 @@ mod tests {
         let mask = FieldMask { paths: vec!["network_interface_specs".into(), "labels".into(), "resources_spec.core_fraction".into()] };
         assert_eq!(serde_json::to_value(&mask).unwrap(), "networkInterfaceSpecs,labels,resourcesSpec.coreFraction");
         assert_eq!(serde_json::from_value::<FieldMask>("networkInterfaceSpecs,labels,resourcesSpec.coreFraction".into()).unwrap(), mask);
+        assert!(serde_json::from_value::<FieldMask>("network_interface_specs".into()).is_err());
     }
 }

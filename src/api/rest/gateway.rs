@@ -104,9 +104,9 @@ impl Gateway {
             Lookup::NotFound => return Err(TransportError::NoRoute { method: parts.method.to_string(), path: path.to_string() }.into()),
         };
         let body = self.bodies.read_draining(&parts.headers, body, MAX_MESSAGE_BYTES, DRAIN_LIMIT_BYTES).await?;
-        let message = json::request_message(route, &vars, parts.uri.query().unwrap_or(""), &body.bytes)?;
+        let message = json::request_encoded(route, &vars, parts.uri.query().unwrap_or(""), &body.bytes)?;
 
-        let mut call = Request::new(Body::new(Full::new(framing::frame(&message.encode_to_vec()))));
+        let mut call = Request::new(Body::new(Full::new(framing::frame(&message))));
         *call.uri_mut() = route.grpc_path.parse().map_err(|e| Error::Internal(format!("gRPC path {}: {e}", route.grpc_path)))?;
         *call.method_mut() = Method::POST;
         // A gRPC call is HTTP/2 whatever the REST call came over (gRPC-Web refuses others).

@@ -1,6 +1,7 @@
 //! Property tests of the JSON mapping: for random valid messages of every type in our contract,
-//! proto → JSON → proto gives back the same message, and the typed rendering (generated serde
-//! code) writes the same JSON as the dynamic one (descriptors).
+//! proto → JSON → proto gives back the same message; the typed rendering (generated serde code)
+//! writes the same JSON as the dynamic one (descriptors); and the typed reading takes no JSON the
+//! descriptors refuse, reading what they read.
 
 use proptest::prelude::*;
 use prost::Message;
@@ -161,6 +162,99 @@ fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// A value of every JSON shape, and strings that look like what fields take.
+fn junk(rng: &mut StdRng) -> serde_json::Value {
+    use serde_json::json;
+    let choices = [
+        json!(null),
+        json!(true),
+        json!(0),
+        json!(-1),
+        json!(1.5),
+        json!(1e20),
+        json!(4_294_967_296u64),
+        json!(-2_147_483_649i64),
+        json!("1"),
+        json!("-0"),
+        json!("1.0"),
+        json!(""),
+        json!("abc"),
+        json!("x_y"),
+        json!("IPV4"),
+        json!("2024-01-01T00:00:00Z"),
+        json!("2024-01-01T00:00:00+03:00"),
+        json!("1.5s"),
+        json!("aGk="),
+        json!([]),
+        json!([1, "a"]),
+        json!({}),
+        json!({"a": 1}),
+    ];
+    choices[rng.random_range(0..choices.len())].clone()
+}
+
+/// One random change somewhere in `json`: a value replaced, a key renamed (to its snake_case
+/// form or to an unknown name), or a key added.
+fn mutate(json: &mut serde_json::Value, rng: &mut StdRng) {
+    use serde_json::Value as Json;
+    match json {
+        Json::Object(fields) if !fields.is_empty() && rng.random_bool(0.6) => {
+            let i = rng.random_range(0..fields.len());
+            let key = fields.keys().nth(i).cloned().unwrap_or_default();
+            match rng.random_range(0..5) {
+                0 | 1 => {
+                    if let Some(value) = fields.get_mut(&key) {
+                        mutate(value, rng);
+                    }
+                }
+                2 => {
+                    fields.insert(key, junk(rng));
+                }
+                3 => {
+                    let value = fields.remove(&key).unwrap_or_default();
+                    fields.insert(crate::proto::json::snake_path(&key), value);
+                }
+                _ => {
+                    let value = fields.remove(&key).unwrap_or_default();
+                    fields.insert(format!("{key}X_"), value);
+                }
+            }
+        }
+        Json::Object(fields) => {
+            fields.insert(if rng.random_bool(0.5) { "unknownField".into() } else { "@type".into() }, junk(rng));
+        }
+        Json::Array(items) if !items.is_empty() => {
+            let i = rng.random_range(0..items.len());
+            if rng.random_bool(0.5) { mutate(&mut items[i], rng) } else { items[i] = junk(rng) }
+        }
+        Json::String(text) if rng.random_bool(0.6) => {
+            // A near miss of a valid value: a mask path, a time, an enum name off by a little.
+            let at = text.char_indices().map(|(i, _)| i).nth(rng.random_range(0..=text.chars().count())).unwrap_or(text.len());
+            match rng.random_range(0..3) {
+                0 => text.insert(at, '_'),
+                1 => text.insert(at, 'Z'),
+                _ => text.truncate(at),
+            }
+        }
+        other => *other = junk(rng),
+    }
+}
+
+fn holds_a_time_before_1970(json: &serde_json::Value) -> bool {
+    use serde_json::Value as Json;
+    match json {
+        Json::String(text) => {
+            text.len() > 10
+                && text.as_bytes()[4] == b'-'
+                && text.as_bytes()[10] == b'T'
+                && text[..4].parse::<u32>().is_ok_and(|year| year < 1970)
+        }
+        Json::Array(items) => items.iter().any(holds_a_time_before_1970),
+        Json::Object(fields) => fields.values().any(holds_a_time_before_1970),
+        _ => false,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -196,6 +290,35 @@ proptest! {
                 parse(&typed), parse(&dynamic),
                 "{}\ntyped: {}\ndynamic: {}", name, String::from_utf8_lossy(&typed), String::from_utf8_lossy(&dynamic)
             );
+        }
+    }
+
+    #[test]
+    fn typed_json_reads_only_what_the_descriptors_read(seed in any::<u64>()) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for descriptor in contract_messages() {
+            let name = descriptor.full_name();
+            let original = random_message(&descriptor, &mut rng, 0);
+            let mut json: serde_json::Value = serde_json::from_slice(&super::json::render(&original).unwrap()).unwrap();
+            let unchanged = json.clone();
+            for _ in 0..rng.random_range(0..4) {
+                mutate(&mut json, &mut rng);
+            }
+            let typed = crate::proto::json::encode_from_json(name, &json);
+            let dynamic = super::json::decode(&descriptor, json.clone());
+            if let Some(bytes) = &typed {
+                let read = DynamicMessage::decode(descriptor.clone(), bytes.as_slice()).unwrap();
+                match &dynamic {
+                    Ok(expected) => prop_assert!(same(&read, expected), "{name} read differently from {json}"),
+                    Err(e) => prop_assert!(false, "{name}: the typed mapping took what the descriptors refuse ({e}): {json}"),
+                }
+            }
+            // What the mapping itself wrote, the typed mapping reads, unless it holds an `Any`
+            // (which only the descriptors resolve) or a time before 1970 (which the typed
+            // `Timestamp` leaves to them).
+            if json == unchanged && !unchanged.to_string().contains("\"@type\"") && !holds_a_time_before_1970(&unchanged) {
+                prop_assert!(typed.is_some(), "{name}: the typed mapping refused its own JSON {json}");
+            }
         }
     }
 }
