@@ -53,7 +53,15 @@ pub struct RouteTable {
     routes: Vec<Route>,
     /// Route indexes by their template's leading literals (at most `KEY_SEGMENTS`, joined by
     /// '/'), in table order. A template that fits a path begins with that path's first segments.
-    by_prefix: HashMap<String, Vec<usize>>,
+    by_prefix: HashMap<String, Filed>,
+}
+
+/// The routes filed under one prefix, those without a verb apart from those with one (a path
+/// ending in `:attachNetworkInterface` can only fit a template with that verb, or none).
+#[derive(Debug, Default)]
+struct Filed {
+    plain: Vec<usize>,
+    by_verb: HashMap<String, Vec<usize>>,
 }
 
 impl RouteTable {
@@ -76,17 +84,23 @@ impl RouteTable {
                 }
             }
         }
-        let mut by_prefix: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_prefix: HashMap<String, Filed> = HashMap::new();
         for (i, route) in routes.iter().enumerate() {
-            by_prefix.entry(route.template.leading_literals(KEY_SEGMENTS).join("/")).or_default().push(i);
+            let filed = by_prefix.entry(route.template.leading_literals(KEY_SEGMENTS).join("/")).or_default();
+            match route.template.verb() {
+                Some(verb) => filed.by_verb.entry(verb.to_string()).or_default().push(i),
+                None => filed.plain.push(i),
+            }
         }
         Ok(RouteTable { routes, by_prefix })
     }
 
     /// The routes whose templates may fit `path`: those filed under one of its first segments'
-    /// prefixes, the last segment taken without a `:verb`.
+    /// prefixes (the last segment taken without a `:verb`), without a verb or with the path's.
     fn candidates(&self, path: &str) -> impl Iterator<Item = &Route> {
         let path = path.strip_prefix('/').unwrap_or(path);
+        let last = path.rfind('/').map_or(0, |i| i + 1);
+        let verb = path[last..].rfind(':').map(|i| &path[last + i + 1..]);
         let mut ends = [0; KEY_SEGMENTS + 1];
         let (mut at, mut probed) = (0, 1);
         for (part, end) in path.split('/').take(KEY_SEGMENTS).zip(&mut ends[1..]) {
@@ -94,8 +108,12 @@ impl RouteTable {
             at += part.len() + 1;
             probed += 1;
         }
-        let mut indexes: Vec<usize> =
-            ends[..probed].iter().filter_map(|&end| self.by_prefix.get(&path[..end])).flatten().copied().collect();
+        let mut indexes: Vec<usize> = ends[..probed]
+            .iter()
+            .filter_map(|&end| self.by_prefix.get(&path[..end]))
+            .flat_map(|filed| filed.plain.iter().chain(verb.and_then(|verb| filed.by_verb.get(verb)).into_iter().flatten()))
+            .copied()
+            .collect();
         indexes.sort_unstable();
         indexes.dedup();
         indexes.into_iter().map(|i| &self.routes[i])

@@ -87,6 +87,11 @@ impl Template {
         (self.verb.is_some(), self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count())
     }
 
+    /// The custom verb after the last segment (`attachNetworkInterface`), if any.
+    pub fn verb(&self) -> Option<&str> {
+        self.verb.as_deref()
+    }
+
     /// The literal segments the template begins with, at most `limit` of them: the key the
     /// route table files it under.
     pub fn leading_literals(&self, limit: usize) -> Vec<&str> {
