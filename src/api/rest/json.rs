@@ -85,7 +85,9 @@ pub(super) fn render_typed(full_name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let message = typed_json::decode(full_name, bytes).ok()?;
-    let mut rendered = Vec::with_capacity(1024);
+    // Pretty JSON takes several times the wire bytes (names, quotes, indentation); sized for
+    // that up front, the text is seldom copied as it grows.
+    let mut rendered = Vec::with_capacity(4 * bytes.len() + 256);
     let mut serializer = serde_json::Serializer::pretty(&mut rendered);
     if full_name == OPERATION {
         let mut map = (&mut serializer).serialize_map(None).ok()?;
