@@ -77,7 +77,11 @@ fn json_message_table(pool: &prost_reflect::DescriptorPool) -> Result<String, Bo
         }
         let module = package.replace('.', "::");
         let rust = format!("crate::proto::{module}::{path}");
-        writeln!(table, "    ({:?}, Typed {{ decode: decoded::<{rust}>, from_json: encoded_from_json::<{rust}> }}),", message.full_name())?;
+        writeln!(
+            table,
+            "    ({:?}, Typed {{ decode: decoded::<{rust}>, from_json: encoded_from_json::<{rust}>, write: written::<{rust}>, write_in_any: written_in_any::<{rust}> }}),",
+            message.full_name()
+        )?;
     }
     table.push(']');
     Ok(table)

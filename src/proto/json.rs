@@ -8,15 +8,42 @@ use std::sync::LazyLock;
 
 use serde::de::DeserializeOwned;
 use serde::ser::{self, Impossible, Serialize, SerializeMap};
+use serde_json::ser::PrettyFormatter;
+
+use super::wkt::Any;
 
 /// A message decoded from its wire bytes, ready to write itself as JSON.
 pub type Decoded = Box<dyn erased_serde::Serialize + Send + Sync>;
+
+/// The one serializer REST writes answers with, by the formatter it continues with.
+type Pretty = PrettyFormatter<'static>;
 
 /// What the typed mapping can do with one message.
 #[derive(Clone, Copy)]
 struct Typed {
     decode: fn(&[u8]) -> Result<Decoded, prost::DecodeError>,
     from_json: fn(&serde_json::Value) -> Result<Vec<u8>, serde_json::Error>,
+    write: fn(&[u8], &mut Vec<u8>, Pretty) -> Result<(), String>,
+    write_in_any: fn(&[u8], &str, &mut Vec<u8>, Pretty) -> Result<(), String>,
+}
+
+fn written<M: prost::Message + Default + Serialize>(bytes: &[u8], text: &mut Vec<u8>, formatter: Pretty) -> Result<(), String> {
+    let message = M::decode(bytes).map_err(|e| e.to_string())?;
+    message.serialize(&mut serde_json::Serializer::with_formatter(text, formatter)).map_err(|e| e.to_string())
+}
+
+fn written_in_any<M: prost::Message + Default + Serialize>(
+    bytes: &[u8],
+    type_url: &str,
+    text: &mut Vec<u8>,
+    formatter: Pretty,
+) -> Result<(), String> {
+    let message = M::decode(bytes).map_err(|e| e.to_string())?;
+    let mut serializer = serde_json::Serializer::with_formatter(text, formatter);
+    let mut map = ser::Serializer::serialize_map(&mut serializer, None).map_err(|e| e.to_string())?;
+    map.serialize_entry("@type", type_url).map_err(|e| e.to_string())?;
+    message.serialize(Flatten::into(&mut map)).map_err(|e| e.to_string())?;
+    map.end().map_err(|e| e.to_string())
 }
 
 fn decoded<M: prost::Message + Default + Serialize + Send + Sync + 'static>(bytes: &[u8]) -> Result<Decoded, prost::DecodeError> {
@@ -41,6 +68,27 @@ pub fn knows(full_name: &str) -> bool {
 pub fn decode(full_name: &str, bytes: &[u8]) -> Result<Decoded, String> {
     let typed = TYPED.get(full_name).ok_or_else(|| format!("no typed JSON mapping for {full_name}"))?;
     (typed.decode)(bytes).map_err(|e| format!("decoding {full_name}: {e}"))
+}
+
+/// Writes the message `full_name` in `bytes` as JSON through `formatter` (at its depth).
+pub fn write(full_name: &str, bytes: &[u8], text: &mut Vec<u8>, formatter: PrettyFormatter<'static>) -> Result<(), String> {
+    let typed = TYPED.get(full_name).ok_or_else(|| format!("no typed JSON mapping for {full_name}"))?;
+    (typed.write)(bytes, text, formatter).map_err(|e| format!("writing {full_name}: {e}"))
+}
+
+/// Writes the message packed in `any` as the JSON of the `Any`: its fields beside `@type` (a
+/// well-known type's JSON under `value`; `Empty`'s is `{}`).
+pub fn write_in_any(any: &Any, text: &mut Vec<u8>, formatter: PrettyFormatter<'static>) -> Result<(), String> {
+    let name = type_url_name(&any.type_url)?;
+    if name == "google.protobuf.Empty" {
+        let mut serializer = serde_json::Serializer::with_formatter(text, formatter);
+        let mut map = ser::Serializer::serialize_map(&mut serializer, Some(2)).map_err(|e| e.to_string())?;
+        map.serialize_entry("@type", &any.type_url).map_err(|e| e.to_string())?;
+        map.serialize_entry("value", &serde_json::Map::new()).map_err(|e| e.to_string())?;
+        return map.end().map_err(|e| e.to_string());
+    }
+    let typed = TYPED.get(name).ok_or_else(|| format!("no typed JSON mapping for {name}"))?;
+    (typed.write_in_any)(&any.value, &any.type_url, text, formatter).map_err(|e| format!("writing {name}: {e}"))
 }
 
 /// The wire bytes of the message `full_name` read from its JSON; `None` when the typed mapping

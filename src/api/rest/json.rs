@@ -7,10 +7,11 @@ use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, Re
 use serde::de::DeserializeSeed;
 use serde_json::{Map, Value};
 
+use super::render::{self, OPERATION};
 use super::routes::{BodyMapping, Route};
 use super::template::PathVars;
 use crate::error::Error;
-use crate::proto::json::{self as typed_json, Flatten};
+use crate::proto::json as typed_json;
 
 /// The wire bytes of the request message of `route`, built from the three places REST puts
 /// fields; any field that is unknown, malformed or of the wrong type is an INVALID_ARGUMENT naming
@@ -69,39 +70,13 @@ pub(super) fn request_json(route: &Route, path_vars: &PathVars, query: &str, bod
 /// from the typed message where there is one (a fraction of the work of walking descriptors,
 /// BENCHMARKS.md), else, or if that fails, from the dynamic one, whose errors say what is wrong.
 pub fn render_encoded(descriptor: &MessageDescriptor, bytes: &[u8]) -> Result<Vec<u8>, Error> {
-    if let Some(rendered) = render_typed(descriptor.full_name(), bytes) {
+    if let Some(rendered) = render::typed(descriptor.full_name(), bytes) {
         return Ok(rendered);
     }
     let message = DynamicMessage::decode(descriptor.clone(), bytes)
         .map_err(|e| Error::Internal(format!("decoding {}: {e}", descriptor.full_name())))?;
     render(&message)
 }
-
-/// The typed rendering of [`render_encoded`]; `None` where it cannot (no typed message, bytes
-/// that do not decode, an enum number the contract lacks, an `Any` of an unknown type).
-pub(super) fn render_typed(full_name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
-    use serde::ser::{SerializeMap, Serializer};
-    if !typed_json::knows(full_name) {
-        return None;
-    }
-    let message = typed_json::decode(full_name, bytes).ok()?;
-    // Pretty JSON takes several times the wire bytes (names, quotes, indentation); sized for
-    // that up front, the text is seldom copied as it grows.
-    let mut rendered = Vec::with_capacity(4 * bytes.len() + 256);
-    let mut serializer = serde_json::Serializer::pretty(&mut rendered);
-    if full_name == OPERATION {
-        let mut map = (&mut serializer).serialize_map(None).ok()?;
-        let fields = Flatten::into(&mut map).writing_false("done", &["metadata", "error", "response"]);
-        erased_serde::serialize(&*message, fields).ok()?;
-        map.end().ok()?;
-    } else {
-        erased_serde::serialize(&*message, &mut serializer).ok()?;
-    }
-    rendered.push(b'\n');
-    Some(rendered)
-}
-
-const OPERATION: &str = "yandex.cloud.operation.Operation";
 
 /// The canonical JSON of `message`, pretty-printed. An `Operation` always carries `done`, as the
 /// API reference shows it, even while it is `false`.
@@ -390,11 +365,22 @@ mod tests {
             ..Default::default()
         };
         let descriptor = descriptor_pool().get_message_by_name("yandex.cloud.operation.Operation").unwrap();
-        let message = DynamicMessage::decode(descriptor, op.encode_to_vec().as_slice()).unwrap();
+        let message = DynamicMessage::decode(descriptor.clone(), op.encode_to_vec().as_slice()).unwrap();
         let tree = message.serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new()).unwrap();
         let mut expected = serde_json::to_vec_pretty(&tree).unwrap();
         expected.push(b'\n');
-        assert_eq!(String::from_utf8(render(&message).unwrap()).unwrap(), String::from_utf8(expected).unwrap());
+        assert_eq!(String::from_utf8(render(&message).unwrap()).unwrap(), String::from_utf8(expected.clone()).unwrap());
+        // The typed path writes the same text: the same fields in the same order, the same layout.
+        let typed = render_encoded(&descriptor, &op.encode_to_vec()).unwrap();
+        assert_eq!(String::from_utf8(typed).unwrap(), String::from_utf8(expected).unwrap());
+        // A pending one says `done: false`, before its metadata.
+        let pending = Operation {
+            done: false,
+            metadata: Some(crate::proto::wkt::Any { type_url: "type.googleapis.com/google.protobuf.Empty".into(), value: vec![] }),
+            ..op
+        };
+        let text = String::from_utf8(render_encoded(&descriptor, &pending.encode_to_vec()).unwrap()).unwrap();
+        assert!(text.contains("\"done\": false,\n  \"metadata\": {\n    \"@type\": \"type.googleapis.com/google.protobuf.Empty\",\n    \"value\": {}\n  },\n  \"response\": {"), "{text}");
     }
 
     #[test]

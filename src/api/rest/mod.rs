@@ -3,6 +3,7 @@
 
 mod gateway;
 pub(crate) mod json;
+mod render;
 pub(crate) mod routes;
 pub(crate) mod template;
 

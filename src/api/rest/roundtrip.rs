@@ -282,7 +282,7 @@ proptest! {
             let original = random_message(&descriptor, &mut rng, 0);
             let name = descriptor.full_name();
             let dynamic = super::json::render(&original).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
-            let typed = super::json::render_typed(name, &original.encode_to_vec())
+            let typed = super::render::typed(name, &original.encode_to_vec())
                 .ok_or_else(|| TestCaseError::fail(format!("{name} has no typed rendering\n{}", String::from_utf8_lossy(&dynamic))))?;
             // Key order may differ (declaration against field-number order); the objects may not.
             let parse = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).unwrap();
