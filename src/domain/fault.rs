@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::validate::to_snake_case;
+use crate::domain::validate::{to_lower_camel_case, to_snake_case};
 use crate::error::{Code, Error};
 
 /// What a rule does to a call it acts on.
@@ -154,7 +154,9 @@ impl FaultRule {
 /// The value at a dotted path; each object key may be written in snake_case or lowerCamelCase.
 fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(value, |at, segment| match at {
-        Value::Object(map) => map.get(segment).or_else(|| map.get(&camel(segment))).or_else(|| map.get(&to_snake_case(segment))),
+        Value::Object(map) => {
+            map.get(segment).or_else(|| map.get(&to_lower_camel_case(segment))).or_else(|| map.get(&to_snake_case(segment)))
+        }
         Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
         _ => None,
     })
@@ -169,22 +171,6 @@ fn same(actual: &Value, expected: &Value) -> bool {
         _ => None,
     };
     actual == expected || matches!((text(actual), text(expected)), (Some(a), Some(b)) if a == b)
-}
-
-fn camel(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    let mut upper = false;
-    for c in segment.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

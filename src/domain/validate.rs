@@ -135,6 +135,24 @@ pub fn page_size(requested: i64) -> usize {
     if requested <= 0 { DEFAULT_PAGE_SIZE } else { requested as usize }
 }
 
+/// A snake_case field name (or dotted path) in lowerCamelCase, the JSON form: each `_` dropped
+/// and the character after it upper-cased.
+pub fn to_lower_camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A lowerCamelCase field name (the JSON form) in the contract's snake_case; other characters,
 /// dots between path segments included, are kept.
 pub fn to_snake_case(name: &str) -> String {
@@ -153,6 +171,13 @@ pub fn to_snake_case(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_turn_between_snake_and_lower_camel_case() {
+        assert_eq!(to_lower_camel_case("resources_spec.core_fraction"), "resourcesSpec.coreFraction");
+        assert_eq!(to_snake_case("resourcesSpec.coreFraction"), "resources_spec.core_fraction");
+        assert_eq!(to_snake_case(&to_lower_camel_case("v4_cidr_blocks")), "v4_cidr_blocks");
+    }
 
     #[test]
     fn compute_names() {

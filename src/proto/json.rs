@@ -106,37 +106,6 @@ pub fn type_url_name(type_url: &str) -> Result<&str, String> {
     }
 }
 
-/// `resources_spec.core_fraction` → `resourcesSpec.coreFraction`, as JSON names fields.
-pub fn lower_camel_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut upper_next = false;
-    for c in path.chars() {
-        match c {
-            '_' => upper_next = true,
-            c if upper_next => {
-                out.extend(c.to_uppercase());
-                upper_next = false;
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `resourcesSpec.coreFraction` → `resources_spec.core_fraction`, the proto field names.
-pub fn snake_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 4);
-    for c in path.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// A serializer that takes a message and writes its fields as entries of `map`, the object it is
 /// embedded in. It can also write a `false` field the mapping would leave out (an `Operation`'s
 /// `done`, which the API reference always shows), in its place before the fields that follow it.
@@ -320,13 +289,6 @@ impl<'a, M: SerializeMap> ser::Serializer for Flatten<'a, M> {
 mod tests {
     use super::*;
     use crate::proto::yandex::cloud::vpc::v1::Network;
-
-    #[test]
-    fn paths_turn_between_snake_and_lower_camel_case() {
-        assert_eq!(lower_camel_path("resources_spec.core_fraction"), "resourcesSpec.coreFraction");
-        assert_eq!(snake_path("resourcesSpec.coreFraction"), "resources_spec.core_fraction");
-        assert_eq!(snake_path(&lower_camel_path("v4_cidr_blocks")), "v4_cidr_blocks");
-    }
 
     #[test]
     fn a_message_is_decoded_by_its_full_name() {

@@ -9,6 +9,7 @@ use serde::ser::{Error as _, SerializeMap};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::json::{self, Flatten};
+use crate::domain::validate::{to_lower_camel_case, to_snake_case};
 
 /// `google.protobuf.Timestamp`, in JSON an RFC 3339 UTC time (`2024-05-01T10:00:00.500Z`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -112,7 +113,7 @@ impl<'de> Deserialize<'de> for Duration {
 
 impl Serialize for FieldMask {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let paths: Vec<String> = self.paths.iter().map(|p| json::lower_camel_path(p)).collect();
+        let paths: Vec<String> = self.paths.iter().map(|p| to_lower_camel_case(p)).collect();
         serializer.serialize_str(&paths.join(","))
     }
 }
@@ -124,7 +125,7 @@ impl<'de> Deserialize<'de> for FieldMask {
         if text.contains('_') {
             return Err(D::Error::custom("invalid field mask"));
         }
-        let paths = text.split(',').filter(|p| !p.is_empty()).map(json::snake_path).collect();
+        let paths = text.split(',').filter(|p| !p.is_empty()).map(to_snake_case).collect();
         Ok(FieldMask { paths })
     }
 }

@@ -212,7 +212,7 @@ fn mutate(json: &mut serde_json::Value, rng: &mut StdRng) {
                 }
                 3 => {
                     let value = fields.remove(&key).unwrap_or_default();
-                    fields.insert(crate::proto::json::snake_path(&key), value);
+                    fields.insert(crate::domain::validate::to_snake_case(&key), value);
                 }
                 _ => {
                     let value = fields.remove(&key).unwrap_or_default();
