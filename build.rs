@@ -49,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     codegen.compile_fds(fds)?;
     // Serialize/Deserialize in the canonical proto3 JSON mapping for every message, beside the
-    // prost code of its package: REST renders answers from the typed messages.
+    // prost code of its package: REST reads requests and writes answers through the typed messages.
     pbjson_build::Builder::new().register_descriptors(&compiler.encode_file_descriptor_set())?.build(&[".yandex", ".google.rpc"])?;
     Ok(())
 }
@@ -59,8 +59,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 const JSON_WELL_KNOWN_TYPES: &[&str] = &["Timestamp", "Duration", "Any", "FieldMask"];
 
 /// Every message of the packages with generated JSON, as Rust: its full name and its type (a
-/// nested message lives in its parent's snake_case module, as prost lays it out), so that an `Any`
-/// or a REST answer named at run time is decoded into its typed message.
+/// nested message lives in its parent's snake_case module, as prost lays it out), so that a REST
+/// request, a REST answer or an `Any`, each named only at run time, goes through its typed message.
 fn json_message_table(pool: &prost_reflect::DescriptorPool) -> Result<String, Box<dyn std::error::Error>> {
     use heck::{ToSnakeCase, ToUpperCamelCase};
     let mut table = String::from("&[\n");

@@ -108,10 +108,10 @@ pub fn type_url_name(type_url: &str) -> Result<&str, String> {
 
 /// A serializer that takes a message and writes its fields as entries of `map`, the object it is
 /// embedded in. It can also write a `false` field the mapping would leave out (an `Operation`'s
-/// `done`, which the API reference always shows), in its place before the fields that follow it.
+/// `done`, which the API reference always shows) after the message's own fields.
 pub struct Flatten<'a, M> {
     map: &'a mut M,
-    absent_false: Option<(&'static str, &'static [&'static str])>,
+    absent_false: Option<&'static str>,
 }
 
 impl<'a, M: SerializeMap> Flatten<'a, M> {
@@ -119,26 +119,20 @@ impl<'a, M: SerializeMap> Flatten<'a, M> {
         Flatten { map, absent_false: None }
     }
 
-    /// Writes `key: false` before the first of `followers` unless the message writes `key` itself.
-    pub fn writing_false(mut self, key: &'static str, followers: &'static [&'static str]) -> Self {
-        self.absent_false = Some((key, followers));
+    /// Writes `key: false` after the message's fields unless the message writes `key` itself.
+    pub fn writing_false(mut self, key: &'static str) -> Self {
+        self.absent_false = Some(key);
         self
     }
 
-    fn before(&mut self, key: &str) -> Result<(), M::Error> {
-        if let Some((absent, followers)) = self.absent_false {
-            if key == absent {
-                self.absent_false = None;
-            } else if followers.contains(&key) {
-                self.absent_false = None;
-                self.map.serialize_entry(absent, &false)?;
-            }
+    fn before(&mut self, key: &str) {
+        if self.absent_false == Some(key) {
+            self.absent_false = None;
         }
-        Ok(())
     }
 
     fn finish(mut self) -> Result<(), M::Error> {
-        if let Some((absent, _)) = self.absent_false.take() {
+        if let Some(absent) = self.absent_false.take() {
             self.map.serialize_entry(absent, &false)?;
         }
         Ok(())
@@ -154,7 +148,7 @@ impl<'a, M: SerializeMap> ser::SerializeStruct for Flatten<'a, M> {
     type Error = M::Error;
 
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), M::Error> {
-        self.before(key)?;
+        self.before(key);
         self.map.serialize_entry(key, value)
     }
 
@@ -302,13 +296,18 @@ mod tests {
     }
 
     #[test]
-    fn flatten_writes_an_absent_false_in_its_place() {
-        let mut out = Vec::new();
-        let mut serializer = serde_json::Serializer::new(&mut out);
-        let mut map = ser::Serializer::serialize_map(&mut serializer, None).unwrap();
+    fn flatten_writes_an_absent_false_after_the_fields() {
+        let flattened = |network: &Network, key: &'static str| {
+            let mut out = Vec::new();
+            let mut serializer = serde_json::Serializer::new(&mut out);
+            let mut map = ser::Serializer::serialize_map(&mut serializer, None).unwrap();
+            map.serialize_entry("@type", "t").unwrap();
+            network.serialize(Flatten::into(&mut map).writing_false(key)).unwrap();
+            map.end().unwrap();
+            String::from_utf8(out).unwrap()
+        };
         let network = Network { id: "enp1".into(), name: "n".into(), ..Default::default() };
-        network.serialize(Flatten::into(&mut map).writing_false("done", &["name"])).unwrap();
-        map.end().unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"id":"enp1","done":false,"name":"n"}"#);
+        assert_eq!(flattened(&network, "done"), r#"{"@type":"t","id":"enp1","name":"n","done":false}"#);
+        assert_eq!(flattened(&network, "name"), r#"{"@type":"t","id":"enp1","name":"n"}"#);
     }
 }

@@ -147,8 +147,8 @@ impl Serialize for Any {
 }
 
 impl<'de> Deserialize<'de> for Any {
-    /// Requests are read from JSON through the descriptors (src/api/rest/json.rs), which resolve
-    /// `@type` themselves; the typed path only writes JSON, so it never reads an `Any`.
+    /// Refused, so that a REST request holding an `Any` is read through the descriptors instead
+    /// (src/api/rest/json.rs falls back to them), which resolve its `@type`.
     fn deserialize<D: Deserializer<'de>>(_deserializer: D) -> Result<Self, D::Error> {
         Err(D::Error::custom("google.protobuf.Any is read from JSON through the descriptors, not the typed messages"))
     }

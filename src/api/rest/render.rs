@@ -37,7 +37,7 @@ fn operation(bytes: &[u8], text: &mut Vec<u8>) -> Result<(), String> {
     let (metadata, result) = (op.metadata.take(), op.result.take());
     let mut object = Object::begin(text).map_err(text_error)?;
     // Every field left comes before `done`'s place or is `done`; `metadata` and the result follow.
-    op.serialize(Flatten::into(&mut object).writing_false("done", &[])).map_err(text_error)?;
+    op.serialize(Flatten::into(&mut object).writing_false("done")).map_err(text_error)?;
     if let Some(metadata) = &metadata {
         object.any("metadata", metadata)?;
     }
