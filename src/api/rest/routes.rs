@@ -100,17 +100,20 @@ impl RouteTable {
     fn candidates(&self, path: &str) -> impl Iterator<Item = &Route> {
         let path = path.strip_prefix('/').unwrap_or(path);
         let last = path.rfind('/').map_or(0, |i| i + 1);
-        let verb = path[last..].rfind(':').map(|i| &path[last + i + 1..]);
+        let (stem, verb) = match path[last..].rfind(':') {
+            Some(colon) => (&path[..last + colon], Some(&path[last + colon + 1..])),
+            None => (path, None),
+        };
         let mut ends = [0; KEY_SEGMENTS + 1];
         let (mut at, mut probed) = (0, 1);
-        for (part, end) in path.split('/').take(KEY_SEGMENTS).zip(&mut ends[1..]) {
-            *end = at + part.rfind(':').filter(|_| at + part.len() == path.len()).unwrap_or(part.len());
+        for (part, end) in stem.split('/').take(KEY_SEGMENTS).zip(&mut ends[1..]) {
+            *end = at + part.len();
             at += part.len() + 1;
             probed += 1;
         }
         let mut indexes: Vec<usize> = ends[..probed]
             .iter()
-            .filter_map(|&end| self.by_prefix.get(&path[..end]))
+            .filter_map(|&end| self.by_prefix.get(&stem[..end]))
             .flat_map(|filed| filed.plain.iter().chain(verb.and_then(|verb| filed.by_verb.get(verb)).into_iter().flatten()))
             .copied()
             .collect();
