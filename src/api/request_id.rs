@@ -15,6 +15,9 @@ pub struct RequestContext {
     pub request_id: String,
     pub server_request_id: String,
     pub server_trace_id: String,
+    /// Set by the REST gateway on its in-process gRPC call: the handler hands its answer over
+    /// typed (`api::grpc::TypedAnswer`) instead of encoded.
+    pub answer_typed: bool,
 }
 
 const REQUEST_ID: &str = "x-request-id";
@@ -71,6 +74,7 @@ where
             request_id,
             server_request_id: uuid::Uuid::new_v4().to_string(),
             server_trace_id: uuid::Uuid::new_v4().simple().to_string(),
+            answer_typed: false,
         };
         let span = tracing::info_span!(
             "request",

@@ -24,11 +24,17 @@ struct Typed {
     decode: fn(&[u8]) -> Result<Decoded, prost::DecodeError>,
     from_json: fn(&serde_json::Value) -> Result<Vec<u8>, serde_json::Error>,
     write: fn(&[u8], &mut Vec<u8>, Pretty) -> Result<(), String>,
+    write_value: fn(&dyn std::any::Any, &mut Vec<u8>, Pretty) -> Result<(), String>,
     write_in_any: fn(&[u8], &str, &mut Vec<u8>, Pretty) -> Result<(), String>,
 }
 
 fn written<M: prost::Message + Default + Serialize>(bytes: &[u8], text: &mut Vec<u8>, formatter: Pretty) -> Result<(), String> {
     let message = M::decode(bytes).map_err(|e| e.to_string())?;
+    message.serialize(&mut serde_json::Serializer::with_formatter(text, formatter)).map_err(|e| e.to_string())
+}
+
+fn written_value<M: Serialize + 'static>(message: &dyn std::any::Any, text: &mut Vec<u8>, formatter: Pretty) -> Result<(), String> {
+    let message = message.downcast_ref::<M>().ok_or_else(|| format!("not a {}", std::any::type_name::<M>()))?;
     message.serialize(&mut serde_json::Serializer::with_formatter(text, formatter)).map_err(|e| e.to_string())
 }
 
@@ -71,6 +77,17 @@ pub fn write(full_name: &str, bytes: &[u8], text: &mut Vec<u8>, formatter: Prett
     (typed.write)(bytes, text, formatter).map_err(|e| format!("writing {full_name}: {e}"))
 }
 
+/// Writes `message`, which must be the message `full_name`, as JSON through `formatter`.
+pub fn write_value(
+    full_name: &str,
+    message: &dyn std::any::Any,
+    text: &mut Vec<u8>,
+    formatter: PrettyFormatter<'static>,
+) -> Result<(), String> {
+    let typed = TYPED.get(full_name).ok_or_else(|| format!("no typed JSON mapping for {full_name}"))?;
+    (typed.write_value)(message, text, formatter).map_err(|e| format!("writing {full_name}: {e}"))
+}
+
 /// Writes the message packed in `any` as the JSON of the `Any`: its fields beside `@type` (a
 /// well-known type's JSON under `value`; `Empty`'s is `{}`).
 pub fn write_in_any(any: &Any, text: &mut Vec<u8>, formatter: PrettyFormatter<'static>) -> Result<(), String> {
@@ -104,11 +121,18 @@ pub fn type_url_name(type_url: &str) -> Result<&str, String> {
 pub struct Flatten<'a, M> {
     map: &'a mut M,
     absent_false: Option<&'static str>,
+    left_out: &'static [&'static str],
 }
 
 impl<'a, M: SerializeMap> Flatten<'a, M> {
     pub fn into(map: &'a mut M) -> Self {
-        Flatten { map, absent_false: None }
+        Flatten { map, absent_false: None, left_out: &[] }
+    }
+
+    /// Leaves the fields `keys` out (their caller writes them its own way).
+    pub fn leaving_out(mut self, keys: &'static [&'static str]) -> Self {
+        self.left_out = keys;
+        self
     }
 
     /// Writes `key: false` after the message's fields unless the message writes `key` itself.
@@ -140,6 +164,9 @@ impl<'a, M: SerializeMap> ser::SerializeStruct for Flatten<'a, M> {
     type Error = M::Error;
 
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), M::Error> {
+        if self.left_out.contains(&key) {
+            return Ok(());
+        }
         self.before(key);
         self.map.serialize_entry(key, value)
     }

@@ -114,7 +114,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> RequestContext {
-        RequestContext { request_id: "req-1".into(), server_request_id: "s".into(), server_trace_id: "t".into() }
+        RequestContext { request_id: "req-1".into(), server_request_id: "s".into(), server_trace_id: "t".into(), answer_typed: false }
     }
 
     fn status_of(response: &Response<Body>) -> (i32, rpc::Status) {

@@ -1,6 +1,7 @@
 //! gRPC front end: thin tonic services over `service::Services`, plus reflection and health.
 
 mod address;
+mod answer;
 mod complete;
 mod compute;
 mod convert;
@@ -20,6 +21,7 @@ mod vpc;
 mod zone;
 
 pub use address::AddressApi;
+pub use answer::TypedAnswer;
 pub use complete::CompleteStatusLayer;
 pub use compute::InstanceApi;
 pub use disk::DiskApi;

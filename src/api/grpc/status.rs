@@ -4,6 +4,7 @@
 use prost::Message;
 use tonic::{Code, Response, Status};
 
+use super::answer::TypedAnswer;
 use super::pack::pack;
 use crate::api::request_id::RequestContext;
 use crate::error::{Error, MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_VIOLATIONS, cut};
@@ -56,9 +57,22 @@ pub fn to_status(err: &Error, ctx: Option<&RequestContext>) -> Status {
     Status::with_details(code, status.message, details.into())
 }
 
-/// Turns a handler's result into the tonic reply.
-pub fn respond<T>(ctx: Option<&RequestContext>, result: Result<T, Error>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(|e| to_status(&e, ctx))
+/// Turns a handler's result into the tonic reply; for the REST gateway's in-process call
+/// (`RequestContext::answer_typed`), the message goes into the response's extensions and the body
+/// carries an empty one.
+pub fn respond<T: prost::Message + Default + Send + Sync + 'static>(
+    ctx: Option<&RequestContext>,
+    result: Result<T, Error>,
+) -> Result<Response<T>, Status> {
+    match result {
+        Ok(message) if ctx.is_some_and(|c| c.answer_typed) => {
+            let mut response = Response::new(T::default());
+            response.extensions_mut().insert(TypedAnswer::new(message));
+            Ok(response)
+        }
+        Ok(message) => Ok(Response::new(message)),
+        Err(e) => Err(to_status(&e, ctx)),
+    }
 }
 
 /// The request context the request-id layer attached, and the message.

@@ -25,7 +25,7 @@ use crate::api::body::{BodyReader, MAX_MESSAGE_BYTES};
 use crate::api::calls::CallNotes;
 use crate::api::framing;
 use crate::api::front::{Dialect, Mode};
-use crate::api::grpc::{rpc_status, to_status};
+use crate::api::grpc::{TypedAnswer, rpc_status, to_status};
 use crate::api::head;
 use crate::api::huawei::HuaweiRest;
 use crate::api::request_id::RequestContext;
@@ -113,6 +113,9 @@ impl Gateway {
         *call.version_mut() = Version::HTTP_2;
         *call.headers_mut() = metadata_of(&parts.headers);
         *call.extensions_mut() = parts.extensions;
+        if let Some(ctx) = call.extensions_mut().get_mut::<RequestContext>() {
+            ctx.answer_typed = true;
+        }
         let answer = grpc.oneshot(call).await.map_err(|e| Error::Internal(format!("calling {}: {}", route.grpc_path, e.into())))?;
         self.reply(route, answer, notes.as_ref()).await
     }
@@ -124,7 +127,15 @@ impl Gateway {
         RB: http_body::Body<Data = Bytes>,
         RB::Error: Into<BoxError>,
     {
-        let (parts, body) = answer.into_parts();
+        let (mut parts, body) = answer.into_parts();
+        if let Some(typed) = parts.extensions.remove::<TypedAnswer>() {
+            // The handler succeeded and handed its answer over; the body holds an empty message.
+            drop(body);
+            if let Some(notes) = notes {
+                notes.note(|n| n.grpc_code = Some(0));
+            }
+            return Ok(json_response(StatusCode::OK, json::render_answer(&route.output, &typed)?, passthrough_headers(&parts.headers)));
+        }
         let collected = body.collect().await.map_err(|e| Error::Internal(format!("reading the gRPC answer: {}", e.into())))?;
         let trailers = collected.trailers().cloned().unwrap_or_default();
         let bytes = collected.to_bytes();

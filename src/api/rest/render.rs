@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
+use crate::api::grpc::TypedAnswer;
 use crate::proto::json::{self as typed_json, Flatten};
 use crate::proto::wkt::Any;
 use crate::proto::yandex::cloud::operation::{Operation, operation::Result as Outcome};
@@ -22,7 +23,7 @@ pub fn typed(full_name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
     // that up front, the text is seldom copied as it grows.
     let mut text = Vec::with_capacity(4 * bytes.len() + 256);
     if full_name == OPERATION {
-        operation(bytes, &mut text).ok()?;
+        operation(&Operation::decode(bytes).ok()?, &mut text).ok()?;
     } else {
         typed_json::write(full_name, bytes, &mut text, PrettyFormatter::new()).ok()?;
     }
@@ -30,18 +31,33 @@ pub fn typed(full_name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
     Some(text)
 }
 
+/// The pretty JSON of `answer`, the message `full_name` a handler handed over typed, with a
+/// newline; `None` where the typed mapping cannot write it (as `typed`).
+pub fn answer(full_name: &str, answer: &TypedAnswer) -> Option<Vec<u8>> {
+    let mut text = Vec::with_capacity(ANSWER_CAPACITY);
+    if full_name == OPERATION {
+        operation(answer.message::<Operation>()?, &mut text).ok()?;
+    } else {
+        typed_json::write_value(full_name, answer.as_any(), &mut text, PrettyFormatter::new()).ok()?;
+    }
+    text.push(b'\n');
+    Some(text)
+}
+
+/// Room for the usual answer, an `Operation` with an `Instance` (about 2 KiB of pretty JSON).
+const ANSWER_CAPACITY: usize = 4096;
+
 /// An `Operation` as the API reference shows it: `done` even while it is `false`, and its
 /// `metadata` and `response` as their messages' fields beside `@type`.
-fn operation(bytes: &[u8], text: &mut Vec<u8>) -> Result<(), String> {
-    let mut op = Operation::decode(bytes).map_err(|e| format!("decoding {OPERATION}: {e}"))?;
-    let (metadata, result) = (op.metadata.take(), op.result.take());
+fn operation(op: &Operation, text: &mut Vec<u8>) -> Result<(), String> {
     let mut object = Object::begin(text).map_err(text_error)?;
-    // Every field left comes before `done`'s place or is `done`; `metadata` and the result follow.
-    op.serialize(Flatten::into(&mut object).writing_false("done")).map_err(text_error)?;
-    if let Some(metadata) = &metadata {
+    // Every field but these comes before `done`'s place or is `done`; they follow.
+    let written_after = Flatten::into(&mut object).writing_false("done").leaving_out(&["metadata", "error", "response"]);
+    op.serialize(written_after).map_err(text_error)?;
+    if let Some(metadata) = &op.metadata {
         object.any("metadata", metadata)?;
     }
-    match &result {
+    match &op.result {
         Some(Outcome::Error(status)) => object.serialize_entry("error", status).map_err(text_error)?,
         Some(Outcome::Response(response)) => object.any("response", response)?,
         None => {}

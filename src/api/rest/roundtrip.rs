@@ -255,6 +255,29 @@ fn holds_a_time_before_1970(json: &serde_json::Value) -> bool {
     }
 }
 
+/// Writes a random `M` as a REST answer both ways, from the message a handler hands over and
+/// from its wire bytes, and fails unless the texts are the same (as JSON, and in length); gives the
+/// number of ways that wrote it.
+fn written_both_ways<M: prost::Message + std::fmt::Debug + Default + Clone + PartialEq + Send + Sync + 'static>(
+    name: &str,
+    rng: &mut StdRng,
+) -> Result<usize, TestCaseError> {
+    let descriptor = descriptor_pool().get_message_by_name(name).ok_or_else(|| TestCaseError::fail(format!("no {name}")))?;
+    let bytes = random_message(&descriptor, rng, 0).encode_to_vec();
+    let from_bytes = super::render::typed(name, &bytes).ok_or_else(|| TestCaseError::fail(format!("{name}: no rendering from bytes")))?;
+    let message = M::decode(bytes.as_slice()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let answer = crate::api::grpc::TypedAnswer::new(message.clone());
+    let from_value =
+        super::render::answer(name, &answer).ok_or_else(|| TestCaseError::fail(format!("{name}: no rendering from the value")))?;
+    // The same text but for the order of map entries (each decoded map has its own order).
+    let parse = |text: &[u8]| serde_json::from_slice::<serde_json::Value>(text).ok();
+    prop_assert_eq!(parse(&from_value), parse(&from_bytes), "{}", name);
+    prop_assert_eq!(from_value.len(), from_bytes.len(), "{}", name);
+    // Its bytes, for the descriptors' rendering, hold the same message (maps in another order).
+    prop_assert_eq!(M::decode(answer.encode().as_slice()).ok(), Some(message));
+    Ok(2)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -291,6 +314,16 @@ proptest! {
                 "{}\ntyped: {}\ndynamic: {}", name, String::from_utf8_lossy(&typed), String::from_utf8_lossy(&dynamic)
             );
         }
+    }
+
+    #[test]
+    fn an_answer_handed_over_typed_is_written_as_its_bytes_are(seed in any::<u64>()) {
+        use crate::proto::yandex::cloud::{compute::v1 as compute, operation::Operation, vpc::v1 as vpc};
+        let mut rng = StdRng::seed_from_u64(seed);
+        prop_assert_eq!(written_both_ways::<Operation>("yandex.cloud.operation.Operation", &mut rng)?, 2);
+        prop_assert_eq!(written_both_ways::<compute::Instance>("yandex.cloud.compute.v1.Instance", &mut rng)?, 2);
+        prop_assert_eq!(written_both_ways::<compute::ListInstancesResponse>("yandex.cloud.compute.v1.ListInstancesResponse", &mut rng)?, 2);
+        prop_assert_eq!(written_both_ways::<vpc::Network>("yandex.cloud.vpc.v1.Network", &mut rng)?, 2);
     }
 
     #[test]
