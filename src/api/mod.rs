@@ -3,6 +3,7 @@
 //! the cloud lives here.
 
 pub mod admin;
+pub mod answer;
 pub mod body;
 pub mod calls;
 pub mod framing;

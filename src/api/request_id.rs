@@ -16,7 +16,7 @@ pub struct RequestContext {
     pub server_request_id: String,
     pub server_trace_id: String,
     /// Set by the REST gateway on its in-process gRPC call: the handler hands its answer over
-    /// typed (`api::grpc::TypedAnswer`) instead of encoded.
+    /// typed (`api::answer::TypedAnswer`) instead of encoded.
     pub answer_typed: bool,
 }
 

@@ -1,7 +1,6 @@
 //! gRPC front end: thin tonic services over `service::Services`, plus reflection and health.
 
 mod address;
-mod answer;
 mod complete;
 mod compute;
 mod convert;
@@ -21,7 +20,6 @@ mod vpc;
 mod zone;
 
 pub use address::AddressApi;
-pub use answer::TypedAnswer;
 pub use complete::CompleteStatusLayer;
 pub use compute::InstanceApi;
 pub use disk::DiskApi;

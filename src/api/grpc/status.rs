@@ -4,8 +4,8 @@
 use prost::Message;
 use tonic::{Code, Response, Status};
 
-use super::answer::TypedAnswer;
 use super::pack::pack;
+use crate::api::answer::TypedAnswer;
 use crate::api::request_id::RequestContext;
 use crate::error::{Error, MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_VIOLATIONS, cut};
 use crate::proto::google::rpc;

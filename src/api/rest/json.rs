@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::render::{self, OPERATION};
 use super::routes::{BodyMapping, Route};
 use super::template::PathVars;
-use crate::api::grpc::TypedAnswer;
+use crate::api::answer::TypedAnswer;
 use crate::error::Error;
 use crate::proto::json as typed_json;
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
-use crate::api::grpc::TypedAnswer;
+use crate::api::answer::TypedAnswer;
 use crate::proto::json::{self as typed_json, Flatten};
 use crate::proto::wkt::Any;
 use crate::proto::yandex::cloud::operation::{Operation, operation::Result as Outcome};

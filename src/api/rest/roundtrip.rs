@@ -266,7 +266,7 @@ fn written_both_ways<M: prost::Message + std::fmt::Debug + Default + Clone + Par
     let bytes = random_message(&descriptor, rng, 0).encode_to_vec();
     let from_bytes = super::render::typed(name, &bytes).ok_or_else(|| TestCaseError::fail(format!("{name}: no rendering from bytes")))?;
     let message = M::decode(bytes.as_slice()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let answer = crate::api::grpc::TypedAnswer::new(message.clone());
+    let answer = crate::api::answer::TypedAnswer::new(message.clone());
     let from_value =
         super::render::answer(name, &answer).ok_or_else(|| TestCaseError::fail(format!("{name}: no rendering from the value")))?;
     // The same text but for the order of map entries (each decoded map has its own order).
