@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
-use tonic::service::Routes;
 use tonic_reflection::pb::v1::server_reflection_server::ServerReflectionServer as ReflectionV1;
 use tonic_reflection::pb::v1alpha::server_reflection_server::ServerReflectionServer as ReflectionV1Alpha;
 use tonic_web::GrpcWebLayer;
@@ -20,8 +19,8 @@ use crate::api::body::BodyReader;
 use crate::api::calls::{CallLayer, Journal};
 use crate::api::front::Mode;
 use crate::api::grpc::{
-    AddressApi, CompleteStatusLayer, DiskApi, DiskTypeApi, EndpointApi, GatewayApi, IamApi, ImageApi, InstanceApi, Lazy, NetworkApi,
-    OperationApi, Reflection, RouteTableApi, SecurityGroupApi, SubnetApi, ZoneApi,
+    AddressApi, CompleteStatusLayer, DiskApi, DiskTypeApi, EndpointApi, GatewayApi, GrpcServices, IamApi, ImageApi, InstanceApi, Lazy,
+    NetworkApi, OperationApi, Reflection, RouteTableApi, SecurityGroupApi, SubnetApi, ZoneApi,
 };
 use crate::api::guard::{Guard, GuardLayer};
 use crate::api::huawei::{HuaweiAuth, HuaweiRest};
@@ -151,27 +150,24 @@ pub async fn serve(args: ServeArgs, shutdown: impl Future<Output = ()> + Send + 
 
     let gateway = Arc::new(Gateway::new(SERVICES, bodies.clone()));
     let guard = Guard::new(SERVICES, iam.clone(), services.core.clone(), bodies).map_err(|e| startup("guard", e))?;
-    let routes = Routes::new(InstanceServiceServer::new(InstanceApi::new(services.compute.clone())))
-        .add_service(DiskServiceServer::new(DiskApi::new(services.disks.clone())))
-        .add_service(ImageServiceServer::new(ImageApi::new(services.images.clone())))
-        .add_service(ZoneServiceServer::new(ZoneApi))
-        .add_service(DiskTypeServiceServer::new(DiskTypeApi))
-        .add_service(OperationServiceServer::new(OperationApi::new(services.operations.clone())))
-        .add_service(NetworkServiceServer::new(NetworkApi::new(
-            services.vpc.clone(),
-            services.security_groups.clone(),
-            services.routing.clone(),
-        )))
-        .add_service(RouteTableServiceServer::new(RouteTableApi::new(services.routing.clone())))
-        .add_service(GatewayServiceServer::new(GatewayApi::new(services.routing.clone())))
-        .add_service(SubnetServiceServer::new(SubnetApi::new(services.vpc.clone())))
-        .add_service(AddressServiceServer::new(AddressApi::new(services.addresses.clone())))
-        .add_service(SecurityGroupServiceServer::new(SecurityGroupApi::new(services.security_groups.clone())))
-        .add_service(ApiEndpointServiceServer::new(EndpointApi::new(advertised.clone())))
-        .add_service(IamTokenServiceServer::new(IamApi::new(iam.clone())))
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
+    let routes = GrpcServices::default()
+        .with(InstanceServiceServer::new(InstanceApi::new(services.compute.clone())))
+        .with(DiskServiceServer::new(DiskApi::new(services.disks.clone())))
+        .with(ImageServiceServer::new(ImageApi::new(services.images.clone())))
+        .with(ZoneServiceServer::new(ZoneApi))
+        .with(DiskTypeServiceServer::new(DiskTypeApi))
+        .with(OperationServiceServer::new(OperationApi::new(services.operations.clone())))
+        .with(NetworkServiceServer::new(NetworkApi::new(services.vpc.clone(), services.security_groups.clone(), services.routing.clone())))
+        .with(RouteTableServiceServer::new(RouteTableApi::new(services.routing.clone())))
+        .with(GatewayServiceServer::new(GatewayApi::new(services.routing.clone())))
+        .with(SubnetServiceServer::new(SubnetApi::new(services.vpc.clone())))
+        .with(AddressServiceServer::new(AddressApi::new(services.addresses.clone())))
+        .with(SecurityGroupServiceServer::new(SecurityGroupApi::new(services.security_groups.clone())))
+        .with(ApiEndpointServiceServer::new(EndpointApi::new(advertised.clone())))
+        .with(IamTokenServiceServer::new(IamApi::new(iam.clone())))
+        .with(health_service)
+        .with(reflection_v1)
+        .with(reflection_v1alpha);
     let guard = GuardLayer::new(guard);
 
     tracing::info!(
@@ -281,7 +277,7 @@ fn local_address(listener: &TcpListener) -> Result<SocketAddr> {
 
 /// What every listener serves: the services behind the guard, gRPC-Web and REST layers.
 struct Stack {
-    routes: Routes,
+    routes: GrpcServices,
     calls: CallLayer,
     rest: RestLayer,
     guard: GuardLayer,
@@ -299,7 +295,7 @@ impl Stack {
             .layer(GrpcWebLayer::new())
             .layer(self.guard)
             .layer(CompleteStatusLayer)
-            .service(self.routes.prepare());
+            .service(self.routes);
         listener::Stack::new(layered)
     }
 }

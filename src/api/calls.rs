@@ -240,7 +240,7 @@ where
             protocol,
             http_method: req.method().to_string(),
             path: req.uri().path().to_string(),
-            request_id: req.extensions().get::<RequestContext>().map(|c| c.request_id.clone()).unwrap_or_default(),
+            request_id: req.extensions().get::<RequestContext>().map(|c| c.request_id.to_string()).unwrap_or_default(),
             from_console: req.headers().contains_key(CONSOLE_HEADER),
             notes,
             journal: self.journal.clone(),

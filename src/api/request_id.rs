@@ -2,6 +2,7 @@
 //! (or a new one minted), a server request id and trace id are added, all go into the response headers and into
 //! a tracing span that every log line of the call carries.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{HeaderValue, Request, Response};
@@ -9,12 +10,14 @@ use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument;
 
-/// The ids of the call being served, available to handlers through request extensions.
+/// The ids of the call being served, available to handlers through request extensions. Several
+/// layers keep a copy for the answer (its headers, its error details), so the ids are shared, not
+/// copied.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
-    pub request_id: String,
-    pub server_request_id: String,
-    pub server_trace_id: String,
+    pub request_id: Arc<str>,
+    pub server_request_id: Arc<str>,
+    pub server_trace_id: Arc<str>,
     /// Set by the REST gateway on its in-process gRPC call: the handler hands its answer over
     /// typed (`api::answer::TypedAnswer`) instead of encoded.
     pub answer_typed: bool,
@@ -63,17 +66,17 @@ where
         let given = header(&req, REQUEST_ID);
         // Only a sane, header-safe id is echoed; anything else gets a fresh one.
         let request_id = if !given.is_empty() && given.len() <= 128 && HeaderValue::from_str(given).is_ok() {
-            given.to_string()
+            Arc::from(given)
         } else if super::front::is_huawei_path(req.uri().path()) {
             // Huawei request ids are 32 hex digits.
-            uuid::Uuid::new_v4().simple().to_string()
+            Arc::from(uuid::Uuid::new_v4().simple().to_string())
         } else {
-            uuid::Uuid::new_v4().to_string()
+            Arc::from(uuid::Uuid::new_v4().to_string())
         };
         let ctx = RequestContext {
             request_id,
-            server_request_id: uuid::Uuid::new_v4().to_string(),
-            server_trace_id: uuid::Uuid::new_v4().simple().to_string(),
+            server_request_id: Arc::from(uuid::Uuid::new_v4().to_string()),
+            server_trace_id: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
             answer_typed: false,
         };
         let span = tracing::info_span!(

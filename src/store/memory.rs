@@ -13,15 +13,79 @@ use crate::error::{Error, Result};
 struct State {
     /// By kind, then id: lookups by `&str`, and lists walk one kind.
     resources: BTreeMap<Kind, BTreeMap<String, Record>>,
-    claims: BTreeMap<(String, String), Held>,
-    /// (owner, scope, key): the index behind `claims_of`.
-    owners: BTreeSet<(String, String, String)>,
+    claims: ClaimTable,
     /// By id, unordered: lists of operations sort what they find, and a B-tree of hundreds of
     /// thousands of random ids cost about 5% of a mixed call in key comparisons and cache misses.
     operations: HashMap<String, OperationRow>,
     /// Done operations by `(created_at, id)`: what pruning takes, oldest first, without walking
     /// every operation (it runs every few seconds over a store holding up to the cap).
     done: BTreeSet<(i64, String)>,
+}
+
+/// The claims, by scope then key, and by owner: nested maps, so that a lookup, a change or a
+/// release by `&str` copies no string (a `(String, String)` key needed two copies per lookup).
+/// Both iterate in `(scope, key)` (and `(owner, scope, key)`) order, as the tuples did.
+#[derive(Default)]
+struct ClaimTable {
+    by_scope: BTreeMap<String, BTreeMap<String, Held>>,
+    /// The index behind `claims_of`.
+    by_owner: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+}
+
+impl ClaimTable {
+    fn get(&self, scope: &str, key: &str) -> Option<&Held> {
+        self.by_scope.get(scope)?.get(key)
+    }
+
+    fn in_scope(&self, scope: &str) -> impl Iterator<Item = (&String, &Held)> {
+        self.by_scope.get(scope).into_iter().flatten()
+    }
+
+    /// Every claim as `(scope, key, held)`, in that order.
+    fn iter(&self) -> impl Iterator<Item = (&String, &String, &Held)> {
+        self.by_scope.iter().flat_map(|(scope, keys)| keys.iter().map(move |(key, held)| (scope, key, held)))
+    }
+
+    /// Every `(scope, key)` `owner` holds, in that order.
+    fn of_owner(&self, owner: &str) -> impl Iterator<Item = (&String, &String)> {
+        self.by_owner.get(owner).into_iter().flatten().flat_map(|(scope, keys)| keys.iter().map(move |key| (scope, key)))
+    }
+
+    /// Puts or removes the claim on `(scope, key)`, returning what it replaced.
+    fn set(&mut self, scope: &str, key: &str, held: Option<Held>) -> Option<Held> {
+        let new_owner = held.as_ref().map(|h| h.owner.clone());
+        let old = match held {
+            Some(held) => match self.by_scope.get_mut(scope).and_then(|keys| keys.get_mut(key)) {
+                Some(slot) => Some(std::mem::replace(slot, held)),
+                None => self.by_scope.entry(scope.to_string()).or_default().insert(key.to_string(), held),
+            },
+            None => {
+                let keys = self.by_scope.get_mut(scope)?;
+                let old = keys.remove(key);
+                if keys.is_empty() {
+                    self.by_scope.remove(scope);
+                }
+                old
+            }
+        };
+        if let Some(old) = &old {
+            if let Some(scopes) = self.by_owner.get_mut(&old.owner)
+                && let Some(keys) = scopes.get_mut(scope)
+            {
+                keys.remove(key);
+                if keys.is_empty() {
+                    scopes.remove(scope);
+                }
+                if scopes.is_empty() {
+                    self.by_owner.remove(&old.owner);
+                }
+            }
+        }
+        if let Some(owner) = new_owner {
+            self.by_owner.entry(owner).or_default().entry(scope.to_string()).or_default().insert(key.to_string());
+        }
+        old
+    }
 }
 
 /// A claim's columns beyond its `(scope, key)`.
@@ -75,19 +139,7 @@ impl State {
     }
 
     fn set_claim(&mut self, scope: &str, key: &str, held: Option<Held>) -> Option<Held> {
-        let k = (scope.to_string(), key.to_string());
-        let owner = held.as_ref().map(|h| h.owner.clone());
-        let old = match held {
-            Some(h) => self.claims.insert(k, h),
-            None => self.claims.remove(&k),
-        };
-        if let Some(o) = &old {
-            self.owners.remove(&(o.owner.clone(), scope.to_string(), key.to_string()));
-        }
-        if let Some(o) = owner {
-            self.owners.insert((o, scope.to_string(), key.to_string()));
-        }
-        old
+        self.claims.set(scope, key, held)
     }
 }
 
@@ -190,19 +242,22 @@ impl Tx for MemTx<'_> {
             .filter(|r| query.conditions.iter().all(|c| r.matches(c)))
             .collect();
         let column = query.order.column;
-        let key = |r: &Record| (r.sort_value(column), r.id.clone());
-        // Each key is built once (it owns clones), not twice per comparison.
-        rows.sort_by_cached_key(|r| key(r));
+        // Keys borrowed from the rows: sorting copies nothing.
+        fn keyed(r: &Record, column: super::Column) -> (super::SortKey<'_>, &str) {
+            (r.sort_key(column), r.id.as_str())
+        }
+        // Ids are unique, so no two keys are equal and an unstable sort gives the one order.
+        rows.sort_unstable_by(|a, b| keyed(a, column).cmp(&keyed(b, column)));
         if query.order.descending {
             rows.reverse();
         }
-        let after = query.after.as_ref().map(|c| (c.value.clone(), c.id.clone()));
+        let after = query.after.as_ref().map(|c| (c.value.key(), c.id.as_str()));
         Ok(rows
             .into_iter()
-            .filter(|r| match &after {
+            .filter(|r| match after {
                 None => true,
-                Some(a) if query.order.descending => key(r) < *a,
-                Some(a) => key(r) > *a,
+                Some(a) if query.order.descending => keyed(r, column) < a,
+                Some(a) => keyed(r, column) > a,
             })
             .take(query.limit)
             .cloned()
@@ -210,7 +265,7 @@ impl Tx for MemTx<'_> {
     }
 
     fn claim(&mut self, claim: &Claim) -> StoreResult<Result<(), String>> {
-        if let Some(held) = self.state().claims.get(&(claim.scope.clone(), claim.key.clone())) {
+        if let Some(held) = self.state().claims.get(&claim.scope, &claim.key) {
             return Ok(if held.owner == claim.owner { Ok(()) } else { Err(held.owner.clone()) });
         }
         let (state, undo) = self.write()?;
@@ -228,31 +283,24 @@ impl Tx for MemTx<'_> {
     }
 
     fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>> {
-        Ok(self.state().claims.get(&(scope.to_string(), key.to_string())).map(|h| h.owner.clone()))
+        Ok(self.state().claims.get(scope, key).map(|h| h.owner.clone()))
     }
 
     fn claim_at(&mut self, scope: &str, key: &str) -> StoreResult<Option<Claim>> {
-        Ok(self.state().claims.get(&(scope.to_string(), key.to_string())).map(|h| h.claim(scope, key)))
+        Ok(self.state().claims.get(scope, key).map(|h| h.claim(scope, key)))
     }
 
     fn claims_in(&mut self, scope: &str) -> StoreResult<Vec<Claim>> {
-        let start = (scope.to_string(), String::new());
-        Ok(self.state().claims.range(start..).take_while(|((s, _), _)| s == scope).map(|((s, k), held)| held.claim(s, k)).collect())
+        Ok(self.state().claims.in_scope(scope).map(|(key, held)| held.claim(scope, key)).collect())
     }
 
     fn claims_of(&mut self, owner: &str) -> StoreResult<Vec<Claim>> {
-        let start = (owner.to_string(), String::new(), String::new());
-        let state = self.state();
-        Ok(state
-            .owners
-            .range(start..)
-            .take_while(|(o, _, _)| o == owner)
-            .filter_map(|(_, s, k)| state.claims.get(&(s.clone(), k.clone())).map(|held| held.claim(s, k)))
-            .collect())
+        let claims = &self.state().claims;
+        Ok(claims.of_owner(owner).filter_map(|(s, k)| claims.get(s, k).map(|held| held.claim(s, k))).collect())
     }
 
     fn all_claims(&mut self) -> StoreResult<Vec<Claim>> {
-        Ok(self.state().claims.iter().map(|((s, k), held)| held.claim(s, k)).collect())
+        Ok(self.state().claims.iter().map(|(s, k, held)| held.claim(s, k)).collect())
     }
 
     fn all_operations(&mut self) -> StoreResult<Vec<OperationRow>> {
@@ -274,9 +322,9 @@ impl Tx for MemTx<'_> {
             .state()
             .claims
             .iter()
-            .filter(|(_, held)| held.expires_at.is_some_and(|at| at < now))
+            .filter(|(_, _, held)| held.expires_at.is_some_and(|at| at < now))
             .take(limit)
-            .map(|((scope, key), _)| (scope.clone(), key.clone()))
+            .map(|(scope, key, _)| (scope.clone(), key.clone()))
             .collect())
     }
 
@@ -352,7 +400,7 @@ impl Changes {
                 }
                 Undo::Claim(scope, key, _) => {
                     if claims.insert((scope.clone(), key.clone())) {
-                        let now = state.claims.get(&(scope.clone(), key.clone())).map(|held| held.claim(&scope, &key));
+                        let now = state.claims.get(&scope, &key).map(|held| held.claim(&scope, &key));
                         changes.claims.push((scope, key, now));
                     }
                 }

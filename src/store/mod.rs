@@ -192,6 +192,19 @@ impl Record {
         }
     }
 
+    /// The value of `column` borrowed from the row: what the memory store sorts by, without a
+    /// copy per row.
+    pub fn sort_key(&self, column: Column) -> SortKey<'_> {
+        match column {
+            Column::Id => SortKey::Text(&self.id),
+            Column::Name => SortKey::Text(&self.name),
+            Column::CreatedAt => SortKey::Int(self.created_at),
+            Column::Status => SortKey::Text(&self.status),
+            Column::ZoneId => SortKey::Text(&self.zone_id),
+            Column::PlatformId => SortKey::Text(&self.platform_id),
+        }
+    }
+
     pub fn matches(&self, condition: &Condition) -> bool {
         match self.sort_value(condition.column) {
             SortValue::Text(v) => condition.matches(&v),
@@ -204,6 +217,22 @@ impl Record {
 pub enum SortValue {
     Int(i64),
     Text(String),
+}
+
+/// A `SortValue` borrowed; ordered as `SortValue` is (its variants in the same order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+impl SortValue {
+    pub fn key(&self) -> SortKey<'_> {
+        match self {
+            SortValue::Int(n) => SortKey::Int(*n),
+            SortValue::Text(s) => SortKey::Text(s),
+        }
+    }
 }
 
 /// Where the previous page ended: keyset pagination stays stable while rows come and go.

@@ -193,12 +193,23 @@ async fn crash_loop(store: &str, dir: Arc<tempfile::TempDir>) {
         load.spawn(create_networks(c.clone(), round, ledger.clone()));
         load.spawn(create_rules(Hw::new(&server.rest, PROJECT, None), w.clone(), round, ledger.clone()));
         let moment = moments.between(50, 500);
+        let loaded = tokio::time::Instant::now();
         tokio::time::sleep(moment).await;
+        if round + 1 == ROUNDS {
+            // The last round must have driven load for the final check to mean anything; on a
+            // busy machine the first answers can take longer than the moment drawn.
+            let grew =
+                |l: &Ledger| l.operations.len() > before_last_round.operations.len() && l.rules.len() > before_last_round.rules.len();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while !grew(&ledger.lock().unwrap()) && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
         server.crash().await;
         while let Some(worker) = load.join_next().await {
             worker.expect("a load worker failed");
         }
-        println!("round {round}: killed after {moment:?}");
+        println!("round {round}: killed after {:?} (drawn: {moment:?})", loaded.elapsed());
     }
     let last = Server::start_with(dir, store, "delay=5ms");
     let ledger = ledger.lock().unwrap().clone();

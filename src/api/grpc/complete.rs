@@ -86,7 +86,7 @@ fn complete(response: Response<Body>, ctx: Option<&RequestContext>, path: &str) 
     let mut status = details.unwrap_or(rpc::Status { code, message: message.clone(), details: vec![] });
     status
         .details
-        .push(pack("google.rpc.RequestInfo", &rpc::RequestInfo { request_id: ctx.request_id.clone(), serving_data: String::new() }));
+        .push(pack("google.rpc.RequestInfo", &rpc::RequestInfo { request_id: ctx.request_id.to_string(), serving_data: String::new() }));
     let mut completed =
         tonic::Status::with_details(tonic::Code::from_i32(code), message, status.encode_to_vec().into()).into_http::<Body>();
     // Headers the answer already had (request ids, …) stay.

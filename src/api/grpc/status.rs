@@ -28,7 +28,10 @@ pub fn rpc_status(err: &Error, ctx: Option<&RequestContext>) -> rpc::Status {
         details.push(pack("google.rpc.BadRequest", &rpc::BadRequest { field_violations }));
     }
     if let Some(ctx) = ctx {
-        details.push(pack("google.rpc.RequestInfo", &rpc::RequestInfo { request_id: ctx.request_id.clone(), serving_data: String::new() }));
+        details.push(pack(
+            "google.rpc.RequestInfo",
+            &rpc::RequestInfo { request_id: ctx.request_id.to_string(), serving_data: String::new() },
+        ));
     }
     rpc::Status { code: err.code() as i32, message: wire_message(err), details }
 }

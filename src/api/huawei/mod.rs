@@ -141,7 +141,7 @@ fn api_and_project(path: &str) -> (HuaweiApi, String) {
 /// request-id layer gave it, or a new one in Huawei's form).
 fn call_context(path: &str, request: Option<&RequestContext>) -> Ctx {
     let (api, project_id) = api_and_project(path);
-    let request_id = request.map(|c| c.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let request_id = request.map(|c| c.request_id.to_string()).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     Ctx { api, project_id, request_id }
 }
 
