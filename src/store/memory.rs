@@ -68,6 +68,10 @@ impl ClaimTable {
                 old
             }
         };
+        if old.as_ref().map(|o| &o.owner) == new_owner.as_ref() {
+            // The same owner (or none before and after): the owner index stays as it is.
+            return old;
+        }
         if let Some(old) = &old {
             if let Some(scopes) = self.by_owner.get_mut(&old.owner)
                 && let Some(keys) = scopes.get_mut(scope)
@@ -137,10 +141,6 @@ impl State {
         }
         old
     }
-
-    fn set_claim(&mut self, scope: &str, key: &str, held: Option<Held>) -> Option<Held> {
-        self.claims.set(scope, key, held)
-    }
 }
 
 enum Undo {
@@ -184,7 +184,7 @@ impl MemTx<'_> {
                         state.put_resource(kind, id, old);
                     }
                     Undo::Claim(scope, key, owner) => {
-                        state.set_claim(&scope, &key, owner);
+                        state.claims.set(&scope, &key, owner);
                     }
                     Undo::Operation(id, op) => {
                         state.set_operation(id, op);
@@ -270,14 +270,14 @@ impl Tx for MemTx<'_> {
         }
         let (state, undo) = self.write()?;
         let held = Held { owner: claim.owner.clone(), detail: claim.detail.clone(), expires_at: claim.expires_at };
-        let old = state.set_claim(&claim.scope, &claim.key, Some(held));
+        let old = state.claims.set(&claim.scope, &claim.key, Some(held));
         undo.push(Undo::Claim(claim.scope.clone(), claim.key.clone(), old));
         Ok(Ok(()))
     }
 
     fn release(&mut self, scope: &str, key: &str) -> StoreResult<()> {
         let (state, undo) = self.write()?;
-        let old = state.set_claim(scope, key, None);
+        let old = state.claims.set(scope, key, None);
         undo.push(Undo::Claim(scope.to_string(), key.to_string(), old));
         Ok(())
     }

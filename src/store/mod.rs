@@ -182,14 +182,7 @@ pub struct Record {
 impl Record {
     /// The value of `column`, as lists compare and order it.
     pub fn sort_value(&self, column: Column) -> SortValue {
-        match column {
-            Column::Id => SortValue::Text(self.id.clone()),
-            Column::Name => SortValue::Text(self.name.clone()),
-            Column::CreatedAt => SortValue::Int(self.created_at),
-            Column::Status => SortValue::Text(self.status.clone()),
-            Column::ZoneId => SortValue::Text(self.zone_id.clone()),
-            Column::PlatformId => SortValue::Text(self.platform_id.clone()),
-        }
+        self.sort_key(column).to_value()
     }
 
     /// The value of `column` borrowed from the row: what the memory store sorts by, without a
@@ -206,9 +199,9 @@ impl Record {
     }
 
     pub fn matches(&self, condition: &Condition) -> bool {
-        match self.sort_value(condition.column) {
-            SortValue::Text(v) => condition.matches(&v),
-            SortValue::Int(v) => condition.matches(&v.to_string()),
+        match self.sort_key(condition.column) {
+            SortKey::Text(v) => condition.matches(v),
+            SortKey::Int(v) => condition.matches(&v.to_string()),
         }
     }
 }
@@ -224,6 +217,15 @@ pub enum SortValue {
 pub enum SortKey<'a> {
     Int(i64),
     Text(&'a str),
+}
+
+impl SortKey<'_> {
+    pub fn to_value(self) -> SortValue {
+        match self {
+            SortKey::Int(n) => SortValue::Int(n),
+            SortKey::Text(s) => SortValue::Text(s.to_string()),
+        }
+    }
 }
 
 impl SortValue {
