@@ -97,6 +97,8 @@ struct Figures {
     latencies: Vec<u32>,
     cpu_per_call_us: f64,
     peak_rss_mib: f64,
+    /// Jobs per group commit of the default store's log writer over the row, when it has one.
+    jobs_per_log_commit: Option<f64>,
 }
 
 impl Figures {
@@ -112,7 +114,7 @@ impl Figures {
     fn print(&self, ceiling: Option<f64>) {
         let ratio = ceiling.map_or(String::from("-"), |c| format!("{:.0}%", 100.0 * self.rate() / c));
         println!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.1} | {} |",
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.1} | {} | {} |",
             self.label,
             self.concurrency,
             self.rate(),
@@ -121,7 +123,8 @@ impl Figures {
             self.percentile(0.999),
             self.cpu_per_call_us,
             self.peak_rss_mib,
-            ratio
+            ratio,
+            self.jobs_per_log_commit.map_or(String::from("-"), |jobs| format!("{jobs:.1}"))
         );
     }
 }
@@ -134,6 +137,7 @@ where
     Fut: Future<Output = Result<usize, Error>> + Send,
 {
     let step = Arc::new(step);
+    let log_before = log_commits(server).await;
     let cpu_before = server.cpu_seconds();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
@@ -161,6 +165,12 @@ where
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let cpu = server.cpu_seconds() - cpu_before;
+    let jobs_per_log_commit = match (log_before, log_commits(server).await) {
+        (Some((jobs_before, groups_before)), Some((jobs, groups))) if groups > groups_before => {
+            Some((jobs - jobs_before) / (groups - groups_before))
+        }
+        _ => None,
+    };
     Figures {
         label: label.to_string(),
         concurrency,
@@ -169,7 +179,16 @@ where
         latencies,
         cpu_per_call_us: cpu * 1e6 / calls.max(1) as f64,
         peak_rss_mib: server.peak_rss_mib(),
+        jobs_per_log_commit,
     }
+}
+
+/// The jobs and the group commits of the default store's log writer so far, from the server's
+/// `/metrics` (`None` for a server without one, such as the bare tonic server or another store).
+async fn log_commits(server: &Process) -> Option<(f64, f64)> {
+    let text = reqwest::get(format!("http://{}/metrics", server.addr)).await.ok()?.error_for_status().ok()?.text().await.ok()?;
+    let value = |series: &str| text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse::<f64>().ok());
+    Some((value("netplane_store_commit_group_jobs_sum{writer=\"log\"}")?, value("netplane_store_commit_group_jobs_count{writer=\"log\"}")?))
 }
 
 /// Times one call into `latencies`.
@@ -616,8 +635,10 @@ async fn run(o: Options) {
     drop(bare);
 
     println!("\nstore: {}, operations: inline, {} s per row, server and generator pinned to separate cores\n", o.store, o.seconds);
-    println!("| workload | in flight | calls/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/call | peak RSS MiB | of bare |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| workload | in flight | calls/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/call | peak RSS MiB | of bare | jobs per log commit |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for (_, figures) in &ceilings {
         figures.print(None);
     }

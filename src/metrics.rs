@@ -1,6 +1,7 @@
 //! The process's metrics, in the Prometheus text format (`GET /metrics`), kept with
 //! `prometheus-client`: calls by protocol, method and code with latency by method; operations
-//! started and finished; store transaction latency and retries; build info; and, read at scrape
+//! started and finished; store transaction latency and retries; calls per group commit of each
+//! SQLite writer; build info; and, read at scrape
 //! time, pending operations and resources by kind. One registry per process, as Prometheus
 //! clients keep it: recording is a few atomic adds, so the layers that record need no handle.
 
@@ -42,6 +43,11 @@ struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WriterLabels {
+    writer: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
 }
@@ -55,7 +61,13 @@ pub struct Metrics {
     operations_pending: Gauge,
     transaction_seconds: Family<TransactionLabels, Histogram>,
     transaction_retries: Counter,
+    commit_groups: Family<WriterLabels, Histogram>,
     resources: Family<KindLabels, Gauge>,
+}
+
+/// 1 to 64 jobs, doubling (a writer's groups hold at most 64).
+fn group_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(1.0, 2.0, 7))
 }
 
 /// 50 µs to about 1.6 s, doubling.
@@ -83,6 +95,12 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Store transactions run again after a conflict (PostgreSQL)",
         transaction_retries.clone(),
     );
+    let commit_groups = Family::<WriterLabels, Histogram>::new_with_constructor(group_buckets as fn() -> Histogram);
+    registry.register(
+        "store_commit_group_jobs",
+        "Jobs (calls' transactions, log appends, folds) committed together by one SQLite writer, by writer (store or log)",
+        commit_groups.clone(),
+    );
     let resources = Family::<KindLabels, Gauge>::default();
     registry.register("resources", "Stored resources by kind (read at scrape time)", resources.clone());
     let build = Family::<BuildLabels, Gauge>::default();
@@ -97,6 +115,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         operations_pending,
         transaction_seconds,
         transaction_retries,
+        commit_groups,
         resources,
     }
 });
@@ -131,6 +150,13 @@ impl Metrics {
         self.transaction_retries.inc();
     }
 
+    /// One group commit of a SQLite writer (`store` for the store file's, `log` for the
+    /// resident store's log file's): how many jobs it committed together, which is what a
+    /// commit's cost is shared by.
+    pub fn commit_group(&self, writer: &'static str, jobs: usize) {
+        self.commit_groups.get_or_create(&WriterLabels { writer }).observe(jobs as f64);
+    }
+
     /// The text exposition, with the gauges read at scrape time set first.
     pub fn render(&self, pending_operations: usize, resources: &[(&'static str, usize)]) -> String {
         self.operations_pending.set(i64::try_from(pending_operations).unwrap_or(i64::MAX));
@@ -155,6 +181,7 @@ mod tests {
         m.operation_started();
         m.operation_finished(true);
         m.transaction(true, Duration::from_micros(30));
+        m.commit_group("log", 12);
         let text = m.render(3, &[("network", 2)]);
         for needle in [
             "netplane_calls_total{protocol=\"grpc\",method=\"yandex.cloud.vpc.v1.NetworkService/Get\",code=\"OK\"}",
@@ -164,6 +191,7 @@ mod tests {
             "netplane_operations_pending 3",
             "netplane_store_transaction_duration_seconds_count{kind=\"write\"}",
             "netplane_store_transaction_retries_total",
+            "netplane_store_commit_group_jobs_bucket{le=\"16.0\",writer=\"log\"} 1",
             "netplane_resources{kind=\"network\"} 2",
             "netplane_build_info{version=",
         ] {

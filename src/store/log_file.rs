@@ -119,7 +119,7 @@ impl LogFile {
         let conn = Mutex::new(conn);
         std::thread::Builder::new()
             .name("sqlite-log-writer".into())
-            .spawn(move || write_groups(&conn, &jobs))
+            .spawn(move || write_groups("log", &conn, &jobs))
             .map_err(|e| open_err(&path, e))?;
         Ok(LogFile { queue, checkpointer })
     }

@@ -167,7 +167,7 @@ impl SqliteBackend {
         let connection = writer.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_groups(&connection, &jobs))
+            .spawn(move || write_groups("store", &connection, &jobs))
             .map_err(|e| open_err(path, e))?;
         Ok(SqliteBackend { path: path.to_string(), writer, queue, readers, checkpointer })
     }
@@ -235,8 +235,9 @@ fn fold_log_file(conn: &mut Connection, path: &str) -> Result<()> {
 }
 
 /// The writer thread: takes the first queued job, then every job queued while the group runs (up
-/// to `MAX_GROUP`), and commits them together. Returns when the backend is dropped.
-pub(super) fn write_groups(connection: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
+/// to `MAX_GROUP`), and commits them together, counting each group's size under `writer` in the
+/// metrics. Returns when the backend is dropped.
+pub(super) fn write_groups(writer: &'static str, connection: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
     while let Ok(first) = jobs.recv() {
         // The first job's sender has just woken this thread and, on a busy core, been preempted
         // by it with more requests in hand. Yielding lets it queue them, so they join this group
@@ -266,6 +267,7 @@ pub(super) fn write_groups(connection: &Mutex<Connection>, jobs: &mpsc::Receiver
             }
         };
         drop(conn);
+        crate::metrics::metrics().commit_group(writer, group.len());
         outcomes.resize_with(group.len(), || Ok(()));
         for (job, outcome) in group.into_iter().zip(outcomes) {
             // A failed group takes every call's changes with it, so no call may report success.

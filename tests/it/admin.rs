@@ -584,6 +584,15 @@ async fn the_journal_records_calls_without_credentials_and_metrics_parse() {
     for family in ["netplane_build_info{version=", "netplane_call_duration_seconds_bucket{"] {
         assert!(samples.contains(family), "{family} not in\n{samples}");
     }
+    // The memory store has no SQLite writer; the default store's log writer counts the jobs of
+    // each group commit, and a create is at least one job.
+    assert!(!samples.contains("netplane_store_commit_group_jobs_count{writer="), "{samples}");
+    let dir = data_dir();
+    let durable = Server::start_with(dir.clone(), &sqlite_store(&dir), "inline");
+    network(&durable.clients().await, "logged").await;
+    let samples = crate::harness::run_python("metrics_parse.py", &[&durable.rest]);
+    let value = |series: &str| samples.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok());
+    assert!(value("netplane_store_commit_group_jobs_sum{writer=\"log\"}").is_some_and(|jobs| jobs >= 1.0), "{samples}");
 }
 
 /// Health turns 503 `draining` as soon as a shutdown begins (during `--drain-delay` calls are
