@@ -1,9 +1,9 @@
 //! The process's metrics, in the Prometheus text format (`GET /metrics`), kept with
 //! `prometheus-client`: calls by protocol, method and code with latency by method; operations
-//! started and finished; store transaction latency and retries; calls per group commit of each
-//! SQLite writer; build info; and, read at scrape
-//! time, pending operations and resources by kind. One registry per process, as Prometheus
-//! clients keep it: recording is a few atomic adds, so the layers that record need no handle.
+//! started and finished; store transaction latency and retries; jobs per group commit of each
+//! SQLite writer; build info; and, read at scrape time, pending operations and resources by kind.
+//! One registry per process, as Prometheus clients keep it: recording is a few atomic adds, so the
+//! layers that record need no handle.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -98,7 +98,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let commit_groups = Family::<WriterLabels, Histogram>::new_with_constructor(group_buckets as fn() -> Histogram);
     registry.register(
         "store_commit_group_jobs",
-        "Jobs (calls' transactions, log appends, folds) committed together by one SQLite writer, by writer (store or log)",
+        "Jobs (calls' transactions, log appends and trims, folds) committed together by one SQLite writer, by writer (store or log)",
         commit_groups.clone(),
     );
     let resources = Family::<KindLabels, Gauge>::default();

@@ -2,6 +2,7 @@
 //! operation does when it completes (`apply`) or is rolled back (`undo`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use ipnet::Ipv4Net;
 
@@ -125,12 +126,13 @@ impl ComputeArea {
         .await
     }
 
-    pub async fn get_instance(&self, id: &str) -> Result<Instance> {
+    /// The instance as its row holds it (shared, not copied: a Get only renders it).
+    pub async fn get_instance(&self, id: &str) -> Result<Arc<Instance>> {
         let id = id.to_string();
-        self.store.lookup(move |tx| load(tx, &id)).await
+        self.store.lookup(move |tx| lifecycle::load_shared(tx, &id)).await
     }
 
-    pub async fn list_instances(&self, cmd: ListOrdered) -> Result<Page<Instance>> {
+    pub async fn list_instances(&self, cmd: ListOrdered) -> Result<Page<Arc<Instance>>> {
         listing::ordered_page(&self.store, "instances", cmd).await
     }
 

@@ -2,6 +2,7 @@
 //! deleting them, and the steps instances share when they create, attach, detach and drop disks.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::DiskArea;
 use super::claims::{ClaimScope, DISK_USER_KEY};
@@ -158,7 +159,7 @@ impl DiskArea {
         self.store.lookup(move |tx| load(tx, &id)).await
     }
 
-    pub async fn list_disks(&self, cmd: ListOrdered) -> Result<Page<Disk>> {
+    pub async fn list_disks(&self, cmd: ListOrdered) -> Result<Page<Arc<Disk>>> {
         listing::ordered_page(&self.store, "disks", cmd).await
     }
 

@@ -3,6 +3,7 @@
 //! or another image.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::ImageArea;
 use super::lifecycle;
@@ -145,7 +146,7 @@ impl ImageArea {
             .await
     }
 
-    pub async fn list_images(&self, cmd: ListOrdered) -> Result<Page<Image>> {
+    pub async fn list_images(&self, cmd: ListOrdered) -> Result<Page<Arc<Image>>> {
         let store = images_of(&self.catalog, &self.store, &cmd.folder_id).clone();
         listing::ordered_page(&store, "images", cmd).await
     }

@@ -34,6 +34,11 @@ pub(super) fn load<T: Lifecycle>(tx: &mut dyn Tx, id: &str) -> Result<T> {
     tx.load::<T>(id)?.ok_or_else(|| Error::not_found(T::ERROR_KIND, id))
 }
 
+/// `load`, sharing the value the row holds: for a read that only renders it.
+pub(super) fn load_shared<T: Lifecycle>(tx: &mut dyn Tx, id: &str) -> Result<std::sync::Arc<T>> {
+    tx.load_shared::<T>(id)?.ok_or_else(|| Error::not_found(T::ERROR_KIND, id))
+}
+
 /// Claims a new resource's name in its folder.
 pub(super) fn claim_own_name<T: Lifecycle>(tx: &mut dyn Tx, id: &str, folder_id: &str, name: &str) -> Result<()> {
     claim_name(tx, T::ERROR_KIND, folder_id, name, &owner::<T>(id))

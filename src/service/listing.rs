@@ -2,6 +2,8 @@
 //! rows read by keyset (`after` the last cursor, one more than the page to know whether another
 //! follows).
 
+use std::sync::Arc;
+
 use super::paging::{self, ListScope, Page};
 use crate::domain::filter::{Condition, Order};
 use crate::error::Result;
@@ -26,9 +28,10 @@ pub struct ListOrdered {
     pub order: Order,
 }
 
-/// One page of `R` in `cmd`'s folder and order, from `store`; page tokens are bound to `what`,
-/// the folder, the filter and the order.
-pub(super) async fn ordered_page<R: Resource>(store: &Store, what: &str, cmd: ListOrdered) -> Result<Page<R>> {
+/// One page of `R` in `cmd`'s folder and order, from `store`, sharing the values the rows hold
+/// (the page is only rendered); page tokens are bound to `what`, the folder, the filter and the
+/// order.
+pub(super) async fn ordered_page<R: Resource>(store: &Store, what: &str, cmd: ListOrdered) -> Result<Page<Arc<R>>> {
     let scope = ListScope::new(what, &[&cmd.folder_id, &format!("{:?}", cmd.conditions), &format!("{:?}", cmd.order)]);
     let after = paging::decode::<Cursor>(&cmd.page_token, &scope)?;
     store
@@ -42,7 +45,7 @@ pub(super) async fn ordered_page<R: Resource>(store: &Store, what: &str, cmd: Li
                 ..Query::new(R::KIND)
             };
             let rows = tx.list(&query)?;
-            paging::page(rows, cmd.page_size, &scope, cursor(cmd.order), |r| R::from_record(&r))
+            paging::page(rows, cmd.page_size, &scope, cursor(cmd.order), |r| R::shared_from_record(&r))
         })
         .await
 }

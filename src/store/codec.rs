@@ -64,6 +64,18 @@ impl Body {
                 .ok_or_else(|| Error::Internal(format!("decoding {}: the row holds another type", what()))),
         }
     }
+
+    /// `decode`, sharing the value the row holds instead of copying it (a read that only
+    /// renders the value needs no copy of its own); an encoded body is decoded into a new one.
+    pub fn shared<T: DeserializeOwned + Send + Sync + 'static>(&self, what: impl FnOnce() -> String) -> Result<Arc<T>> {
+        match self {
+            Body::Encoded(bytes) => read(bytes).map(Arc::new).map_err(|e| Error::Internal(format!("decoding {}: {e}", what()))),
+            Body::Value(value) => {
+                let value: Arc<dyn Any + Send + Sync> = value.clone();
+                value.downcast::<T>().map_err(|_| Error::Internal(format!("decoding {}: the row holds another type", what())))
+            }
+        }
+    }
 }
 
 impl From<Vec<u8>> for Body {
@@ -153,6 +165,19 @@ mod tests {
         let json = serde_json::to_vec(&row).unwrap();
         assert!(body.len() < json.len());
         assert_eq!(read::<Row>(&json).unwrap(), row, "rows stored as JSON by earlier versions");
+    }
+
+    #[test]
+    fn a_shared_read_hands_out_the_rows_own_value_and_decodes_an_encoded_one() {
+        let row = Row { id: "a".into(), ports: vec![80], note: Some("n".into()) };
+        let held = Body::value(row.clone());
+        let (first, second) = (held.shared::<Row>(|| "row".into()).unwrap(), held.shared::<Row>(|| "row".into()).unwrap());
+        assert!(Arc::ptr_eq(&first, &second), "both reads share the one value the row holds");
+        assert_eq!(*first, row);
+        let encoded = Body::Encoded(encode(&row, "row").unwrap());
+        assert_eq!(*encoded.shared::<Row>(|| "row".into()).unwrap(), row);
+        let wrong = held.shared::<String>(|| "row r1".into()).unwrap_err().to_string();
+        assert!(wrong.contains("row r1") && wrong.contains("another type"), "{wrong}");
     }
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -29,6 +29,11 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static
     fn from_record(r: &Record) -> Result<Self> {
         r.body.decode(|| format!("{} {}", Self::KIND.as_str(), r.id))
     }
+
+    /// `from_record`, sharing the value the row holds (for reads that only render it).
+    fn shared_from_record(r: &Record) -> Result<Arc<Self>> {
+        r.body.shared(|| format!("{} {}", Self::KIND.as_str(), r.id))
+    }
 }
 
 fn row(kind: Kind, id: &str, folder_id: &str, parent_id: &str, name: &str, created_at: i64) -> Record {
@@ -236,6 +241,9 @@ impl Resource for huawei::port::Port {
 /// Typed helpers for any transaction.
 pub trait TxExt {
     fn load<R: Resource>(&mut self, id: &str) -> Result<Option<R>>;
+    /// `load`, sharing the value the row holds instead of copying it, for a read that only
+    /// renders it.
+    fn load_shared<R: Resource>(&mut self, id: &str) -> Result<Option<Arc<R>>>;
     fn create<R: Resource>(&mut self, value: &R) -> Result<()>;
     fn save<R: Resource>(&mut self, value: &R) -> Result<()>;
     /// Saves `value` and hands back the very value the row now holds, for an operation's
@@ -248,6 +256,9 @@ pub trait TxExt {
 impl TxExt for dyn Tx + '_ {
     fn load<R: Resource>(&mut self, id: &str) -> Result<Option<R>> {
         self.body(R::KIND, id)?.map(|body| body.decode(|| format!("{} {id}", R::KIND.as_str()))).transpose()
+    }
+    fn load_shared<R: Resource>(&mut self, id: &str) -> Result<Option<Arc<R>>> {
+        self.body(R::KIND, id)?.map(|body| body.shared(|| format!("{} {id}", R::KIND.as_str()))).transpose()
     }
     fn create<R: Resource>(&mut self, value: &R) -> Result<()> {
         Ok(self.insert(&value.to_record())?)

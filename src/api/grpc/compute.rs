@@ -231,7 +231,7 @@ impl InstanceService for InstanceApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("instance_id", &r.instance_id)?;
-            convert::instance(&self.services.get_instance(&r.instance_id).await?)
+            convert::instance(&*self.services.get_instance(&r.instance_id).await?)
         };
         respond(ctx.as_ref(), result.await)
     }
@@ -243,7 +243,7 @@ impl InstanceService for InstanceApi {
                 fields::ordered_list(&r.folder_id, r.page_size, &r.page_token, &r.filter, &r.order_by, INSTANCE_FIELDS, INSTANCE_FIELDS)?;
             let page = self.services.list_instances(cmd).await?;
             Ok(pb::ListInstancesResponse {
-                instances: page.items.iter().map(convert::instance).collect::<Result<_>>()?,
+                instances: page.items.iter().map(|i| convert::instance(i)).collect::<Result<_>>()?,
                 next_page_token: page.next_page_token,
             })
         };

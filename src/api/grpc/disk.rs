@@ -50,7 +50,7 @@ impl DiskService for DiskApi {
             let cmd = fields::ordered_list(&r.folder_id, r.page_size, &r.page_token, &r.filter, &r.order_by, DISK_FIELDS, DISK_FIELDS)?;
             let page = self.services.list_disks(cmd).await?;
             Ok(pb::ListDisksResponse {
-                disks: page.items.iter().map(convert::disk_resource).collect(),
+                disks: page.items.iter().map(|d| convert::disk_resource(d)).collect(),
                 next_page_token: page.next_page_token,
             })
         };

@@ -71,7 +71,10 @@ impl ImageService for ImageApi {
             let cmd =
                 fields::ordered_list(&r.folder_id, r.page_size, &r.page_token, &r.filter, &r.order_by, NAME_ONLY, IMAGE_ORDER_FIELDS)?;
             let page = self.services.list_images(cmd).await?;
-            Ok(pb::ListImagesResponse { images: page.items.iter().map(convert::image).collect(), next_page_token: page.next_page_token })
+            Ok(pb::ListImagesResponse {
+                images: page.items.iter().map(|i| convert::image(i)).collect(),
+                next_page_token: page.next_page_token,
+            })
         };
         respond(ctx.as_ref(), result.await)
     }
