@@ -56,12 +56,8 @@ impl Body {
     /// one, so a successful read formats nothing).
     pub fn decode<T: DeserializeOwned + Clone + 'static>(&self, what: impl FnOnce() -> String) -> Result<T> {
         match self {
-            Body::Encoded(bytes) => read(bytes).map_err(|e| Error::Internal(format!("decoding {}: {e}", what()))),
-            Body::Value(value) => value
-                .as_any()
-                .downcast_ref::<T>()
-                .cloned()
-                .ok_or_else(|| Error::Internal(format!("decoding {}: the row holds another type", what()))),
+            Body::Encoded(bytes) => read(bytes).map_err(|e| undecodable(what, e)),
+            Body::Value(value) => value.as_any().downcast_ref::<T>().cloned().ok_or_else(|| undecodable(what, ANOTHER_TYPE)),
         }
     }
 
@@ -69,13 +65,20 @@ impl Body {
     /// renders the value needs no copy of its own); an encoded body is decoded into a new one.
     pub fn shared<T: DeserializeOwned + Send + Sync + 'static>(&self, what: impl FnOnce() -> String) -> Result<Arc<T>> {
         match self {
-            Body::Encoded(bytes) => read(bytes).map(Arc::new).map_err(|e| Error::Internal(format!("decoding {}: {e}", what()))),
+            Body::Encoded(bytes) => read(bytes).map(Arc::new).map_err(|e| undecodable(what, e)),
             Body::Value(value) => {
                 let value: Arc<dyn Any + Send + Sync> = value.clone();
-                value.downcast::<T>().map_err(|_| Error::Internal(format!("decoding {}: the row holds another type", what())))
+                value.downcast::<T>().map_err(|_| undecodable(what, ANOTHER_TYPE))
             }
         }
     }
+}
+
+const ANOTHER_TYPE: &str = "the row holds another type";
+
+/// A body that could not be read as the type asked for; `what` names the row.
+fn undecodable(what: impl FnOnce() -> String, cause: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("decoding {}: {cause}", what()))
 }
 
 impl From<Vec<u8>> for Body {

@@ -569,7 +569,7 @@ async fn the_journal_records_calls_without_credentials_and_metrics_parse() {
     // A made-up path is counted as `unknown`, so clients cannot grow the metrics without bound.
     assert_eq!(reqwest::get(format!("{}/vpc/v1/made-up-path-1234", dev.rest)).await.unwrap().status(), 404);
     let samples = crate::harness::run_python("metrics_parse.py", &[&dev.rest]);
-    let value = |series: &str| samples.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok());
+    let value = |series: &str| sample(&samples, series);
     assert_eq!(
         value("netplane_calls_total{code=\"OK\",method=\"yandex.cloud.vpc.v1.NetworkService/Create\",protocol=\"grpc\"}"),
         Some(1.0),
@@ -591,8 +591,12 @@ async fn the_journal_records_calls_without_credentials_and_metrics_parse() {
     let durable = Server::start_with(dir.clone(), &sqlite_store(&dir), "inline");
     network(&durable.clients().await, "logged").await;
     let samples = crate::harness::run_python("metrics_parse.py", &[&durable.rest]);
-    let value = |series: &str| samples.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok());
-    assert!(value("netplane_store_commit_group_jobs_sum{writer=\"log\"}").is_some_and(|jobs| jobs >= 1.0), "{samples}");
+    assert!(sample(&samples, "netplane_store_commit_group_jobs_sum{writer=\"log\"}").is_some_and(|jobs| jobs >= 1.0), "{samples}");
+}
+
+/// The value of `series` in the parsed samples `metrics_parse.py` prints, one `series value` a line.
+fn sample(samples: &str, series: &str) -> Option<f64> {
+    samples.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok())
 }
 
 /// Health turns 503 `draining` as soon as a shutdown begins (during `--drain-delay` calls are
