@@ -107,8 +107,9 @@ impl Drop for LogFile {
 
 impl LogFile {
     /// Opens (or creates) the log file of the store file at `store_path`, whose id is `store_id`,
-    /// for appending. Its commits are as durable as `synchronous` says.
-    pub fn open(store_path: &str, store_id: &str, synchronous: Synchronous) -> Result<LogFile> {
+    /// for appending. Its commits are as durable as `synchronous` says; its writer calls
+    /// `group_finished` after each group commit, once every job of the group has finished.
+    pub fn open(store_path: &str, store_id: &str, synchronous: Synchronous, group_finished: Box<dyn Fn() + Send>) -> Result<LogFile> {
         let path = path_of(store_path);
         let conn = appender(&path, store_id, synchronous)?;
         // Commits never checkpoint; the background thread does.
@@ -119,7 +120,7 @@ impl LogFile {
         let conn = Mutex::new(conn);
         std::thread::Builder::new()
             .name("sqlite-log-writer".into())
-            .spawn(move || write_groups("log", &conn, &jobs))
+            .spawn(move || write_groups("log", &conn, &jobs, &*group_finished))
             .map_err(|e| open_err(&path, e))?;
         Ok(LogFile { queue, checkpointer })
     }

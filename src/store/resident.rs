@@ -43,14 +43,20 @@ enum Committed {
 }
 
 /// Which changes are applied in memory, and which of those are committed to the log. The
-/// committed state is kept once; async waiters are woken through `notify`, threads outside the
-/// runtime (`Store::write_now`) through `changed`.
+/// committed state is kept once and published once per group commit (`publish`); threads outside
+/// the runtime (`Store::write_now`) wait on `changed`, async waiters on `first` and `rest`.
+///
+/// The log's writer wakes one async waiter (`first`), and that one wakes the others (`rest`) from
+/// the runtime's thread. Woken from the writer's thread, each waiter was a wake-up across threads:
+/// a write to the runtime's event fd, and on a busy core a switch to the runtime and back before
+/// the writer could wake the next. From the runtime's own thread a wake is a push onto its queue.
 pub struct Progress {
     /// The number of the newest change applied in memory (changed under the memory write lock).
     applied: AtomicU64,
     committed: Mutex<Committed>,
     changed: Condvar,
-    notify: Notify,
+    first: Notify,
+    rest: Notify,
 }
 
 impl Progress {
@@ -60,7 +66,8 @@ impl Progress {
             applied: AtomicU64::new(seq),
             committed: Mutex::new(Committed::UpTo(seq)),
             changed: Condvar::new(),
-            notify: Notify::new(),
+            first: Notify::new(),
+            rest: Notify::new(),
         }
     }
 
@@ -81,13 +88,18 @@ impl Progress {
     pub async fn wait(&self, seq: u64) -> Result<()> {
         loop {
             // Registered before the check, so that a commit between the two is not missed.
-            let notified = self.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
+            let (first, rest) = (self.first.notified(), self.rest.notified());
+            tokio::pin!(first, rest);
+            first.as_mut().enable();
+            rest.as_mut().enable();
             if let Some(done) = Self::reached(&self.committed.lock(), seq) {
                 return done;
             }
-            notified.await;
+            tokio::select! {
+                // Woken by the writer: wake every other waiter, whether or not this one is done.
+                () = &mut first => self.rest.notify_waiters(),
+                () = &mut rest => {}
+            }
         }
     }
 
@@ -102,7 +114,10 @@ impl Progress {
         }
     }
 
+    /// Records how far the log has committed. A failure is published at once; progress is
+    /// published by the log's writer once its group has finished (`publish`).
     fn set(&self, next: Committed) {
+        let failed = matches!(next, Committed::Failed(_));
         {
             let mut state = self.committed.lock();
             match (&*state, &next) {
@@ -111,8 +126,15 @@ impl Progress {
                 _ => *state = next,
             }
         }
+        if failed {
+            self.publish();
+        }
+    }
+
+    /// Wakes whoever waits for what `set` recorded.
+    fn publish(&self) {
         self.changed.notify_all();
-        self.notify.notify_waiters();
+        self.first.notify_one();
     }
 
     fn failure(&self) -> Option<String> {
@@ -304,10 +326,11 @@ impl ResidentBackend {
         })?;
         tracing::info!(store = path, rows, took_ms = started.elapsed().as_millis() as u64, "state read into memory");
         let folds = file.write_queue().cloned().ok_or_else(|| Error::Internal("storage: the SQLite file has no writer".into()))?;
-        let log_file = LogFile::open(path, &store_id, synchronous)?;
         // Changes are numbered on from the newest one folded, so that every change logged from
         // now on is past what the tables record as folded.
         let progress = Arc::new(Progress::starting_at(folded_upto));
+        let published = progress.clone();
+        let log_file = LogFile::open(path, &store_id, synchronous, Box::new(move || published.publish()))?;
         let folding = Folding { merging: Unfolded::default(), started: Instant::now(), in_flight: false };
         let log = Arc::new(Log { appends: log_file.queue().clone(), folds, progress: progress.clone(), folding: Mutex::new(folding) });
         Ok(ResidentBackend { memory, file, _log_file: log_file, log, progress })
@@ -351,5 +374,88 @@ impl Backend for ResidentBackend {
 
     fn keeps_state_in_memory(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A runtime with one thread, as the server runs, and on it one waiter per change of `seqs`,
+    /// each spawned once it has registered for the next commit.
+    fn waiters(
+        progress: &Arc<Progress>,
+        seqs: std::ops::RangeInclusive<u64>,
+    ) -> (tokio::runtime::Runtime, Vec<tokio::task::JoinHandle<Result<()>>>) {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let (registered, waiting) = std::sync::mpsc::channel();
+        let handles: Vec<_> = seqs
+            .map(|seq| {
+                let (progress, registered) = (progress.clone(), registered.clone());
+                runtime.spawn(async move {
+                    let wait = progress.wait(seq);
+                    tokio::pin!(wait);
+                    // Polled once, so that it waits registered before the commit is published.
+                    tokio::select! {
+                        biased;
+                        done = &mut wait => return done,
+                        () = std::future::ready(()) => registered.send(()).unwrap(),
+                    }
+                    wait.await
+                })
+            })
+            .collect();
+        for _ in &handles {
+            waiting.recv().unwrap();
+        }
+        (runtime, handles)
+    }
+
+    /// Commits up to `seq` from a thread of its own, as the log's writer does, and publishes them.
+    fn commit_from_the_writer(progress: &Arc<Progress>, seq: u64) {
+        let progress = progress.clone();
+        std::thread::spawn(move || {
+            progress.set(Committed::UpTo(seq));
+            progress.publish();
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// Each published commit wakes one waiter from outside the runtime, and that one the rest:
+    /// every waiter returns once its change is committed, and none before.
+    #[test]
+    fn one_published_commit_wakes_every_waiter_it_reaches_and_no_other() {
+        let progress = Arc::new(Progress::starting_at(0));
+        let (runtime, mut waiters) = waiters(&progress, 1..=20);
+        commit_from_the_writer(&progress, 12);
+        let later = waiters.split_off(12);
+        runtime.block_on(async {
+            for waiter in waiters {
+                tokio::time::timeout(Duration::from_secs(10), waiter).await.expect("a committed change's waiter woke").unwrap().unwrap();
+            }
+        });
+        assert!(later.iter().all(|w| !w.is_finished()), "a change answered before its commit");
+        commit_from_the_writer(&progress, 20);
+        runtime.block_on(async {
+            for waiter in later {
+                tokio::time::timeout(Duration::from_secs(10), waiter).await.expect("a committed change's waiter woke").unwrap().unwrap();
+            }
+        });
+    }
+
+    /// A failure of the log is published at once, with no group to finish.
+    #[test]
+    fn a_failed_log_wakes_its_waiters_with_the_failure() {
+        let progress = Arc::new(Progress::starting_at(0));
+        let (runtime, waiters) = waiters(&progress, 1..=3);
+        let failing = progress.clone();
+        std::thread::spawn(move || failing.set(Committed::Failed("disk full".into()))).join().unwrap();
+        runtime.block_on(async {
+            for waiter in waiters {
+                let failed = tokio::time::timeout(Duration::from_secs(10), waiter).await.expect("woken").unwrap().unwrap_err();
+                assert!(failed.to_string().contains("disk full"), "{failed}");
+            }
+        });
     }
 }

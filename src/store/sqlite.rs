@@ -167,7 +167,7 @@ impl SqliteBackend {
         let connection = writer.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_groups("store", &connection, &jobs))
+            .spawn(move || write_groups("store", &connection, &jobs, &|| {}))
             .map_err(|e| open_err(path, e))?;
         Ok(SqliteBackend { path: path.to_string(), writer, queue, readers, checkpointer })
     }
@@ -236,8 +236,15 @@ fn fold_log_file(conn: &mut Connection, path: &str) -> Result<()> {
 
 /// The writer thread: takes the first queued job, then every job queued while the group runs (up
 /// to `MAX_GROUP`), and commits them together, counting each group's size under `writer` in the
-/// metrics. Returns when the backend is dropped.
-pub(super) fn write_groups(writer: &'static str, connection: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
+/// metrics. Once every job of a group has finished, calls `group_finished` (the resident store's
+/// log wakes its waiters there, once a group rather than once a job). Returns when the backend is
+/// dropped.
+pub(super) fn write_groups(
+    writer: &'static str,
+    connection: &Mutex<Connection>,
+    jobs: &mpsc::Receiver<Box<dyn WriteJob>>,
+    group_finished: &dyn Fn(),
+) {
     while let Ok(first) = jobs.recv() {
         // The first job's sender has just woken this thread and, on a busy core, been preempted
         // by it with more requests in hand. Yielding lets it queue them, so they join this group
@@ -277,6 +284,7 @@ pub(super) fn write_groups(writer: &'static str, connection: &Mutex<Connection>,
             };
             job.finish(outcome);
         }
+        group_finished();
     }
 }
 
