@@ -29,6 +29,9 @@ pub fn path_of(store_path: &str) -> String {
     format!("{store_path}-changes")
 }
 
+/// The log writer's page cache, in KiB: room for every row between its append and its trim.
+const LOG_CACHE_KIB: u32 = 16 * 1024;
+
 /// The log file's tables: the log, and the one row naming the store it belongs to.
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS change_log (seq INTEGER PRIMARY KEY, changes BLOB NOT NULL); \
                       CREATE TABLE IF NOT EXISTS store (one INTEGER PRIMARY KEY CHECK (one = 1), store_id TEXT NOT NULL);";
@@ -114,6 +117,10 @@ impl LogFile {
         let conn = appender(&path, store_id, synchronous)?;
         // Commits never checkpoint; the background thread does.
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(|e| open_err(&path, e))?;
+        // Rows are trimmed a fold interval after they were appended, 5 MB later at full load: in
+        // the default 2 MB page cache they were gone by then, and each trim read its pages back
+        // from the WAL.
+        conn.execute_batch(&format!("PRAGMA cache_size = -{};", LOG_CACHE_KIB)).map_err(|e| open_err(&path, e))?;
         let checkpointer = Arc::new(AtomicBool::new(false));
         checkpoint_in_background(&path, checkpointer.clone())?;
         let (queue, jobs) = WriteQueue::new();
