@@ -7,6 +7,7 @@
 //! changes of many transactions merged, so that a row changed a hundred times is written once)
 //! and at every open, before anything reads them.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -15,88 +16,129 @@ use super::memory::Changes;
 use super::{Body, Claim, Kind, OperationRow, Record, StoreError, StoreResult, Tx};
 use crate::error::Result;
 
-/// A row as logged: every column, the body as its bytes.
+/// A row as logged: every column, the body as its bytes. Encoding borrows every field from the
+/// changes; decoding takes them from the log row.
 #[derive(Serialize, Deserialize)]
-struct LoggedRecord {
-    kind: String,
-    id: String,
-    folder_id: String,
-    parent_id: String,
-    name: String,
+struct LoggedRecord<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    folder_id: Cow<'a, str>,
+    #[serde(borrow)]
+    parent_id: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
     created_at: i64,
-    status: String,
-    zone_id: String,
-    platform_id: String,
-    #[serde(with = "serde_bytes")]
-    body: Vec<u8>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(borrow)]
+    zone_id: Cow<'a, str>,
+    #[serde(borrow)]
+    platform_id: Cow<'a, str>,
+    #[serde(borrow, with = "serde_bytes")]
+    body: Cow<'a, [u8]>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct LoggedClaim {
-    owner: String,
-    detail: String,
+struct LoggedClaim<'a> {
+    #[serde(borrow)]
+    owner: Cow<'a, str>,
+    #[serde(borrow)]
+    detail: Cow<'a, str>,
     expires_at: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct LoggedOperation {
-    resource_id: String,
+struct LoggedOperation<'a> {
+    #[serde(borrow)]
+    resource_id: Cow<'a, str>,
     created_at: i64,
     done: bool,
     due_at: Option<i64>,
-    #[serde(with = "serde_bytes")]
-    body: Vec<u8>,
+    #[serde(borrow, with = "serde_bytes")]
+    body: Cow<'a, [u8]>,
 }
 
 /// One transaction's changes as logged: each touched row as it now is, `None` when deleted.
 #[derive(Serialize, Deserialize, Default)]
-struct Logged {
-    resources: Vec<(String, String, Option<LoggedRecord>)>,
-    claims: Vec<(String, String, Option<LoggedClaim>)>,
-    operations: Vec<(String, Option<LoggedOperation>)>,
+struct Logged<'a> {
+    #[serde(borrow)]
+    resources: Vec<(Cow<'a, str>, Cow<'a, str>, Option<LoggedRecord<'a>>)>,
+    #[serde(borrow)]
+    claims: Vec<(Cow<'a, str>, Cow<'a, str>, Option<LoggedClaim<'a>>)>,
+    #[serde(borrow)]
+    operations: Vec<(Cow<'a, str>, Option<LoggedOperation<'a>>)>,
 }
 
-fn bytes(body: &Body) -> StoreResult<Vec<u8>> {
-    body.bytes().map(|b| b.into_owned()).map_err(|e| StoreError::Backend(e.to_string()))
+/// Encodes a body still held as a value, in place: the log row and then the fold into the tables
+/// write the same bytes, encoded once.
+fn encode_in_place(body: &mut Body) -> StoreResult<()> {
+    if let Body::Value(_) = body {
+        let bytes = body.bytes().map_err(|e| StoreError::Backend(e.to_string()))?.into_owned();
+        *body = Body::Encoded(bytes);
+    }
+    Ok(())
 }
 
-/// The bytes of a log row.
-pub fn encode(changes: &Changes) -> StoreResult<Vec<u8>> {
+/// The bytes of an encoded body (`encode_in_place` has run).
+fn encoded(body: &Body) -> StoreResult<Cow<'_, [u8]>> {
+    body.bytes().map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// The bytes of a log row. Every body is left encoded, so that folding the changes into the
+/// tables encodes nothing again.
+pub fn encode(changes: &mut Changes) -> StoreResult<Vec<u8>> {
+    for (_, _, now) in &mut changes.resources {
+        if let Some(record) = now {
+            encode_in_place(&mut record.body)?;
+        }
+    }
+    for (_, now) in &mut changes.operations {
+        if let Some(op) = now {
+            encode_in_place(&mut op.body)?;
+        }
+    }
     let mut logged = Logged::default();
     for (kind, id, now) in &changes.resources {
         let row = match now {
             Some(r) => Some(LoggedRecord {
-                kind: r.kind.as_str().to_string(),
-                id: r.id.clone(),
-                folder_id: r.folder_id.clone(),
-                parent_id: r.parent_id.clone(),
-                name: r.name.clone(),
+                kind: r.kind.as_str().into(),
+                id: r.id.as_str().into(),
+                folder_id: r.folder_id.as_str().into(),
+                parent_id: r.parent_id.as_str().into(),
+                name: r.name.as_str().into(),
                 created_at: r.created_at,
-                status: r.status.clone(),
-                zone_id: r.zone_id.clone(),
-                platform_id: r.platform_id.clone(),
-                body: bytes(&r.body)?,
+                status: r.status.as_str().into(),
+                zone_id: r.zone_id.as_str().into(),
+                platform_id: r.platform_id.as_str().into(),
+                body: encoded(&r.body)?,
             }),
             None => None,
         };
-        logged.resources.push((kind.as_str().to_string(), id.clone(), row));
+        logged.resources.push((kind.as_str().into(), id.as_str().into(), row));
     }
     for (scope, key, now) in &changes.claims {
-        let held = now.as_ref().map(|c| LoggedClaim { owner: c.owner.clone(), detail: c.detail.clone(), expires_at: c.expires_at });
-        logged.claims.push((scope.clone(), key.clone(), held));
+        let held = now.as_ref().map(|c| LoggedClaim {
+            owner: c.owner.as_str().into(),
+            detail: c.detail.as_str().into(),
+            expires_at: c.expires_at,
+        });
+        logged.claims.push((scope.as_str().into(), key.as_str().into(), held));
     }
     for (id, now) in &changes.operations {
         let row = match now {
             Some(op) => Some(LoggedOperation {
-                resource_id: op.resource_id.clone(),
+                resource_id: op.resource_id.as_str().into(),
                 created_at: op.created_at,
                 done: op.done,
                 due_at: op.due_at,
-                body: bytes(&op.body)?,
+                body: encoded(&op.body)?,
             }),
             None => None,
         };
-        logged.operations.push((id.clone(), row));
+        logged.operations.push((id.as_str().into(), row));
     }
     rmp_serde::to_vec_named(&logged).map_err(|e| StoreError::Backend(format!("encoding a change log row: {e}")))
 }
@@ -110,33 +152,40 @@ pub fn decode(bytes: &[u8]) -> StoreResult<Changes> {
         let now = match row {
             Some(r) => Some(Record {
                 kind: kind(&r.kind)?,
-                id: r.id,
-                folder_id: r.folder_id,
-                parent_id: r.parent_id,
-                name: r.name,
+                id: r.id.into_owned(),
+                folder_id: r.folder_id.into_owned(),
+                parent_id: r.parent_id.into_owned(),
+                name: r.name.into_owned(),
                 created_at: r.created_at,
-                status: r.status,
-                zone_id: r.zone_id,
-                platform_id: r.platform_id,
-                body: Body::Encoded(r.body),
+                status: r.status.into_owned(),
+                zone_id: r.zone_id.into_owned(),
+                platform_id: r.platform_id.into_owned(),
+                body: Body::Encoded(r.body.into_owned()),
             }),
             None => None,
         };
-        changes.resources.push((kind(&k)?, id, now));
+        changes.resources.push((kind(&k)?, id.into_owned(), now));
     }
     for (scope, key, held) in logged.claims {
-        let now =
-            held.map(|h| Claim { scope: scope.clone(), key: key.clone(), owner: h.owner, detail: h.detail, expires_at: h.expires_at });
+        let (scope, key) = (scope.into_owned(), key.into_owned());
+        let now = held.map(|h| Claim {
+            scope: scope.clone(),
+            key: key.clone(),
+            owner: h.owner.into_owned(),
+            detail: h.detail.into_owned(),
+            expires_at: h.expires_at,
+        });
         changes.claims.push((scope, key, now));
     }
     for (id, row) in logged.operations {
+        let id = id.into_owned();
         let now = row.map(|o| OperationRow {
             id: id.clone(),
-            resource_id: o.resource_id,
+            resource_id: o.resource_id.into_owned(),
             created_at: o.created_at,
             done: o.done,
             due_at: o.due_at,
-            body: Body::Encoded(o.body),
+            body: Body::Encoded(o.body.into_owned()),
         });
         changes.operations.push((id, now));
     }
@@ -257,12 +306,12 @@ mod tests {
             due_at: Some(9),
             body: Body::Encoded(vec![4]),
         };
-        let first = Changes {
+        let mut first = Changes {
             resources: vec![(Kind::Network, "n1".into(), Some(record("a"))), (Kind::Subnet, "gone".into(), None)],
             claims: vec![("names".into(), "a".into(), Some(Claim::new("names", "a", "n1").with_detail("d").expiring_at(5)))],
             operations: vec![("o1".into(), Some(op.clone())), ("o0".into(), None)],
         };
-        let decoded = decode(&encode(&first).unwrap()).unwrap();
+        let decoded = decode(&encode(&mut first).unwrap()).unwrap();
         assert_eq!(decoded.resources[0].2.as_ref().unwrap().name, "a");
         assert!(matches!(&decoded.resources[0].2.as_ref().unwrap().body, Body::Encoded(b) if b == &[1, 200, 3]));
         assert_eq!(decoded.resources[1], (Kind::Subnet, "gone".to_string(), None));
@@ -283,5 +332,47 @@ mod tests {
         assert_eq!(n1.2.as_ref().unwrap().name, "b", "the newest version wins");
         assert_eq!(merged.claims, vec![("names".to_string(), "a".to_string(), None)]);
         assert_eq!(merged.operations.len(), 2);
+    }
+
+    /// Encoding a log row leaves every body encoded, as the row holds it: the fold into the
+    /// tables then writes those bytes instead of encoding the value again.
+    #[test]
+    fn a_logged_body_is_left_encoded_as_the_log_row_holds_it() {
+        let value = Body::Value(std::sync::Arc::new(vec!["a value".to_string()]));
+        let expected = value.bytes().unwrap().into_owned();
+        let record = Record {
+            kind: Kind::Network,
+            id: "n1".into(),
+            folder_id: "f".into(),
+            parent_id: String::new(),
+            name: "n".into(),
+            created_at: 1,
+            status: String::new(),
+            zone_id: String::new(),
+            platform_id: String::new(),
+            body: value,
+        };
+        let op = OperationRow {
+            id: "o1".into(),
+            resource_id: "n1".into(),
+            created_at: 1,
+            done: true,
+            due_at: None,
+            body: Body::Value(std::sync::Arc::new(vec!["an operation".to_string()])),
+        };
+        let mut changes = Changes {
+            resources: vec![(Kind::Network, "n1".into(), Some(record))],
+            operations: vec![("o1".into(), Some(op))],
+            ..Default::default()
+        };
+        let logged = decode(&encode(&mut changes).unwrap()).unwrap();
+        let body = |c: &Changes| match &c.resources[0].2.as_ref().unwrap().body {
+            Body::Encoded(bytes) => bytes.clone(),
+            Body::Value(_) => panic!("a body still held as a value"),
+        };
+        assert_eq!(body(&changes), expected);
+        assert_eq!(body(&logged), expected);
+        assert!(matches!(&changes.operations[0].1.as_ref().unwrap().body, Body::Encoded(_)));
+        assert_eq!(logged.operations, changes.operations);
     }
 }

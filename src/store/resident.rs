@@ -201,7 +201,8 @@ struct LogJob {
 
 impl WriteJob for LogJob {
     fn run(&mut self, tx: &mut dyn Tx) -> Result<()> {
-        let changes = self.changes.as_ref().ok_or_else(|| Error::Internal("storage: a log job ran twice".into()))?;
+        let changes = self.changes.as_mut().ok_or_else(|| Error::Internal("storage: a log job ran twice".into()))?;
+        // Leaves the bodies encoded, so that the fold writes these bytes without encoding again.
         Ok(tx.append_changes(self.seq, &change_log::encode(changes)?)?)
     }
 

@@ -587,9 +587,12 @@ fn every_open_folds_the_log_file_past_what_the_tables_hold() {
         |path: &str| rusqlite::Connection::open(path).unwrap().query_row("SELECT upto FROM folded", [], |r| r.get::<_, i64>(0)).unwrap();
     let log = rusqlite::Connection::open(log_file::path_of(&path)).unwrap();
     let append = |seq: i64, record: Record| {
-        let changes = memory::Changes { resources: vec![(record.kind, record.id.clone(), Some(record))], ..Default::default() };
-        log.execute("INSERT INTO change_log (seq, changes) VALUES (?1, ?2)", rusqlite::params![seq, change_log::encode(&changes).unwrap()])
-            .unwrap();
+        let mut changes = memory::Changes { resources: vec![(record.kind, record.id.clone(), Some(record))], ..Default::default() };
+        log.execute(
+            "INSERT INTO change_log (seq, changes) VALUES (?1, ?2)",
+            rusqlite::params![seq, change_log::encode(&mut changes).unwrap()],
+        )
+        .unwrap();
     };
     drop(Store::open(&direct).unwrap());
     let before = upto(&path);
@@ -624,11 +627,11 @@ fn a_log_file_of_another_store_is_not_folded() {
     let spec = format!("sqlite:{path}");
     insert_rows(&Store::open(&spec).unwrap(), vec![rec(Kind::Network, "n1", "f", "a", 1, "")]);
     let log = rusqlite::Connection::open(log_file::path_of(&path)).unwrap();
-    let changes = memory::Changes {
+    let mut changes = memory::Changes {
         resources: vec![(Kind::Network, "n9".into(), Some(rec(Kind::Network, "n9", "f", "z", 9, "")))],
         ..Default::default()
     };
-    log.execute("INSERT INTO change_log (seq, changes) VALUES (1000, ?1)", [change_log::encode(&changes).unwrap()]).unwrap();
+    log.execute("INSERT INTO change_log (seq, changes) VALUES (1000, ?1)", [change_log::encode(&mut changes).unwrap()]).unwrap();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{path}{suffix}"));
     }
