@@ -17,25 +17,17 @@ use super::{Body, Claim, Kind, OperationRow, Record, StoreError, StoreResult, Tx
 use crate::error::Result;
 
 /// A row as logged: every column, the body as its bytes. Encoding borrows every field from the
-/// changes; decoding takes them from the log row.
+/// changes; decoding copies them out of the log row (which is decoded once, when a store opens).
 #[derive(Serialize, Deserialize)]
 struct LoggedRecord<'a> {
-    #[serde(borrow)]
     kind: Cow<'a, str>,
-    #[serde(borrow)]
     id: Cow<'a, str>,
-    #[serde(borrow)]
     folder_id: Cow<'a, str>,
-    #[serde(borrow)]
     parent_id: Cow<'a, str>,
-    #[serde(borrow)]
     name: Cow<'a, str>,
     created_at: i64,
-    #[serde(borrow)]
     status: Cow<'a, str>,
-    #[serde(borrow)]
     zone_id: Cow<'a, str>,
-    #[serde(borrow)]
     platform_id: Cow<'a, str>,
     #[serde(borrow, with = "serde_bytes")]
     body: Cow<'a, [u8]>,
@@ -43,16 +35,13 @@ struct LoggedRecord<'a> {
 
 #[derive(Serialize, Deserialize)]
 struct LoggedClaim<'a> {
-    #[serde(borrow)]
     owner: Cow<'a, str>,
-    #[serde(borrow)]
     detail: Cow<'a, str>,
     expires_at: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct LoggedOperation<'a> {
-    #[serde(borrow)]
     resource_id: Cow<'a, str>,
     created_at: i64,
     done: bool,
@@ -66,7 +55,6 @@ struct LoggedOperation<'a> {
 struct Logged<'a> {
     #[serde(borrow)]
     resources: Vec<(Cow<'a, str>, Cow<'a, str>, Option<LoggedRecord<'a>>)>,
-    #[serde(borrow)]
     claims: Vec<(Cow<'a, str>, Cow<'a, str>, Option<LoggedClaim<'a>>)>,
     #[serde(borrow)]
     operations: Vec<(Cow<'a, str>, Option<LoggedOperation<'a>>)>,
