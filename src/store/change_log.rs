@@ -64,13 +64,12 @@ struct Logged<'a> {
 /// write the same bytes, encoded once.
 fn encode_in_place(body: &mut Body) -> StoreResult<()> {
     if let Body::Value(_) = body {
-        let bytes = body.bytes().map_err(|e| StoreError::Backend(e.to_string()))?.into_owned();
-        *body = Body::Encoded(bytes);
+        *body = Body::Encoded(encoded(body)?.into_owned());
     }
     Ok(())
 }
 
-/// The bytes of an encoded body (`encode_in_place` has run).
+/// The bytes of a body (borrowed once `encode_in_place` has run).
 fn encoded(body: &Body) -> StoreResult<Cow<'_, [u8]>> {
     body.bytes().map_err(|e| StoreError::Backend(e.to_string()))
 }
