@@ -306,9 +306,6 @@ fn end(conn: &Connection, keep: bool) -> StoreResult<()> {
     outcome
 }
 
-/// Runs one call in a savepoint of the open transaction, keeping its changes only when it
-/// succeeds. A panic is that call's failure alone. `Err` when the savepoint itself failed, which
-/// leaves the transaction unusable.
 /// One read transaction on a reader connection; dropping it rolls it back, which is all a reader
 /// needs.
 fn read_on(conn: &mut Connection, f: &mut TxFn<'_>) -> Result<()> {
@@ -316,6 +313,9 @@ fn read_on(conn: &mut Connection, f: &mut TxFn<'_>) -> Result<()> {
     f(&mut SqlTx(&tx))
 }
 
+/// Runs one call in a savepoint of the open transaction, keeping its changes only when it
+/// succeeds. A panic is that call's failure alone. `Err` when the savepoint itself failed, which
+/// leaves the transaction unusable.
 fn in_savepoint(conn: &Connection, body: &mut TxFn<'_>) -> StoreResult<Result<()>> {
     conn.execute_batch("SAVEPOINT call").map_err(backend_err)?;
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| body(&mut SqlTx(conn))))
