@@ -1,7 +1,7 @@
 //! The resident store's log: what one write transaction changed, as one appended row of the
 //! SQLite file's `change_log` table, and folding logged changes into the tables.
 //!
-//! A write is durable once its row is committed: one appended statement of a few hundred bytes,
+//! A write is durable once its row is committed: one appended statement of about a kilobyte,
 //! where writing the rows themselves took several statements, each dirtying a page of a table or
 //! an index somewhere in the file. The tables catch up in the background (`Unfolded`: the
 //! changes of many transactions merged, so that a row changed a hundred times is written once)
@@ -127,7 +127,8 @@ pub fn encode(changes: &mut Changes) -> StoreResult<Vec<u8>> {
         };
         logged.operations.push((id.as_str().into(), row));
     }
-    rmp_serde::to_vec_named(&logged).map_err(|e| StoreError::Backend(format!("encoding a change log row: {e}")))
+    // Positional, as the bodies are (`codec`): the rules and the guard on their layouts apply here too.
+    rmp_serde::to_vec(&logged).map_err(|e| StoreError::Backend(format!("encoding a change log row: {e}")))
 }
 
 /// A log row's changes.
@@ -265,6 +266,16 @@ impl Unfolded {
             operations: self.operations.into_iter().collect(),
         }
     }
+}
+
+/// The layout of a log row, for the guard on stored layouts (`store::layouts`): log rows are
+/// positional too, and a store opens by reading the rows it has not yet folded.
+#[cfg(test)]
+pub(super) fn layout() -> serde_reflection::Registry {
+    let mut tracer = serde_reflection::Tracer::new(serde_reflection::TracerConfig::default());
+    let samples = serde_reflection::Samples::new();
+    tracer.trace_type::<Logged>(&samples).expect("tracing a log row");
+    tracer.registry().expect("the layout of a log row")
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@
 
 pub mod change_log;
 pub mod codec;
+#[cfg(test)]
+mod layouts;
 mod list_sql;
 pub mod log_file;
 pub mod memory;

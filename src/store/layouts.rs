@@ -1,0 +1,259 @@
+//! The guard on stored layouts. Row bodies and log rows are positional MessagePack (`codec`): a
+//! struct's fields are read back by their place, so a field moved, removed or inserted before
+//! another silently misreads every stored row. This test traces the serde layout of every stored
+//! type (serde-reflection: each struct's fields in order, each enum's variants) and compares it
+//! with `src/store/layouts.json`, the layouts of the stores already written:
+//! - a struct keeps its stored fields, in order; new fields go after them (with `#[serde(default)]`,
+//!   so that rows written before decode);
+//! - an enum keeps its stored variants (variants are stored by name, so their order is free).
+//!
+//! A change that keeps those rules fails too, until the file is written again with
+//! `NETPLANE_WRITE_LAYOUTS=1 cargo test --lib store::layouts` and committed with it: the file
+//! must hold what this release writes, so that the next change is checked against it.
+
+use std::collections::BTreeMap;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde_reflection::{ContainerFormat, Named, Registry, Samples, Tracer, TracerConfig};
+
+use crate::domain::{
+    address::Address, disk::Disk, gateway::Gateway, huawei, image::Image, instance::Instance, network::Network, route_table::RouteTable,
+    security_group::SecurityGroup, subnet::Subnet,
+};
+use crate::ops;
+
+const GOLDEN: &str = "src/store/layouts.json";
+
+/// One registry per stored type: the Yandex and Huawei subnets (and gateways) share a name, which
+/// one registry could not hold twice.
+type Layouts = BTreeMap<String, Registry>;
+
+/// Traces one type into a tracer (`trace::<T>` as a function pointer).
+type Trace = fn(&mut Tracer, &Samples, &str);
+
+fn trace<T: serde::de::DeserializeOwned>(tracer: &mut Tracer, samples: &Samples, what: &str) {
+    if let Err(e) = tracer.trace_type::<T>(samples) {
+        panic!("tracing {} (for {what}): {e}", std::any::type_name::<T>());
+    }
+}
+
+/// The layouts of the types `traces` trace, together in one registry. An enum inside is read one
+/// variant per pass, and only while it is not marked incomplete: each round resets, pass by
+/// pass, the marks of the enums the round before left incomplete. An enum reached only through
+/// one variant of another (`ResourceKind` through `Error::NotFound`) needs a trace of its own.
+fn traced(what: &str, traces: &[Trace]) -> Registry {
+    let mut incomplete: Vec<String> = Vec::new();
+    for _ in 0..ROUNDS {
+        let mut tracer = Tracer::new(TracerConfig::default());
+        let samples = Samples::new();
+        for _ in 0..PASSES {
+            for enum_name in &incomplete {
+                tracer.check_incomplete_enum(enum_name);
+            }
+            for trace in traces {
+                trace(&mut tracer, &samples, what);
+            }
+        }
+        match tracer.registry() {
+            Ok(registry) => return registry,
+            Err(serde_reflection::Error::MissingVariants(names)) => incomplete.extend(names),
+            Err(e) => panic!("the layout of {what}: {e}"),
+        }
+    }
+    panic!("the layout of {what}: enums still incomplete after {ROUNDS} rounds: {incomplete:?}")
+}
+
+/// More than the variants of any stored enum.
+const PASSES: usize = 100;
+/// More than the depth of enums within enums.
+const ROUNDS: usize = 10;
+
+/// A struct's field names, in order, as its `Deserialize` declares them to a format. For
+/// `Operation`, whose `Action` serde-reflection cannot trace (it is stored flat, decoded by hand:
+/// `ops::flat`); its field types are traced one by one instead.
+fn field_names<T: serde::de::DeserializeOwned>() -> Vec<String> {
+    struct Fields(Vec<String>);
+    #[derive(Debug)]
+    struct Captured;
+    impl std::fmt::Display for Captured {
+        fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("captured")
+        }
+    }
+    impl std::error::Error for Captured {}
+    impl de::Error for Captured {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Captured
+        }
+    }
+    impl<'de> Deserializer<'de> for &mut Fields {
+        type Error = Captured;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Captured> {
+            Err(Captured)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, fields: &'static [&'static str], _: V) -> Result<V::Value, Captured> {
+            self.0 = fields.iter().map(|f| f.to_string()).collect();
+            Err(Captured)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields = Fields(Vec::new());
+    let _ = T::deserialize(&mut fields);
+    assert!(!fields.0.is_empty(), "{} is not a struct", std::any::type_name::<T>());
+    fields.0
+}
+
+fn layouts() -> Layouts {
+    let mut all = Layouts::new();
+    macro_rules! stored {
+        ($($t:ty),* $(,)?) => { $( all.insert(stringify!($t).replace(' ', ""), traced(stringify!($t), &[trace::<$t>])); )* };
+    }
+    stored!(
+        Instance,
+        Network,
+        Subnet,
+        Address,
+        SecurityGroup,
+        Disk,
+        Image,
+        RouteTable,
+        Gateway,
+        huawei::vpc::Vpc,
+        huawei::vpc::Subnet,
+        huawei::nat::Gateway,
+        huawei::nat::TransitSubnet,
+        huawei::nat::TransitIp,
+        huawei::dnat::DnatRule,
+        huawei::snat::SnatRule,
+        huawei::port::Port,
+    );
+    // An operation: its own fields, then the types of those, and of `Action`, stored flat (the
+    // variants of every group under one name each), which serde-reflection cannot trace whole.
+    let fields = field_names::<ops::Operation>().into_iter().map(|name| Named { name, value: serde_reflection::Format::Unit }).collect();
+    let mut operation = traced(
+        "ops::Operation",
+        &[
+            trace::<ops::Metadata>,
+            trace::<std::result::Result<ops::Response, crate::error::Error>>,
+            trace::<ops::OperationFault>,
+            trace::<crate::error::Error>,
+            trace::<crate::error::TransportError>,
+            trace::<crate::error::ResourceKind>,
+            trace::<crate::error::Code>,
+            trace::<ops::InterfaceAction>,
+            trace::<ops::InstanceAction>,
+            trace::<ops::NetworkAction>,
+            trace::<ops::SubnetAction>,
+            trace::<ops::AddressAction>,
+            trace::<ops::SecurityGroupAction>,
+            trace::<ops::DiskAction>,
+            trace::<ops::ImageAction>,
+            trace::<ops::RouteTableAction>,
+            trace::<ops::GatewayAction>,
+            trace::<ops::MoveAction>,
+        ],
+    );
+    operation.insert("Operation".into(), ContainerFormat::Struct(fields));
+    all.insert("ops::Operation".into(), operation);
+    all.insert("change_log".into(), super::change_log::layout());
+    all
+}
+
+/// What `now` breaks of the stored layouts `then`: one line per broken rule.
+fn broken(then: &Layouts, now: &Layouts) -> Vec<String> {
+    let mut out = Vec::new();
+    for (stored, containers) in then {
+        let Some(current) = now.get(stored) else {
+            out.push(format!("{stored}: no longer traced (rows of it are stored)"));
+            continue;
+        };
+        for (name, was) in containers {
+            let at = format!("{stored} > {name}");
+            match (was, current.get(name)) {
+                (_, None) => out.push(format!("{at}: gone (renamed or removed)")),
+                (ContainerFormat::Struct(old), Some(ContainerFormat::Struct(new))) if !new.starts_with(old) => {
+                    let names = |f: &[Named<_>]| f.iter().map(|n| n.name.clone()).collect::<Vec<_>>().join(", ");
+                    out.push(format!("{at}: stored fields were [{}], now [{}]", names(old), names(new)));
+                }
+                // Fields appended after the stored ones.
+                (ContainerFormat::Struct(_), Some(ContainerFormat::Struct(_))) => {}
+                (ContainerFormat::Enum(old), Some(ContainerFormat::Enum(new))) => {
+                    for variant in old.values() {
+                        if !new.values().any(|v| v == variant) {
+                            out.push(format!("{at}: variant {} removed or changed", variant.name));
+                        }
+                    }
+                }
+                (old, Some(new)) if old != new => out.push(format!("{at}: was {old:?}, now {new:?}")),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The layouts as the file holds them: a line per container, so that a change reads as one.
+fn written(layouts: &Layouts) -> String {
+    let line = |value: &dyn erased_serde::Serialize| serde_json::to_string(value).unwrap();
+    let stored: Vec<String> = layouts
+        .iter()
+        .map(|(stored, registry)| {
+            let containers: Vec<String> = registry.iter().map(|(name, format)| format!("    {}: {}", line(name), line(format))).collect();
+            format!("  {}: {{\n{}\n  }}", line(stored), containers.join(",\n"))
+        })
+        .collect();
+    format!("{{\n{}\n}}\n", stored.join(",\n"))
+}
+
+#[test]
+fn stored_layouts_only_grow() {
+    let now = layouts();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
+    if std::env::var_os("NETPLANE_WRITE_LAYOUTS").is_some() {
+        std::fs::write(&path, written(&now)).unwrap();
+    }
+    let then: Layouts = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let broken = broken(&then, &now);
+    assert!(
+        broken.is_empty(),
+        "stored rows would misread (fields are positional: append new ones last, with #[serde(default)]):\n{}",
+        broken.join("\n")
+    );
+    assert!(
+        then == now,
+        "the stored layouts grew as the rules allow: write {GOLDEN} again (NETPLANE_WRITE_LAYOUTS=1 cargo test --lib store::layouts) and commit it"
+    );
+}
+
+#[test]
+fn the_guard_refuses_a_moved_or_removed_field_and_a_removed_variant() {
+    let field = |name: &str| Named { name: name.to_string(), value: serde_reflection::Format::Str };
+    let layout = |fields: Vec<Named<serde_reflection::Format>>, variants: &[&str]| -> Layouts {
+        let variants = variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as u32, Named { name: v.to_string(), value: serde_reflection::VariantFormat::Unit }))
+            .collect();
+        let registry =
+            Registry::from([("Row".to_string(), ContainerFormat::Struct(fields)), ("State".to_string(), ContainerFormat::Enum(variants))]);
+        Layouts::from([("Row".to_string(), registry)])
+    };
+    let then = layout(vec![field("id"), field("name")], &["Up", "Down"]);
+    assert!(
+        broken(&then, &layout(vec![field("id"), field("name"), field("added")], &["Down", "Up", "New"])).is_empty(),
+        "appends and reorders of variants"
+    );
+    let moved = broken(&then, &layout(vec![field("name"), field("id")], &["Up", "Down"]));
+    assert!(moved.len() == 1 && moved[0].contains("stored fields were [id, name], now [name, id]"), "{moved:?}");
+    assert_eq!(broken(&then, &layout(vec![field("id")], &["Up", "Down"])).len(), 1, "a removed field");
+    assert_eq!(
+        broken(&then, &layout(vec![field("id"), field("added"), field("name")], &["Up", "Down"])).len(),
+        1,
+        "a field inserted before another"
+    );
+    let gone = broken(&then, &layout(vec![field("id"), field("name")], &["Up"]));
+    assert!(gone.len() == 1 && gone[0].contains("variant Down"), "{gone:?}");
+}
