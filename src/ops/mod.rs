@@ -209,8 +209,9 @@ pub struct Operation {
     pub due_at: Option<Timestamp>,
     /// How many more `Get` calls complete it (`Progression::Polls`).
     pub polls_left: Option<u32>,
-    /// What a fault rule asked of it (`/_netplane/faults`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What a fault rule asked of it (`/_netplane/faults`). Always written (fields are stored by
+    /// position: `store::layouts`); the default reads rows from before it was added.
+    #[serde(default)]
     pub fault: Option<OperationFault>,
 }
 

@@ -6,8 +6,9 @@
 //! appending it, the fold's and the checkpointer's all follow its size (BENCHMARKS.md, tenth
 //! session: mixed gRPC on the default store 15,200 → 17,600 calls/s). The price is a rule for
 //! stored types: fields are only ever appended, last, with `#[serde(default)]`; never removed,
-//! moved or inserted before another. `store::layouts` checks every stored type against the
-//! layouts already written (`src/store/layouts.json`) and fails on a change that breaks it.
+//! moved or inserted before another, nor left out when written (`skip_serializing_if`).
+//! `store::layouts` checks every stored type against the layouts already written
+//! (`src/store/layouts.json`) and the source, and fails on a change that breaks the rule.
 //! Variants are stored by name, so they may be added and reordered freely.
 //!
 //! Bodies written by earlier releases still decode: MessagePack with field names (format byte 1),

@@ -7,11 +7,20 @@
 //!   so that rows written before decode);
 //! - an enum keeps its stored variants (variants are stored by name, so their order is free).
 //!
+//! Two rules serde-reflection cannot see (it traces what a type reads, not what it writes, nor
+//! its defaults) are read from the source under `src/` (syn):
+//! - a field appended to a stored struct has `#[serde(default)]` (or its struct has), else every
+//!   row written before it fails to decode;
+//! - no field of a stored type is ever left out when written (`skip_serializing`,
+//!   `skip_serializing_if`): a row without it would be read with every later field one place off.
+//!
 //! A change that keeps those rules fails too, until the file is written again with
 //! `NETPLANE_WRITE_LAYOUTS=1 cargo test --lib store::layouts` and committed with it: the file
-//! must hold what this release writes, so that the next change is checked against it.
+//! must hold what this release writes, so that the next change is checked against it. (A change
+//! that breaks them is not written.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use serde::de::{self, Deserializer, Visitor};
 use serde_reflection::{ContainerFormat, Named, Registry, Samples, Tracer, TracerConfig};
@@ -208,24 +217,196 @@ fn written(layouts: &Layouts) -> String {
     format!("{{\n{}\n}}\n", stored.join(",\n"))
 }
 
+/// A field as the source declares it, with what its serde attributes say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Declared {
+    /// The struct's name, or the enum's for a field of a struct variant (as serde-reflection
+    /// names the container that holds it).
+    container: String,
+    field: String,
+    /// `#[serde(default)]` on the field or on its struct.
+    defaulted: bool,
+    /// `skip_serializing` or `skip_serializing_if`: left out of some rows.
+    skipped_when_written: bool,
+    file: PathBuf,
+}
+
+/// The words of a list of `#[serde(...)]` attributes (`default`, `skip_serializing_if`, …).
+fn serde_words(attrs: &[syn::Attribute]) -> BTreeSet<String> {
+    fn consume(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
+        if meta.input.peek(syn::Token![=]) {
+            meta.value()?.parse::<syn::Expr>()?;
+        } else if meta.input.peek(syn::token::Paren) {
+            meta.parse_nested_meta(|inner| consume(&inner))?;
+        }
+        Ok(())
+    }
+    let mut words = BTreeSet::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            if let Some(word) = meta.path.get_ident() {
+                words.insert(word.to_string());
+            }
+            consume(&meta)
+        })
+        .unwrap_or_else(|e| panic!("a #[serde] attribute this guard cannot read: {e}"));
+    }
+    words
+}
+
+/// Every named field of every struct and struct variant in one parsed file.
+fn declared_in(file: &syn::File, path: &Path) -> Vec<Declared> {
+    struct Collect<'p> {
+        path: &'p Path,
+        out: Vec<Declared>,
+    }
+    impl Collect<'_> {
+        fn fields(&mut self, container: &syn::Ident, container_attrs: &BTreeSet<String>, fields: &syn::Fields) {
+            for field in fields.iter() {
+                let Some(name) = &field.ident else { continue };
+                let words = serde_words(&field.attrs);
+                self.out.push(Declared {
+                    container: container.to_string(),
+                    field: name.to_string(),
+                    defaulted: words.contains("default") || container_attrs.contains("default"),
+                    skipped_when_written: words.contains("skip_serializing") || words.contains("skip_serializing_if"),
+                    file: self.path.to_path_buf(),
+                });
+            }
+        }
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Collect<'_> {
+        fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+            self.fields(&item.ident, &serde_words(&item.attrs), &item.fields);
+        }
+        fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+            for variant in &item.variants {
+                self.fields(&item.ident, &BTreeSet::new(), &variant.fields);
+            }
+        }
+    }
+    let mut collect = Collect { path, out: Vec::new() };
+    syn::visit::Visit::visit_file(&mut collect, file);
+    collect.out
+}
+
+/// Every named field declared under `src/`.
+fn declared() -> Vec<Declared> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<Declared>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                out.extend(declared_in(&file, path.strip_prefix(root).unwrap_or(&path)));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    walk(root, &root.join("src"), &mut out);
+    out
+}
+
+/// The rules the source holds of `now`'s types, against the stored layouts `then`: one line per
+/// broken rule. Names are not unique (two `Subnet`s): a rule holds for every declaration of a name.
+fn broken_in_source(then: &Layouts, now: &Layouts, declared: &[Declared]) -> Vec<String> {
+    let stored_names: BTreeSet<&String> = now.values().flat_map(|registry| registry.keys()).collect();
+    let mut out: Vec<String> = declared
+        .iter()
+        .filter(|d| d.skipped_when_written && stored_names.contains(&d.container))
+        .map(|d| {
+            format!(
+                "{} > {}.{}: left out of some rows (skip_serializing): every later field would be read one place off",
+                d.file.display(),
+                d.container,
+                d.field
+            )
+        })
+        .collect();
+    for (stored, containers) in then {
+        for (name, was) in containers {
+            let (ContainerFormat::Struct(old), Some(ContainerFormat::Struct(new))) = (was, now.get(stored).and_then(|r| r.get(name)))
+            else {
+                continue;
+            };
+            for appended in new.iter().skip(old.len()) {
+                let undefaulted = declared.iter().filter(|d| &d.container == name && d.field == appended.name && !d.defaulted);
+                out.extend(undefaulted.map(|d| {
+                    format!(
+                        "{} > {name}.{}: appended without #[serde(default)]: the rows stored before it would not decode",
+                        d.file.display(),
+                        d.field
+                    )
+                }));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn stored_layouts_only_grow() {
     let now = layouts();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
-    if std::env::var_os("NETPLANE_WRITE_LAYOUTS").is_some() {
-        std::fs::write(&path, written(&now)).unwrap();
-    }
     let then: Layouts = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let broken = broken(&then, &now);
+    let mut broken = broken(&then, &now);
+    broken.extend(broken_in_source(&then, &now, &declared()));
     assert!(
         broken.is_empty(),
-        "stored rows would misread (fields are positional: append new ones last, with #[serde(default)]):\n{}",
+        "stored rows would misread (fields are positional: append new ones last, with #[serde(default)], always written):\n{}",
         broken.join("\n")
     );
+    if std::env::var_os("NETPLANE_WRITE_LAYOUTS").is_some() {
+        std::fs::write(&path, written(&now)).unwrap();
+        return;
+    }
     assert!(
         then == now,
         "the stored layouts grew as the rules allow: write {GOLDEN} again (NETPLANE_WRITE_LAYOUTS=1 cargo test --lib store::layouts) and commit it"
     );
+}
+
+#[test]
+fn the_source_check_refuses_an_undefaulted_appended_field_and_a_field_left_out_when_written() {
+    let source: syn::File = syn::parse_quote! {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            id: String,
+            #[serde(default, rename = "renamed")]
+            grown: u32,
+            bare: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            note: Option<String>,
+        }
+        #[serde(default)]
+        struct Defaults { id: String, later: u32 }
+        enum State { Up { #[serde(skip_serializing)] since: u32 } }
+        struct Unstored { #[serde(skip_serializing_if = "Vec::is_empty")] list: Vec<u8> }
+    };
+    let declared = declared_in(&source, Path::new("x.rs"));
+    let structs = |fields: &[(&str, &[&str])]| -> Layouts {
+        let registry = fields
+            .iter()
+            .map(|(name, fields)| {
+                let fields = fields.iter().map(|f| Named { name: f.to_string(), value: serde_reflection::Format::Str }).collect();
+                (name.to_string(), ContainerFormat::Struct(fields))
+            })
+            .chain([("State".to_string(), ContainerFormat::Enum(BTreeMap::new()))])
+            .collect();
+        Layouts::from([("Row".to_string(), registry)])
+    };
+    let then = structs(&[("Row", &["id"]), ("Defaults", &["id"])]);
+    let now = structs(&[("Row", &["id", "grown", "bare", "note"]), ("Defaults", &["id", "later"])]);
+    let broken = broken_in_source(&then, &now, &declared);
+    assert_eq!(broken.len(), 4, "{broken:#?}");
+    assert!(broken.iter().any(|b| b.contains("Row.note: left out")), "{broken:#?}");
+    assert!(broken.iter().any(|b| b.contains("State.since: left out")), "a struct variant's field: {broken:#?}");
+    assert!(broken.iter().any(|b| b.contains("Row.bare: appended without")), "{broken:#?}");
+    assert!(broken.iter().any(|b| b.contains("Row.note: appended without")), "{broken:#?}");
+    assert!(!broken.iter().any(|b| b.contains(".grown:") || b.contains(".later:") || b.contains("Unstored.")), "{broken:#?}");
 }
 
 #[test]
