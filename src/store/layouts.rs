@@ -117,8 +117,13 @@ fn field_names<T: serde::de::DeserializeOwned>() -> Vec<String> {
 
 fn layouts() -> Layouts {
     let mut all = Layouts::new();
+    // Every kind of resource row, each traced once: a kind added without its type here fails.
+    let mut kinds = Vec::new();
     macro_rules! stored {
-        ($($t:ty),* $(,)?) => { $( all.insert(stringify!($t).replace(' ', ""), traced(stringify!($t), &[trace::<$t>])); )* };
+        ($($t:ty),* $(,)?) => { $(
+            kinds.push(<$t as super::Resource>::KIND);
+            all.insert(stringify!($t).replace(' ', ""), traced(stringify!($t), &[trace::<$t>]));
+        )* };
     }
     stored!(
         Instance,
@@ -139,6 +144,8 @@ fn layouts() -> Layouts {
         huawei::snat::SnatRule,
         huawei::port::Port,
     );
+    kinds.sort();
+    assert_eq!(kinds, super::Kind::ALL.to_vec(), "every kind of resource row, once, in store::Kind's order");
     // An operation: its own fields, then the types of those, and of `Action`, stored flat (the
     // variants of every group under one name each), which serde-reflection cannot trace whole.
     let fields = field_names::<ops::Operation>().into_iter().map(|name| Named { name, value: serde_reflection::Format::Unit }).collect();
