@@ -225,7 +225,7 @@ fn written(layouts: &Layouts) -> String {
 }
 
 /// A field as the source declares it, with what its serde attributes say.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Declared {
     /// The struct's name, or the enum's for a field of a struct variant (as serde-reflection
     /// names the container that holds it).
@@ -357,7 +357,7 @@ fn broken_in_source(then: &Layouts, now: &Layouts, declared: &[Declared]) -> Vec
 #[test]
 fn stored_layouts_only_grow() {
     let now = layouts();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
     let then: Layouts = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut broken = broken(&then, &now);
     broken.extend(broken_in_source(&then, &now, &declared()));
