@@ -57,11 +57,7 @@ impl ClaimTable {
         let old = match held {
             Some(held) => match self.by_scope.get_mut(scope).and_then(|keys| keys.get_mut(key)) {
                 Some(slot) => Some(std::mem::replace(slot, held)),
-                // Looked up before `entry`, which would allocate the scope's name on every insert.
-                None => match self.by_scope.get_mut(scope) {
-                    Some(keys) => keys.insert(key.to_string(), held),
-                    None => self.by_scope.entry(scope.to_string()).or_default().insert(key.to_string(), held),
-                },
+                None => self.by_scope.entry(scope.to_string()).or_default().insert(key.to_string(), held),
             },
             None => {
                 let keys = self.by_scope.get_mut(scope)?;
@@ -90,11 +86,7 @@ impl ClaimTable {
             }
         }
         if let Some(owner) = new_owner {
-            let scopes = self.by_owner.entry(owner).or_default();
-            match scopes.get_mut(scope) {
-                Some(keys) => keys.insert(key.to_string()),
-                None => scopes.entry(scope.to_string()).or_default().insert(key.to_string()),
-            };
+            self.by_owner.entry(owner).or_default().entry(scope.to_string()).or_default().insert(key.to_string());
         }
         old
     }
