@@ -14,6 +14,9 @@
 //! - no field of a stored type is ever left out when written (`skip_serializing`,
 //!   `skip_serializing_if`): a row without it would be read with every later field one place off.
 //!
+//! The source's fields are matched to the traced ones by the name serde reads them by (a field's
+//! `rename`); a stored type with `rename_all` is refused, since this guard does not apply case rules.
+//!
 //! A change that keeps those rules fails too, until the file is written again with
 //! `NETPLANE_WRITE_LAYOUTS=1 cargo test --lib store::layouts` and committed with it: the file
 //! must hold what this release writes, so that the next change is checked against it. (A change
@@ -231,6 +234,11 @@ struct Declared {
     /// names the container that holds it).
     container: String,
     field: String,
+    /// The name serde reads the field by, which serde-reflection reports: the field's name, or
+    /// what `#[serde(rename = "…")]` (or `rename(deserialize = "…")`) gives it.
+    read_as: String,
+    /// Its struct has `#[serde(rename_all = "…")]`, whose case rules this guard does not apply.
+    renamed_by_container: bool,
     /// `#[serde(default)]` on the field or on its struct.
     defaulted: bool,
     /// `skip_serializing` or `skip_serializing_if`: left out of some rows.
@@ -238,27 +246,55 @@ struct Declared {
     file: PathBuf,
 }
 
+/// Reads past one `#[serde(...)]` item's value (`= expr` or a nested list).
+fn skip_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.parse_nested_meta(|inner| skip_value(&inner))?;
+    }
+    Ok(())
+}
+
 /// The words of a list of `#[serde(...)]` attributes (`default`, `skip_serializing_if`, …).
 fn serde_words(attrs: &[syn::Attribute]) -> BTreeSet<String> {
-    fn consume(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
-        if meta.input.peek(syn::Token![=]) {
-            meta.value()?.parse::<syn::Expr>()?;
-        } else if meta.input.peek(syn::token::Paren) {
-            meta.parse_nested_meta(|inner| consume(&inner))?;
-        }
-        Ok(())
-    }
     let mut words = BTreeSet::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         attr.parse_nested_meta(|meta| {
             if let Some(word) = meta.path.get_ident() {
                 words.insert(word.to_string());
             }
-            consume(&meta)
+            skip_value(&meta)
         })
         .unwrap_or_else(|e| panic!("a #[serde] attribute this guard cannot read: {e}"));
     }
     words
+}
+
+/// The name `#[serde(rename = "…")]` or `#[serde(rename(deserialize = "…"))]` gives a field to be
+/// read by, if any.
+fn read_name(attrs: &[syn::Attribute]) -> Option<String> {
+    let mut name = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            if !meta.path.is_ident("rename") {
+                return skip_value(&meta);
+            }
+            if meta.input.peek(syn::Token![=]) {
+                name = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+                return Ok(());
+            }
+            meta.parse_nested_meta(|direction| {
+                let value = direction.value()?.parse::<syn::LitStr>()?.value();
+                if direction.path.is_ident("deserialize") {
+                    name = Some(value);
+                }
+                Ok(())
+            })
+        })
+        .unwrap_or_else(|e| panic!("a #[serde] attribute this guard cannot read: {e}"));
+    }
+    name
 }
 
 /// Every named field of every struct and struct variant in one parsed file.
@@ -275,6 +311,8 @@ fn declared_in(file: &syn::File, path: &Path) -> Vec<Declared> {
                 self.out.push(Declared {
                     container: container.to_string(),
                     field: name.to_string(),
+                    read_as: read_name(&field.attrs).unwrap_or_else(|| name.to_string()),
+                    renamed_by_container: container_attrs.contains("rename_all"),
                     defaulted: words.contains("default") || container_attrs.contains("default"),
                     skipped_when_written: words.contains("skip_serializing") || words.contains("skip_serializing_if"),
                     file: self.path.to_path_buf(),
@@ -287,8 +325,15 @@ fn declared_in(file: &syn::File, path: &Path) -> Vec<Declared> {
             self.fields(&item.ident, &serde_words(&item.attrs), &item.fields);
         }
         fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+            // A variant's fields are renamed by the variant's `rename_all` or the enum's
+            // `rename_all_fields` (the enum's own `rename_all` renames its variants).
+            let renames_fields = serde_words(&item.attrs).contains("rename_all_fields");
             for variant in &item.variants {
-                self.fields(&item.ident, &BTreeSet::new(), &variant.fields);
+                let mut words = serde_words(&variant.attrs);
+                if renames_fields {
+                    words.insert("rename_all".to_string());
+                }
+                self.fields(&item.ident, &words, &variant.fields);
             }
         }
     }
@@ -333,6 +378,17 @@ fn broken_in_source(then: &Layouts, now: &Layouts, declared: &[Declared]) -> Vec
             )
         })
         .collect();
+    let renamed: BTreeSet<(&PathBuf, &String)> = declared
+        .iter()
+        .filter(|d| d.renamed_by_container && stored_names.contains(&d.container))
+        .map(|d| (&d.file, &d.container))
+        .collect();
+    out.extend(renamed.into_iter().map(|(file, container)| {
+        format!(
+            "{} > {container}: #[serde(rename_all)] on a stored type: this guard matches fields by the names serde reads and does not apply rename_all",
+            file.display()
+        )
+    }));
     for (stored, containers) in then {
         for (name, was) in containers {
             let (ContainerFormat::Struct(old), Some(ContainerFormat::Struct(new))) = (was, now.get(stored).and_then(|r| r.get(name)))
@@ -340,7 +396,7 @@ fn broken_in_source(then: &Layouts, now: &Layouts, declared: &[Declared]) -> Vec
                 continue;
             };
             for appended in new.iter().skip(old.len()) {
-                let undefaulted = declared.iter().filter(|d| &d.container == name && d.field == appended.name && !d.defaulted);
+                let undefaulted = declared.iter().filter(|d| &d.container == name && d.read_as == appended.name && !d.defaulted);
                 out.extend(undefaulted.map(|d| {
                     format!(
                         "{} > {name}.{}: appended without #[serde(default)]: the rows stored before it would not decode",
@@ -387,11 +443,19 @@ fn the_source_check_refuses_an_undefaulted_appended_field_and_a_field_left_out_w
             bare: u32,
             #[serde(skip_serializing_if = "Option::is_none")]
             note: Option<String>,
+            #[serde(rename = "wire")]
+            spelled: u32,
+            #[serde(rename(serialize = "out", deserialize = "in"))]
+            both: u32,
         }
         #[serde(default)]
         struct Defaults { id: String, later: u32 }
         enum State { Up { #[serde(skip_serializing)] since: u32 } }
         struct Unstored { #[serde(skip_serializing_if = "Vec::is_empty")] list: Vec<u8> }
+        #[serde(rename_all = "camelCase")]
+        struct Cased { some_field: u32 }
+        #[serde(rename_all = "camelCase")]
+        struct UnstoredCased { some_field: u32 }
     };
     let declared = declared_in(&source, Path::new("x.rs"));
     let structs = |fields: &[(&str, &[&str])]| -> Layouts {
@@ -406,9 +470,15 @@ fn the_source_check_refuses_an_undefaulted_appended_field_and_a_field_left_out_w
         Layouts::from([("Row".to_string(), registry)])
     };
     let then = structs(&[("Row", &["id"]), ("Defaults", &["id"])]);
-    let now = structs(&[("Row", &["id", "grown", "bare", "note"]), ("Defaults", &["id", "later"])]);
+    // Fields as serde reads them (and serde-reflection reports them): renamed ones by their new name.
+    let now =
+        structs(&[("Row", &["id", "renamed", "bare", "note", "wire", "in"]), ("Defaults", &["id", "later"]), ("Cased", &["someField"])]);
     let broken = broken_in_source(&then, &now, &declared);
-    assert_eq!(broken.len(), 4, "{broken:#?}");
+    assert_eq!(broken.len(), 7, "{broken:#?}");
+    assert!(broken.iter().any(|b| b.contains("Row.spelled: appended without")), "renamed: {broken:#?}");
+    assert!(broken.iter().any(|b| b.contains("Row.both: appended without")), "renamed for reading: {broken:#?}");
+    assert!(broken.iter().any(|b| b.contains("Cased: #[serde(rename_all)] on a stored type")), "{broken:#?}");
+    assert!(!broken.iter().any(|b| b.contains("UnstoredCased")), "{broken:#?}");
     assert!(broken.iter().any(|b| b.contains("Row.note: left out")), "{broken:#?}");
     assert!(broken.iter().any(|b| b.contains("State.since: left out")), "a struct variant's field: {broken:#?}");
     assert!(broken.iter().any(|b| b.contains("Row.bare: appended without")), "{broken:#?}");
