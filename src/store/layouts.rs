@@ -14,8 +14,9 @@
 //! - no field of a stored type is ever left out when written (`skip_serializing`,
 //!   `skip_serializing_if`): a row without it would be read with every later field one place off.
 //!
-//! The source's fields are matched to the traced ones by the name serde reads them by (a field's
-//! `rename`); a stored type with `rename_all` is refused, since this guard does not apply case rules.
+//! The source's fields and types are matched to the traced ones by the names serde reads them by
+//! (their `rename`); a stored type with `rename_all` is refused, since this guard does not apply
+//! case rules.
 //!
 //! A change that keeps those rules fails too, until the file is written again with
 //! `NETPLANE_WRITE_LAYOUTS=1 cargo test --lib store::layouts` and committed with it: the file
@@ -231,7 +232,7 @@ fn written(layouts: &Layouts) -> String {
 #[derive(Debug)]
 struct Declared {
     /// The struct's name, or the enum's for a field of a struct variant (as serde-reflection
-    /// names the container that holds it).
+    /// names the container that holds it: by its `#[serde(rename)]`, if it has one).
     container: String,
     field: String,
     /// The name serde reads the field by, which serde-reflection reports: the field's name, or
@@ -297,6 +298,11 @@ fn read_name(attrs: &[syn::Attribute]) -> Option<String> {
     name
 }
 
+/// A struct's or enum's name as serde-reflection registers it: its own, or its `rename`.
+fn container_name(ident: &syn::Ident, attrs: &[syn::Attribute]) -> String {
+    read_name(attrs).unwrap_or_else(|| ident.to_string())
+}
+
 /// Every named field of every struct and struct variant in one parsed file.
 fn declared_in(file: &syn::File, path: &Path) -> Vec<Declared> {
     struct Collect<'p> {
@@ -304,7 +310,7 @@ fn declared_in(file: &syn::File, path: &Path) -> Vec<Declared> {
         out: Vec<Declared>,
     }
     impl Collect<'_> {
-        fn fields(&mut self, container: &syn::Ident, container_attrs: &BTreeSet<String>, fields: &syn::Fields) {
+        fn fields(&mut self, container: &str, container_attrs: &BTreeSet<String>, fields: &syn::Fields) {
             for field in fields.iter() {
                 let Some(name) = &field.ident else { continue };
                 let words = serde_words(&field.attrs);
@@ -322,18 +328,19 @@ fn declared_in(file: &syn::File, path: &Path) -> Vec<Declared> {
     }
     impl<'ast> syn::visit::Visit<'ast> for Collect<'_> {
         fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
-            self.fields(&item.ident, &serde_words(&item.attrs), &item.fields);
+            self.fields(&container_name(&item.ident, &item.attrs), &serde_words(&item.attrs), &item.fields);
         }
         fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
             // A variant's fields are renamed by the variant's `rename_all` or the enum's
             // `rename_all_fields` (the enum's own `rename_all` renames its variants).
             let renames_fields = serde_words(&item.attrs).contains("rename_all_fields");
+            let container = container_name(&item.ident, &item.attrs);
             for variant in &item.variants {
                 let mut words = serde_words(&variant.attrs);
                 if renames_fields {
                     words.insert("rename_all".to_string());
                 }
-                self.fields(&item.ident, &words, &variant.fields);
+                self.fields(&container, &words, &variant.fields);
             }
         }
     }
@@ -456,6 +463,8 @@ fn the_source_check_refuses_an_undefaulted_appended_field_and_a_field_left_out_w
         struct Cased { some_field: u32 }
         #[serde(rename_all = "camelCase")]
         struct UnstoredCased { some_field: u32 }
+        #[serde(rename = "Stored")]
+        struct Spelled { id: String, later: u32 }
     };
     let declared = declared_in(&source, Path::new("x.rs"));
     let structs = |fields: &[(&str, &[&str])]| -> Layouts {
@@ -469,12 +478,17 @@ fn the_source_check_refuses_an_undefaulted_appended_field_and_a_field_left_out_w
             .collect();
         Layouts::from([("Row".to_string(), registry)])
     };
-    let then = structs(&[("Row", &["id"]), ("Defaults", &["id"])]);
+    let then = structs(&[("Row", &["id"]), ("Defaults", &["id"]), ("Stored", &["id"])]);
     // Fields as serde reads them (and serde-reflection reports them): renamed ones by their new name.
-    let now =
-        structs(&[("Row", &["id", "renamed", "bare", "note", "wire", "in"]), ("Defaults", &["id", "later"]), ("Cased", &["someField"])]);
+    let now = structs(&[
+        ("Row", &["id", "renamed", "bare", "note", "wire", "in"]),
+        ("Defaults", &["id", "later"]),
+        ("Cased", &["someField"]),
+        ("Stored", &["id", "later"]),
+    ]);
     let broken = broken_in_source(&then, &now, &declared);
-    assert_eq!(broken.len(), 7, "{broken:#?}");
+    assert_eq!(broken.len(), 8, "{broken:#?}");
+    assert!(broken.iter().any(|b| b.contains("Stored.later: appended without")), "a renamed struct: {broken:#?}");
     assert!(broken.iter().any(|b| b.contains("Row.spelled: appended without")), "renamed: {broken:#?}");
     assert!(broken.iter().any(|b| b.contains("Row.both: appended without")), "renamed for reading: {broken:#?}");
     assert!(broken.iter().any(|b| b.contains("Cased: #[serde(rename_all)] on a stored type")), "{broken:#?}");
@@ -483,7 +497,7 @@ fn the_source_check_refuses_an_undefaulted_appended_field_and_a_field_left_out_w
     assert!(broken.iter().any(|b| b.contains("State.since: left out")), "a struct variant's field: {broken:#?}");
     assert!(broken.iter().any(|b| b.contains("Row.bare: appended without")), "{broken:#?}");
     assert!(broken.iter().any(|b| b.contains("Row.note: appended without")), "{broken:#?}");
-    assert!(!broken.iter().any(|b| b.contains(".grown:") || b.contains(".later:") || b.contains("Unstored.")), "{broken:#?}");
+    assert!(!broken.iter().any(|b| b.contains(".grown:") || b.contains("Defaults.later:") || b.contains("Unstored.")), "{broken:#?}");
 }
 
 #[test]
