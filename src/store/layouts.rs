@@ -257,50 +257,40 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
     Ok(())
 }
 
-/// The words of a list of `#[serde(...)]` attributes (`default`, `skip_serializing_if`, …).
-fn serde_words(attrs: &[syn::Attribute]) -> BTreeSet<String> {
-    let mut words = BTreeSet::new();
+/// What a list of `#[serde(...)]` attributes says, read in one pass.
+#[derive(Default)]
+struct SerdeAttrs {
+    /// Its words (`default`, `skip_serializing_if`, `rename_all`, …).
+    words: BTreeSet<String>,
+    /// The name `rename = "…"` or `rename(deserialize = "…")` gives the item to be read by.
+    read_as: Option<String>,
+}
+
+fn serde_attrs(attrs: &[syn::Attribute]) -> SerdeAttrs {
+    let mut out = SerdeAttrs::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         attr.parse_nested_meta(|meta| {
             if let Some(word) = meta.path.get_ident() {
-                words.insert(word.to_string());
+                out.words.insert(word.to_string());
             }
-            skip_value(&meta)
-        })
-        .unwrap_or_else(|e| panic!("a #[serde] attribute this guard cannot read: {e}"));
-    }
-    words
-}
-
-/// The name `#[serde(rename = "…")]` or `#[serde(rename(deserialize = "…"))]` gives a field to be
-/// read by, if any.
-fn read_name(attrs: &[syn::Attribute]) -> Option<String> {
-    let mut name = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        attr.parse_nested_meta(|meta| {
             if !meta.path.is_ident("rename") {
                 return skip_value(&meta);
             }
             if meta.input.peek(syn::Token![=]) {
-                name = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+                out.read_as = Some(meta.value()?.parse::<syn::LitStr>()?.value());
                 return Ok(());
             }
             meta.parse_nested_meta(|direction| {
                 let value = direction.value()?.parse::<syn::LitStr>()?.value();
                 if direction.path.is_ident("deserialize") {
-                    name = Some(value);
+                    out.read_as = Some(value);
                 }
                 Ok(())
             })
         })
         .unwrap_or_else(|e| panic!("a #[serde] attribute this guard cannot read: {e}"));
     }
-    name
-}
-
-/// A struct's or enum's name as serde-reflection registers it: its own, or its `rename`.
-fn container_name(ident: &syn::Ident, attrs: &[syn::Attribute]) -> String {
-    read_name(attrs).unwrap_or_else(|| ident.to_string())
+    out
 }
 
 /// Every named field of every struct and struct variant in one parsed file.
@@ -313,11 +303,11 @@ fn declared_in(file: &syn::File, path: &Path) -> Vec<Declared> {
         fn fields(&mut self, container: &str, container_attrs: &BTreeSet<String>, fields: &syn::Fields) {
             for field in fields.iter() {
                 let Some(name) = &field.ident else { continue };
-                let words = serde_words(&field.attrs);
+                let SerdeAttrs { words, read_as } = serde_attrs(&field.attrs);
                 self.out.push(Declared {
                     container: container.to_string(),
                     field: name.to_string(),
-                    read_as: read_name(&field.attrs).unwrap_or_else(|| name.to_string()),
+                    read_as: read_as.unwrap_or_else(|| name.to_string()),
                     renamed_by_container: container_attrs.contains("rename_all"),
                     defaulted: words.contains("default") || container_attrs.contains("default"),
                     skipped_when_written: words.contains("skip_serializing") || words.contains("skip_serializing_if"),
@@ -328,15 +318,18 @@ fn declared_in(file: &syn::File, path: &Path) -> Vec<Declared> {
     }
     impl<'ast> syn::visit::Visit<'ast> for Collect<'_> {
         fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
-            self.fields(&container_name(&item.ident, &item.attrs), &serde_words(&item.attrs), &item.fields);
+            let SerdeAttrs { words, read_as } = serde_attrs(&item.attrs);
+            self.fields(&read_as.unwrap_or_else(|| item.ident.to_string()), &words, &item.fields);
         }
         fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
             // A variant's fields are renamed by the variant's `rename_all` or the enum's
             // `rename_all_fields` (the enum's own `rename_all` renames its variants).
-            let renames_fields = serde_words(&item.attrs).contains("rename_all_fields");
-            let container = container_name(&item.ident, &item.attrs);
+            let SerdeAttrs { words, read_as } = serde_attrs(&item.attrs);
+            let renames_fields = words.contains("rename_all_fields");
+            // The enum's name as serde-reflection registers it: its own, or its `rename`.
+            let container = read_as.unwrap_or_else(|| item.ident.to_string());
             for variant in &item.variants {
-                let mut words = serde_words(&variant.attrs);
+                let mut words = serde_attrs(&variant.attrs).words;
                 if renames_fields {
                     words.insert("rename_all".to_string());
                 }
