@@ -397,3 +397,65 @@ async fn freed_addresses_are_handed_out_again_lowest_first() {
     assert_eq!(addresses(&next).0, "10.7.0.7");
     assert_ne!(addresses(&next).1, got[1].1);
 }
+
+/// Get and List answer from an encoding made once per stored value (`api::grpc::encoded`): each
+/// change must show at once, on a store that shares its rows' values (memory) and on one that
+/// decodes a new value for every read (`sqlite-direct:`), where nothing is answered from before.
+#[tokio::test]
+async fn reads_show_each_change_at_once_on_every_store() {
+    let dir = crate::harness::data_dir();
+    let direct = crate::harness::sqlite_store(&dir).replacen("sqlite:", "sqlite-direct:", 1);
+    for store in ["memory", direct.as_str()] {
+        let server = Server::start_with(dir.clone(), store, "inline");
+        let c = server.clients().await;
+        let net = network(&c, "n").await;
+        let sub = subnet(&c, &net.id, "10.0.0.0/24").await;
+        let vm = instance(&c, create_instance("vm", vec![nic(&sub.id)])).await;
+        let list = |c: &Clients| {
+            let mut api = c.instances.clone();
+            let folder_id = vm.folder_id.clone();
+            async move { api.list(cpb::ListInstancesRequest { folder_id, ..Default::default() }).await.unwrap().into_inner().instances }
+        };
+        // Read twice before each change, so that the second read is answered from the first's.
+        for _ in 0..2 {
+            assert_eq!(get(&c, &vm.id).await, vm, "{store}");
+            assert_eq!(list(&c).await, std::slice::from_ref(&vm), "{store}");
+        }
+        let mut api = c.instances.clone();
+        let renamed: cpb::Instance = response(
+            &api.update(cpb::UpdateInstanceRequest {
+                instance_id: vm.id.clone(),
+                update_mask: Some(netplane::proto::wkt::FieldMask { paths: vec!["name".into()] }),
+                name: "renamed".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner(),
+            "yandex.cloud.compute.v1.Instance",
+        );
+        assert_eq!(renamed.name, "renamed");
+        assert_eq!((get(&c, &vm.id).await, list(&c).await), (renamed.clone(), vec![renamed.clone()]), "{store}");
+        let nat = api
+            .add_one_to_one_nat(cpb::AddInstanceOneToOneNatRequest {
+                instance_id: vm.id.clone(),
+                network_interface_index: "0".into(),
+                one_to_one_nat_spec: Some(cpb::OneToOneNatSpec { ip_version: cpb::IpVersion::Ipv4 as i32, ..Default::default() }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let with_nat: cpb::Instance = response(&nat, "yandex.cloud.compute.v1.Instance");
+        let nat_address = addresses(&with_nat).1;
+        assert!(!nat_address.is_empty(), "{store}: {with_nat:?}");
+        assert_eq!((get(&c, &vm.id).await, list(&c).await), (with_nat.clone(), vec![with_nat]), "{store}");
+        api.delete(cpb::DeleteInstanceRequest { instance_id: vm.id.clone() }).await.unwrap();
+        assert_eq!(
+            api.get(cpb::GetInstanceRequest { instance_id: vm.id.clone(), ..Default::default() }).await.unwrap_err().code(),
+            Code::NotFound
+        );
+        assert_eq!(list(&c).await, [], "{store}");
+        server.stop().await;
+    }
+}

@@ -1,14 +1,19 @@
 //! `yandex.cloud.compute.v1.InstanceService`: parse and validate, call the service, encode.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use prost::Message;
 
 use tonic::{Request, Response, Status};
 
+use super::encoded::{self, EncodingMemo};
 use super::status::{self, parts};
 use super::{convert, fields, respond};
 use crate::api::request_id::RequestContext;
 use crate::domain::filter::INSTANCE_FIELDS;
-use crate::domain::instance::{InstancePatch, Transition};
+use crate::domain::instance::{Instance, InstancePatch, Transition};
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::error::Result;
 use crate::ops::Movable;
@@ -22,11 +27,18 @@ use crate::service::interfaces::InterfaceUpdate;
 
 pub struct InstanceApi {
     services: ComputeArea,
+    /// Get and List answer from these (`encoded`); the REST gateway's typed calls convert.
+    encodings: EncodingMemo<Instance>,
 }
 
 impl InstanceApi {
     pub fn new(services: ComputeArea) -> Self {
-        InstanceApi { services }
+        InstanceApi { services, encodings: EncodingMemo::default() }
+    }
+
+    /// The instance's contract encoding, made once per value its row holds.
+    fn encoded(&self, instance: &Arc<Instance>) -> Result<Bytes> {
+        self.encodings.get_or_encode(instance, |i| Ok(convert::instance(i)?.encode_to_vec()))
     }
 
     /// Stop, Start, Restart and Delete: the same request shape, one status transition each.
@@ -229,25 +241,39 @@ fn update_patch(r: &pb::UpdateInstanceRequest) -> Result<InstancePatch> {
 impl InstanceService for InstanceApi {
     async fn get(&self, req: Request<pb::GetInstanceRequest>) -> std::result::Result<Response<pb::Instance>, Status> {
         let (ctx, r) = parts(req);
-        let result = async {
+        let found = async {
             fields::require_id("instance_id", &r.instance_id)?;
-            convert::instance(&*self.services.get_instance(&r.instance_id).await?)
+            self.services.get_instance(&r.instance_id).await
         };
-        respond(ctx.as_ref(), result.await)
+        let found = found.await;
+        if encoded::wants_typed(ctx.as_ref()) {
+            return respond(ctx.as_ref(), found.and_then(|i| convert::instance(&i)));
+        }
+        encoded::respond_encoded(ctx.as_ref(), found.and_then(|i| self.encoded(&i)))
     }
 
     async fn list(&self, req: Request<pb::ListInstancesRequest>) -> std::result::Result<Response<pb::ListInstancesResponse>, Status> {
         let (ctx, r) = parts(req);
-        let result = async {
+        let page = async {
             let cmd =
                 fields::ordered_list(&r.folder_id, r.page_size, &r.page_token, &r.filter, &r.order_by, INSTANCE_FIELDS, INSTANCE_FIELDS)?;
-            let page = self.services.list_instances(cmd).await?;
-            Ok(pb::ListInstancesResponse {
-                instances: page.items.iter().map(|i| convert::instance(i)).collect::<Result<_>>()?,
-                next_page_token: page.next_page_token,
-            })
+            self.services.list_instances(cmd).await
         };
-        respond(ctx.as_ref(), result.await)
+        let page = page.await;
+        if encoded::wants_typed(ctx.as_ref()) {
+            let typed = page.and_then(|page| {
+                Ok(pb::ListInstancesResponse {
+                    instances: page.items.iter().map(|i| convert::instance(i)).collect::<Result<_>>()?,
+                    next_page_token: page.next_page_token,
+                })
+            });
+            return respond(ctx.as_ref(), typed);
+        }
+        let encoded = page.and_then(|page| {
+            let items = page.items.iter().map(|i| self.encoded(i)).collect::<Result<Vec<_>>>()?;
+            Ok(encoded::list_response(&items, &page.next_page_token))
+        });
+        encoded::respond_encoded(ctx.as_ref(), encoded)
     }
 
     async fn create(&self, req: Request<pb::CreateInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {

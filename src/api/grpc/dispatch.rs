@@ -21,6 +21,8 @@ use tower::ServiceExt;
 use tower::util::{BoxCloneSyncService, Oneshot};
 use tower_service::Service;
 
+use super::encoded;
+
 type Served = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
 
 /// Every served gRPC service, by its full name.
@@ -84,7 +86,7 @@ impl Future for Answer {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.get_mut() {
-            Answer::Served(call) => Pin::new(call).poll(cx),
+            Answer::Served(call) => Pin::new(call).poll(cx).map(|answer| answer.map(encoded::into_body)),
             // Polled again after it was ready (which a caller must not do): the same answer again.
             Answer::Unknown(answer) => Poll::Ready(Ok(answer.take().unwrap_or_else(unimplemented))),
         }

@@ -6,6 +6,7 @@ mod compute;
 mod convert;
 mod disk;
 mod dispatch;
+mod encoded;
 mod endpoint;
 mod fields;
 mod iam;
