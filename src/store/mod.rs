@@ -21,6 +21,7 @@ pub mod postgres;
 pub mod queue;
 pub mod resident;
 mod resource;
+pub mod sql_indexes;
 pub mod sqlite;
 #[cfg(test)]
 mod tests;

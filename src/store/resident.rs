@@ -31,6 +31,7 @@ use super::change_log::{self, Unfolded};
 use super::log_file::LogFile;
 use super::memory::{Changes, MemoryBackend};
 use super::queue::{WriteJob, WriteQueue};
+use super::sql_indexes::Indexes;
 use super::sqlite::SqliteBackend;
 use super::{Backend, Kind, Query, Synchronous, Tx, TxFn};
 use crate::error::{Error, Result};
@@ -301,7 +302,8 @@ impl ResidentBackend {
     /// file's folds are always synced (see `FoldJob`).
     pub fn open(path: &str, synchronous: Synchronous) -> Result<ResidentBackend> {
         let started = std::time::Instant::now();
-        let file = SqliteBackend::open(path, Synchronous::Full)?;
+        // Read whole here and written by key from now on: the file keeps no index for reads.
+        let file = SqliteBackend::open_with(path, Synchronous::Full, Indexes::KeysOnly)?;
         let (folded_upto, store_id) = file.folded()?;
         let memory = MemoryBackend::default();
         let mut rows = 0;

@@ -28,6 +28,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, typ
 
 use super::list_sql::{Arg, ListSql, list_sql};
 use super::queue::{WriteJob, WriteQueue};
+use super::sql_indexes::{self, Indexes};
 use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Synchronous, Tx, TxFn};
 use crate::domain::filter::{Column, Op};
 use crate::error::{Error, Result};
@@ -138,7 +139,13 @@ pub(super) const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous 
                        PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;";
 
 impl SqliteBackend {
+    /// A file served from SQLite (`sqlite-direct:`), with every index its reads need.
     pub fn open(path: &str, synchronous: Synchronous) -> Result<Self> {
+        Self::open_with(path, synchronous, Indexes::ForReads)
+    }
+
+    /// A file with the secondary indexes `indexes` says (`store::sql_indexes`).
+    pub fn open_with(path: &str, synchronous: Synchronous, indexes: Indexes) -> Result<Self> {
         if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(path, e))?;
         }
@@ -149,6 +156,7 @@ impl SqliteBackend {
             writer.execute_batch("PRAGMA synchronous = FULL;").map_err(|e| open_err(path, e))?;
         }
         embedded::migrations::runner().run(&mut writer).map_err(|e| open_err(path, format!("migration failed: {e}")))?;
+        sql_indexes::keep(&writer, indexes).map_err(|e| open_err(path, format!("setting up its indexes: {e}")))?;
         let manager = SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(PRAGMAS));
         // Reader connections open as concurrent reads need them: opening all eight up front
         // cost about 0.5 MiB of idle RSS. One thread opens them (r2d2 starts three otherwise).

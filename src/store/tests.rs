@@ -535,7 +535,21 @@ fn resident_and_direct_sqlite_share_their_file() {
         });
         assert!(failed.is_err());
     }
+    // The resident store left the file with its keys only; served from SQLite again, it has every
+    // index its reads use back (a list by name names its index: it fails without it).
+    let read_indexes = || {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let names: Vec<String> = super::sql_indexes::READ_INDEXES.iter().map(|(name, _)| format!("'{name}'")).collect();
+        let sql = format!("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ({})", names.join(", "));
+        conn.query_row(&sql, [], |r| r.get::<_, usize>(0)).unwrap()
+    };
+    assert_eq!(read_indexes(), 0);
     let store = Store::open(&direct).unwrap();
+    assert_eq!(read_indexes(), super::sql_indexes::READ_INDEXES.len());
+    let mut by_name = Query::new(Kind::Subnet);
+    by_name.folder_id = Some("f".into());
+    by_name.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec!["sub".into()] }];
+    assert_eq!(store.read_now(move |tx| Ok(tx.list(&by_name)?)).unwrap().len(), 1);
     assert!(store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap().is_none());
     assert!(store.read_now(|tx| Ok(tx.get(Kind::Subnet, "s1")?)).unwrap().is_some());
     assert!(store.read_now(|tx| Ok(tx.get(Kind::Subnet, "ghost")?)).unwrap().is_none());
