@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, Response};
+use http::{HeaderMap, HeaderValue, Response};
 use http_body_util::{BodyExt, Full};
 use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint};
 use tonic::body::Body;
@@ -131,10 +131,9 @@ pub fn into_body(response: Response<Body>) -> Response<Body> {
     let Some(EncodedAnswer(encoded)) = response.extensions().get::<EncodedAnswer>().cloned() else {
         return response;
     };
+    // What tonic's trailers hold for a success (`Status::ok("")`): the code alone.
     let mut trailers = HeaderMap::new();
-    if tonic::Status::ok("").add_header(&mut trailers).is_err() {
-        return response;
-    }
+    trailers.insert("grpc-status", HeaderValue::from_static("0"));
     let (parts, _empty) = response.into_parts();
     let body = Full::new(crate::api::framing::frame(&encoded)).with_trailers(std::future::ready(Some(Ok(trailers))));
     Response::from_parts(parts, Body::new(body))
@@ -208,6 +207,22 @@ mod tests {
         // All four live: past the capacity it starts over rather than grow.
         memo.get_or_encode(&Arc::new(instance("last")), |i| Ok(i.encode_to_vec())).unwrap();
         assert_eq!(memo.len(), 1);
+    }
+
+    #[test]
+    fn an_encoded_answer_becomes_one_frame_and_the_success_trailers() {
+        let collect = |response: Response<Body>| {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(response.into_body().collect()).unwrap()
+        };
+        let mut handed = http::Response::new(Body::empty());
+        handed.extensions_mut().insert(EncodedAnswer(Bytes::from_static(b"abc")));
+        let sent = collect(into_body(handed));
+        assert_eq!(sent.trailers().and_then(|t| t.get("grpc-status")).map(|v| v.as_bytes()), Some(&b"0"[..]));
+        assert_eq!(sent.to_bytes(), Bytes::from_static(b"\0\0\0\0\x03abc"));
+        // Any other answer is sent as the service made it.
+        let sent = collect(into_body(http::Response::new(Body::new(Full::new(Bytes::from_static(b"as made"))))));
+        assert_eq!(sent.to_bytes(), Bytes::from_static(b"as made"));
     }
 
     #[test]
