@@ -360,33 +360,57 @@ async fn every_error_is_json_with_its_status() {
 /// gRPC-Web (as browsers and some proxies speak it) on the same port as gRPC and REST.
 #[tokio::test]
 async fn grpc_web_shares_the_port() {
+    use netplane::proto::yandex::cloud::compute::v1 as cpb;
     use netplane::proto::yandex::cloud::vpc::v1 as vpb;
     let server = Server::start("inline");
     let rest = Rest::new(&server);
     rest.done(Method::POST, "/vpc/v1/networks", json!({"folderId": FOLDER, "name": "web"})).await;
 
+    // A unary gRPC-Web call: its answer message, after checking the frames around it.
+    let grpc_web = |path: &'static str, request: Vec<u8>| {
+        let url = format!("{}{path}", server.rest);
+        async move {
+            let mut frame = vec![0u8];
+            frame.extend_from_slice(&(request.len() as u32).to_be_bytes());
+            frame.extend_from_slice(&request);
+            let res = reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/grpc-web+proto")
+                .header("x-grpc-web", "1")
+                .body(frame)
+                .send()
+                .await
+                .expect("grpc-web call");
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.headers()["content-type"], "application/grpc-web+proto");
+            let body = res.bytes().await.unwrap();
+            assert_eq!(body[0], 0, "a data frame first");
+            let len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+            let trailers = &body[5 + len..];
+            assert_eq!(trailers[0], 0x80, "then the trailer frame");
+            assert!(String::from_utf8_lossy(&trailers[5..]).contains("grpc-status:0"), "{:?}", String::from_utf8_lossy(trailers));
+            body.slice(5..5 + len)
+        }
+    };
     let request = vpb::ListNetworksRequest { folder_id: FOLDER.into(), ..Default::default() }.encode_to_vec();
-    let mut frame = vec![0u8];
-    frame.extend_from_slice(&(request.len() as u32).to_be_bytes());
-    frame.extend_from_slice(&request);
-    let res = reqwest::Client::new()
-        .post(format!("{}/yandex.cloud.vpc.v1.NetworkService/List", server.rest))
-        .header("content-type", "application/grpc-web+proto")
-        .header("x-grpc-web", "1")
-        .body(frame)
-        .send()
-        .await
-        .expect("grpc-web call");
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["content-type"], "application/grpc-web+proto");
-    let body = res.bytes().await.unwrap();
-    assert_eq!(body[0], 0, "a data frame first");
-    let len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
-    let listed = vpb::ListNetworksResponse::decode(&body[5..5 + len]).expect("ListNetworksResponse");
+    let listed = vpb::ListNetworksResponse::decode(grpc_web("/yandex.cloud.vpc.v1.NetworkService/List", request).await)
+        .expect("ListNetworksResponse");
     assert_eq!(listed.networks.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(), vec!["web"]);
-    let trailers = &body[5 + len..];
-    assert_eq!(trailers[0], 0x80, "then the trailer frame");
-    assert!(String::from_utf8_lossy(&trailers[5..]).contains("grpc-status:0"), "{:?}", String::from_utf8_lossy(trailers));
+
+    // Instances are answered from their encodings made before (`api::grpc::encoded`): the same
+    // frames, and the instance as gRPC answers it.
+    let c = server.clients().await;
+    let subnet = crate::fixtures::subnet(&c, &listed.networks[0].id, "10.1.0.0/24").await;
+    let vm = crate::fixtures::instance(&c, crate::fixtures::create_instance("vm", vec![crate::fixtures::nic(&subnet.id)])).await;
+    for _ in 0..2 {
+        let request = cpb::GetInstanceRequest { instance_id: vm.id.clone(), ..Default::default() }.encode_to_vec();
+        let got = cpb::Instance::decode(grpc_web("/yandex.cloud.compute.v1.InstanceService/Get", request).await).expect("Instance");
+        assert_eq!(got, vm);
+        let request = cpb::ListInstancesRequest { folder_id: FOLDER.into(), ..Default::default() }.encode_to_vec();
+        let listed =
+            cpb::ListInstancesResponse::decode(grpc_web("/yandex.cloud.compute.v1.InstanceService/List", request).await).expect("List");
+        assert_eq!(listed.instances, [vm.clone()]);
+    }
 }
 
 /// `--rest-listen`: REST on its own address, gRPC alone on `--listen`.
