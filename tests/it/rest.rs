@@ -409,7 +409,7 @@ async fn grpc_web_shares_the_port() {
         let request = cpb::ListInstancesRequest { folder_id: FOLDER.into(), ..Default::default() }.encode_to_vec();
         let listed =
             cpb::ListInstancesResponse::decode(grpc_web("/yandex.cloud.compute.v1.InstanceService/List", request).await).expect("List");
-        assert_eq!(listed.instances, [vm.clone()]);
+        assert_eq!(listed.instances, std::slice::from_ref(&vm));
     }
 }
 
