@@ -209,11 +209,9 @@ pub fn apply_pausing(changes: &Changes, tx: &mut dyn Tx, pause: &mut dyn FnMut()
         wrote_one();
     }
     for (scope, key, now) in &changes.claims {
-        tx.release(scope, key)?;
-        if let Some(claim) = now
-            && let Err(holder) = tx.claim(claim)?
-        {
-            return Err(crate::error::Error::Internal(format!("storage: ({scope}, {key}) is still held by {holder}")));
+        match now {
+            Some(claim) => tx.put_claim(claim)?,
+            None => tx.release(scope, key)?,
         }
         wrote_one();
     }

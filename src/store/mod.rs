@@ -346,6 +346,15 @@ pub trait Tx {
     /// again for the same owner succeeds.
     fn claim(&mut self, claim: &Claim) -> StoreResult<Result<(), String>>;
     fn release(&mut self, scope: &str, key: &str) -> StoreResult<()>;
+    /// Sets `(scope, key)` to `claim` whoever held it: folding a log, which says what a claim is
+    /// now, not whether it was new.
+    fn put_claim(&mut self, claim: &Claim) -> StoreResult<()> {
+        self.release(&claim.scope, &claim.key)?;
+        match self.claim(claim)? {
+            Ok(()) => Ok(()),
+            Err(holder) => Err(StoreError::Backend(format!("({}, {}) is still held by {holder}", claim.scope, claim.key))),
+        }
+    }
     /// Who holds `(scope, key)`, if anyone.
     fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>>;
     /// The claim on `(scope, key)`, whole, if anyone holds it.

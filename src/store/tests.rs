@@ -154,6 +154,17 @@ fn claims_keep_their_detail_and_expiry(store: Store) {
     assert_eq!((at, of, bare), (Some(claim.clone()), vec![claim], None));
 }
 
+/// `put_claim` (how a fold writes a claim) sets it whoever held it, detail and expiry included.
+fn put_claim_sets_a_claim_whoever_held_it(store: Store) {
+    let new = Claim::new("names", "web", "i1").with_detail("d1");
+    store.write_now(|tx| Ok(tx.put_claim(&new)?)).unwrap();
+    assert_eq!(store.read_now(|tx| Ok(tx.claim_at("names", "web")?)).unwrap(), Some(new));
+    let taken_over = Claim::new("names", "web", "i2").with_detail("d2").expiring_at(7);
+    store.write_now(|tx| Ok(tx.put_claim(&taken_over)?)).unwrap();
+    let (at, of_first) = store.read_now(|tx| Ok((tx.claim_at("names", "web")?, tx.claims_of("i1")?))).unwrap();
+    assert_eq!((at, of_first), (Some(taken_over), vec![]));
+}
+
 fn lists_filter_order_and_page(store: Store) {
     insert_rows(
         &store,
@@ -440,6 +451,7 @@ backends!(
     failed_write_rolls_back_everything,
     claims_are_unique,
     claims_keep_their_detail_and_expiry,
+    put_claim_sets_a_claim_whoever_held_it,
     lists_filter_order_and_page,
     operations_by_resource_and_pending,
     pending_operations_are_taken_once,
