@@ -3,10 +3,10 @@
 //! `sqlite-direct:` answers lists, name lookups and operation queries from the file and needs
 //! every one. The resident store (`sqlite:`) reads the tables whole once at start-up, serves
 //! everything from memory, and its folds write the tables only by key (a row's primary key, an
-//! operation's id): there the indexes are only cost. Each new resource row, claim and operation
-//! updated up to three of them in the fold, a third of a durable create's CPU time
-//! (BENCHMARKS.md, "A file kept by its keys"). So the resident store drops them when it opens a
-//! file and `sqlite-direct:` puts back whichever are missing when it opens one.
+//! operation's id): there the indexes are only cost. In its folds (a third of a durable create's
+//! CPU time) each new resource row updated three of them, each claim one or two, each operation
+//! two (BENCHMARKS.md, "A file kept by its keys"). So the resident store drops them when it opens
+//! a file and `sqlite-direct:` puts back whichever are missing when it opens one.
 //!
 //! The definitions are the ones the migrations made. A migration that touches one of these
 //! indexes must say `IF EXISTS` / `IF NOT EXISTS`: it may run on a file either opener left.

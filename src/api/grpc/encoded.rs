@@ -62,8 +62,9 @@ impl<T> EncodingMemo<T> {
         let encoded = Bytes::from(encode(value)?);
         let mut entries = self.lock();
         if entries.len() >= self.capacity {
-            // Values replaced or deleted since go first; if the live ones alone fill it, all go
-            // (a List of more instances than it holds then encodes them as it did without it).
+            // Values replaced or deleted since go first. If live ones still fill half of it, all
+            // go: lists of more values than it holds then pay one scan per half a memo of
+            // inserts, not one per insert, and encode as they did without a memo.
             entries.retain(|_, entry| entry.value.strong_count() > 0);
             if entries.len() >= self.capacity / 2 {
                 entries.clear();
@@ -84,8 +85,8 @@ impl<T> EncodingMemo<T> {
     }
 }
 
-/// The encoding of a `List…Response` (every one in the contract: its items as field 1, then
-/// `next_page_token` as field 2) from its items' encodings.
+/// The encoding of a list answer shaped as `ListInstancesResponse` is (its items as field 1, then
+/// `next_page_token` as field 2, as most of the contract's lists are) from its items' encodings.
 pub fn list_response(items: &[Bytes], next_page_token: &str) -> Bytes {
     let field = |len: usize| 1 + encoded_len_varint(len as u64) + len;
     let mut out = BytesMut::with_capacity(items.iter().map(|item| field(item.len())).sum::<usize>() + field(next_page_token.len()));
