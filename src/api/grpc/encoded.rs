@@ -110,11 +110,6 @@ pub fn list_response(items: &[Bytes], next_page_token: &str) -> Bytes {
 #[derive(Clone, Debug)]
 pub struct EncodedAnswer(pub Bytes);
 
-/// Whether the call must be answered typed (the REST gateway's, `status::respond`), not encoded.
-pub fn wants_typed(ctx: Option<&RequestContext>) -> bool {
-    ctx.is_some_and(|c| c.answer_typed)
-}
-
 /// `status::respond` for an answer already encoded: the reply carries `encoded` as its message.
 pub fn respond_encoded<T: Default>(
     ctx: Option<&RequestContext>,

@@ -68,7 +68,7 @@ pub fn respond<T: prost::Message + Default + Send + Sync + 'static>(
     result: Result<T, Error>,
 ) -> Result<Response<T>, Status> {
     match result {
-        Ok(message) if ctx.is_some_and(|c| c.answer_typed) => {
+        Ok(message) if wants_typed(ctx) => {
             let mut response = Response::new(T::default());
             response.extensions_mut().insert(TypedAnswer::new(message));
             Ok(response)
@@ -76,6 +76,11 @@ pub fn respond<T: prost::Message + Default + Send + Sync + 'static>(
         Ok(message) => Ok(Response::new(message)),
         Err(e) => Err(to_status(&e, ctx)),
     }
+}
+
+/// Whether the call is the REST gateway's, which takes its answer typed (`respond`), not encoded.
+pub fn wants_typed(ctx: Option<&RequestContext>) -> bool {
+    ctx.is_some_and(|c| c.answer_typed)
 }
 
 /// The request context the request-id layer attached, and the message.
