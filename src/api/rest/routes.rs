@@ -51,13 +51,17 @@ const KEY_SEGMENTS: usize = 3;
 #[derive(Debug)]
 pub struct RouteTable {
     routes: Vec<Route>,
-    /// Route indexes by their template's leading literals (at most `KEY_SEGMENTS`, joined by
-    /// '/'), in table order. A template that fits a path begins with that path's first segments.
+    /// The routes a path may fit, by its template's leading literals (at most `KEY_SEGMENTS`,
+    /// joined by '/'): a template that fits a path begins with that path's first segments.
     by_prefix: HashMap<String, Filed>,
 }
 
-/// The routes filed under one prefix, those without a verb apart from those with one (a path
-/// ending in `:attachNetworkInterface` can only fit a template with that verb, or none).
+/// The routes a path filed under one prefix may fit: those filed under it and under every
+/// shorter prefix of it, so that one probe (the path's longest filed prefix) finds them all.
+/// Those without a verb are apart from those with one (a path ending in
+/// `:attachNetworkInterface` can only fit a template with that verb, or none). Each list is most
+/// specific first, in table order among equals, so a lookup stops at the first fitting
+/// specificity instead of trying every template.
 #[derive(Debug, Default)]
 struct Filed {
     plain: Vec<usize>,
@@ -84,19 +88,13 @@ impl RouteTable {
                 }
             }
         }
-        let mut by_prefix: HashMap<String, Filed> = HashMap::new();
-        for (i, route) in routes.iter().enumerate() {
-            let filed = by_prefix.entry(route.template.leading_literals(KEY_SEGMENTS).join("/")).or_default();
-            match route.template.verb() {
-                Some(verb) => filed.by_verb.entry(verb.to_string()).or_default().push(i),
-                None => filed.plain.push(i),
-            }
-        }
+        let by_prefix = file_by_prefix(&routes);
         Ok(RouteTable { routes, by_prefix })
     }
 
-    /// The routes whose templates may fit `path`: those filed under one of its first segments'
-    /// prefixes (the last segment taken without a `:verb`), without a verb or with the path's.
+    /// The routes whose templates may fit `path`, most specific first: those filed under its
+    /// longest filed prefix (the last segment taken without a `:verb`), with the path's verb
+    /// first, then without a verb.
     fn candidates(&self, path: &str) -> impl Iterator<Item = &Route> {
         let path = path.strip_prefix('/').unwrap_or(path);
         let last = path.rfind('/').map_or(0, |i| i + 1);
@@ -111,15 +109,10 @@ impl RouteTable {
             at += part.len() + 1;
             probed += 1;
         }
-        let mut indexes: Vec<usize> = ends[..probed]
-            .iter()
-            .filter_map(|&end| self.by_prefix.get(&stem[..end]))
-            .flat_map(|filed| filed.plain.iter().chain(verb.and_then(|verb| filed.by_verb.get(verb)).into_iter().flatten()))
-            .copied()
-            .collect();
-        indexes.sort_unstable();
-        indexes.dedup();
-        indexes.into_iter().map(|i| &self.routes[i])
+        let filed = ends[..probed].iter().rev().find_map(|&end| self.by_prefix.get(&stem[..end]));
+        let with_verb = filed.and_then(|filed| filed.by_verb.get(verb?)).map_or(&[][..], Vec::as_slice);
+        let plain = filed.map_or(&[][..], |filed| filed.plain.as_slice());
+        with_verb.iter().chain(plain).map(|&i| &self.routes[i])
     }
 
     #[cfg(test)]
@@ -137,21 +130,62 @@ impl RouteTable {
     /// only, the answer is "wrong method" (so `GET /x/{id}:start` is a 405, not a lookup of the
     /// id `"{id}:start"`).
     pub fn lookup(&self, method: &Method, path: &str) -> Lookup<'_> {
-        let fitting: Vec<&Route> = self.candidates(path).filter(|r| r.template.fits(path)).collect();
-        let Some(best) = fitting.iter().map(|r| r.template.specificity()).max() else { return Lookup::NotFound };
+        let mut best = None;
         let mut allowed = Vec::new();
-        for route in fitting.into_iter().filter(|r| r.template.specificity() == best) {
-            if route.http_method == *method
-                && let Some(vars) = route.template.matches(path)
-            {
-                return Lookup::Found(route, vars);
+        for route in self.candidates(path) {
+            let specificity = route.template.specificity();
+            if best.is_some_and(|best| specificity < best) {
+                break;
             }
-            if !allowed.contains(&route.http_method) {
-                allowed.push(route.http_method.clone());
+            if route.http_method == *method {
+                if let Some(vars) = route.template.matches(path) {
+                    return Lookup::Found(route, vars);
+                }
+                continue;
+            }
+            if route.template.fits(path) {
+                best = Some(specificity);
+                if !allowed.contains(&route.http_method) {
+                    allowed.push(route.http_method.clone());
+                }
             }
         }
-        Lookup::WrongMethod(allowed)
+        if best.is_some() { Lookup::WrongMethod(allowed) } else { Lookup::NotFound }
     }
+}
+
+/// Files every route under its template's leading literals, then gives each prefix the routes of
+/// its shorter prefixes too, each list most specific first (`Filed`).
+fn file_by_prefix(routes: &[Route]) -> HashMap<String, Filed> {
+    let mut own: HashMap<String, Filed> = HashMap::new();
+    for (i, route) in routes.iter().enumerate() {
+        let filed = own.entry(route.template.leading_literals(KEY_SEGMENTS).join("/")).or_default();
+        match route.template.verb() {
+            Some(verb) => filed.by_verb.entry(verb.to_string()).or_default().push(i),
+            None => filed.plain.push(i),
+        }
+    }
+    let is_prefix = |shorter: &str, key: &str| {
+        shorter.is_empty() || shorter == key || key.strip_prefix(shorter).is_some_and(|rest| rest.starts_with('/'))
+    };
+    let most_specific_first = |indexes: &mut Vec<usize>| {
+        indexes.sort_by_key(|&i| (std::cmp::Reverse(routes[i].template.specificity()), i));
+        indexes.dedup();
+    };
+    let mut merged = HashMap::new();
+    for key in own.keys() {
+        let mut filed = Filed::default();
+        for theirs in own.iter().filter(|(shorter, _)| is_prefix(shorter, key)).map(|(_, theirs)| theirs) {
+            filed.plain.extend(&theirs.plain);
+            for (verb, indexes) in &theirs.by_verb {
+                filed.by_verb.entry(verb.clone()).or_default().extend(indexes);
+            }
+        }
+        most_specific_first(&mut filed.plain);
+        filed.by_verb.values_mut().for_each(most_specific_first);
+        merged.insert(key.clone(), filed);
+    }
+    merged
 }
 
 fn route(method: &MethodDescriptor, rule: &HttpRule) -> Result<Route, String> {
@@ -231,28 +265,92 @@ mod tests {
         assert_eq!(found(&table, Method::GET, "/vpc/v1/addresses").0, "/yandex.cloud.vpc.v1.AddressService/List");
     }
 
+    /// What `lookup` answers, comparable: the route found, or the methods a path has, or nothing.
+    #[derive(Debug, PartialEq)]
+    enum Outcome {
+        Found(String, PathVars),
+        WrongMethod(Vec<String>),
+        NotFound,
+    }
+
+    fn outcome(lookup: Lookup<'_>) -> Outcome {
+        match lookup {
+            Lookup::Found(route, vars) => Outcome::Found(route.grpc_path.clone(), vars),
+            Lookup::WrongMethod(allowed) => {
+                let mut allowed: Vec<String> = allowed.iter().map(Method::to_string).collect();
+                allowed.sort();
+                Outcome::WrongMethod(allowed)
+            }
+            Lookup::NotFound => Outcome::NotFound,
+        }
+    }
+
     #[test]
-    fn the_prefix_index_finds_what_a_scan_of_every_route_finds() {
+    fn the_prefix_index_answers_as_a_scan_of_every_route_does() {
         let table = table();
+        // The rule as written: of every route whose template fits, the most specific decide (in
+        // table order); the first of those bound to the method is found, else they name the methods.
         let scan = |method: &Method, path: &str| {
             let fitting: Vec<(Specificity, &Route)> =
                 table.routes.iter().filter(|r| r.template.matches(path).is_some()).map(|r| (r.template.specificity(), r)).collect();
-            let best = fitting.iter().map(|(s, _)| *s).max()?;
-            fitting.iter().find(|(s, r)| *s == best && r.http_method == *method).map(|(_, r)| r.grpc_path.clone())
+            let Some(best) = fitting.iter().map(|(s, _)| *s).max() else { return Outcome::NotFound };
+            let decide: Vec<&Route> = fitting.iter().filter(|(s, _)| *s == best).map(|(_, r)| *r).collect();
+            match decide.iter().find(|r| r.http_method == *method) {
+                Some(route) => Outcome::Found(route.grpc_path.clone(), route.template.matches(path).unwrap()),
+                None => {
+                    let mut allowed: Vec<String> = decide.iter().map(|r| r.http_method.to_string()).collect();
+                    allowed.sort();
+                    allowed.dedup();
+                    Outcome::WrongMethod(allowed)
+                }
+            }
         };
-        let mut checked = 0;
-        for (method, path) in table.examples() {
+        let (mut found, mut wrong_method) = (0, 0);
+        for (_, path) in table.examples() {
             let parent = path.rsplit_once('/').map(|(parent, _)| parent.to_string()).unwrap_or_default();
             for path in [path.clone(), format!("{path}:start"), format!("{path}/x"), format!("{path}/"), format!("{path}:"), parent] {
-                let found = match table.lookup(&method, &path) {
-                    Lookup::Found(route, _) => Some(route.grpc_path.clone()),
-                    _ => None,
-                };
-                assert_eq!(found, scan(&method, &path), "{method} {path}");
-                checked += usize::from(found.is_some());
+                for method in [Method::GET, Method::POST, Method::PATCH, Method::DELETE, Method::PUT] {
+                    let answer = outcome(table.lookup(&method, &path));
+                    assert_eq!(answer, scan(&method, &path), "{method} {path}");
+                    found += usize::from(matches!(answer, Outcome::Found(..)));
+                    wrong_method += usize::from(matches!(answer, Outcome::WrongMethod(_)));
+                }
             }
         }
-        assert!(checked > table.routes().len(), "{checked}");
+        assert!(found > table.routes().len() && wrong_method > table.routes().len(), "{found} found, {wrong_method} wrong method");
+    }
+
+    #[test]
+    fn the_most_specific_fitting_template_decides_wherever_it_is_in_the_table() {
+        let message = descriptor_pool().get_message_by_name("google.protobuf.Empty").unwrap();
+        let route = |http_method: Method, template: &str| Route {
+            http_method,
+            template: Template::parse(template).unwrap(),
+            body: BodyMapping::None,
+            grpc_path: template.to_string(),
+            input: message.clone(),
+            output: message.clone(),
+        };
+        let routes = vec![
+            route(Method::GET, "/v1/things/{thing_id}"),
+            route(Method::POST, "/v1/{name=**}"),
+            route(Method::GET, "/v1/things/special"),
+            route(Method::DELETE, "/v1/things/special/kept"),
+            route(Method::POST, "/v1/things/{thing_id}:start"),
+        ];
+        let table = RouteTable { by_prefix: file_by_prefix(&routes), routes };
+        let found = |method: Method, path: &str| match table.lookup(&method, path) {
+            Lookup::Found(route, _) => route.grpc_path.clone(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(found(Method::GET, "/v1/things/special"), "/v1/things/special");
+        assert_eq!(found(Method::GET, "/v1/things/other"), "/v1/things/{thing_id}");
+        assert_eq!(found(Method::POST, "/v1/things/other:start"), "/v1/things/{thing_id}:start");
+        assert_eq!(found(Method::POST, "/v1/things/x/y"), "/v1/{name=**}");
+        // The more specific template answers 405 for other methods, even where a less specific one fits.
+        assert_eq!(found(Method::POST, "/v1/things/special/kept"), "WrongMethod([DELETE])");
+        assert_eq!(found(Method::GET, "/v1/things/other:start"), "WrongMethod([POST])");
+        assert_eq!(found(Method::GET, "/v2/things"), "NotFound");
     }
 
     #[test]
