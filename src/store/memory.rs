@@ -232,6 +232,15 @@ impl Tx for MemTx<'_> {
     }
 
     fn list(&mut self, query: &Query) -> StoreResult<Vec<Record>> {
+        let mut rows = Vec::new();
+        self.list_each(query, &mut |row| {
+            rows.push(row.clone());
+            true
+        })?;
+        Ok(rows)
+    }
+
+    fn list_each(&mut self, query: &Query, each: &mut dyn FnMut(&Record) -> bool) -> StoreResult<()> {
         let state = self.state();
         let mut rows: Vec<&Record> = state
             .resources(query.kind)
@@ -252,16 +261,20 @@ impl Tx for MemTx<'_> {
             rows.reverse();
         }
         let after = query.after.as_ref().map(|c| (c.value.key(), c.id.as_str()));
-        Ok(rows
+        let page = rows
             .into_iter()
             .filter(|r| match after {
                 None => true,
                 Some(a) if query.order.descending => keyed(r, column) < a,
                 Some(a) => keyed(r, column) > a,
             })
-            .take(query.limit)
-            .cloned()
-            .collect())
+            .take(query.limit);
+        for row in page {
+            if !each(row) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn claim(&mut self, claim: &Claim) -> StoreResult<Result<(), String>> {

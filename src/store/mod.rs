@@ -341,6 +341,16 @@ pub trait Tx {
     }
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool>;
     fn list(&mut self, query: &Query) -> StoreResult<Vec<Record>>;
+    /// The rows `list` answers, in its order, each lent to `each` until it says stop (`false`): a
+    /// backend that holds its rows (the memory store) lends them without copying any.
+    fn list_each(&mut self, query: &Query, each: &mut dyn FnMut(&Record) -> bool) -> StoreResult<()> {
+        for row in self.list(query)? {
+            if !each(&row) {
+                break;
+            }
+        }
+        Ok(())
+    }
 
     /// Takes `(scope, key)` for `owner`. `Ok(Err(holder))` when another owner holds it; taking it
     /// again for the same owner succeeds.

@@ -176,10 +176,38 @@ fn lists_filter_order_and_page(store: Store) {
             rec(Kind::Network, "e", "f1", "web", 1, ""),
         ],
     );
-    let ids = |q: Query| store.read_now(move |tx| Ok(tx.list(&q)?.into_iter().map(|r| r.id).collect::<Vec<_>>())).unwrap();
+    // Every list is asked twice: `list_each` lends the rows `list` answers, in its order.
+    let ids = |q: Query| {
+        store
+            .read_now(move |tx| {
+                let listed: Vec<String> = tx.list(&q)?.into_iter().map(|r| r.id).collect();
+                let mut lent = Vec::new();
+                tx.list_each(&q, &mut |r| {
+                    lent.push(r.id.clone());
+                    true
+                })?;
+                assert_eq!(lent, listed, "list_each and list differ for {q:?}");
+                Ok(listed)
+            })
+            .unwrap()
+    };
     let mut q = Query::new(Kind::Instance);
     q.folder_id = Some("f1".into());
     assert_eq!(ids(q.clone()), ["a", "b", "c"]);
+    let first_two = {
+        let q = q.clone();
+        store
+            .read_now(move |tx| {
+                let mut lent = Vec::new();
+                tx.list_each(&q, &mut |r| {
+                    lent.push(r.id.clone());
+                    lent.len() < 2
+                })?;
+                Ok(lent)
+            })
+            .unwrap()
+    };
+    assert_eq!(first_two, ["a", "b"], "list_each stops where it is told to");
 
     let mut by_name = q.clone();
     by_name.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec!["web".into()] }];

@@ -325,6 +325,10 @@ async fn list_filters_orders_and_pages() {
     let rest = api.list(list("", "createdAt desc", 3, token)).await.unwrap().into_inner();
     assert!(rest.next_page_token.is_empty());
     assert_eq!(names(rest), ["alpha"]);
+    // A page that takes every row has no next page.
+    let all = api.list(list("", "createdAt desc", 4, String::new())).await.unwrap().into_inner();
+    assert!(all.next_page_token.is_empty());
+    assert_eq!(names(all), ["delta", "charlie", "bravo", "alpha"]);
     let err = api.list(list("name = alpha", "", 0, String::new())).await.unwrap_err();
     assert_eq!(violations(&err), ["filter"]);
     let err = api.list(list("", "", 1001, String::new())).await.unwrap_err();
