@@ -1,7 +1,8 @@
 //! The load generator: starts the release `netplane` (pinned to one core, itself on the other),
 //! prepares stopped instances, and drives the networking workload at several concurrencies over
-//! gRPC and REST, plus a read-only mix; then the same generator against a bare tonic server in the
-//! same run, for the ceiling. Prints calls/s, latency percentiles, server CPU per call and peak RSS.
+//! gRPC and REST, plus a read-only mix; and the same generator against a bare tonic server in the
+//! same run, before netplane's rows and again after them, for the ceiling (each row is set against
+//! the mean of the two). Prints calls/s, latency percentiles, server CPU per call and peak RSS.
 //!
 //! `cargo bench --bench loadgen -- [--store sqlite|sqlite-direct|memory] [--seconds 5] [--concurrency 1,16,64]
 //! [--workloads floor,mixed,read,create,rest]`
@@ -557,6 +558,12 @@ async fn health_checks(label: &str, server: &Process, channel: &Channel, concurr
     .await
 }
 
+/// A row done, said on stderr as it ends (the table comes once the bare server is measured again):
+/// a profiler started after the bare server's first line sees only netplane's rows.
+fn measured(row: &Figures) {
+    eprintln!("measured: {} at {} in flight, {:.0} calls/s", row.label, row.concurrency, row.rate());
+}
+
 /// The size of a file in MiB (0 when it is not there).
 fn file_mib(path: &std::path::Path) -> f64 {
     std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0))
@@ -627,27 +634,29 @@ async fn run(o: Options) {
     bare_command.arg("--bare-server");
     let bare = Process::start(bare_command, "bare listening on ");
     let bare_channel = channel(&bare.addr).await;
-    let mut ceilings = Vec::new();
+    // The ceiling is measured before netplane's rows and again after them: on a shared machine
+    // the core's speed drifts within a run, and each row is set against the mean of the two.
+    let bare_rows = |label: &'static str| {
+        let (bare, bare_channel, concurrency, seconds) = (&bare, &bare_channel, o.concurrency.clone(), o.seconds);
+        async move {
+            let mut rows = Vec::new();
+            for c in concurrency {
+                let row = health_checks(label, bare, bare_channel, c, seconds).await;
+                measured(&row);
+                rows.push(row);
+            }
+            rows
+        }
+    };
+    let ceilings_before = bare_rows("bare tonic (health Check)").await;
+    let mut rows = Vec::new();
     for &c in &o.concurrency {
-        let figures = health_checks("bare tonic (health Check)", &bare, &bare_channel, c, o.seconds).await;
-        ceilings.push((c, figures));
-    }
-    drop(bare);
-
-    println!("\nstore: {}, operations: inline, {} s per row, server and generator pinned to separate cores\n", o.store, o.seconds);
-    println!(
-        "| workload | in flight | calls/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/call | peak RSS MiB | of bare | jobs per log commit |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for (_, figures) in &ceilings {
-        figures.print(None);
-    }
-    for &c in &o.concurrency {
-        let ceiling = ceilings.iter().find(|(k, _)| *k == c).map(|(_, f)| f.rate());
         // The same empty call as the ceiling, through netplane's own server and layers: what any
         // call costs here before it reaches a use case.
         if o.runs("floor") {
-            health_checks("netplane health Check (its floor)", &server, &ch, c, o.seconds).await.print(ceiling);
+            let floor = health_checks("netplane health Check (its floor)", &server, &ch, c, o.seconds).await;
+            measured(&floor);
+            rows.push(floor);
         }
         if o.runs("mixed") {
             let (cl, fx) = (clients.clone(), fixture.clone());
@@ -656,7 +665,8 @@ async fn run(o: Options) {
                 async move { cycle(&mut cl, &fx.instances[w], &fx, &lat).await }
             })
             .await;
-            mixed.print(ceiling);
+            measured(&mixed);
+            rows.push(mixed);
         }
         if o.runs("read") {
             let (cl, fx) = (clients.clone(), fixture.clone());
@@ -671,7 +681,8 @@ async fn run(o: Options) {
                 }
             })
             .await;
-            read.print(ceiling);
+            measured(&read);
+            rows.push(read);
         }
         if o.runs("create") {
             // A durable create: each call makes a new network (and its default security group),
@@ -691,7 +702,8 @@ async fn run(o: Options) {
                 }
             })
             .await;
-            create.print(ceiling);
+            measured(&create);
+            rows.push(create);
         }
         if o.runs("rest") {
             let (http, base, fx) = (reqwest::Client::new(), format!("http://{}", server.addr), fixture.clone());
@@ -700,7 +712,27 @@ async fn run(o: Options) {
                 async move { rest_cycle(&http, &base, &fx.instances[w], &fx, &lat).await }
             })
             .await;
-            rest.print(ceiling);
+            measured(&rest);
+            rows.push(rest);
         }
+    }
+    let ceilings_after = bare_rows("bare tonic, again after netplane's rows").await;
+    drop(bare);
+
+    println!("\nstore: {}, operations: inline, {} s per row, server and generator pinned to separate cores\n", o.store, o.seconds);
+    println!(
+        "| workload | in flight | calls/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/call | peak RSS MiB | of bare | jobs per log commit |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for figures in &ceilings_before {
+        figures.print(None);
+    }
+    for figures in &rows {
+        let at = |ceilings: &[Figures]| ceilings.iter().find(|f| f.concurrency == figures.concurrency).map(Figures::rate);
+        let ceiling = at(&ceilings_before).zip(at(&ceilings_after)).map(|(before, after)| (before + after) / 2.0);
+        figures.print(ceiling);
+    }
+    for figures in &ceilings_after {
+        figures.print(None);
     }
 }
