@@ -79,7 +79,7 @@ fn json_message_table(pool: &prost_reflect::DescriptorPool) -> Result<String, Bo
         let rust = format!("crate::proto::{module}::{path}");
         writeln!(
             table,
-            "    ({:?}, Typed {{ decode: decoded::<{rust}>, from_json: encoded_from_json::<{rust}>, write: written::<{rust}>, write_value: written_value::<{rust}>, write_in_any: written_in_any::<{rust}> }}),",
+            "    ({:?}, Typed {{ decode: decoded::<{rust}>, from_json: encoded_from_json::<{rust}>, write: written::<{rust}>, write_value: written_value::<{rust}>, write_in_any: written_in_any::<{rust}>, write_value_in_any: written_value_in_any::<{rust}> }}),",
             message.full_name()
         )?;
     }

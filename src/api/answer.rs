@@ -13,6 +13,31 @@ pub struct TypedAnswer {
     message: Arc<dyn Any + Send + Sync>,
     /// The message's wire bytes, for where its JSON is written from those (the descriptors).
     encode: fn(&dyn Any) -> Vec<u8>,
+    /// The message an `Operation` answer's `response` packs, as the handler had it before packing
+    /// it: the gateway writes the response's JSON from it instead of decoding the `Any` again.
+    packed: Option<Packed>,
+}
+
+/// A message packed in an `Any`, kept typed beside it: its full name and the message.
+#[derive(Clone)]
+pub struct Packed {
+    full_name: &'static str,
+    message: Arc<dyn Any + Send + Sync>,
+}
+
+impl Packed {
+    pub fn new<M: Send + Sync + 'static>(full_name: &'static str, message: M) -> Packed {
+        Packed { full_name, message: Arc::new(message) }
+    }
+
+    pub fn full_name(&self) -> &'static str {
+        self.full_name
+    }
+
+    /// The message, of whatever type.
+    pub fn as_any(&self) -> &dyn Any {
+        &*self.message
+    }
 }
 
 fn encoded<M: prost::Message + 'static>(message: &dyn Any) -> Vec<u8> {
@@ -21,7 +46,17 @@ fn encoded<M: prost::Message + 'static>(message: &dyn Any) -> Vec<u8> {
 
 impl TypedAnswer {
     pub fn new<M: prost::Message + Send + Sync + 'static>(message: M) -> TypedAnswer {
-        TypedAnswer { message: Arc::new(message), encode: encoded::<M> }
+        TypedAnswer { message: Arc::new(message), encode: encoded::<M>, packed: None }
+    }
+
+    /// The answer with the message its `Any` packs kept typed (an `Operation`'s response).
+    pub fn with_packed(self, packed: Option<Packed>) -> TypedAnswer {
+        TypedAnswer { packed, ..self }
+    }
+
+    /// The message the answer's `Any` packs, where the handler kept it typed.
+    pub fn packed(&self) -> Option<&Packed> {
+        self.packed.as_ref()
     }
 
     /// The message, of whatever type.

@@ -26,6 +26,7 @@ struct Typed {
     write: fn(&[u8], &mut Vec<u8>, Pretty) -> Result<(), String>,
     write_value: fn(&dyn std::any::Any, &mut Vec<u8>, Pretty) -> Result<(), String>,
     write_in_any: fn(&[u8], &str, &mut Vec<u8>, Pretty) -> Result<(), String>,
+    write_value_in_any: fn(&dyn std::any::Any, &str, &mut Vec<u8>, Pretty) -> Result<(), String>,
 }
 
 fn written<M: prost::Message + Default + Serialize>(bytes: &[u8], text: &mut Vec<u8>, formatter: Pretty) -> Result<(), String> {
@@ -45,6 +46,21 @@ fn written_in_any<M: prost::Message + Default + Serialize>(
     formatter: Pretty,
 ) -> Result<(), String> {
     let message = M::decode(bytes).map_err(|e| e.to_string())?;
+    in_any(&message, type_url, text, formatter)
+}
+
+fn written_value_in_any<M: Serialize + 'static>(
+    message: &dyn std::any::Any,
+    type_url: &str,
+    text: &mut Vec<u8>,
+    formatter: Pretty,
+) -> Result<(), String> {
+    let message = message.downcast_ref::<M>().ok_or_else(|| format!("not a {}", std::any::type_name::<M>()))?;
+    in_any(message, type_url, text, formatter)
+}
+
+/// `message` as the JSON of the `Any` that packs it: its fields beside `@type`.
+fn in_any<M: Serialize>(message: &M, type_url: &str, text: &mut Vec<u8>, formatter: Pretty) -> Result<(), String> {
     let mut serializer = serde_json::Serializer::with_formatter(text, formatter);
     let mut map = ser::Serializer::serialize_map(&mut serializer, None).map_err(|e| e.to_string())?;
     map.serialize_entry("@type", type_url).map_err(|e| e.to_string())?;
@@ -98,6 +114,19 @@ pub fn write_in_any(any: &Any, text: &mut Vec<u8>, formatter: PrettyFormatter<'s
     }
     let typed = TYPED.get(name).ok_or_else(|| format!("no typed JSON mapping for {name}"))?;
     (typed.write_in_any)(&any.value, &any.type_url, text, formatter).map_err(|e| format!("writing {name}: {e}"))
+}
+
+/// Writes `message`, which must be the message `full_name` (not a well-known type), as the JSON of
+/// the `Any` with `type_url` that packs it: what `write_in_any` writes from the `Any`'s bytes.
+pub fn write_value_in_any(
+    full_name: &str,
+    message: &dyn std::any::Any,
+    type_url: &str,
+    text: &mut Vec<u8>,
+    formatter: PrettyFormatter<'static>,
+) -> Result<(), String> {
+    let typed = TYPED.get(full_name).ok_or_else(|| format!("no typed JSON mapping for {full_name}"))?;
+    (typed.write_value_in_any)(message, type_url, text, formatter).map_err(|e| format!("writing {full_name}: {e}"))
 }
 
 /// The wire bytes of the message `full_name` read from its JSON; `None` when the typed mapping

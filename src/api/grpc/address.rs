@@ -4,7 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::status::parts;
 use super::vpc::list_in_folder;
-use super::{convert, fields, respond};
+use super::{convert, fields, respond, respond_operation};
 use crate::domain::address::AddressPatch;
 use crate::domain::instance::DnsRecord;
 use crate::domain::validate::{self, LabelRules, Violations};
@@ -161,9 +161,9 @@ impl AddressService for AddressApi {
                 deletion_protection: r.deletion_protection,
                 dns_records,
             };
-            convert::operation(&self.services.create_address(cmd).await?)
+            convert::operation_answer(&self.services.create_address(cmd).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateAddressRequest>) -> Reply<PbOperation> {
@@ -205,18 +205,18 @@ impl AddressService for AddressApi {
                 patch.dns_records = Some(dns(&mut v, "dns_record_specs", &r.dns_record_specs));
             }
             v.finish()?;
-            convert::operation(&self.services.update_address(&r.address_id, patch).await?)
+            convert::operation_answer(&self.services.update_address(&r.address_id, patch).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteAddressRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("address_id", &r.address_id)?;
-            convert::operation(&self.services.delete_address(&r.address_id).await?)
+            convert::operation_answer(&self.services.delete_address(&r.address_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(&self, req: Request<pb::ListAddressOperationsRequest>) -> Reply<pb::ListAddressOperationsResponse> {
@@ -233,8 +233,8 @@ impl AddressService for AddressApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::move_target("address_id", &r.address_id, &r.destination_folder_id)?;
-            convert::operation(&self.services.move_resource(Movable::Address, &r.address_id, &r.destination_folder_id).await?)
+            convert::operation_answer(&self.services.move_resource(Movable::Address, &r.address_id, &r.destination_folder_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 }

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use super::encoded::{self, EncodingMemo};
 use super::status::{self, parts};
-use super::{convert, fields, respond};
+use super::{convert, fields, respond, respond_operation};
 use crate::api::request_id::RequestContext;
 use crate::domain::filter::INSTANCE_FIELDS;
 use crate::domain::instance::{Instance, InstancePatch, Transition};
@@ -50,9 +50,9 @@ impl InstanceApi {
     ) -> std::result::Result<Response<PbOperation>, Status> {
         let result = async {
             fields::require_id("instance_id", id)?;
-            convert::operation(&self.services.transition_instance(id, transition).await?)
+            convert::operation_answer(&self.services.transition_instance(id, transition).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 }
 
@@ -278,14 +278,14 @@ impl InstanceService for InstanceApi {
 
     async fn create(&self, req: Request<pb::CreateInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
         let (ctx, r) = parts(req);
-        let result = async { convert::operation(&self.services.create_instance(create_command(&r)?).await?) };
-        respond(ctx.as_ref(), result.await)
+        let result = async { convert::operation_answer(&self.services.create_instance(create_command(&r)?).await?) };
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
         let (ctx, r) = parts(req);
-        let result = async { convert::operation(&self.services.update_instance(&r.instance_id, update_patch(&r)?).await?) };
-        respond(ctx.as_ref(), result.await)
+        let result = async { convert::operation_answer(&self.services.update_instance(&r.instance_id, update_patch(&r)?).await?) };
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {
@@ -298,9 +298,9 @@ impl InstanceService for InstanceApi {
         let result = async {
             fields::require_id("instance_id", &r.instance_id)?;
             let upsert: BTreeMap<String, String> = r.upsert.clone().into_iter().collect();
-            convert::operation(&self.services.update_instance_metadata(&r.instance_id, r.delete.clone(), upsert).await?)
+            convert::operation_answer(&self.services.update_instance_metadata(&r.instance_id, r.delete.clone(), upsert).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn get_serial_port_output(
@@ -338,9 +338,9 @@ impl InstanceService for InstanceApi {
                 }
             };
             v.finish()?;
-            convert::operation(&self.services.attach_disk(&r.instance_id, spec).await?)
+            convert::operation_answer(&self.services.attach_disk(&r.instance_id, spec).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn detach_disk(&self, req: Request<pb::DetachInstanceDiskRequest>) -> std::result::Result<Response<PbOperation>, Status> {
@@ -366,9 +366,9 @@ impl InstanceService for InstanceApi {
                 }
             };
             v.finish()?;
-            convert::operation(&self.services.detach_disk(&r.instance_id, &disk_id, &device_name).await?)
+            convert::operation_answer(&self.services.detach_disk(&r.instance_id, &disk_id, &device_name).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn attach_filesystem(
@@ -396,11 +396,11 @@ impl InstanceService for InstanceApi {
             nic_selector(&mut v, &r.network_interface_index, &r.internal_address);
             let spec = fields::nat_spec(&mut v, "one_to_one_nat_spec", &r.one_to_one_nat_spec.clone().unwrap_or_default());
             v.finish()?;
-            convert::operation(
+            convert::operation_answer(
                 &self.services.add_one_to_one_nat(&r.instance_id, &r.network_interface_index, &r.internal_address, spec).await?,
             )
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn remove_one_to_one_nat(
@@ -413,9 +413,11 @@ impl InstanceService for InstanceApi {
             v.id("instance_id", &r.instance_id);
             nic_selector(&mut v, &r.network_interface_index, &r.internal_address);
             v.finish()?;
-            convert::operation(&self.services.remove_one_to_one_nat(&r.instance_id, &r.network_interface_index, &r.internal_address).await?)
+            convert::operation_answer(
+                &self.services.remove_one_to_one_nat(&r.instance_id, &r.network_interface_index, &r.internal_address).await?,
+            )
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update_network_interface(
@@ -425,9 +427,9 @@ impl InstanceService for InstanceApi {
         let (ctx, r) = parts(req);
         let result = async {
             let update = interface_update(&r)?;
-            convert::operation(&self.services.update_network_interface(&r.instance_id, &r.network_interface_index, update).await?)
+            convert::operation_answer(&self.services.update_network_interface(&r.instance_id, &r.network_interface_index, update).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn attach_network_interface(
@@ -455,9 +457,9 @@ impl InstanceService for InstanceApi {
                 },
             );
             v.finish()?;
-            convert::operation(&self.services.attach_network_interface(&r.instance_id, spec).await?)
+            convert::operation_answer(&self.services.attach_network_interface(&r.instance_id, spec).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn detach_network_interface(
@@ -470,9 +472,9 @@ impl InstanceService for InstanceApi {
             v.id("instance_id", &r.instance_id);
             v.required("network_interface_index", &r.network_interface_index);
             v.finish()?;
-            convert::operation(&self.services.detach_network_interface(&r.instance_id, &r.network_interface_index).await?)
+            convert::operation_answer(&self.services.detach_network_interface(&r.instance_id, &r.network_interface_index).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(
@@ -502,9 +504,9 @@ impl InstanceService for InstanceApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::move_target("instance_id", &r.instance_id, &r.destination_folder_id)?;
-            convert::operation(&self.services.move_resource(Movable::Instance, &r.instance_id, &r.destination_folder_id).await?)
+            convert::operation_answer(&self.services.move_resource(Movable::Instance, &r.instance_id, &r.destination_folder_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn relocate(&self, _: Request<pb::RelocateInstanceRequest>) -> std::result::Result<Response<PbOperation>, Status> {

@@ -7,6 +7,7 @@ use prost::Message;
 
 use super::pack::{pack, timestamp};
 use super::status::rpc_status;
+use crate::api::answer::Packed;
 use crate::domain::address::Address;
 use crate::domain::disk::{Disk, DiskSource, DiskStatus};
 use crate::domain::gateway::Gateway;
@@ -550,29 +551,47 @@ fn metadata(m: &Metadata) -> Any {
     }
 }
 
-fn response(r: &Response) -> Result<Any> {
+/// An operation's response packed, and (but for `Empty`) kept typed for the REST gateway.
+fn response(r: &Response) -> Result<(Any, Option<Packed>)> {
+    fn kept<M: Message + Send + Sync + 'static>(full_name: &'static str, message: M) -> (Any, Option<Packed>) {
+        (pack(full_name, &message), Some(Packed::new(full_name, message)))
+    }
     Ok(match r {
-        Response::Empty => pack("google.protobuf.Empty", &()),
-        Response::Instance(i) => pack("yandex.cloud.compute.v1.Instance", &instance(i)?),
-        Response::Network(n) => pack("yandex.cloud.vpc.v1.Network", &network(n)),
-        Response::Subnet(s) => pack("yandex.cloud.vpc.v1.Subnet", &subnet(s)),
-        Response::Address(a, used) => pack("yandex.cloud.vpc.v1.Address", &address(a, *used)),
-        Response::SecurityGroup(g) => pack("yandex.cloud.vpc.v1.SecurityGroup", &security_group(g)),
-        Response::SecurityGroupRule(r) => pack("yandex.cloud.vpc.v1.SecurityGroupRule", &rule(r)),
-        Response::Disk(d) => pack("yandex.cloud.compute.v1.Disk", &disk_resource(d)),
-        Response::Image(i) => pack("yandex.cloud.compute.v1.Image", &image(i)),
-        Response::RouteTable(t) => pack("yandex.cloud.vpc.v1.RouteTable", &route_table(t)),
-        Response::Gateway(g) => pack("yandex.cloud.vpc.v1.Gateway", &gateway(g)),
+        Response::Empty => (pack("google.protobuf.Empty", &()), None),
+        Response::Instance(i) => kept("yandex.cloud.compute.v1.Instance", instance(i)?),
+        Response::Network(n) => kept("yandex.cloud.vpc.v1.Network", network(n)),
+        Response::Subnet(s) => kept("yandex.cloud.vpc.v1.Subnet", subnet(s)),
+        Response::Address(a, used) => kept("yandex.cloud.vpc.v1.Address", address(a, *used)),
+        Response::SecurityGroup(g) => kept("yandex.cloud.vpc.v1.SecurityGroup", security_group(g)),
+        Response::SecurityGroupRule(r) => kept("yandex.cloud.vpc.v1.SecurityGroupRule", rule(r)),
+        Response::Disk(d) => kept("yandex.cloud.compute.v1.Disk", disk_resource(d)),
+        Response::Image(i) => kept("yandex.cloud.compute.v1.Image", image(i)),
+        Response::RouteTable(t) => kept("yandex.cloud.vpc.v1.RouteTable", route_table(t)),
+        Response::Gateway(g) => kept("yandex.cloud.vpc.v1.Gateway", gateway(g)),
     })
 }
 
+/// An operation as the contract's message, with the message its `response` packs kept typed
+/// (`status::respond_operation` hands it to the REST gateway; gRPC drops it).
+pub struct OperationAnswer {
+    pub message: opb::Operation,
+    pub packed: Option<Packed>,
+}
+
 pub fn operation(op: &Operation) -> Result<opb::Operation> {
-    let result = match &op.result {
-        None => None,
-        Some(Ok(r)) => Some(opb::operation::Result::Response(response(r)?)),
-        Some(Err(e)) => Some(opb::operation::Result::Error(rpc_status(e, None))),
+    operation_answer(op).map(|answer| answer.message)
+}
+
+pub fn operation_answer(op: &Operation) -> Result<OperationAnswer> {
+    let (result, packed) = match &op.result {
+        None => (None, None),
+        Some(Ok(r)) => {
+            let (any, packed) = response(r)?;
+            (Some(opb::operation::Result::Response(any)), packed)
+        }
+        Some(Err(e)) => (Some(opb::operation::Result::Error(rpc_status(e, None))), None),
     };
-    Ok(opb::Operation {
+    let message = opb::Operation {
         id: op.id.clone(),
         description: op.description.clone(),
         created_at: timestamp(op.created_at),
@@ -581,7 +600,8 @@ pub fn operation(op: &Operation) -> Result<opb::Operation> {
         done: op.done,
         metadata: Some(metadata(&op.metadata)),
         result,
-    })
+    };
+    Ok(OperationAnswer { message, packed })
 }
 
 pub fn operations(ops: &[Operation]) -> Result<Vec<opb::Operation>> {

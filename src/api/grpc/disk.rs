@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::status::{self, parts};
-use super::{convert, fields, respond};
+use super::{convert, fields, respond, respond_operation};
 use crate::domain::disk::{DiskPatch, DiskSource};
 use crate::domain::filter::DISK_FIELDS;
 use crate::domain::validate::{self, LabelRules, Violations};
@@ -99,9 +99,9 @@ impl DiskService for DiskApi {
             );
             v.finish()?;
             let cmd = CreateDisk { folder_id: r.folder_id.clone(), zone_id: r.zone_id.clone(), disk };
-            convert::operation(&self.services.create_disk(cmd).await?)
+            convert::operation_answer(&self.services.create_disk(cmd).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateDiskRequest>) -> Reply<PbOperation> {
@@ -143,18 +143,18 @@ impl DiskService for DiskApi {
                 patch.placement_group_id = Some(r.disk_placement_policy.as_ref().map(|p| p.placement_group_id.clone()).unwrap_or_default());
             }
             v.finish()?;
-            convert::operation(&self.services.update_disk(&r.disk_id, patch).await?)
+            convert::operation_answer(&self.services.update_disk(&r.disk_id, patch).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteDiskRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("disk_id", &r.disk_id)?;
-            convert::operation(&self.services.delete_disk(&r.disk_id).await?)
+            convert::operation_answer(&self.services.delete_disk(&r.disk_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(&self, req: Request<pb::ListDiskOperationsRequest>) -> Reply<pb::ListDiskOperationsResponse> {
@@ -171,9 +171,9 @@ impl DiskService for DiskApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::move_target("disk_id", &r.disk_id, &r.destination_folder_id)?;
-            convert::operation(&self.services.move_resource(Movable::Disk, &r.disk_id, &r.destination_folder_id).await?)
+            convert::operation_answer(&self.services.move_resource(Movable::Disk, &r.disk_id, &r.destination_folder_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn relocate(&self, _: Request<pb::RelocateDiskRequest>) -> Reply<PbOperation> {

@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::status::{self, parts};
-use super::{convert, fields, respond};
+use super::{convert, fields, respond, respond_operation};
 use crate::domain::filter::{IMAGE_ORDER_FIELDS, NAME_ONLY};
 use crate::domain::image::{ImagePatch, ImageSource, OsType};
 use crate::domain::validate::{self, LabelRules, Violations};
@@ -134,9 +134,9 @@ impl ImageService for ImageApi {
                 os,
                 pooled: r.pooled,
             };
-            convert::operation(&self.services.create_image(cmd).await?)
+            convert::operation_answer(&self.services.create_image(cmd).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateImageRequest>) -> Reply<PbOperation> {
@@ -171,18 +171,18 @@ impl ImageService for ImageApi {
                 patch.min_disk_size = Some(r.min_disk_size);
             }
             v.finish()?;
-            convert::operation(&self.services.update_image(&r.image_id, patch).await?)
+            convert::operation_answer(&self.services.update_image(&r.image_id, patch).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteImageRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("image_id", &r.image_id)?;
-            convert::operation(&self.services.delete_image(&r.image_id).await?)
+            convert::operation_answer(&self.services.delete_image(&r.image_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(&self, req: Request<pb::ListImageOperationsRequest>) -> Reply<pb::ListImageOperationsResponse> {

@@ -34,7 +34,7 @@ pub use operation::OperationApi;
 pub use reflection::Reflection;
 pub use routing::{GatewayApi, RouteTableApi};
 pub use security_group::SecurityGroupApi;
-pub use status::{respond, rpc_status, to_status};
+pub use status::{respond, respond_operation, rpc_status, to_status};
 pub use vpc::{NetworkApi, SubnetApi};
 pub use zone::{DiskTypeApi, ZoneApi};
 

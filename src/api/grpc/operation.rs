@@ -4,7 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::fields;
 use super::status::parts;
-use super::{convert, respond};
+use super::{convert, respond_operation};
 use crate::proto::yandex::cloud::operation as pb;
 use crate::proto::yandex::cloud::operation::operation_service_server::OperationService;
 use crate::service::OperationArea;
@@ -25,17 +25,17 @@ impl OperationService for OperationApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("operation_id", &r.operation_id)?;
-            convert::operation(&self.services.get_operation(&r.operation_id).await?)
+            convert::operation_answer(&self.services.get_operation(&r.operation_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn cancel(&self, req: Request<pb::CancelOperationRequest>) -> Result<Response<pb::Operation>, Status> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("operation_id", &r.operation_id)?;
-            convert::operation(&self.services.cancel_operation(&r.operation_id).await?)
+            convert::operation_answer(&self.services.cancel_operation(&r.operation_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 }

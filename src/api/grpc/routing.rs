@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::status::parts;
 use super::vpc::list_in_folder;
-use super::{convert, fields, respond};
+use super::{convert, fields, respond, respond_operation};
 use crate::domain::gateway::GatewayPatch;
 use crate::domain::route_table::{NextHop, RouteTablePatch, StaticRoute, route_violations};
 use crate::domain::validate::{self, LabelRules, Violations};
@@ -120,9 +120,9 @@ impl RouteTableService for RouteTableApi {
                 network_id: r.network_id.clone(),
                 static_routes,
             };
-            convert::operation(&self.services.create_route_table(cmd).await?)
+            convert::operation_answer(&self.services.create_route_table(cmd).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateRouteTableRequest>) -> Reply<PbOperation> {
@@ -156,18 +156,18 @@ impl RouteTableService for RouteTableApi {
                 patch.static_routes = Some(static_routes(&mut v, "static_routes", &r.static_routes));
             }
             v.finish()?;
-            convert::operation(&self.services.update_route_table(&r.route_table_id, patch).await?)
+            convert::operation_answer(&self.services.update_route_table(&r.route_table_id, patch).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteRouteTableRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("route_table_id", &r.route_table_id)?;
-            convert::operation(&self.services.delete_route_table(&r.route_table_id).await?)
+            convert::operation_answer(&self.services.delete_route_table(&r.route_table_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(&self, req: Request<pb::ListRouteTableOperationsRequest>) -> Reply<pb::ListRouteTableOperationsResponse> {
@@ -187,9 +187,9 @@ impl RouteTableService for RouteTableApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::move_target("route_table_id", &r.route_table_id, &r.destination_folder_id)?;
-            convert::operation(&self.services.move_resource(Movable::RouteTable, &r.route_table_id, &r.destination_folder_id).await?)
+            convert::operation_answer(&self.services.move_resource(Movable::RouteTable, &r.route_table_id, &r.destination_folder_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 }
 
@@ -244,9 +244,9 @@ impl GatewayService for GatewayApi {
                 description: r.description.clone(),
                 labels: r.labels.clone(),
             };
-            convert::operation(&self.services.create_gateway(cmd).await?)
+            convert::operation_answer(&self.services.create_gateway(cmd).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateGatewayRequest>) -> Reply<PbOperation> {
@@ -272,18 +272,18 @@ impl GatewayService for GatewayApi {
                 patch.labels = Some(r.labels.clone());
             }
             v.finish()?;
-            convert::operation(&self.services.update_gateway(&r.gateway_id, patch).await?)
+            convert::operation_answer(&self.services.update_gateway(&r.gateway_id, patch).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteGatewayRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("gateway_id", &r.gateway_id)?;
-            convert::operation(&self.services.delete_gateway(&r.gateway_id).await?)
+            convert::operation_answer(&self.services.delete_gateway(&r.gateway_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(&self, req: Request<pb::ListGatewayOperationsRequest>) -> Reply<pb::ListGatewayOperationsResponse> {
@@ -300,8 +300,8 @@ impl GatewayService for GatewayApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::move_target("gateway_id", &r.gateway_id, &r.destination_folder_id)?;
-            convert::operation(&self.services.move_resource(Movable::Gateway, &r.gateway_id, &r.destination_folder_id).await?)
+            convert::operation_answer(&self.services.move_resource(Movable::Gateway, &r.gateway_id, &r.destination_folder_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 }

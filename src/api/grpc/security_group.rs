@@ -4,7 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::status::parts;
 use super::vpc::list_in_folder;
-use super::{convert, fields, respond};
+use super::{convert, fields, respond, respond_operation};
 use crate::domain::security_group::{self as sg, Direction, Rule, SecurityGroupPatch, Target};
 use crate::domain::validate::{self, LabelRules, Violations};
 use crate::ops::Movable;
@@ -122,9 +122,9 @@ impl SecurityGroupService for SecurityGroupApi {
                 network_id: r.network_id.clone(),
                 rules,
             };
-            convert::operation(&self.services.create_security_group(cmd).await?)
+            convert::operation_answer(&self.services.create_security_group(cmd).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateSecurityGroupRequest>) -> Reply<PbOperation> {
@@ -158,9 +158,9 @@ impl SecurityGroupService for SecurityGroupApi {
                 patch.rules = Some(rules(&mut v, "rule_specs", &r.rule_specs));
             }
             v.finish()?;
-            convert::operation(&self.services.update_security_group(&r.security_group_id, patch, vec![], vec![]).await?)
+            convert::operation_answer(&self.services.update_security_group(&r.security_group_id, patch, vec![], vec![]).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update_rules(&self, req: Request<pb::UpdateSecurityGroupRulesRequest>) -> Reply<PbOperation> {
@@ -174,9 +174,9 @@ impl SecurityGroupService for SecurityGroupApi {
                 .services
                 .update_security_group(&r.security_group_id, SecurityGroupPatch::default(), r.deletion_rule_ids.clone(), added)
                 .await?;
-            convert::operation(&op)
+            convert::operation_answer(&op)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update_rule(&self, req: Request<pb::UpdateSecurityGroupRuleRequest>) -> Reply<PbOperation> {
@@ -198,27 +198,31 @@ impl SecurityGroupService for SecurityGroupApi {
                 v.labels("labels", &r.labels, LabelRules::Vpc);
             }
             v.finish()?;
-            convert::operation(&self.services.update_security_group_rule(&r.security_group_id, &r.rule_id, description, labels).await?)
+            convert::operation_answer(
+                &self.services.update_security_group_rule(&r.security_group_id, &r.rule_id, description, labels).await?,
+            )
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteSecurityGroupRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("security_group_id", &r.security_group_id)?;
-            convert::operation(&self.services.delete_security_group(&r.security_group_id).await?)
+            convert::operation_answer(&self.services.delete_security_group(&r.security_group_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn r#move(&self, req: Request<pb::MoveSecurityGroupRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::move_target("security_group_id", &r.security_group_id, &r.destination_folder_id)?;
-            convert::operation(&self.services.move_resource(Movable::SecurityGroup, &r.security_group_id, &r.destination_folder_id).await?)
+            convert::operation_answer(
+                &self.services.move_resource(Movable::SecurityGroup, &r.security_group_id, &r.destination_folder_id).await?,
+            )
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(

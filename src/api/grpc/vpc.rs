@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use tonic::{Request, Response, Status};
 
 use super::status::{self, parts};
-use super::{convert, fields, respond};
+use super::{convert, fields, respond, respond_operation};
 use crate::domain::filter::{self, NAME_ONLY};
 use crate::domain::network::NetworkPatch;
 use crate::domain::subnet::{self, DhcpOptions, SubnetPatch};
@@ -119,9 +119,9 @@ impl NetworkService for NetworkApi {
                 description: r.description.clone(),
                 labels: r.labels.clone(),
             };
-            convert::operation(&self.services.create_network(cmd).await?)
+            convert::operation_answer(&self.services.create_network(cmd).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateNetworkRequest>) -> Reply<PbOperation> {
@@ -135,18 +135,18 @@ impl NetworkService for NetworkApi {
             let common = fields::common(&mut v, &paths, (&r.name, &r.description, &r.labels), &validate::VPC_NAME, LabelRules::Vpc);
             let patch = NetworkPatch { name: common.name, description: common.description, labels: common.labels };
             v.finish()?;
-            convert::operation(&self.services.update_network(&r.network_id, patch).await?)
+            convert::operation_answer(&self.services.update_network(&r.network_id, patch).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn delete(&self, req: Request<pb::DeleteNetworkRequest>) -> Reply<PbOperation> {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("network_id", &r.network_id)?;
-            convert::operation(&self.services.delete_network(&r.network_id).await?)
+            convert::operation_answer(&self.services.delete_network(&r.network_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_subnets(&self, req: Request<pb::ListNetworkSubnetsRequest>) -> Reply<pb::ListNetworkSubnetsResponse> {
@@ -206,9 +206,9 @@ impl NetworkService for NetworkApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::move_target("network_id", &r.network_id, &r.destination_folder_id)?;
-            convert::operation(&self.services.move_resource(Movable::Network, &r.network_id, &r.destination_folder_id).await?)
+            convert::operation_answer(&self.services.move_resource(Movable::Network, &r.network_id, &r.destination_folder_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 }
 
@@ -262,9 +262,9 @@ impl SubnetService for SubnetApi {
                 route_table_id: r.route_table_id.clone(),
                 dhcp_options,
             };
-            convert::operation(&self.services.create_subnet(cmd).await?)
+            convert::operation_answer(&self.services.create_subnet(cmd).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn update(&self, req: Request<pb::UpdateSubnetRequest>) -> Reply<PbOperation> {
@@ -300,9 +300,9 @@ impl SubnetService for SubnetApi {
                 }
             }
             v.finish()?;
-            convert::operation(&self.services.update_subnet(&r.subnet_id, patch, blocks).await?)
+            convert::operation_answer(&self.services.update_subnet(&r.subnet_id, patch, blocks).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn add_cidr_blocks(&self, req: Request<pb::AddSubnetCidrBlocksRequest>) -> Reply<PbOperation> {
@@ -310,9 +310,9 @@ impl SubnetService for SubnetApi {
         let result = async {
             fields::require_id("subnet_id", &r.subnet_id)?;
             let blocks = subnet::parse_cidr_blocks("v4_cidr_blocks", &r.v4_cidr_blocks)?;
-            convert::operation(&self.services.change_subnet_blocks(&r.subnet_id, blocks, vec![]).await?)
+            convert::operation_answer(&self.services.change_subnet_blocks(&r.subnet_id, blocks, vec![]).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn remove_cidr_blocks(&self, req: Request<pb::RemoveSubnetCidrBlocksRequest>) -> Reply<PbOperation> {
@@ -320,9 +320,9 @@ impl SubnetService for SubnetApi {
         let result = async {
             fields::require_id("subnet_id", &r.subnet_id)?;
             let blocks = subnet::parse_cidr_blocks("v4_cidr_blocks", &r.v4_cidr_blocks)?;
-            convert::operation(&self.services.change_subnet_blocks(&r.subnet_id, vec![], blocks).await?)
+            convert::operation_answer(&self.services.change_subnet_blocks(&r.subnet_id, vec![], blocks).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn relocate(&self, _: Request<pb::RelocateSubnetRequest>) -> Reply<PbOperation> {
@@ -333,9 +333,9 @@ impl SubnetService for SubnetApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::require_id("subnet_id", &r.subnet_id)?;
-            convert::operation(&self.services.delete_subnet(&r.subnet_id).await?)
+            convert::operation_answer(&self.services.delete_subnet(&r.subnet_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_operations(&self, req: Request<pb::ListSubnetOperationsRequest>) -> Reply<pb::ListSubnetOperationsResponse> {
@@ -352,9 +352,9 @@ impl SubnetService for SubnetApi {
         let (ctx, r) = parts(req);
         let result = async {
             fields::move_target("subnet_id", &r.subnet_id, &r.destination_folder_id)?;
-            convert::operation(&self.services.move_resource(Movable::Subnet, &r.subnet_id, &r.destination_folder_id).await?)
+            convert::operation_answer(&self.services.move_resource(Movable::Subnet, &r.subnet_id, &r.destination_folder_id).await?)
         };
-        respond(ctx.as_ref(), result.await)
+        respond_operation(ctx.as_ref(), result.await)
     }
 
     async fn list_used_addresses(&self, req: Request<pb::ListUsedAddressesRequest>) -> Reply<pb::ListUsedAddressesResponse> {

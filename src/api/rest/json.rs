@@ -262,6 +262,7 @@ mod tests {
     use prost::Message;
 
     use super::*;
+    use crate::api::answer::Packed;
     use crate::api::rest::descriptor_pool;
     use crate::api::rest::routes::{Lookup, RouteTable};
     use crate::server::SERVICES;
@@ -386,7 +387,15 @@ mod tests {
         assert_eq!(String::from_utf8(typed).unwrap(), String::from_utf8(expected.clone()).unwrap());
         // So does the answer a handler hands over typed.
         let answered = render_answer(&descriptor, &TypedAnswer::new(op.clone())).unwrap();
-        assert_eq!(String::from_utf8(answered).unwrap(), String::from_utf8(expected).unwrap());
+        assert_eq!(String::from_utf8(answered).unwrap(), String::from_utf8(expected.clone()).unwrap());
+        // And one whose response the handler kept typed (`respond_operation`), written from that.
+        let kept = TypedAnswer::new(op.clone()).with_packed(Some(Packed::new("yandex.cloud.compute.v1.Instance", instance.clone())));
+        assert_eq!(String::from_utf8(render_answer(&descriptor, &kept).unwrap()).unwrap(), String::from_utf8(expected.clone()).unwrap());
+        // The typed response is written only where it is the message the `Any` names: a mismatch
+        // (a bug) still writes what the `Any` holds.
+        let network = crate::proto::yandex::cloud::vpc::v1::Network { id: "enp1".into(), ..Default::default() };
+        let mismatched = TypedAnswer::new(op.clone()).with_packed(Some(Packed::new("yandex.cloud.vpc.v1.Network", network)));
+        assert_eq!(String::from_utf8(render_answer(&descriptor, &mismatched).unwrap()).unwrap(), String::from_utf8(expected).unwrap());
         // A pending one says `done: false`, before its metadata.
         let pending = Operation {
             done: false,

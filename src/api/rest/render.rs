@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
-use crate::api::answer::TypedAnswer;
+use crate::api::answer::{Packed, TypedAnswer};
 use crate::proto::json::{self as typed_json, Flatten};
 use crate::proto::wkt::Any;
 use crate::proto::yandex::cloud::operation::{Operation, operation::Result as Outcome};
@@ -23,7 +23,7 @@ pub fn typed(full_name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
     // that up front, the text is seldom copied as it grows.
     let mut text = Vec::with_capacity(4 * bytes.len() + 256);
     if full_name == OPERATION {
-        operation(&Operation::decode(bytes).ok()?, &mut text).ok()?;
+        operation(&Operation::decode(bytes).ok()?, None, &mut text).ok()?;
     } else {
         typed_json::write(full_name, bytes, &mut text, PrettyFormatter::new()).ok()?;
     }
@@ -36,7 +36,7 @@ pub fn typed(full_name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
 pub fn answer(full_name: &str, answer: &TypedAnswer) -> Option<Vec<u8>> {
     let mut text = Vec::with_capacity(ANSWER_CAPACITY);
     if full_name == OPERATION {
-        operation(answer.message::<Operation>()?, &mut text).ok()?;
+        operation(answer.message::<Operation>()?, answer.packed(), &mut text).ok()?;
     } else {
         typed_json::write_value(full_name, answer.as_any(), &mut text, PrettyFormatter::new()).ok()?;
     }
@@ -48,8 +48,9 @@ pub fn answer(full_name: &str, answer: &TypedAnswer) -> Option<Vec<u8>> {
 const ANSWER_CAPACITY: usize = 4096;
 
 /// An `Operation` as the API reference shows it: `done` even while it is `false`, and its
-/// `metadata` and `response` as their messages' fields beside `@type`.
-fn operation(op: &Operation, text: &mut Vec<u8>) -> Result<(), String> {
+/// `metadata` and `response` as their messages' fields beside `@type`; the response written from
+/// `packed`, the message it packs kept typed, where that is the message the `Any` names.
+fn operation(op: &Operation, packed: Option<&Packed>, text: &mut Vec<u8>) -> Result<(), String> {
     let mut object = Object::begin(text).map_err(text_error)?;
     // Every field but these comes before `done`'s place or is `done`; they follow.
     let written_after = Flatten::into(&mut object).writing_false("done").leaving_out(&["metadata", "error", "response"]);
@@ -59,7 +60,12 @@ fn operation(op: &Operation, text: &mut Vec<u8>) -> Result<(), String> {
     }
     match &op.result {
         Some(Outcome::Error(status)) => object.serialize_entry("error", status).map_err(text_error)?,
-        Some(Outcome::Response(response)) => object.any("response", response)?,
+        Some(Outcome::Response(response)) => match packed {
+            Some(packed) if typed_json::type_url_name(&response.type_url).is_ok_and(|name| name == packed.full_name()) => {
+                object.packed("response", &response.type_url, packed)?
+            }
+            _ => object.any("response", response)?,
+        },
         None => {}
     }
     object.end().map_err(text_error)
@@ -88,6 +94,14 @@ impl<'a> Object<'a> {
     fn any(&mut self, key: &str, any: &Any) -> Result<(), String> {
         self.serialize_key(key).map_err(text_error)?;
         typed_json::write_in_any(any, self.text, self.formatter.clone())?;
+        self.formatter.end_object_value(self.text).map_err(|e| text_error(serde_json::Error::io(e)))
+    }
+
+    /// The entry `key` whose value is the `Any` with `type_url` packing `packed`, written from the
+    /// typed message.
+    fn packed(&mut self, key: &str, type_url: &str, packed: &Packed) -> Result<(), String> {
+        self.serialize_key(key).map_err(text_error)?;
+        typed_json::write_value_in_any(packed.full_name(), packed.as_any(), type_url, self.text, self.formatter.clone())?;
         self.formatter.end_object_value(self.text).map_err(|e| text_error(serde_json::Error::io(e)))
     }
 }
