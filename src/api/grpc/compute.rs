@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use super::encoded::{self, EncodingMemo};
 use super::status::{self, parts};
-use super::{convert, fields, respond, respond_operation};
+use super::{convert, fields, reply, respond, respond_operation};
 use crate::api::request_id::RequestContext;
 use crate::domain::filter::INSTANCE_FIELDS;
 use crate::domain::instance::{Instance, InstancePatch, Transition};
@@ -246,7 +246,7 @@ impl InstanceService for InstanceApi {
             self.services.get_instance(&r.instance_id).await
         };
         let found = found.await;
-        if status::wants_typed(ctx.as_ref()) {
+        if reply::wants_typed(ctx.as_ref()) {
             return respond(ctx.as_ref(), found.and_then(|i| convert::instance(&i)));
         }
         encoded::respond_encoded(ctx.as_ref(), found.and_then(|i| self.encoded(&i)))
@@ -260,7 +260,7 @@ impl InstanceService for InstanceApi {
             self.services.list_instances(cmd).await
         };
         let page = page.await;
-        if status::wants_typed(ctx.as_ref()) {
+        if reply::wants_typed(ctx.as_ref()) {
             let typed = page.and_then(|page| {
                 Ok(pb::ListInstancesResponse {
                     instances: page.items.iter().map(|i| convert::instance(i)).collect::<Result<_>>()?,

@@ -572,7 +572,7 @@ fn response(r: &Response) -> Result<(Any, Option<Packed>)> {
 }
 
 /// An operation as the contract's message, with the message its `response` packs kept typed
-/// (`status::respond_operation` hands it to the REST gateway; gRPC drops it).
+/// (`reply::respond_operation` hands it to the REST gateway; gRPC drops it).
 pub struct OperationAnswer {
     pub message: opb::Operation,
     pub packed: Option<Packed>,

@@ -110,7 +110,7 @@ pub fn list_response(items: &[Bytes], next_page_token: &str) -> Bytes {
 #[derive(Clone, Debug)]
 pub struct EncodedAnswer(pub Bytes);
 
-/// `status::respond` for an answer already encoded: the reply carries `encoded` as its message.
+/// `reply::respond` for an answer already encoded: the reply carries `encoded` as its message.
 pub fn respond_encoded<T: Default>(
     ctx: Option<&RequestContext>,
     result: Result<Bytes>,

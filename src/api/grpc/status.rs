@@ -4,13 +4,10 @@
 use prost::Message;
 use tonic::{Code, Response, Status};
 
-use super::convert::OperationAnswer;
 use super::pack::pack;
-use crate::api::answer::{Packed, TypedAnswer};
 use crate::api::request_id::RequestContext;
 use crate::error::{Error, MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_VIOLATIONS, cut};
 use crate::proto::google::rpc;
-use crate::proto::yandex::cloud::operation::Operation as PbOperation;
 
 /// The status of `err` as every Yandex front end sends it. Its texts are capped (`error::echo`),
 /// so that the whole status stays well under the 8 KiB of metadata gRPC clients accept.
@@ -60,42 +57,6 @@ pub fn to_status(err: &Error, ctx: Option<&RequestContext>) -> Status {
     let status = rpc_status(err, ctx);
     let details = status.encode_to_vec();
     Status::with_details(code, status.message, details.into())
-}
-
-/// Turns a handler's result into the tonic reply; for the REST gateway's in-process call
-/// (`RequestContext::answer_typed`), the message goes into the response's extensions and the body
-/// carries an empty one.
-pub fn respond<T: prost::Message + Default + Send + Sync + 'static>(
-    ctx: Option<&RequestContext>,
-    result: Result<T, Error>,
-) -> Result<Response<T>, Status> {
-    respond_with_packed(ctx, result.map(|message| (message, None)))
-}
-
-/// `respond` for an operation: the REST gateway's answer also keeps the message its `response`
-/// packs typed (`convert::OperationAnswer`), so that its JSON is written without decoding it.
-pub fn respond_operation(ctx: Option<&RequestContext>, result: Result<OperationAnswer, Error>) -> Result<Response<PbOperation>, Status> {
-    respond_with_packed(ctx, result.map(|answer| (answer.message, answer.packed)))
-}
-
-fn respond_with_packed<T: prost::Message + Default + Send + Sync + 'static>(
-    ctx: Option<&RequestContext>,
-    result: Result<(T, Option<Packed>), Error>,
-) -> Result<Response<T>, Status> {
-    match result {
-        Ok((message, packed)) if wants_typed(ctx) => {
-            let mut response = Response::new(T::default());
-            response.extensions_mut().insert(TypedAnswer::new(message).with_packed(packed));
-            Ok(response)
-        }
-        Ok((message, _)) => Ok(Response::new(message)),
-        Err(e) => Err(to_status(&e, ctx)),
-    }
-}
-
-/// Whether the call is the REST gateway's, which takes its answer typed (`respond`), not encoded.
-pub fn wants_typed(ctx: Option<&RequestContext>) -> bool {
-    ctx.is_some_and(|c| c.answer_typed)
 }
 
 /// The request context the request-id layer attached, and the message.
