@@ -464,11 +464,11 @@ async fn a_version_1_document_imports_and_serves() {
 #[tokio::test]
 async fn a_config_file_sets_the_listen_address_and_the_store() {
     let dir = data_dir();
-    let port = crate::harness::free_port();
     let db = dir.path().join("from-config.db");
     let file = dir.path().join("netplane.toml");
-    std::fs::write(&file, format!("listen = \"127.0.0.1:{port}\"\nstore = \"sqlite:{}\"\noperations = \"inline\"\n", db.display()))
-        .unwrap();
+    // Another loopback host than the default's, on a port the kernel picks: a port chosen free
+    // beforehand could be taken by another test before the server binds it.
+    std::fs::write(&file, format!("listen = \"127.0.0.2:0\"\nstore = \"sqlite:{}\"\noperations = \"inline\"\n", db.display())).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netplane"))
         .args(["serve", "--config", file.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
@@ -480,8 +480,9 @@ async fn a_config_file_sets_the_listen_address_and_the_store() {
         std::io::BufReader::new(stdout).lines().map_while(Result::ok).find(|l| l.contains("netplane listening on"))
     });
     let line = started.join().unwrap().expect("the server started");
-    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
-    let health: Value = reqwest::get(format!("http://127.0.0.1:{port}/_netplane/health")).await.unwrap().json().await.unwrap();
+    let address = line.split("netplane listening on ").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("an address");
+    assert!(address.starts_with("127.0.0.2:"), "{line}");
+    let health: Value = reqwest::get(format!("http://{address}/_netplane/health")).await.unwrap().json().await.unwrap();
     assert_eq!(health["store"].as_str().unwrap(), format!("sqlite:{}", db.display()));
     child.kill().unwrap();
     child.wait().unwrap();

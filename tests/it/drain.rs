@@ -11,7 +11,7 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
 use crate::fixtures::FOLDER;
-use crate::harness::{Server, data_dir, free_port, nginx, postgres_database};
+use crate::harness::{Server, data_dir, nginx, postgres_database};
 
 #[tokio::test]
 async fn sigterm_turns_health_not_serving_and_keeps_serving_for_the_drain_delay() {
@@ -45,9 +45,11 @@ async fn replicas_drained_in_turn_behind_nginx_lose_no_call() {
     const ROUNDS: usize = 6;
     const CLIENTS: usize = 4;
     let url = postgres_database("drain_behind_nginx");
-    let addresses = [format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port())];
     let start = |address: &str| Server::start_with_args(data_dir(), &url, "inline", &["--listen", address, "--shutdown-grace", "10s"]);
-    let mut replicas = [Some(start(&addresses[0])), Some(start(&addresses[1]))];
+    // Ports the kernel chose, kept for the restarts: a port picked free beforehand can be taken by
+    // another test's listener before the replica binds it.
+    let mut replicas = [Some(start("127.0.0.1:0")), Some(start("127.0.0.1:0"))];
+    let addresses = replicas.each_ref().map(|r| r.as_ref().expect("started").addr.clone());
     let proxy = nginx(&addresses);
 
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", proxy.addr)).unwrap().connect().await.expect("nginx");

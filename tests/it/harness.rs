@@ -297,11 +297,6 @@ pub fn nginx(upstreams: &[String]) -> Nginx {
     Nginx { addr: addr.to_string(), pid: pid.to_string(), _dir: dir }
 }
 
-/// A port no one listens on now (for a server that must restart on the same address).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
-}
-
 /// The grpcurl binary the virtualenv's wrapper package ships.
 pub fn grpcurl() -> PathBuf {
     python().parent().unwrap().join("grpcurl")

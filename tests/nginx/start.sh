@@ -23,10 +23,14 @@ fi
 as_root systemctl stop nginx >/dev/null 2>&1 || true
 
 mkdir -p "$dir/logs" "$dir/tmp"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A port picked free can be taken by another test's listener before nginx binds it: then nginx
+# fails to start, and another port is tried.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 servers=""
 for upstream in "$@"; do servers="$servers    server $upstream max_fails=0;"$'\n'; done
-cat >"$dir/nginx.conf" <<CONF
+for attempt in 1 2 3 4 5; do
+  port=$(free_port)
+  cat >"$dir/nginx.conf" <<CONF
 daemon on;
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log info;
@@ -58,7 +62,9 @@ $servers    keepalive 16;
   }
 }
 CONF
-"$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >&2
+  "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >&2 && break
+  [ "$attempt" = 5 ] && { echo "nginx did not start" >&2; exit 1; }
+done
 
 # The pid now: <directory> may be gone by the time the test process exits.
 for _ in $(seq 50); do [ -s "$dir/nginx.pid" ] && break; sleep 0.1; done

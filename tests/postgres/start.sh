@@ -29,12 +29,17 @@ fi
 
 mkdir -p "$dir"
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
-as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" start >&2 \
-  || { cat "$dir/server.log" >&2; exit 1; }
+# A port picked free can be taken by another listener before the server binds it: then the start
+# fails, and another port is tried.
+for attempt in 1 2 3 4 5; do
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" start >&2 \
+    && break
+  [ "$attempt" = 5 ] && { cat "$dir/server.log" >&2; exit 1; }
+done
 
 # Stop the server when the test process is gone, whatever way it ends.
 nohup bash -c "while kill -0 $watch_pid 2>/dev/null; do sleep 1; done; $( [ "$(id -u)" = 0 ] && echo 'runuser -u postgres --' ) $bin/pg_ctl -D $dir/data -m immediate stop" \
