@@ -17,6 +17,10 @@
 //! nothing else ready it runs again as soon as the runtime has polled for I/O: at 1 call in flight
 //! latency did not move. On loopback a write also runs the receiver's TCP input in the writer's
 //! time: these writes were the largest part of the kernel's share of a call (BENCHMARKS.md).
+//!
+//! An HTTP/1.1 connection has one call at a time, so there is nothing for the turn to gather: once
+//! the first bytes read show HTTP/1.1 (anything but HTTP/2's preface or a TLS handshake), a flush
+//! writes at once.
 
 use std::future::Future;
 use std::io;
@@ -30,22 +34,70 @@ use tonic::transport::server::Connected;
 /// larger than this goes straight to the socket.
 const WRITE_BUFFER_BYTES: usize = 32 * 1024;
 
+/// HTTP/2's connection preface: a client's first bytes on an HTTP/2 connection without TLS.
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
+
+/// Whether a flush waits a turn of the scheduler to gather other calls' answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gather {
+    /// Nothing read yet (or only the start of HTTP/2's preface): as for HTTP/2.
+    Undecided,
+    /// HTTP/2, or TLS, whose protocol this stream cannot see.
+    Yes,
+    /// HTTP/1.1: one call at a time, nothing to gather.
+    No,
+}
+
+impl Gather {
+    /// What a connection's first bytes say.
+    fn from_first_bytes(bytes: &[u8]) -> Gather {
+        match bytes.first() {
+            None => Gather::Undecided,
+            Some(_) if HTTP2_PREFACE.starts_with(bytes) => Gather::Undecided,
+            Some(_) if bytes.starts_with(HTTP2_PREFACE) => Gather::Yes,
+            // Request lines start with a method's upper-case letters; TLS starts with 0x16.
+            Some(first) if first.is_ascii_uppercase() => Gather::No,
+            Some(_) => Gather::Yes,
+        }
+    }
+}
+
 /// `T` with writes buffered until a flush, reporting no vectored writes; reads are `T`'s own.
 pub struct CoalescingStream<T> {
     inner: BufWriter<T>,
     /// Set while a flush waits for one turn of the scheduler.
     turn: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    gather: Gather,
+    /// The first bytes read while `gather` is undecided (at most the preface's length).
+    first_bytes: Vec<u8>,
 }
 
 impl<T: AsyncWrite> CoalescingStream<T> {
     pub fn new(inner: T) -> Self {
-        CoalescingStream { inner: BufWriter::with_capacity(WRITE_BUFFER_BYTES, inner), turn: None }
+        CoalescingStream {
+            inner: BufWriter::with_capacity(WRITE_BUFFER_BYTES, inner),
+            turn: None,
+            gather: Gather::Undecided,
+            first_bytes: Vec::new(),
+        }
     }
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for CoalescingStream<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        if self.gather == Gather::Undecided {
+            let wanted = HTTP2_PREFACE.len() - self.first_bytes.len();
+            let new = &buf.filled()[before..];
+            let this = &mut *self;
+            this.first_bytes.extend_from_slice(&new[..new.len().min(wanted)]);
+            this.gather = Gather::from_first_bytes(&this.first_bytes);
+            if this.gather != Gather::Undecided {
+                this.first_bytes = Vec::new();
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -55,7 +107,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CoalescingStream<T> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.inner.buffer().is_empty() {
+        if self.gather != Gather::No && !self.inner.buffer().is_empty() {
             let turn = self.turn.get_or_insert_with(|| Box::pin(tokio::task::yield_now()));
             ready!(turn.as_mut().poll(cx));
             self.turn = None;
@@ -97,6 +149,30 @@ mod tests {
         a.flush().await.unwrap();
         b.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"headbody");
+    }
+
+    /// Whether a flush with bytes to send, after the peer sent `first`, waits a turn.
+    async fn flush_waits_a_turn_after(first: &[&[u8]]) -> bool {
+        let (a, mut b) = tokio::io::duplex(1024);
+        let mut a = CoalescingStream::new(a);
+        for part in first {
+            b.write_all(part).await.unwrap();
+            let mut got = vec![0u8; part.len()];
+            a.read_exact(&mut got).await.unwrap();
+        }
+        a.write_all(b"answer").await.unwrap();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        Pin::new(&mut a).poll_flush(&mut cx).is_pending()
+    }
+
+    #[tokio::test]
+    async fn a_flush_waits_a_turn_on_http2_and_tls_but_not_on_http1() {
+        assert!(flush_waits_a_turn_after(&[]).await, "before anything is read");
+        assert!(flush_waits_a_turn_after(&[b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"]).await, "HTTP/2");
+        assert!(flush_waits_a_turn_after(&[b"PRI * HT", b"TP/2.0\r\n\r\nSM\r\n\r\n"]).await, "HTTP/2, its preface split");
+        assert!(flush_waits_a_turn_after(&[b"\x16\x03\x01\x02\x00"]).await, "a TLS handshake");
+        assert!(!flush_waits_a_turn_after(&[b"GET /_netplane/health HTTP/1.1\r\n\r\n"]).await, "HTTP/1.1");
+        assert!(!flush_waits_a_turn_after(&[b"P", b"OST /compute/v1/instances HTTP/1.1\r\n"]).await, "HTTP/1.1, split");
     }
 
     #[tokio::test]
