@@ -53,8 +53,8 @@ impl Gather {
     fn from_first_bytes(bytes: &[u8]) -> Gather {
         match bytes.first() {
             None => Gather::Undecided,
-            Some(_) if HTTP2_PREFACE.starts_with(bytes) => Gather::Undecided,
             Some(_) if bytes.starts_with(HTTP2_PREFACE) => Gather::Yes,
+            Some(_) if HTTP2_PREFACE.starts_with(bytes) => Gather::Undecided,
             // Request lines start with a method's upper-case letters; TLS starts with 0x16.
             Some(first) if first.is_ascii_uppercase() => Gather::No,
             Some(_) => Gather::Yes,
@@ -170,6 +170,7 @@ mod tests {
         assert!(flush_waits_a_turn_after(&[]).await, "before anything is read");
         assert!(flush_waits_a_turn_after(&[b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"]).await, "HTTP/2");
         assert!(flush_waits_a_turn_after(&[b"PRI * HT", b"TP/2.0\r\n\r\nSM\r\n\r\n"]).await, "HTTP/2, its preface split");
+        assert_eq!(Gather::from_first_bytes(HTTP2_PREFACE), Gather::Yes, "the whole preface decides");
         assert!(flush_waits_a_turn_after(&[b"\x16\x03\x01\x02\x00"]).await, "a TLS handshake");
         assert!(!flush_waits_a_turn_after(&[b"GET /_netplane/health HTTP/1.1\r\n\r\n"]).await, "HTTP/1.1");
         assert!(!flush_waits_a_turn_after(&[b"P", b"OST /compute/v1/instances HTTP/1.1\r\n"]).await, "HTTP/1.1, split");
