@@ -1,7 +1,8 @@
 //! The typed side of the canonical proto3 JSON mapping: every generated message (build.rs lists
 //! them) decoded by its full name into a value that serializes itself, so that an `Any`, or a REST
-//! answer known only by its descriptor, is written without walking descriptors; and `Flatten`,
-//! which writes a message's fields into an enclosing JSON object (an `Any` beside its `@type`).
+//! answer known only by its descriptor, is written without walking descriptors; `Flatten`, which
+//! writes a message's fields into an enclosing JSON object (an `Any` beside its `@type`); and
+//! `Any`'s own JSON form, which dispatches through this table.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -324,6 +325,32 @@ impl<'a, M: SerializeMap> ser::Serializer for Flatten<'a, M> {
         _: usize,
     ) -> Result<Self::SerializeStructVariant, M::Error> {
         Err(not_a_message("an enum"))
+    }
+}
+
+/// `Any`'s canonical JSON: `@type`, then the packed message's own fields (a well-known type's JSON
+/// under `value`).
+impl Serialize for Any {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let name = type_url_name(&self.type_url).map_err(<S::Error as ser::Error>::custom)?;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("@type", &self.type_url)?;
+        if name == "google.protobuf.Empty" {
+            // A well-known type sits under `value`; `Empty`'s JSON form is `{}`.
+            map.serialize_entry("value", &serde_json::Map::new())?;
+        } else {
+            let message = decode(name, &self.value).map_err(<S::Error as ser::Error>::custom)?;
+            erased_serde::serialize(&*message, Flatten::into(&mut map))?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Any {
+    /// Refused, so that a REST request holding an `Any` is read through the descriptors instead
+    /// (src/api/rest/json.rs falls back to them), which resolve its `@type`.
+    fn deserialize<D: serde::Deserializer<'de>>(_deserializer: D) -> Result<Self, D::Error> {
+        Err(<D::Error as serde::de::Error>::custom("google.protobuf.Any is read from JSON through the descriptors, not the typed messages"))
     }
 }
 

@@ -1,14 +1,15 @@
 //! The well-known types our messages hold (`Timestamp`, `Duration`, `Any`, `FieldMask`): the wire
 //! form of `prost_types`' own, plus their canonical proto3 JSON form, which prost_types lacks and
-//! the generated serde code (pbjson) needs. build.rs points the generated code here.
+//! the generated serde code (pbjson) needs. build.rs points the generated code here. `Any`'s JSON
+//! form writes the message it packs through the table of messages, so it lives with that table
+//! (`proto::json`).
 
 use std::str::FromStr;
 
 use serde::de::Error as _;
-use serde::ser::{Error as _, SerializeMap};
+use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::json::{self, Flatten};
 use crate::domain::validate::{to_lower_camel_case, to_snake_case};
 
 /// `google.protobuf.Timestamp`, in JSON an RFC 3339 UTC time (`2024-05-01T10:00:00.500Z`).
@@ -127,30 +128,6 @@ impl<'de> Deserialize<'de> for FieldMask {
         }
         let paths = text.split(',').filter(|p| !p.is_empty()).map(to_snake_case).collect();
         Ok(FieldMask { paths })
-    }
-}
-
-impl Serialize for Any {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let name = json::type_url_name(&self.type_url).map_err(S::Error::custom)?;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("@type", &self.type_url)?;
-        if name == "google.protobuf.Empty" {
-            // A well-known type sits under `value`; `Empty`'s JSON form is `{}`.
-            map.serialize_entry("value", &serde_json::Map::new())?;
-        } else {
-            let message = json::decode(name, &self.value).map_err(S::Error::custom)?;
-            erased_serde::serialize(&*message, Flatten::into(&mut map))?;
-        }
-        map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for Any {
-    /// Refused, so that a REST request holding an `Any` is read through the descriptors instead
-    /// (src/api/rest/json.rs falls back to them), which resolve its `@type`.
-    fn deserialize<D: Deserializer<'de>>(_deserializer: D) -> Result<Self, D::Error> {
-        Err(D::Error::custom("google.protobuf.Any is read from JSON through the descriptors, not the typed messages"))
     }
 }
 
