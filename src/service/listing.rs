@@ -44,31 +44,14 @@ pub(super) async fn ordered_page<R: Resource>(store: &Store, what: &str, cmd: Li
                 limit: cmd.page_size + 1,
                 ..Query::new(R::KIND)
             };
-            // The rows are lent, not copied: the page keeps each value's shared handle, and the
-            // cursor of its last row once the page is full.
-            let (mut items, mut last, mut more, mut failed) = (Vec::new(), None, false, None);
-            tx.list_each(&query, &mut |row| {
-                if items.len() == cmd.page_size {
-                    more = true;
-                    return false;
-                }
-                match R::shared_from_record(row) {
-                    Ok(item) => items.push(item),
-                    Err(e) => failed = Some(e),
-                }
-                if items.len() == cmd.page_size {
-                    last = Some(cursor(cmd.order)(row));
-                }
-                failed.is_none()
-            })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            let next_page_token = match last {
-                Some(last) if more => paging::encode(&last, &scope),
-                _ => String::new(),
-            };
-            Ok(Page { items, next_page_token })
+            // The rows are lent, not copied: the page keeps each value's shared handle.
+            paging::page_lent(
+                cmd.page_size,
+                &scope,
+                cursor(cmd.order),
+                |row| R::shared_from_record(row),
+                |each| Ok(tx.list_each(&query, each)?),
+            )
         })
         .await
 }

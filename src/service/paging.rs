@@ -73,6 +73,40 @@ pub fn page<R, C: serde::Serialize, T>(
     Ok(Page { items: rows.into_iter().map(convert).collect::<Result<_>>()?, next_page_token })
 }
 
+/// `page` for rows lent one at a time (`Tx::list_each`, asked for one extra) instead of handed
+/// over: each row is converted as it is lent, and the cursor is taken from the page's last one.
+pub fn page_lent<R, C: serde::Serialize, T>(
+    size: usize,
+    scope: &ListScope,
+    cursor: impl Fn(&R) -> C,
+    convert: impl Fn(&R) -> Result<T>,
+    lend: impl FnOnce(&mut dyn FnMut(&R) -> bool) -> Result<()>,
+) -> Result<Page<T>> {
+    let (mut items, mut last, mut more, mut failed) = (Vec::new(), None, false, None);
+    lend(&mut |row| {
+        if items.len() == size {
+            more = true;
+            return false;
+        }
+        match convert(row) {
+            Ok(item) => items.push(item),
+            Err(e) => failed = Some(e),
+        }
+        if items.len() == size {
+            last = Some(cursor(row));
+        }
+        failed.is_none()
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let next_page_token = match last {
+        Some(last) if more => encode(&last, scope),
+        _ => String::new(),
+    };
+    Ok(Page { items, next_page_token })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +148,22 @@ mod tests {
         assert_eq!(p.items, [1, 2]);
         assert!(!p.next_page_token.is_empty());
         let p = page(vec![1, 2], 2, &scope, cursor, Ok).unwrap();
+        assert!(p.next_page_token.is_empty());
+        // Lent rows make the same pages.
+        let lent = |rows: Vec<i32>| {
+            move |each: &mut dyn FnMut(&i32) -> bool| {
+                for row in &rows {
+                    if !each(row) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        };
+        let p = page_lent(2, &scope, cursor, |v| Ok(*v), lent(vec![1, 2, 3])).unwrap();
+        assert_eq!((p.items, p.next_page_token), (vec![1, 2], page(vec![1, 2, 3], 2, &scope, cursor, Ok).unwrap().next_page_token));
+        let p = page_lent(2, &scope, cursor, |v| Ok(*v), lent(vec![1, 2])).unwrap();
+        assert_eq!(p.items, [1, 2]);
         assert!(p.next_page_token.is_empty());
     }
 }
