@@ -40,8 +40,8 @@ const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 /// Whether a flush waits a turn of the scheduler to gather other calls' answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gather {
-    /// Nothing read yet (or only the start of HTTP/2's preface): as for HTTP/2.
-    Undecided,
+    /// Nothing read yet, or only the preface's first `matched` bytes: as for HTTP/2.
+    Undecided { matched: usize },
     /// HTTP/2, or TLS, whose protocol this stream cannot see.
     Yes,
     /// HTTP/1.1: one call at a time, nothing to gather.
@@ -49,16 +49,21 @@ enum Gather {
 }
 
 impl Gather {
-    /// What a connection's first bytes say.
-    fn from_first_bytes(bytes: &[u8]) -> Gather {
-        match bytes.first() {
-            None => Gather::Undecided,
-            Some(_) if bytes.starts_with(HTTP2_PREFACE) => Gather::Yes,
-            Some(_) if HTTP2_PREFACE.starts_with(bytes) => Gather::Undecided,
-            // Request lines start with a method's upper-case letters; TLS starts with 0x16.
-            Some(first) if first.is_ascii_uppercase() => Gather::No,
-            Some(_) => Gather::Yes,
+    const UNREAD: Gather = Gather::Undecided { matched: 0 };
+
+    /// What is decided once `bytes` are read next.
+    fn after_reading(self, bytes: &[u8]) -> Gather {
+        let Gather::Undecided { matched } = self else { return self };
+        let Some(&next) = bytes.first() else { return self };
+        let rest = &HTTP2_PREFACE[matched..];
+        let n = rest.len().min(bytes.len());
+        if bytes[..n] == rest[..n] {
+            return if n == rest.len() { Gather::Yes } else { Gather::Undecided { matched: matched + n } };
         }
+        // Request lines start with a method's upper-case letters (as the preface does); TLS starts
+        // with 0x16.
+        let first = if matched > 0 { HTTP2_PREFACE[0] } else { next };
+        if first.is_ascii_uppercase() { Gather::No } else { Gather::Yes }
     }
 }
 
@@ -68,18 +73,11 @@ pub struct CoalescingStream<T> {
     /// Set while a flush waits for one turn of the scheduler.
     turn: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     gather: Gather,
-    /// The first bytes read while `gather` is undecided (at most the preface's length).
-    first_bytes: Vec<u8>,
 }
 
 impl<T: AsyncWrite> CoalescingStream<T> {
     pub fn new(inner: T) -> Self {
-        CoalescingStream {
-            inner: BufWriter::with_capacity(WRITE_BUFFER_BYTES, inner),
-            turn: None,
-            gather: Gather::Undecided,
-            first_bytes: Vec::new(),
-        }
+        CoalescingStream { inner: BufWriter::with_capacity(WRITE_BUFFER_BYTES, inner), turn: None, gather: Gather::UNREAD }
     }
 }
 
@@ -87,16 +85,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for CoalescingStream<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
-        if self.gather == Gather::Undecided {
-            let wanted = HTTP2_PREFACE.len() - self.first_bytes.len();
-            let new = &buf.filled()[before..];
-            let this = &mut *self;
-            this.first_bytes.extend_from_slice(&new[..new.len().min(wanted)]);
-            this.gather = Gather::from_first_bytes(&this.first_bytes);
-            if this.gather != Gather::Undecided {
-                this.first_bytes = Vec::new();
-            }
-        }
+        self.gather = self.gather.after_reading(&buf.filled()[before..]);
         Poll::Ready(Ok(()))
     }
 }
@@ -170,7 +159,7 @@ mod tests {
         assert!(flush_waits_a_turn_after(&[]).await, "before anything is read");
         assert!(flush_waits_a_turn_after(&[b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"]).await, "HTTP/2");
         assert!(flush_waits_a_turn_after(&[b"PRI * HT", b"TP/2.0\r\n\r\nSM\r\n\r\n"]).await, "HTTP/2, its preface split");
-        assert_eq!(Gather::from_first_bytes(HTTP2_PREFACE), Gather::Yes, "the whole preface decides");
+        assert_eq!(Gather::UNREAD.after_reading(HTTP2_PREFACE), Gather::Yes, "the whole preface decides");
         assert!(flush_waits_a_turn_after(&[b"\x16\x03\x01\x02\x00"]).await, "a TLS handshake");
         assert!(!flush_waits_a_turn_after(&[b"GET /_netplane/health HTTP/1.1\r\n\r\n"]).await, "HTTP/1.1");
         assert!(!flush_waits_a_turn_after(&[b"P", b"OST /compute/v1/instances HTTP/1.1\r\n"]).await, "HTTP/1.1, split");
