@@ -2,6 +2,7 @@
 //! Readers share a read lock; a write transaction holds the write lock and keeps an undo log, so a
 //! closure that fails leaves the state exactly as it was.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use parking_lot::RwLock;
@@ -24,11 +25,13 @@ struct State {
 
 /// The claims, by scope then key, and by owner: nested maps, so that a lookup, a change or a
 /// release by `&str` copies no string (a `(String, String)` key needed two copies per lookup).
-/// Both iterate in `(scope, key)` (and `(owner, scope, key)`) order, as the tuples did.
+/// Claims iterate in `(scope, key)` order, as the tuples did, and so do one owner's.
 #[derive(Default)]
 struct ClaimTable {
     by_scope: BTreeMap<String, BTreeMap<String, Held>>,
-    /// The index behind `claims_of`.
+    /// The index behind `claims_of`. A B-tree, though only ever looked up by owner: hashed, a
+    /// store growing one create at a time spent longer rehashing it than the B-tree's searches
+    /// cost, and the rehash of a large table holds the write lock for milliseconds.
     by_owner: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
 }
 
@@ -49,6 +52,27 @@ impl ClaimTable {
     /// Every `(scope, key)` `owner` holds, in that order.
     fn of_owner(&self, owner: &str) -> impl Iterator<Item = (&String, &String)> {
         self.by_owner.get(owner).into_iter().flatten().flat_map(|(scope, keys)| keys.iter().map(move |key| (scope, key)))
+    }
+
+    /// Gives `(scope, key)` to `held`'s owner unless someone holds it, in one search of the
+    /// scope's keys: a folder's names or a subnet's addresses can be tens of thousands of keys,
+    /// and each step of a search there reads another string from the heap (looking up, then
+    /// setting, searched them three times).
+    fn claim(&mut self, scope: &str, key: &str, held: Held) -> Claimed {
+        let keys = match self.by_scope.get_mut(scope) {
+            Some(keys) => keys,
+            None => self.by_scope.entry(scope.to_string()).or_default(),
+        };
+        match keys.entry(key.to_string()) {
+            Entry::Occupied(taken) if taken.get().owner == held.owner => Claimed::Already,
+            Entry::Occupied(taken) => Claimed::By(taken.get().owner.clone()),
+            Entry::Vacant(free) => {
+                let owner = held.owner.clone();
+                free.insert(held);
+                self.by_owner.entry(owner).or_default().entry(scope.to_string()).or_default().insert(key.to_string());
+                Claimed::Now
+            }
+        }
     }
 
     /// Puts or removes the claim on `(scope, key)`, returning what it replaced.
@@ -90,6 +114,20 @@ impl ClaimTable {
         }
         old
     }
+}
+
+fn read_only() -> StoreError {
+    StoreError::Backend("write in a read-only transaction".into())
+}
+
+/// What `ClaimTable::claim` found.
+enum Claimed {
+    /// The claim is new: nobody held the key.
+    Now,
+    /// The same owner already held it; nothing changed.
+    Already,
+    /// Another owner holds it.
+    By(String),
 }
 
 /// A claim's columns beyond its `(scope, key)`.
@@ -171,7 +209,7 @@ impl MemTx<'_> {
 
     fn write(&mut self) -> StoreResult<(&mut State, &mut Vec<Undo>)> {
         match &mut self.0 {
-            Access::Read(_) => Err(StoreError::Backend("write in a read-only transaction".into())),
+            Access::Read(_) => Err(read_only()),
             Access::Write(s, undo) => Ok((s, undo)),
         }
     }
@@ -212,11 +250,15 @@ impl Tx for MemTx<'_> {
         Ok(self.state().resources(kind).and_then(|rows| rows.get(id)).map(|r| r.body.clone()))
     }
 
+    /// One search of the kind's rows (`contains_key`, then `insert`, searched them twice).
     fn insert(&mut self, record: &Record) -> StoreResult<()> {
-        if self.state().resources(record.kind).is_some_and(|rows| rows.contains_key(&record.id)) {
-            return Err(StoreError::Duplicate(format!("{} {}", record.kind.as_str(), record.id)));
-        }
-        self.put_resource(record)
+        let (state, undo) = self.write()?;
+        match state.resources.entry(record.kind).or_default().entry(record.id.clone()) {
+            Entry::Occupied(_) => return Err(StoreError::Duplicate(format!("{} {}", record.kind.as_str(), record.id))),
+            Entry::Vacant(row) => row.insert(record.clone()),
+        };
+        undo.push(Undo::Resource(record.kind, record.id.clone(), None));
+        Ok(())
     }
 
     fn update(&mut self, record: &Record) -> StoreResult<()> {
@@ -278,14 +320,23 @@ impl Tx for MemTx<'_> {
     }
 
     fn claim(&mut self, claim: &Claim) -> StoreResult<Result<(), String>> {
-        if let Some(held) = self.state().claims.get(&claim.scope, &claim.key) {
-            return Ok(if held.owner == claim.owner { Ok(()) } else { Err(held.owner.clone()) });
-        }
-        let (state, undo) = self.write()?;
+        let Access::Write(state, undo) = &mut self.0 else {
+            // A read-only transaction may still ask for a claim its owner already holds.
+            return match self.state().claims.get(&claim.scope, &claim.key) {
+                Some(held) if held.owner == claim.owner => Ok(Ok(())),
+                Some(held) => Ok(Err(held.owner.clone())),
+                None => Err(read_only()),
+            };
+        };
         let held = Held { owner: claim.owner.clone(), detail: claim.detail.clone(), expires_at: claim.expires_at };
-        let old = state.claims.set(&claim.scope, &claim.key, Some(held));
-        undo.push(Undo::Claim(claim.scope.clone(), claim.key.clone(), old));
-        Ok(Ok(()))
+        Ok(match state.claims.claim(&claim.scope, &claim.key, held) {
+            Claimed::Now => {
+                undo.push(Undo::Claim(claim.scope.clone(), claim.key.clone(), None));
+                Ok(())
+            }
+            Claimed::Already => Ok(()),
+            Claimed::By(owner) => Err(owner),
+        })
     }
 
     fn release(&mut self, scope: &str, key: &str) -> StoreResult<()> {

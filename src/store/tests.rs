@@ -119,6 +119,18 @@ fn failed_write_rolls_back_everything(store: Store) {
         .unwrap();
 }
 
+/// Inserting a row whose id exists fails as a duplicate and leaves the row as it was.
+fn an_insert_of_an_existing_id_is_a_duplicate(store: Store) {
+    insert_rows(&store, vec![rec(Kind::Network, "n1", "f", "first", 1, "")]);
+    let again = store.write_now(|tx| {
+        tx.insert(&rec(Kind::Subnet, "n1", "f", "another kind", 2, ""))?;
+        Ok(tx.insert(&rec(Kind::Network, "n1", "f", "second", 2, "")))
+    });
+    assert!(matches!(again, Ok(Err(StoreError::Duplicate(_)))), "{again:?}");
+    let kept = store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap().unwrap();
+    assert_eq!((kept.name.as_str(), kept.created_at), ("first", 1));
+}
+
 fn claims_are_unique(store: Store) {
     let first = store.write_now(|tx| Ok(tx.claim(&Claim::new("subnet:s1", "10.0.0.3", "i1"))?)).unwrap();
     assert_eq!(first, Ok(()));
@@ -477,6 +489,7 @@ backends!(
     crud,
     values_read_back_as_written,
     failed_write_rolls_back_everything,
+    an_insert_of_an_existing_id_is_a_duplicate,
     claims_are_unique,
     claims_keep_their_detail_and_expiry,
     put_claim_sets_a_claim_whoever_held_it,
