@@ -132,10 +132,14 @@ impl PostgresBackend {
         let isolation = if write { IsolationLevel::Serializable } else { IsolationLevel::RepeatableRead };
         for attempt in 1.. {
             let mut tx = conn.build_transaction().isolation_level(isolation).read_only(!write).start().map_err(backend_err)?;
-            let mut pg = PgTx { tx: &mut tx, conflict: false };
+            let mut pg = PgTx { tx: &mut tx, conflict: false, failed: false };
             let outcome = f(&mut pg);
-            let conflict = pg.conflict;
+            let (conflict, failed) = (pg.conflict, pg.failed);
             let outcome = match outcome {
+                Ok(()) if failed => Err((
+                    conflict,
+                    Error::Storage("PostgreSQL: a statement of the transaction failed, which ended it; nothing of it was committed".into()),
+                )),
                 Ok(()) if write => tx.commit().map_err(|e| {
                     if let Some(db) = e.as_db_error().filter(|_| !retryable(&e)) {
                         tracing::warn!(code = %db.code().code(), message = %db.message(), "PostgreSQL commit failed");
@@ -246,6 +250,10 @@ struct PgTx<'a, 'b> {
     tx: &'a mut Transaction<'b>,
     /// Whether a statement failed because of a concurrent transaction (retry the whole closure).
     conflict: bool,
+    /// Whether any statement failed. PostgreSQL ends a transaction at its first failure and
+    /// answers a later COMMIT by rolling it back, without an error: a closure that went on past
+    /// a failure must not be reported committed.
+    failed: bool,
 }
 
 const RECORD_COLUMNS: &str = "kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body";
@@ -281,6 +289,7 @@ type Param = Box<dyn ToSql + Sync>;
 impl PgTx<'_, '_> {
     fn check<T>(&mut self, result: std::result::Result<T, postgres::Error>) -> StoreResult<T> {
         result.map_err(|e| {
+            self.failed = true;
             if retryable(&e) {
                 self.conflict = true;
             } else if let Some(db) = e.as_db_error() {
@@ -307,19 +316,18 @@ impl PgTx<'_, '_> {
              name = EXCLUDED.name, created_at = EXCLUDED.created_at, status = EXCLUDED.status, zone_id = EXCLUDED.zone_id, \
              platform_id = EXCLUDED.platform_id, body = EXCLUDED.body"
         } else {
-            ""
+            " ON CONFLICT (kind, id) DO NOTHING"
         };
         let sql = format!("INSERT INTO resources ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){conflict}");
         let kind = r.kind.as_str();
-        self.execute(
+        let written = self.execute(
             &sql,
             &[&kind, &r.id, &r.folder_id, &r.parent_id, &r.name, &r.created_at, &r.status, &r.zone_id, &r.platform_id, &r.body],
-        )
-        .map(|_| ())
-        .map_err(|e| match e {
-            StoreError::Duplicate(_) => StoreError::Duplicate(format!("{} {}", r.kind.as_str(), r.id)),
-            e => e,
-        })
+        )?;
+        if written == 0 {
+            return Err(StoreError::Duplicate(format!("{} {}", r.kind.as_str(), r.id)));
+        }
+        Ok(())
     }
 
     fn claims(&mut self, sql: &str, arg: &str) -> StoreResult<Vec<Claim>> {
@@ -333,6 +341,8 @@ impl Tx for PgTx<'_, '_> {
         self.query(&sql, &[&kind.as_str(), &id])?.first().map(record).transpose()
     }
 
+    /// A duplicate is found with `ON CONFLICT DO NOTHING`, not by a failed statement: that would
+    /// end the whole transaction, where on the other backends the insert fails alone.
     fn insert(&mut self, r: &Record) -> StoreResult<()> {
         self.write_record(false, r)
     }

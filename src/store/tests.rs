@@ -119,7 +119,8 @@ fn failed_write_rolls_back_everything(store: Store) {
         .unwrap();
 }
 
-/// Inserting a row whose id exists fails as a duplicate and leaves the row as it was.
+/// Inserting a row whose id exists in its kind fails as a duplicate, alone: the row stays as it
+/// was, and the same id in another kind is a row of its own.
 fn an_insert_of_an_existing_id_is_a_duplicate(store: Store) {
     insert_rows(&store, vec![rec(Kind::Network, "n1", "f", "first", 1, "")]);
     let again = store.write_now(|tx| {
@@ -127,8 +128,10 @@ fn an_insert_of_an_existing_id_is_a_duplicate(store: Store) {
         Ok(tx.insert(&rec(Kind::Network, "n1", "f", "second", 2, "")))
     });
     assert!(matches!(again, Ok(Err(StoreError::Duplicate(_)))), "{again:?}");
-    let kept = store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap().unwrap();
+    let (kept, other_kind) = store.read_now(|tx| Ok((tx.get(Kind::Network, "n1")?, tx.get(Kind::Subnet, "n1")?))).unwrap();
+    let kept = kept.unwrap();
     assert_eq!((kept.name.as_str(), kept.created_at), ("first", 1));
+    assert_eq!(other_kind.map(|r| r.name), Some("another kind".to_string()));
 }
 
 fn claims_are_unique(store: Store) {
@@ -483,6 +486,24 @@ fn postgres_database(name: &str) -> String {
 /// A store on a fresh database of the test PostgreSQL server (started once per test process).
 fn postgres_store(name: &str) -> Store {
     Store::open(&postgres_database(name)).expect("open the PostgreSQL store")
+}
+
+/// PostgreSQL ends a transaction at its first failed statement, and answers the COMMIT that
+/// follows by rolling it back, without an error. A write whose closure went on past a failure
+/// (here a name PostgreSQL's text cannot hold) fails instead of reporting a commit that did not
+/// happen, and leaves nothing behind.
+#[test]
+fn postgres_reports_no_commit_past_a_failed_statement() {
+    let store = postgres_store("past_a_failed_statement");
+    let outcome = store.write_now(|tx| {
+        let refused = tx.insert(&rec(Kind::Network, "n0", "f", "nul\0byte", 1, ""));
+        assert!(refused.is_err(), "PostgreSQL took a NUL in a text column");
+        let _after = tx.insert(&rec(Kind::Network, "n1", "f", "after", 1, ""));
+        Ok(())
+    });
+    let failed = outcome.unwrap_err();
+    assert!(failed.to_string().contains("nothing of it was committed"), "{failed}");
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap(), None);
 }
 
 backends!(
