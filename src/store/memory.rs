@@ -3,7 +3,7 @@
 //! closure that fails leaves the state exactly as it was.
 
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use parking_lot::RwLock;
 
@@ -17,7 +17,9 @@ struct State {
     claims: ClaimTable,
     /// By id, unordered: lists of operations sort what they find, and a B-tree of hundreds of
     /// thousands of random ids cost about 5% of a mixed call in key comparisons and cache misses.
-    operations: HashMap<String, OperationRow>,
+    /// Hashed with foldhash: the ids are the server's own, so SipHash's resistance to chosen keys
+    /// buys nothing here.
+    operations: foldhash::HashMap<String, OperationRow>,
     /// Done operations by `(created_at, id)`: what pruning takes, oldest first, without walking
     /// every operation (it runs every few seconds over a store holding up to the cap).
     done: BTreeSet<(i64, String)>,

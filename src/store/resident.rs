@@ -183,7 +183,8 @@ impl Log {
         let mut folding = self.folding.lock();
         folding.merging.merge(seq, changes);
         if !folding.in_flight && folding.started.elapsed() >= FOLD_EVERY {
-            let due = std::mem::take(&mut folding.merging);
+            let next = Unfolded::sized_like(&folding.merging);
+            let due = std::mem::replace(&mut folding.merging, next);
             folding.started = Instant::now();
             folding.in_flight = true;
             self.folds.send(Box::new(FoldJob { upto: due.upto, changes: Some(due.into_changes()), log: self.clone() }));
