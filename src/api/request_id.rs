@@ -99,7 +99,11 @@ where
                 for (name, value) in
                     [(REQUEST_ID, &ctx.request_id), (SERVER_REQUEST_ID, &ctx.server_request_id), (SERVER_TRACE_ID, &ctx.server_trace_id)]
                 {
-                    if let Ok(v) = HeaderValue::from_str(value) {
+                    if let Ok(mut v) = HeaderValue::from_str(value) {
+                        // Never indexed: each value is new, so HPACK's table would only churn
+                        // (an insert and an eviction per header, and a search of the name's
+                        // earlier values) on both sides of the connection.
+                        v.set_sensitive(true);
                         headers.insert(name, v);
                     }
                 }

@@ -26,3 +26,4 @@ mod restart;
 mod routing;
 mod upgrade;
 mod vpc;
+mod wire;
