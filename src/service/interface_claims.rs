@@ -29,7 +29,7 @@ pub fn interface_claims(instance_id: &str, nic: &NetworkInterface) -> BTreeSet<C
         }
     }
     for group in &nic.security_group_ids {
-        held.insert((ClaimScope::SecurityGroupUsers(group).stored(), format!("{instance_id}/{}", nic.index)));
+        held.insert((ClaimScope::SecurityGroupUsers(group).stored(), [instance_id, "/", &nic.index].concat()));
     }
     if let Some(nat) = nic.nat() {
         if !nat.address_id.is_empty() {

@@ -40,8 +40,8 @@ pub fn visible_subnet(tx: &mut dyn Tx, subnet_id: &str, folder_id: &str) -> Resu
     tx.load::<Subnet>(subnet_id)?.filter(|s| s.folder_id == folder_id).ok_or_else(|| Error::not_found(ResourceKind::Subnet, subnet_id))
 }
 
-fn take(tx: &mut dyn Tx, scope: &str, address: Ipv4Addr, owner: &str) -> Result<bool> {
-    Ok(tx.claim(&Claim::new(scope, address.to_string(), owner))?.is_ok())
+fn take(tx: &mut dyn Tx, scope: &str, address: &str, owner: &str) -> Result<bool> {
+    Ok(tx.claim(&Claim::new(scope, address, owner))?.is_ok())
 }
 
 /// Every address below an address scope's low-water mark is taken, so the search for the lowest
@@ -50,7 +50,7 @@ fn take(tx: &mut dyn Tx, scope: &str, address: Ipv4Addr, owner: &str) -> Result<
 fn lowest_free(tx: &mut dyn Tx, scope: &str, blocks: &[Ipv4Net]) -> Result<Option<Ipv4Addr>> {
     let mark_scope = claims::low_water_mark(scope);
     let mark = low_water_mark(tx, &mark_scope)?;
-    let found = ipam::first_free(blocks, mark, |a| Ok::<_, Error>(tx.holder(scope, &a.to_string())?.is_some()))?;
+    let found = ipam::first_free(blocks, mark, |a| Ok::<_, Error>(tx.holder(scope, &ipam::text(a))?.is_some()))?;
     if let Some(address) = found {
         set_mark(tx, &mark_scope, address)?;
     }
@@ -63,7 +63,7 @@ fn low_water_mark(tx: &mut dyn Tx, mark_scope: &str) -> Result<Option<Ipv4Addr>>
 
 fn set_mark(tx: &mut dyn Tx, mark_scope: &str, address: Ipv4Addr) -> Result<()> {
     tx.release(mark_scope, "")?;
-    tx.claim(&Claim::new(mark_scope, "", claims::ALLOCATOR).with_detail(address.to_string()))?
+    tx.claim(&Claim::new(mark_scope, "", claims::ALLOCATOR).with_detail(ipam::text(address)))?
         .map_err(|holder| Error::Internal(format!("low-water mark held by {holder}")))
 }
 
@@ -110,8 +110,9 @@ pub fn allocate_in_subnet(
         None => lowest_free(tx, &scope, blocks)?.ok_or_else(|| Error::SubnetExhausted(subnet_id.to_string()))?,
     };
     // Any holder, the caller included, means the address is taken: one address, one interface.
-    if tx.holder(&scope, &address.to_string())?.is_some() || !take(tx, &scope, address, owner)? {
-        return Err(Error::AddressInUse { address: address.to_string(), subnet_id: subnet_id.to_string() });
+    let text = ipam::text(address);
+    if tx.holder(&scope, &text)?.is_some() || !take(tx, &scope, &text, owner)? {
+        return Err(Error::AddressInUse { address: text, subnet_id: subnet_id.to_string() });
     }
     Ok(address)
 }
@@ -120,7 +121,7 @@ pub fn allocate_in_subnet(
 pub fn allocate_public(tx: &mut dyn Tx, pool: Ipv4Net, owner: &str) -> Result<Ipv4Addr> {
     let address = lowest_free(tx, &ClaimScope::PublicIps.stored(), &[pool])?
         .ok_or_else(|| Error::Unavailable("the public address pool is exhausted".into()))?;
-    if !take(tx, &ClaimScope::PublicIps.stored(), address, owner)? {
+    if !take(tx, &ClaimScope::PublicIps.stored(), &ipam::text(address), owner)? {
         return Err(Error::Internal(format!("public address {address} was taken concurrently")));
     }
     Ok(address)
@@ -183,7 +184,7 @@ pub fn new_interface(
         mac_address: unique_mac(tx, ids, &owner)?,
         subnet_id: subnet.id,
         primary_v4_address: Some(PrimaryAddress {
-            address: address.to_string(),
+            address: ipam::text(address),
             address_id,
             one_to_one_nat,
             dns_records: spec.dns_records.clone(),
@@ -218,9 +219,9 @@ pub fn new_nat(tx: &mut dyn Tx, pool: Ipv4Net, instance: &Instance, running: boo
     let owner = claims::owner(INSTANCE, &instance.id);
     if let Some(address) = spec.address {
         let address_id = interface_claims::take_static(tx, instance, address, &owner)?;
-        return Ok(OneToOneNat { address: address.to_string(), ephemeral: false, address_id, dns_records: spec.dns_records.clone() });
+        return Ok(OneToOneNat { address: ipam::text(address), ephemeral: false, address_id, dns_records: spec.dns_records.clone() });
     }
-    let address = if running { allocate_public(tx, pool, &owner)?.to_string() } else { String::new() };
+    let address = if running { ipam::text(allocate_public(tx, pool, &owner)?) } else { String::new() };
     Ok(OneToOneNat { address, ephemeral: true, address_id: String::new(), dns_records: spec.dns_records.clone() })
 }
 
@@ -251,7 +252,7 @@ pub fn assign_ephemeral_nat(tx: &mut dyn Tx, public_pool: Ipv4Net, instance: &mu
     for nic in &mut instance.network_interfaces {
         if let Some(nat) = nic.primary_v4_address.as_mut().and_then(|p| p.one_to_one_nat.as_mut()).filter(|n| n.ephemeral) {
             if nat.address.is_empty() {
-                nat.address = allocate_public(tx, public_pool, &owner)?.to_string();
+                nat.address = ipam::text(allocate_public(tx, public_pool, &owner)?);
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::domain::clock::Timestamp;
 pub const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 pub fn pack<M: Message>(full_name: &str, message: &M) -> Any {
-    Any { type_url: format!("{TYPE_URL_PREFIX}{full_name}"), value: message.encode_to_vec() }
+    Any { type_url: [TYPE_URL_PREFIX, full_name].concat(), value: message.encode_to_vec() }
 }
 
 pub fn timestamp(t: Timestamp) -> Option<PbTimestamp> {
