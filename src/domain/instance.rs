@@ -241,7 +241,9 @@ impl InstancePatch {
 impl Instance {
     /// `<hostname>.<region>.internal`, or `<id>.auto.internal` without a hostname.
     pub fn fqdn(&self) -> String {
-        if self.hostname.is_empty() { format!("{}.auto.internal", self.id) } else { format!("{}.{REGION}.internal", self.hostname) }
+        // Concatenated: every answer carrying an instance spells it, and `format!` cost several
+        // times the copy.
+        if self.hostname.is_empty() { [&self.id, ".auto.internal"].concat() } else { [&self.hostname, ".", REGION, ".internal"].concat() }
     }
 
     /// Checks that `transition` may start now and moves to its transitional status. Returns the
