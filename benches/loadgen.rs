@@ -5,7 +5,11 @@
 //! the mean of the two). Prints calls/s, latency percentiles, server CPU per call and peak RSS.
 //!
 //! `cargo bench --bench loadgen -- [--store sqlite|sqlite-direct|memory] [--seconds 5] [--concurrency 1,16,64]
-//! [--workloads floor,mixed,read,create,rest]`
+//! [--workloads floor,mixed,read,create,rest] [--instructions]`
+//!
+//! With `--instructions` netplane runs under valgrind's callgrind (about fifty times slower) and
+//! each of its rows also says how many instructions the server executed per call: a figure that
+//! does not move with the machine's speed, for changes too small to see in calls per second.
 
 use std::future::Future;
 use std::process::{Command, Stdio};
@@ -28,7 +32,7 @@ use tonic_health::pb::health_client::HealthClient;
 #[path = "common/process.rs"]
 mod process;
 
-use process::{Process, pinned};
+use process::{Process, callgrind, pinned};
 
 const FOLDER: &str = "b1gbenchfolder000000";
 const ZONE: &str = "ru-central1-a";
@@ -48,6 +52,8 @@ struct Options {
     soak: Option<u64>,
     /// `--retention DURATION`: the server's `--operation-retention` (its default otherwise).
     retention: Option<String>,
+    /// `--instructions`: netplane under callgrind, and the instructions per call of each row.
+    instructions: bool,
 }
 
 impl Options {
@@ -66,6 +72,7 @@ fn options() -> Options {
         workloads: all,
         soak: None,
         retention: None,
+        instructions: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -79,6 +86,11 @@ fn options() -> Options {
             "--workloads" => o.workloads = value.split(',').map(String::from).collect(),
             "--soak" => o.soak = Some(value.parse().expect("--soak MINUTES")),
             "--retention" => o.retention = Some(value),
+            "--instructions" => {
+                o.instructions = true;
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue;
@@ -100,6 +112,8 @@ struct Figures {
     peak_rss_mib: f64,
     /// Jobs per group commit of the default store's log writer over the row, when it has one.
     jobs_per_log_commit: Option<f64>,
+    /// Instructions the server executed per call, when it runs under callgrind.
+    instructions_per_call: Option<f64>,
 }
 
 impl Figures {
@@ -139,6 +153,9 @@ where
 {
     let step = Arc::new(step);
     let log_before = log_commits(server).await;
+    if server.callgrind {
+        callgrind::zero(server.child.id());
+    }
     let cpu_before = server.cpu_seconds();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
@@ -165,6 +182,7 @@ where
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
+    let instructions_per_call = server.callgrind.then(|| callgrind::instructions(server.child.id()) as f64 / calls.max(1) as f64);
     let cpu = server.cpu_seconds() - cpu_before;
     let jobs_per_log_commit = match (log_before, log_commits(server).await) {
         (Some((jobs_before, groups_before)), Some((jobs, groups))) if groups > groups_before => {
@@ -181,6 +199,7 @@ where
         cpu_per_call_us: cpu * 1e6 / calls.max(1) as f64,
         peak_rss_mib: server.peak_rss_mib(),
         jobs_per_log_commit,
+        instructions_per_call,
     }
 }
 
@@ -668,11 +687,20 @@ async fn run(o: Options) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store_spec(&o.store, &dir.path().join("bench.db"));
     let netplane = env!("CARGO_BIN_EXE_netplane");
-    let mut command = pinned(std::path::Path::new(netplane), "0");
+    let mut command = if o.instructions {
+        // Counting stays off until the first row: start-up and the fixtures are not measured.
+        let mut valgrind = pinned(std::path::Path::new("valgrind"), "0");
+        let out = dir.path().join("callgrind.out");
+        valgrind.args(["--tool=callgrind", "--instr-atstart=no", &format!("--callgrind-out-file={}", out.display()), netplane]);
+        valgrind
+    } else {
+        pinned(std::path::Path::new(netplane), "0")
+    };
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--store", &store, "--operations", "inline"])
         .env("RUST_LOG", "warn,netplane::server=info");
-    let server = Process::start(command, "netplane listening on ");
+    let mut server = Process::start(command, "netplane listening on ");
+    server.callgrind = o.instructions;
     let max = o.concurrency.iter().copied().max().unwrap_or(1);
     let ch = channel(&server.addr).await;
     let fixture = Arc::new(prepare(ch.clone(), max).await.expect("prepare"));
@@ -782,5 +810,14 @@ async fn run(o: Options) {
     }
     for figures in &ceilings_after {
         figures.print(None);
+    }
+    if o.instructions {
+        println!("\nnetplane under callgrind: instructions it executed per call, over each row\n");
+        println!("| workload | in flight | calls | instructions per call |");
+        println!("|---|---|---|---|");
+        for figures in rows.iter().filter(|f| f.instructions_per_call.is_some()) {
+            let per_call = figures.instructions_per_call.unwrap_or_default();
+            println!("| {} | {} | {} | {:.0} |", figures.label, figures.concurrency, figures.calls, per_call);
+        }
     }
 }

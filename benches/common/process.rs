@@ -8,6 +8,10 @@ use std::process::{Child, Command, Stdio};
 pub struct Process {
     pub child: Child,
     pub addr: String,
+    /// Runs under valgrind's callgrind, with its instruction counting switched on row by row
+    /// (only the load generator has such a mode).
+    #[allow(dead_code)]
+    pub callgrind: bool,
 }
 
 impl Process {
@@ -23,7 +27,7 @@ impl Process {
         };
         // Keep draining its output so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Process { child, addr }
+        Process { child, addr, callgrind: false }
     }
 
     /// User + system CPU seconds so far, from /proc.
@@ -50,6 +54,36 @@ impl Process {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         let kib = status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
         kib.unwrap_or(0.0) / 1024.0
+    }
+}
+
+/// The instructions a process under callgrind executes: `callgrind_control` switches counting on
+/// and zeroes it before a row, and reads the threads' totals after it. Instruction counts do not
+/// drift with the machine's speed as wall-clock rows do, so they show a change of a few percent.
+#[allow(dead_code)]
+pub mod callgrind {
+    use std::process::Command;
+
+    fn control(pid: u32, args: &[&str]) -> String {
+        let out = Command::new("callgrind_control").args(args).arg(pid.to_string()).output().expect("callgrind_control");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Counting on, from zero.
+    pub fn zero(pid: u32) {
+        control(pid, &["--instr=on"]);
+        control(pid, &["--zero"]);
+    }
+
+    /// Instructions executed since `zero`, over every thread (`Th N  count` lines).
+    pub fn instructions(pid: u32) -> u64 {
+        let out = control(pid, &["-e", "Ir"]);
+        out.lines()
+            .filter_map(|line| {
+                let mut words = line.split_whitespace();
+                (words.next() == Some("Th")).then(|| words.nth(1)?.replace(',', "").parse::<u64>().ok())?
+            })
+            .sum()
     }
 }
 
