@@ -156,7 +156,7 @@ mod tests {
         assert!(mac.starts_with("d0:0d:"));
     }
 
-    /// Fixed bytes, to pin the MAC address's spelling.
+    /// Fixed bytes and suffix, to pin how MAC addresses and ids are spelled.
     struct FixedMac([u8; 6]);
 
     impl IdGenerator for FixedMac {
@@ -172,7 +172,7 @@ mod tests {
     }
 
     #[test]
-    fn mac_addresses_spell_each_byte_as_two_lowercase_hex_digits() {
+    fn macs_spell_each_byte_in_two_lowercase_hex_digits_and_ids_join_prefix_and_suffix() {
         assert_eq!(FixedMac([1, 2, 0x0a, 0xff, 0x00, 0x9c]).mac_address(), "d0:0d:0a:ff:00:9c");
         assert_eq!(FixedMac([0; 6]).mac_address(), "d0:0d:00:00:00:00");
         assert_eq!(FixedMac([0, 0, 0x10, 0x01, 0xab, 0xcd]).id(IdKind::Network, ""), format!("enp{}", "0".repeat(ID_LEN - 3)));

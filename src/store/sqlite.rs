@@ -135,11 +135,12 @@ pub(super) fn open_err(path: &str, e: impl std::fmt::Display) -> Error {
 /// `temp_store`: statement journals (a statement inside a savepoint that may have to be undone
 /// alone) stay in memory instead of each opening a temporary file. `journal_size_limit`: see
 /// `checkpoint_in_background`.
-/// How many prepared statements the writer's cache keeps: more than it has.
-const WRITER_STATEMENTS: usize = 48;
-
 pub(super) const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
                        PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;";
+
+/// How many prepared statements the writer's cache keeps: every fixed statement a write runs, with
+/// room for the queries the writes make.
+const WRITER_STATEMENTS: usize = 48;
 
 impl SqliteBackend {
     /// A file served from SQLite (`sqlite-direct:`), with every index its reads need.

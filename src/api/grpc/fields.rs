@@ -35,7 +35,6 @@ fn one_of(v: &mut Violations, field: &str, value: i64, allowed: &[i64]) {
     }
 }
 
-/// `ResourcesSpec`: memory and cores required, each value from the contract's set.
 /// The request path of `field`'s member `name`: concatenated, as the validators of every
 /// interface spec build several on the way through a valid request (`format!` cost several times
 /// as much).
@@ -43,6 +42,7 @@ fn path(field: &str, name: &str) -> String {
     [field, ".", name].concat()
 }
 
+/// `ResourcesSpec`: memory and cores required, each value from the contract's set.
 pub fn resources(v: &mut Violations, field: &str, spec: Option<&pb::ResourcesSpec>) -> Resources {
     let Some(spec) = spec else {
         v.add(field, "required field is not set");
