@@ -104,6 +104,10 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn text_is_what_display_writes() {
         // Every octet value in every position, and the edges of each digit count.
@@ -118,9 +122,6 @@ mod tests {
             }
         }
         assert_eq!(text(Ipv4Addr::new(100, 64, 0, 99)), "100.64.0.99");
-    }
-    fn ip(s: &str) -> Ipv4Addr {
-        s.parse().unwrap()
     }
 
     #[test]
