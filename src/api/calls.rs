@@ -264,7 +264,7 @@ fn is_grpc_web(headers: &HeaderMap) -> bool {
 }
 
 fn grpc_status(headers: &HeaderMap) -> Option<i32> {
-    headers.get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+    headers.get(&super::header_names::GRPC_STATUS).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
 }
 
 /// A Huawei call's HTTP status as a metric label, from a fixed set.

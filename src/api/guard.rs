@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderName, Request, Response};
 use http_body_util::Full;
 use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, Value};
 use sha2::{Digest, Sha256};
@@ -28,6 +28,7 @@ use tower_service::Service;
 use super::body::{BodyReader, Buffered, MAX_MESSAGE_BYTES};
 use super::calls::{CallNotes, RawRequest, served_method};
 use super::framing;
+use super::header_names::{AUTHORIZATION, IDEMPOTENCY_KEY};
 use super::grpc::to_status;
 use super::request_id::RequestContext;
 use super::rest::descriptor_pool;
@@ -135,7 +136,7 @@ fn request_type(path: &str) -> Option<MessageDescriptor> {
     descriptor_pool().get_service_by_name(service)?.methods().find(|m| m.name() == method).map(|m| m.input())
 }
 
-fn header<'a>(req: &'a Request<Body>, name: &str) -> Option<&'a str> {
+fn header<'a>(req: &'a Request<Body>, name: &HeaderName) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
 }
 
@@ -261,11 +262,11 @@ const MAX_GRPC_BODY_BYTES: usize = MAX_MESSAGE_BYTES + 5;
 /// Authenticates and checks one call; gives back the caller, the request to run and its body,
 /// read within the limits (every guarded method is unary, so the whole body is one request).
 async fn admit(guard: &Guard, req: Request<Body>) -> Result<(Caller, Request<Body>, Buffered)> {
-    let principal = guard.iam.authenticate(header(&req, "authorization")).await?;
+    let principal = guard.iam.authenticate(header(&req, &AUTHORIZATION)).await?;
     let Some(starts_operation) = guard.methods.get(req.uri().path()) else {
         return Err(Error::Internal(format!("no method {}", req.uri().path())));
     };
-    let idempotency_key = header(&req, "idempotency-key").filter(|_| *starts_operation).map(str::to_string);
+    let idempotency_key = header(&req, &IDEMPOTENCY_KEY).filter(|_| *starts_operation).map(str::to_string);
     let restricted = principal.folders != Scope::All;
     let (parts, body) = req.into_parts();
     let body = guard.bodies.read(&parts.headers, body, MAX_GRPC_BODY_BYTES).await?;

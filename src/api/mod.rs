@@ -11,6 +11,7 @@ pub mod front;
 pub mod grpc;
 pub mod guard;
 pub mod head;
+pub mod header_names;
 pub mod huawei;
 pub mod json_keys;
 pub mod request_id;

@@ -5,10 +5,12 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{HeaderValue, Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument;
+
+use super::header_names::{CLIENT_REQUEST_ID, CLIENT_TRACE_ID, GRPC_STATUS, REQUEST_ID, SERVER_REQUEST_ID, SERVER_TRACE_ID};
 
 /// The ids of the call being served, available to handlers through request extensions. Several
 /// layers keep a copy for the answer (its headers, its error details), so the ids are shared, not
@@ -22,12 +24,6 @@ pub struct RequestContext {
     /// typed (`api::answer::TypedAnswer`) instead of encoded.
     pub answer_typed: bool,
 }
-
-const REQUEST_ID: &str = "x-request-id";
-const SERVER_REQUEST_ID: &str = "x-server-request-id";
-const SERVER_TRACE_ID: &str = "x-server-trace-id";
-const CLIENT_REQUEST_ID: &str = "x-client-request-id";
-const CLIENT_TRACE_ID: &str = "x-client-trace-id";
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RequestIdLayer;
@@ -44,7 +40,7 @@ pub struct RequestIdService<S> {
     inner: S,
 }
 
-fn header<'a, B>(req: &'a Request<B>, name: &str) -> &'a str {
+fn header<'a, B>(req: &'a Request<B>, name: &HeaderName) -> &'a str {
     req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
@@ -63,7 +59,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let given = header(&req, REQUEST_ID);
+        let given = header(&req, &REQUEST_ID);
         // Only a sane, header-safe id is echoed; anything else gets a fresh one.
         let request_id = if !given.is_empty() && given.len() <= 128 && HeaderValue::from_str(given).is_ok() {
             Arc::from(given)
@@ -86,8 +82,8 @@ where
             request_id = %ctx.request_id,
             server_request_id = %ctx.server_request_id,
             server_trace_id = %ctx.server_trace_id,
-            client_request_id = %header(&req, CLIENT_REQUEST_ID),
-            client_trace_id = %header(&req, CLIENT_TRACE_ID),
+            client_request_id = %header(&req, &CLIENT_REQUEST_ID),
+            client_trace_id = %header(&req, &CLIENT_TRACE_ID),
         );
         req.extensions_mut().insert(ctx.clone());
         let fut = self.inner.call(req);
@@ -107,8 +103,13 @@ where
                         headers.insert(name, v);
                     }
                 }
-                let grpc_status = res.headers().get("grpc-status").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-                tracing::debug!(status = %res.status().as_u16(), grpc_status, elapsed_us = started.elapsed().as_micros() as u64, "served");
+                // The fields are only read when the line is logged.
+                tracing::debug!(
+                    status = %res.status().as_u16(),
+                    grpc_status = res.headers().get(&GRPC_STATUS).and_then(|v| v.to_str().ok()).unwrap_or(""),
+                    elapsed_us = started.elapsed().as_micros() as u64,
+                    "served"
+                );
                 Ok(res)
             }
             .instrument(span),

@@ -149,7 +149,9 @@ impl Service<Request<Body>> for Counted {
 
 /// The deadline of a gRPC call: `grpc-timeout` is at most eight digits and a unit.
 fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
-    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    // A name, not a `&str`: looking up by `&str` parses the name again on every call.
+    const GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
+    let value = headers.get(&GRPC_TIMEOUT)?.to_str().ok()?;
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -157,7 +157,7 @@ impl ComputeArea {
         self.start_operation(IdKind::ComputeOperation, "", move |tx, _| {
             let mut instance = load(tx, &id)?;
             let from = lifecycle::begin(tx, &mut instance, Transition::Change, "UpdateMetadata")?;
-            tx.save(&instance)?;
+            tx.save_owned(instance)?;
             Ok((
                 Metadata::UpdateInstanceMetadata { instance_id: id.clone() },
                 Action::Instance(InstanceAction::UpdateMetadata {
@@ -196,7 +196,7 @@ impl ComputeArea {
                 }
             };
             let from = lifecycle::begin(tx, &mut instance, transition, name)?;
-            tx.save(&instance)?;
+            tx.save_owned(instance)?;
             let action = Action::Instance(action(instance_id, from));
             Ok((metadata, action))
         })
@@ -221,7 +221,7 @@ impl ComputeArea {
             }
             let disk = take_disk(tx, &catalog, &*ids, &instance, &spec, now)?;
             instance.check_disk_attachable(&disk)?;
-            tx.save(&instance)?;
+            tx.save_owned(instance)?;
             Ok((
                 Metadata::AttachDisk { instance_id: id.clone(), disk_id: disk.disk_id.clone() },
                 Action::Instance(InstanceAction::AttachDisk { instance_id: id.clone(), from, disk }),
@@ -237,7 +237,7 @@ impl ComputeArea {
             let mut instance = load(tx, &id)?;
             let from = lifecycle::begin(tx, &mut instance, Transition::Change, "DetachDisk")?;
             let disk_id = instance.find_detachable_disk(&disk_id, &device_name)?.disk_id.clone();
-            tx.save(&instance)?;
+            tx.save_owned(instance)?;
             Ok((
                 Metadata::DetachDisk { instance_id: id.clone(), disk_id: disk_id.clone() },
                 Action::Instance(InstanceAction::DetachDisk { instance_id: id.clone(), from, disk_id }),
@@ -270,10 +270,11 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &InstanceAction) -> 
             saved(tx, i)
         }
         InstanceAction::UpdateMetadata { instance_id, from, delete, upsert } => {
-            let mut i = load(tx, instance_id)?;
-            i.finish(Transition::Change, *from);
-            i.update_metadata(delete, upsert);
-            saved(tx, i)
+            let i = lifecycle::change(tx, instance_id, |i: &mut Instance| {
+                i.finish(Transition::Change, *from);
+                i.update_metadata(delete, upsert);
+            })?;
+            Ok(Response::Instance(i))
         }
         InstanceAction::Stop { instance_id, from } => {
             let mut i = load(tx, instance_id)?;
@@ -289,9 +290,7 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &InstanceAction) -> 
             saved(tx, i)
         }
         InstanceAction::Restart { instance_id, from } => {
-            let mut i = load(tx, instance_id)?;
-            i.finish(Transition::Restart, *from);
-            tx.save(&i)?;
+            lifecycle::change(tx, instance_id, |i: &mut Instance| i.finish(Transition::Restart, *from))?;
             Ok(Response::Empty)
         }
         InstanceAction::Delete { instance_id, .. } => {
@@ -310,11 +309,12 @@ pub(super) fn apply(tx: &mut dyn Tx, pool: Ipv4Net, action: &InstanceAction) -> 
             saved(tx, i)
         }
         InstanceAction::DetachDisk { instance_id, from, disk_id } => {
-            let mut i = load(tx, instance_id)?;
-            i.finish(Transition::Change, *from);
-            i.detach_disk(disk_id);
             disks::give_back(tx, disk_id)?;
-            saved(tx, i)
+            let i = lifecycle::change(tx, instance_id, |i: &mut Instance| {
+                i.finish(Transition::Change, *from);
+                i.detach_disk(disk_id);
+            })?;
+            Ok(Response::Instance(i))
         }
     }
 }

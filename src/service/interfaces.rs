@@ -69,12 +69,10 @@ impl ComputeArea {
             let from = lifecycle::begin(tx, &mut instance, Transition::ChangeStopped, "AttachNetworkInterface")?;
             // The interface joins the instance when the operation completes (`change`).
             let nic = plumbing::new_interface(tx, &*ids, pool, &instance, &spec, "")?;
-            tx.save(&instance)?;
             let index = nic.index.clone();
-            Ok((
-                Metadata::AttachNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() },
-                change(&instance, from, &index, None, Some(nic)),
-            ))
+            let action = change(&instance, from, &index, None, Some(nic));
+            tx.save_owned(instance)?;
+            Ok((Metadata::AttachNetworkInterface { instance_id: id.clone(), network_interface_index: index }, action))
         })
         .await
     }
@@ -85,11 +83,9 @@ impl ComputeArea {
             let mut instance = load(tx, &id)?;
             let before = instance.check_detachable(&index)?.clone();
             let from = lifecycle::begin(tx, &mut instance, Transition::ChangeStopped, "DetachNetworkInterface")?;
-            tx.save(&instance)?;
-            Ok((
-                Metadata::DetachNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() },
-                change(&instance, from, &index, Some(&before), None),
-            ))
+            let action = change(&instance, from, &index, Some(&before), None);
+            tx.save_owned(instance)?;
+            Ok((Metadata::DetachNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() }, action))
         })
         .await
     }
@@ -107,8 +103,9 @@ impl ComputeArea {
             let running = from == crate::domain::instance::Status::Running;
             let nat = plumbing::new_nat(tx, pool, &instance, running, &spec)?;
             let after = before.with_nat(&id, nat)?;
-            tx.save(&instance)?;
-            Ok((Metadata::AddOneToOneNat { instance_id: id.clone() }, change(&instance, from, &before.index, Some(&before), Some(after))))
+            let action = change(&instance, from, &before.index, Some(&before), Some(after));
+            tx.save_owned(instance)?;
+            Ok((Metadata::AddOneToOneNat { instance_id: id.clone() }, action))
         })
         .await
     }
@@ -120,11 +117,9 @@ impl ComputeArea {
             let before = instance.find_interface(&index, &internal)?.clone();
             let after = before.without_nat(&id)?;
             let from = lifecycle::begin(tx, &mut instance, Transition::Change, "RemoveOneToOneNat")?;
-            tx.save(&instance)?;
-            Ok((
-                Metadata::RemoveOneToOneNat { instance_id: id.clone() },
-                change(&instance, from, &before.index, Some(&before), Some(after)),
-            ))
+            let action = change(&instance, from, &before.index, Some(&before), Some(after));
+            tx.save_owned(instance)?;
+            Ok((Metadata::RemoveOneToOneNat { instance_id: id.clone() }, action))
         })
         .await
     }
@@ -162,11 +157,9 @@ impl ComputeArea {
             }
             interface_claims::check_security_groups(tx, &instance.folder_id, &after)?;
             claim_all(tx, &interface_claims(&id, &after), &owner)?;
-            tx.save(&instance)?;
-            Ok((
-                Metadata::UpdateNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() },
-                change(&instance, from, &index, Some(&before), Some(after)),
-            ))
+            let action = change(&instance, from, &index, Some(&before), Some(after));
+            tx.save_owned(instance)?;
+            Ok((Metadata::UpdateNetworkInterface { instance_id: id.clone(), network_interface_index: index.clone() }, action))
         })
         .await
     }
@@ -179,14 +172,16 @@ fn release(tx: &mut dyn Tx, keys: &[ClaimKey]) -> Result<()> {
     Ok(())
 }
 
-/// Completes an interface change.
+/// Completes an interface change. Applied inline, it changes the instance its acceptance saved in
+/// the same transaction, without a copy (`lifecycle::change`).
 pub(super) fn apply(tx: &mut dyn Tx, action: &InterfaceAction) -> Result<Response> {
     let InterfaceAction::Change { instance_id, from, index, after, release_on_apply, .. } = action;
-    let mut instance = load(tx, instance_id)?;
-    instance.replace_interface(index, after.clone());
-    instance.finish(Transition::Change, *from);
     release(tx, release_on_apply)?;
-    plumbing::saved(tx, instance)
+    let instance = lifecycle::change(tx, instance_id, |instance: &mut Instance| {
+        instance.replace_interface(index, after.clone());
+        instance.finish(Transition::Change, *from);
+    })?;
+    Ok(Response::Instance(instance))
 }
 
 /// Gives back what accepting an interface change claimed.

@@ -39,6 +39,12 @@ pub(super) fn load_shared<T: Lifecycle>(tx: &mut dyn Tx, id: &str) -> Result<std
     tx.load_shared::<T>(id)?.ok_or_else(|| Error::not_found(T::ERROR_KIND, id))
 }
 
+/// Changes a resource and saves it, answering it shared (an operation's response): in place when
+/// this transaction saved it already (`TxExt::change`), as an inline operation's acceptance did.
+pub(super) fn change<T: Lifecycle>(tx: &mut dyn Tx, id: &str, f: impl FnOnce(&mut T)) -> Result<std::sync::Arc<T>> {
+    tx.change::<T>(id, f)?.ok_or_else(|| Error::not_found(T::ERROR_KIND, id))
+}
+
 /// Claims a new resource's name in its folder.
 pub(super) fn claim_own_name<T: Lifecycle>(tx: &mut dyn Tx, id: &str, folder_id: &str, name: &str) -> Result<()> {
     claim_name(tx, T::ERROR_KIND, folder_id, name, &owner::<T>(id))

@@ -221,10 +221,10 @@ pub fn check(snapshot: &Snapshot) -> Result<Checked> {
 pub fn replace(tx: &mut dyn Tx, checked: &Checked) -> Result<Counts> {
     let removed = clear(tx, None)?;
     for record in &checked.records {
-        tx.insert(record)?;
+        tx.insert(record.clone())?;
     }
     for op in &checked.operations {
-        tx.put_operation(op)?;
+        tx.put_operation(op.clone())?;
     }
     for claim in &checked.claims {
         tx.claim(claim)?

@@ -181,7 +181,7 @@ pub fn decode(bytes: &[u8]) -> StoreResult<Changes> {
 }
 
 /// Writes each row as the changes say it now is, whatever the tables held before.
-pub fn apply(changes: &Changes, tx: &mut dyn Tx) -> Result<()> {
+pub fn apply(changes: Changes, tx: &mut dyn Tx) -> Result<()> {
     apply_pausing(changes, tx, &mut || {})
 }
 
@@ -191,7 +191,7 @@ const ROWS_BETWEEN_PAUSES: usize = 64;
 /// `apply`, calling `pause` every `ROWS_BETWEEN_PAUSES` rows: a fold in the background gives up
 /// the CPU there, so that on a busy core it runs in short turns between the calls instead of for
 /// a whole time slice of the scheduler (milliseconds) while calls wait.
-pub fn apply_pausing(changes: &Changes, tx: &mut dyn Tx, pause: &mut dyn FnMut()) -> Result<()> {
+pub fn apply_pausing(changes: Changes, tx: &mut dyn Tx, pause: &mut dyn FnMut()) -> Result<()> {
     let mut written = 0;
     let mut wrote_one = || {
         written += 1;
@@ -199,11 +199,11 @@ pub fn apply_pausing(changes: &Changes, tx: &mut dyn Tx, pause: &mut dyn FnMut()
             pause();
         }
     };
-    for (kind, id, now) in &changes.resources {
+    for (kind, id, now) in changes.resources {
         match now {
             Some(record) => tx.put(record)?,
             None => {
-                tx.delete(*kind, id)?;
+                tx.delete(kind, &id)?;
             }
         }
         wrote_one();
@@ -215,11 +215,11 @@ pub fn apply_pausing(changes: &Changes, tx: &mut dyn Tx, pause: &mut dyn FnMut()
         }
         wrote_one();
     }
-    for (id, now) in &changes.operations {
+    for (id, now) in changes.operations {
         match now {
             Some(op) => tx.put_operation(op)?,
             None => {
-                tx.delete_operation(id)?;
+                tx.delete_operation(&id)?;
             }
         }
         wrote_one();

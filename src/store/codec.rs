@@ -35,6 +35,7 @@ pub enum Body {
 pub trait Stored: Any + Send + Sync {
     fn encode(&self) -> Result<Vec<u8>>;
     fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
 impl<T: Serialize + Any + Send + Sync> Stored for T {
@@ -42,6 +43,9 @@ impl<T: Serialize + Any + Send + Sync> Stored for T {
         encode(self, std::any::type_name::<T>())
     }
     fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
 }

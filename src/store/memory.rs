@@ -4,10 +4,11 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Tx, TxFn};
+use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Stored, Tx, TxFn};
 use crate::error::{Error, Result};
 
 #[derive(Default)]
@@ -234,10 +235,11 @@ impl MemTx<'_> {
         }
     }
 
-    fn put_resource(&mut self, record: &Record) -> StoreResult<()> {
+    fn put_resource(&mut self, record: Record) -> StoreResult<()> {
         let (state, undo) = self.write()?;
-        let old = state.put_resource(record.kind, record.id.clone(), Some(record.clone()));
-        undo.push(Undo::Resource(record.kind, record.id.clone(), old));
+        let (kind, id) = (record.kind, record.id.clone());
+        let old = state.put_resource(kind, id.clone(), Some(record));
+        undo.push(Undo::Resource(kind, id, old));
         Ok(())
     }
 }
@@ -253,18 +255,37 @@ impl Tx for MemTx<'_> {
     }
 
     /// One search of the kind's rows (`contains_key`, then `insert`, searched them twice).
-    fn insert(&mut self, record: &Record) -> StoreResult<()> {
+    fn insert(&mut self, record: Record) -> StoreResult<()> {
         let (state, undo) = self.write()?;
-        match state.resources.entry(record.kind).or_default().entry(record.id.clone()) {
-            Entry::Occupied(_) => return Err(StoreError::Duplicate(format!("{} {}", record.kind.as_str(), record.id))),
-            Entry::Vacant(row) => row.insert(record.clone()),
+        let (kind, id) = (record.kind, record.id.clone());
+        match state.resources.entry(kind).or_default().entry(id.clone()) {
+            Entry::Occupied(_) => return Err(StoreError::Duplicate(format!("{} {id}", kind.as_str()))),
+            Entry::Vacant(row) => row.insert(record),
         };
-        undo.push(Undo::Resource(record.kind, record.id.clone(), None));
+        undo.push(Undo::Resource(kind, id, None));
         Ok(())
     }
 
-    fn update(&mut self, record: &Record) -> StoreResult<()> {
+    fn update(&mut self, record: Record) -> StoreResult<()> {
         self.put_resource(record)
+    }
+
+    fn change_written(&mut self, kind: Kind, id: &str, change: &mut dyn FnMut(&mut dyn Stored) -> Option<Record>) -> StoreResult<bool> {
+        let Access::Write(state, undo) = &mut self.0 else { return Ok(false) };
+        // Only a row this transaction wrote: its undo entry gives back the row as it was before
+        // the transaction, whatever is changed in place after it.
+        if !undo.iter().rev().any(|step| matches!(step, Undo::Resource(k, i, _) if *k == kind && i == id)) {
+            return Ok(false);
+        }
+        let Some(row) = state.resources.get_mut(&kind).and_then(|rows| rows.get_mut(id)) else { return Ok(false) };
+        // Shared (an earlier read's answer, a memo's `Weak`), the value is not this
+        // transaction's alone to change.
+        let Body::Value(value) = &mut row.body else { return Ok(false) };
+        let Some(value) = Arc::get_mut(value) else { return Ok(false) };
+        let Some(columns) = change(value) else { return Ok(false) };
+        let body = std::mem::replace(&mut row.body, Body::Encoded(Vec::new()));
+        *row = Record { body, ..columns };
+        Ok(true)
     }
 
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool> {
@@ -402,9 +423,9 @@ impl Tx for MemTx<'_> {
         Ok(existed)
     }
 
-    fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
+    fn put_operation(&mut self, mut row: OperationRow) -> StoreResult<()> {
         let (state, undo) = self.write()?;
-        let mut row = op.clone();
+        let id = row.id.clone();
         // A done operation seldom changes or is read again; held encoded, it takes a fraction of the
         // memory of the `Operation` (and the resource in its response) it decodes to.
         if row.done
@@ -412,8 +433,8 @@ impl Tx for MemTx<'_> {
         {
             row.body = Body::Encoded(row.body.bytes().map_err(|e| StoreError::Backend(e.to_string()))?.into_owned());
         }
-        let old = state.set_operation(op.id.clone(), Some(row));
-        undo.push(Undo::Operation(op.id.clone(), old));
+        let old = state.set_operation(id.clone(), Some(row));
+        undo.push(Undo::Operation(id, old));
         Ok(())
     }
 

@@ -29,6 +29,7 @@ mod tests;
 use std::sync::Arc;
 
 pub use codec::Body;
+use codec::Stored;
 pub use resource::{Resource, TxExt};
 
 use crate::domain::filter::{Column, Condition, Order};
@@ -332,14 +333,22 @@ pub trait Tx {
         Ok(self.get(kind, id)?.map(|r| r.body))
     }
     /// Fails with `Duplicate` if the row exists.
-    fn insert(&mut self, record: &Record) -> StoreResult<()>;
+    fn insert(&mut self, record: Record) -> StoreResult<()>;
     /// Replaces an existing row.
-    fn update(&mut self, record: &Record) -> StoreResult<()>;
+    fn update(&mut self, record: Record) -> StoreResult<()>;
     /// Inserts the row, or replaces it when it exists: folding a log, which does not say which.
-    fn put(&mut self, record: &Record) -> StoreResult<()> {
+    fn put(&mut self, record: Record) -> StoreResult<()> {
         self.update(record)
     }
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool>;
+    /// Changes in place the value of a row this transaction already wrote, when the backend
+    /// holds it as a value nothing else shares (the memory backend, after a `save_shared` whose
+    /// answer was dropped): `change` changes the value and answers the row's new columns (their
+    /// body is ignored), or `None` to leave it as it is. `false` when there is no such value;
+    /// nothing changed then, and the caller loads and saves instead (`TxExt::change`).
+    fn change_written(&mut self, _kind: Kind, _id: &str, _change: &mut dyn FnMut(&mut dyn Stored) -> Option<Record>) -> StoreResult<bool> {
+        Ok(false)
+    }
     fn list(&mut self, query: &Query) -> StoreResult<Vec<Record>>;
     /// The rows `list` answers, in its order, each lent to `each` until it says stop (`false`): a
     /// backend that holds its rows (the memory store) lends them without copying any.
@@ -378,7 +387,7 @@ pub trait Tx {
     fn all_claims(&mut self) -> StoreResult<Vec<Claim>>;
 
     /// Inserts or replaces.
-    fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()>;
+    fn put_operation(&mut self, op: OperationRow) -> StoreResult<()>;
     /// Every operation, oldest first (state export and reset).
     fn all_operations(&mut self) -> StoreResult<Vec<OperationRow>>;
     /// Ids of done operations created before `before`, oldest first, at most `limit` (pruning).

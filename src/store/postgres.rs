@@ -343,12 +343,12 @@ impl Tx for PgTx<'_, '_> {
 
     /// A duplicate is found with `ON CONFLICT DO NOTHING`, not by a failed statement: that would
     /// end the whole transaction, where on the other backends the insert fails alone.
-    fn insert(&mut self, r: &Record) -> StoreResult<()> {
-        self.write_record(false, r)
+    fn insert(&mut self, r: Record) -> StoreResult<()> {
+        self.write_record(false, &r)
     }
 
-    fn update(&mut self, r: &Record) -> StoreResult<()> {
-        self.write_record(true, r)
+    fn update(&mut self, r: Record) -> StoreResult<()> {
+        self.write_record(true, &r)
     }
 
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool> {
@@ -431,7 +431,7 @@ impl Tx for PgTx<'_, '_> {
         Ok(self.query(sql, &[&now, &limit])?.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
+    fn put_operation(&mut self, op: OperationRow) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO operations ({OPERATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
              resource_id = EXCLUDED.resource_id, created_at = EXCLUDED.created_at, done = EXCLUDED.done, due_at = EXCLUDED.due_at, body = EXCLUDED.body"

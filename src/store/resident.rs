@@ -236,7 +236,7 @@ struct FoldJob {
 impl WriteJob for FoldJob {
     fn run(&mut self, tx: &mut dyn Tx) -> Result<()> {
         if let Some(changes) = self.changes.take() {
-            change_log::apply_pausing(&changes, tx, &mut std::thread::yield_now)?;
+            change_log::apply_pausing(changes, tx, &mut std::thread::yield_now)?;
         }
         Ok(tx.record_folded(self.upto)?)
     }
@@ -312,7 +312,7 @@ impl ResidentBackend {
             memory.write(&mut |into| {
                 for kind in Kind::ALL {
                     for record in from.list(&Query::new(kind))? {
-                        into.insert(&record)?;
+                        into.insert(record)?;
                         rows += 1;
                     }
                 }
@@ -322,7 +322,7 @@ impl ResidentBackend {
                     rows += 1;
                 }
                 for op in from.all_operations()? {
-                    into.put_operation(&op)?;
+                    into.put_operation(op)?;
                     rows += 1;
                 }
                 Ok(())

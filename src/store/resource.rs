@@ -246,9 +246,17 @@ pub trait TxExt {
     fn load_shared<R: Resource>(&mut self, id: &str) -> Result<Option<Arc<R>>>;
     fn create<R: Resource>(&mut self, value: &R) -> Result<()>;
     fn save<R: Resource>(&mut self, value: &R) -> Result<()>;
+    /// `save`, handing the row the value itself instead of a copy: for a value the caller is done
+    /// with.
+    fn save_owned<R: Resource>(&mut self, value: R) -> Result<()>;
     /// Saves `value` and hands back the very value the row now holds, for an operation's
     /// response to share instead of copying.
     fn save_shared<R: Resource>(&mut self, value: R) -> Result<Arc<R>>;
+    /// Loads, changes and saves a row, answering its value shared (`None`: no such row). A row
+    /// this transaction already wrote is changed in place where the backend can
+    /// (`Tx::change_written`): an inline operation applying what its own acceptance saved
+    /// copies nothing.
+    fn change<R: Resource>(&mut self, id: &str, f: impl FnOnce(&mut R)) -> Result<Option<Arc<R>>>;
     fn remove<R: Resource>(&mut self, id: &str) -> Result<bool>;
     fn find<R: Resource>(&mut self, query: &Query) -> Result<Vec<R>>;
 }
@@ -261,17 +269,36 @@ impl TxExt for dyn Tx + '_ {
         self.body(R::KIND, id)?.map(|body| body.shared(|| format!("{} {id}", R::KIND.as_str()))).transpose()
     }
     fn create<R: Resource>(&mut self, value: &R) -> Result<()> {
-        Ok(self.insert(&value.to_record())?)
+        Ok(self.insert(value.to_record())?)
     }
     fn save<R: Resource>(&mut self, value: &R) -> Result<()> {
-        Ok(self.update(&value.to_record())?)
+        Ok(self.update(value.to_record())?)
+    }
+    fn save_owned<R: Resource>(&mut self, value: R) -> Result<()> {
+        let mut record = value.columns();
+        record.body = Body::value(value);
+        Ok(self.update(record)?)
     }
     fn save_shared<R: Resource>(&mut self, value: R) -> Result<Arc<R>> {
         let mut record = value.columns();
         let value = Arc::new(value);
         record.body = Body::Value(value.clone());
-        self.update(&record)?;
+        self.update(record)?;
         Ok(value)
+    }
+    fn change<R: Resource>(&mut self, id: &str, f: impl FnOnce(&mut R)) -> Result<Option<Arc<R>>> {
+        let mut f = Some(f);
+        let in_place = self.change_written(R::KIND, id, &mut |value| {
+            let value = value.as_any_mut().downcast_mut::<R>()?;
+            (f.take()?)(value);
+            Some(value.columns())
+        })?;
+        if in_place {
+            return self.load_shared(id);
+        }
+        let (Some(f), Some(mut value)) = (f, self.load::<R>(id)?) else { return Ok(None) };
+        f(&mut value);
+        Ok(Some(self.save_shared(value)?))
     }
     fn remove<R: Resource>(&mut self, id: &str) -> Result<bool> {
         Ok(self.delete(R::KIND, id)?)

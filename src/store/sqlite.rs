@@ -207,7 +207,7 @@ fn fold_change_log(conn: &mut Connection) -> Result<()> {
         return Ok(());
     }
     for row in &rows {
-        super::change_log::apply(&super::change_log::decode(row)?, &mut SqlTx::on(&tx))?;
+        super::change_log::apply(super::change_log::decode(row)?, &mut SqlTx::on(&tx))?;
     }
     tx.execute("DELETE FROM change_log", []).map_err(backend_err)?;
     tx.commit().map_err(backend_err)?;
@@ -237,7 +237,7 @@ fn fold_log_file(conn: &mut Connection, path: &str) -> Result<()> {
             conn.execute_batch("PRAGMA synchronous = FULL;").map_err(backend_err)?;
             let tx = conn.transaction().map_err(backend_err)?;
             for (_, changes) in &rows {
-                super::change_log::apply(&super::change_log::decode(changes)?, &mut SqlTx::on(&tx))?;
+                super::change_log::apply(super::change_log::decode(changes)?, &mut SqlTx::on(&tx))?;
             }
             SqlTx::on(&tx).record_folded(last)?;
             tx.commit().map_err(backend_err)?;
@@ -488,33 +488,33 @@ impl Tx for SqlTx<'_> {
         st.query_row(params![kind.as_str(), id], record).optional().map_err(backend_err)
     }
 
-    fn insert(&mut self, r: &Record) -> StoreResult<()> {
-        self.write_record(&format!("INSERT INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"), r)?;
+    fn insert(&mut self, r: Record) -> StoreResult<()> {
+        self.write_record(&format!("INSERT INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"), &r)?;
         Ok(())
     }
 
-    fn update(&mut self, r: &Record) -> StoreResult<()> {
+    fn update(&mut self, r: Record) -> StoreResult<()> {
         // Most updates change the body and the unindexed columns only. Saying so lets SQLite leave
         // the three indexes alone, where `OR REPLACE` deletes and re-inserts the row and every
         // index entry of it. A row whose indexed columns changed (or that is missing) is matched
         // by nothing here and takes the replacing path.
         let narrow = "UPDATE resources SET status = ?7, zone_id = ?8, platform_id = ?9, body = ?10 \
                       WHERE kind = ?1 AND id = ?2 AND folder_id = ?3 AND parent_id = ?4 AND name = ?5 AND created_at = ?6";
-        if self.write_record(narrow, r)? == 1 {
+        if self.write_record(narrow, &r)? == 1 {
             return Ok(());
         }
         self.write_record(
             &format!("INSERT OR REPLACE INTO resources ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-            r,
+            &r,
         )?;
         Ok(())
     }
 
-    fn put(&mut self, r: &Record) -> StoreResult<()> {
+    fn put(&mut self, r: Record) -> StoreResult<()> {
         // Most folded rows are new (every create, and every operation's resource): one statement
         // for them, where `update` tried the narrow update first and then inserted.
         let insert = held(&mut self.held.insert_new_resource, self.conn, INSERT_NEW_RESOURCE)?;
-        if run_record(insert, r)? == 1 {
+        if run_record(insert, &r)? == 1 {
             return Ok(());
         }
         self.update(r)
@@ -632,7 +632,7 @@ impl Tx for SqlTx<'_> {
         Ok(st.execute([id]).map_err(backend_err)? > 0)
     }
 
-    fn put_operation(&mut self, op: &OperationRow) -> StoreResult<()> {
+    fn put_operation(&mut self, op: OperationRow) -> StoreResult<()> {
         let st = held(&mut self.held.put_operation, self.conn, PUT_OPERATION)?;
         st.execute(params![op.id, op.resource_id, op.created_at, op.done, op.due_at, op.body]).map_err(backend_err)?;
         Ok(())
@@ -721,7 +721,7 @@ mod migration_tests {
         assert_eq!(pending.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["op-a"]);
         let done =
             OperationRow { id: "op-a".into(), resource_id: "r".into(), created_at: 5, done: true, due_at: None, body: vec![2].into() };
-        store.write_now(|tx| Ok(tx.put_operation(&done)?)).unwrap();
+        store.write_now(|tx| Ok(tx.put_operation(done.clone())?)).unwrap();
         let (ops, count) = store
             .read_now(|tx| {
                 let count = tx.operations_of("r", None, 10)?.len();

@@ -29,7 +29,7 @@ fn insert_rows(store: &Store, rows: Vec<Record>) {
     store
         .write_now(move |tx| {
             for r in &rows {
-                tx.insert(r)?;
+                tx.insert(r.clone())?;
             }
             Ok(())
         })
@@ -42,12 +42,12 @@ fn crud(store: Store) {
     assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(r.clone()));
     // Same id in another kind is another row.
     assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "i1")?)).unwrap(), None);
-    let dup = store.write_now(|tx| Ok(tx.insert(&rec(Kind::Instance, "i1", "f", "b", 11, ""))?));
+    let dup = store.write_now(|tx| Ok(tx.insert(rec(Kind::Instance, "i1", "f", "b", 11, ""))?));
     assert!(matches!(dup, Err(Error::Internal(_))), "{dup:?}");
     let mut changed = r.clone();
     changed.status = "STOPPED".into();
     let c = changed.clone();
-    store.write_now(move |tx| Ok(tx.update(&c)?)).unwrap();
+    store.write_now(move |tx| Ok(tx.update(c.clone())?)).unwrap();
     assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(changed.clone()));
     // An update of an indexed column (the name, then the folder) moves the row in the lists that
     // use it.
@@ -61,7 +61,7 @@ fn crud(store: Store) {
     for (name, folder) in [("renamed", "f"), ("renamed", "g")] {
         (moved.name, moved.folder_id) = (name.into(), folder.into());
         let m = moved.clone();
-        store.write_now(move |tx| Ok(tx.update(&m)?)).unwrap();
+        store.write_now(move |tx| Ok(tx.update(m.clone())?)).unwrap();
         assert_eq!((by_name("f", "a"), by_name(folder, name)), (vec![], vec!["i1".to_string()]), "{folder}/{name}");
     }
     assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(moved));
@@ -94,16 +94,80 @@ fn values_read_back_as_written(store: Store) {
     assert_eq!(store.read_now(move |tx| tx.find::<Network>(&q)).unwrap(), [network]);
 }
 
+/// `TxExt::change` changes a row this transaction wrote in place where the backend holds values
+/// (memory, and the resident store's memory), and loads and saves it everywhere else; either way
+/// the columns follow the value, a value someone still holds is never changed under them, and a
+/// failed transaction gives back the row as it was.
+fn a_change_follows_the_value_and_rolls_back(store: Store) {
+    use crate::domain::{clock::Timestamp, network::Network};
+    let network = Network {
+        id: "n1".into(),
+        folder_id: "f".into(),
+        created_at: Timestamp(7),
+        name: "net".into(),
+        description: String::new(),
+        labels: Default::default(),
+        default_security_group_id: String::new(),
+    };
+    let n = network.clone();
+    store.write_now(move |tx| tx.create(&n)).unwrap();
+    let named = |name: &str| {
+        let mut q = Query::new(Kind::Network);
+        q.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec![name.into()] }];
+        store.read_now(move |tx| Ok(tx.list(&q)?.into_iter().map(|r| r.id).collect::<Vec<_>>())).unwrap()
+    };
+    // A row this transaction has not written: loaded and saved; the value read before is untouched.
+    let (held, changed) = store
+        .write_now(|tx| {
+            let held = tx.load_shared::<Network>("n1")?.unwrap();
+            let changed = tx.change::<Network>("n1", |n| n.description = "second".into())?.unwrap();
+            Ok((held, changed))
+        })
+        .unwrap();
+    assert_eq!((held.description.as_str(), changed.description.as_str()), ("", "second"));
+    // Saved, then changed in the same transaction: in place where the backend can.
+    let in_memory = store.keeps_state_in_memory();
+    let in_place = store
+        .write_now(move |tx| {
+            let mut renamed = network.clone();
+            renamed.name = "renamed".into();
+            tx.save_owned(renamed)?;
+            // Asked to change nothing, the backend says whether it could have changed it in place.
+            let in_place = tx.change_written(Kind::Network, "n1", &mut |v| v.as_any().downcast_ref::<Network>().map(Resource::columns))?;
+            let changed = tx.change::<Network>("n1", |n| (n.name, n.description) = ("again".into(), "third".into()))?.unwrap();
+            assert_eq!((changed.name.as_str(), changed.description.as_str()), ("again", "third"));
+            Ok(in_place)
+        })
+        .unwrap();
+    assert_eq!(in_place, in_memory, "changed in place exactly where the state is held in memory");
+    let stored = store.read_now(|tx| tx.load::<Network>("n1")).unwrap().unwrap();
+    assert_eq!((stored.name.as_str(), stored.description.as_str()), ("again", "third"));
+    assert_eq!((named("again"), named("renamed"), named("net")), (vec!["n1".to_string()], vec![], vec![]));
+    // A failed transaction leaves the row as it was before it.
+    let failed: Result<()> = store.write_now(|tx| {
+        let mut renamed = tx.load::<Network>("n1")?.unwrap();
+        renamed.name = "lost".into();
+        tx.save_owned(renamed)?;
+        tx.change::<Network>("n1", |n| n.description = "lost".into())?;
+        Err(Error::Internal("boom".into()))
+    });
+    assert!(failed.is_err());
+    let stored = store.read_now(|tx| tx.load::<Network>("n1")).unwrap().unwrap();
+    assert_eq!((stored.name.as_str(), stored.description.as_str()), ("again", "third"));
+    assert_eq!((named("again"), named("lost")), (vec!["n1".to_string()], vec![]));
+    assert!(store.write_now(|tx| tx.change::<Network>("missing", |_| ())).unwrap().is_none());
+}
+
 fn failed_write_rolls_back_everything(store: Store) {
     insert_rows(&store, vec![rec(Kind::Network, "n0", "f", "keep", 1, "")]);
     let result: Result<()> = store.write_now(|tx| {
-        tx.insert(&rec(Kind::Network, "n1", "f", "x", 1, ""))?;
-        tx.update(&rec(Kind::Network, "n0", "f", "changed", 1, ""))?;
+        tx.insert(rec(Kind::Network, "n1", "f", "x", 1, ""))?;
+        tx.update(rec(Kind::Network, "n0", "f", "changed", 1, ""))?;
         tx.delete(Kind::Network, "n0")?;
         tx.claim(&Claim::new("s", "k", "o"))?.map_err(Error::Internal)?;
         tx.release("s", "k")?;
         tx.claim(&Claim::new("s", "k2", "o"))?.map_err(Error::Internal)?;
-        tx.put_operation(&op("op1", "n1", 1, false, Some(5)))?;
+        tx.put_operation(op("op1", "n1", 1, false, Some(5)))?;
         Err(Error::Internal("boom".into()))
     });
     assert!(result.is_err());
@@ -124,8 +188,8 @@ fn failed_write_rolls_back_everything(store: Store) {
 fn an_insert_of_an_existing_id_is_a_duplicate(store: Store) {
     insert_rows(&store, vec![rec(Kind::Network, "n1", "f", "first", 1, "")]);
     let again = store.write_now(|tx| {
-        tx.insert(&rec(Kind::Subnet, "n1", "f", "another kind", 2, ""))?;
-        Ok(tx.insert(&rec(Kind::Network, "n1", "f", "second", 2, "")))
+        tx.insert(rec(Kind::Subnet, "n1", "f", "another kind", 2, ""))?;
+        Ok(tx.insert(rec(Kind::Network, "n1", "f", "second", 2, "")))
     });
     assert!(matches!(again, Ok(Err(StoreError::Duplicate(_)))), "{again:?}");
     let (kept, other_kind) = store.read_now(|tx| Ok((tx.get(Kind::Network, "n1")?, tx.get(Kind::Subnet, "n1")?))).unwrap();
@@ -259,10 +323,10 @@ fn lists_filter_order_and_page(store: Store) {
 fn operations_by_resource_and_pending(store: Store) {
     store
         .write_now(|tx| {
-            tx.put_operation(&op("o1", "r", 1, true, None))?;
-            tx.put_operation(&op("o2", "r", 2, false, Some(50)))?;
-            tx.put_operation(&op("o3", "r", 2, false, Some(40)))?;
-            tx.put_operation(&op("o4", "other", 3, false, None))?;
+            tx.put_operation(op("o1", "r", 1, true, None))?;
+            tx.put_operation(op("o2", "r", 2, false, Some(50)))?;
+            tx.put_operation(op("o3", "r", 2, false, Some(40)))?;
+            tx.put_operation(op("o4", "other", 3, false, None))?;
             Ok(())
         })
         .unwrap();
@@ -274,7 +338,7 @@ fn operations_by_resource_and_pending(store: Store) {
     let mut done = op("o3", "r", 2, true, None);
     done.body = b"{\"done\":true}".to_vec().into();
     let d = done.clone();
-    store.write_now(move |tx| Ok(tx.put_operation(&d)?)).unwrap();
+    store.write_now(move |tx| Ok(tx.put_operation(d.clone())?)).unwrap();
     assert_eq!(store.read_now(|tx| Ok(tx.get_operation("o3")?)).unwrap(), Some(done));
     assert_eq!(ids(store.read_now(|tx| Ok(tx.pending_operations()?)).unwrap()), ["o2", "o4"]);
 }
@@ -284,8 +348,8 @@ fn operations_by_resource_and_pending(store: Store) {
 fn everything_is_listed_and_operations_deleted(store: Store) {
     store
         .write_now(|tx| {
-            tx.put_operation(&op("o2", "r", 2, false, Some(5)))?;
-            tx.put_operation(&op("o1", "r", 1, true, None))?;
+            tx.put_operation(op("o2", "r", 2, false, Some(5)))?;
+            tx.put_operation(op("o1", "r", 1, true, None))?;
             tx.claim(&Claim::new("b", "k", "x"))?.unwrap();
             tx.claim(&Claim::new("a", "z", "y").with_detail("d"))?.unwrap();
             tx.claim(&Claim::new("a", "k", "x"))?.unwrap();
@@ -314,10 +378,10 @@ fn everything_is_listed_and_operations_deleted(store: Store) {
 fn pruning_finds_done_operations_and_expired_claims(store: Store) {
     store
         .write_now(|tx| {
-            tx.put_operation(&op("new", "r", 30, true, None))?;
-            tx.put_operation(&op("old", "r", 10, true, None))?;
-            tx.put_operation(&op("middle", "r", 20, true, None))?;
-            tx.put_operation(&op("pending", "r", 5, false, Some(1)))?;
+            tx.put_operation(op("new", "r", 30, true, None))?;
+            tx.put_operation(op("old", "r", 10, true, None))?;
+            tx.put_operation(op("middle", "r", 20, true, None))?;
+            tx.put_operation(op("pending", "r", 5, false, Some(1)))?;
             tx.claim(&Claim::new("idempotency", "a", "op").expiring_at(100))?.unwrap();
             tx.claim(&Claim::new("idempotency", "b", "op").expiring_at(300))?.unwrap();
             tx.claim(&Claim::new("names", "c", "x"))?.unwrap();
@@ -341,9 +405,9 @@ fn pending_operations_are_taken_once(store: Store) {
     store
         .write_now(move |tx| {
             for id in &pending {
-                tx.put_operation(&op(id, "r", 1, false, Some(1)))?;
+                tx.put_operation(op(id, "r", 1, false, Some(1)))?;
             }
-            tx.put_operation(&op("finished", "r", 1, true, None))?;
+            tx.put_operation(op("finished", "r", 1, true, None))?;
             Ok(())
         })
         .unwrap();
@@ -366,10 +430,10 @@ fn pending_operations_are_taken_once(store: Store) {
                     applied += store
                         .write_now(|tx| {
                             let Some(mut row) = tx.take_pending_operation(id)? else { return Ok(0) };
-                            tx.insert(&rec(Kind::Network, id, "f", id, 1, ""))?;
+                            tx.insert(rec(Kind::Network, id, "f", id, 1, ""))?;
                             row.done = true;
                             row.due_at = None;
-                            tx.put_operation(&row)?;
+                            tx.put_operation(row.clone())?;
                             Ok(1)
                         })
                         .unwrap();
@@ -399,7 +463,7 @@ fn concurrent_writes_keep_successes_and_drop_failures(store: Store) {
                         .write(move |tx| {
                             let key = format!("k{n}");
                             tx.claim(&Claim::new("c", key.as_str(), "o"))?.map_err(Error::Internal)?;
-                            tx.insert(&rec(Kind::Network, &key, "f", &key, 1, ""))?;
+                            tx.insert(rec(Kind::Network, &key, "f", &key, 1, ""))?;
                             if n % 60 == 1 {
                                 panic!("call {n} panics mid-transaction (on purpose)");
                             }
@@ -430,7 +494,7 @@ fn concurrent_writes_keep_successes_and_drop_failures(store: Store) {
 
 fn read_transactions_refuse_writes_or_discard_them(store: Store) {
     // A read transaction may not change anything that a later reader sees.
-    let _ = store.read_now(|tx| Ok(tx.insert(&rec(Kind::Network, "ghost", "f", "", 1, ""))?));
+    let _ = store.read_now(|tx| Ok(tx.insert(rec(Kind::Network, "ghost", "f", "", 1, ""))?));
     assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "ghost")?)).unwrap(), None);
 }
 
@@ -496,9 +560,9 @@ fn postgres_store(name: &str) -> Store {
 fn postgres_reports_no_commit_past_a_failed_statement() {
     let store = postgres_store("past_a_failed_statement");
     let outcome = store.write_now(|tx| {
-        let refused = tx.insert(&rec(Kind::Network, "n0", "f", "nul\0byte", 1, ""));
+        let refused = tx.insert(rec(Kind::Network, "n0", "f", "nul\0byte", 1, ""));
         assert!(refused.is_err(), "PostgreSQL took a NUL in a text column");
-        let _after = tx.insert(&rec(Kind::Network, "n1", "f", "after", 1, ""));
+        let _after = tx.insert(rec(Kind::Network, "n1", "f", "after", 1, ""));
         Ok(())
     });
     let failed = outcome.unwrap_err();
@@ -509,6 +573,7 @@ fn postgres_reports_no_commit_past_a_failed_statement() {
 backends!(
     crud,
     values_read_back_as_written,
+    a_change_follows_the_value_and_rolls_back,
     failed_write_rolls_back_everything,
     an_insert_of_an_existing_id_is_a_duplicate,
     claims_are_unique,
@@ -528,7 +593,7 @@ backends!(
 #[test]
 fn postgres_runners_pass_by_an_operation_another_holds() {
     let store = postgres_store("pass_by_held_operation");
-    store.write_now(|tx| Ok(tx.put_operation(&op("held", "r", 1, false, Some(1)))?)).unwrap();
+    store.write_now(|tx| Ok(tx.put_operation(op("held", "r", 1, false, Some(1)))?)).unwrap();
     let (looked, seen) = std::sync::mpsc::channel();
     let (holding, held) = std::sync::mpsc::channel();
     let other = {
@@ -550,7 +615,7 @@ fn postgres_runners_pass_by_an_operation_another_holds() {
                 assert!(!other_took, "a held operation was taken twice");
             }
             row.done = true;
-            tx.put_operation(&row)?;
+            tx.put_operation(row.clone())?;
             Ok(())
         })
         .unwrap();
@@ -582,7 +647,7 @@ fn resident_and_direct_sqlite_share_their_file() {
     {
         let store = Store::open(&direct).unwrap();
         insert_rows(&store, vec![rec(Kind::Network, "n1", "f", "net-1", 1, "")]);
-        store.write_now(|tx| Ok(tx.put_operation(&op("o1", "n1", 1, true, None))?)).unwrap();
+        store.write_now(|tx| Ok(tx.put_operation(op("o1", "n1", 1, true, None))?)).unwrap();
         store.write_now(|tx| Ok(tx.claim(&Claim::new("names", "net-1", "n1").with_detail("d").expiring_at(9))?)).unwrap().unwrap();
     }
     {
@@ -598,13 +663,13 @@ fn resident_and_direct_sqlite_share_their_file() {
                 tx.release("names", "net-1")?;
                 tx.claim(&Claim::new("names", "net-1", "n2"))?.expect("free again");
                 tx.delete_operation("o1")?;
-                tx.put_operation(&op("o2", "s1", 2, false, Some(5)))?;
+                tx.put_operation(op("o2", "s1", 2, false, Some(5)))?;
                 Ok(())
             })
             .unwrap();
         // A failed transaction leaves nothing behind, in memory or in the file.
         let failed = store.write_now(|tx| {
-            tx.insert(&rec(Kind::Subnet, "ghost", "f", "g", 3, ""))?;
+            tx.insert(rec(Kind::Subnet, "ghost", "f", "g", 3, ""))?;
             Err::<(), _>(Error::Internal("no".into()))
         });
         assert!(failed.is_err());
@@ -747,7 +812,7 @@ fn the_resident_store_answers_nothing_before_its_commit() {
     let writer = {
         let (store, done) = (store.clone(), done.clone());
         std::thread::spawn(move || {
-            let written = store.write_now(|tx| Ok(tx.insert(&rec(Kind::Network, "pending", "f", "", 1, ""))?));
+            let written = store.write_now(|tx| Ok(tx.insert(rec(Kind::Network, "pending", "f", "", 1, ""))?));
             done.send(("write", written.is_ok())).unwrap();
         })
     };
@@ -781,7 +846,7 @@ fn the_resident_store_stops_when_its_log_fails() {
     let store = Store::open(&format!("sqlite:{}", path.display())).unwrap();
     let outsider = rusqlite::Connection::open(log_file::path_of(&path.display().to_string())).unwrap();
     outsider.execute_batch("PRAGMA busy_timeout = 5000; DROP TABLE change_log").unwrap();
-    let refused = store.write_now(|tx| Ok(tx.insert(&rec(Kind::Network, "lost", "f", "", 2, ""))?));
+    let refused = store.write_now(|tx| Ok(tx.insert(rec(Kind::Network, "lost", "f", "", 2, ""))?));
     assert!(matches!(refused, Err(Error::Storage(_))), "{refused:?}");
     outsider.execute_batch("CREATE TABLE change_log (seq INTEGER PRIMARY KEY, changes BLOB NOT NULL)").unwrap();
     let later = store.read_now(|tx| Ok(tx.get(Kind::Network, "kept")?));

@@ -18,6 +18,7 @@ use tower_service::Service;
 
 use super::pack::pack;
 use super::status::to_status;
+use crate::api::header_names::{GRPC_MESSAGE, GRPC_STATUS, GRPC_STATUS_DETAILS};
 use crate::api::request_id::RequestContext;
 use crate::error::{Error, cut, echo};
 use crate::proto::google::rpc;
@@ -64,21 +65,21 @@ where
 /// The response, with its status completed when it is a trailers-only error that needs it.
 fn complete(response: Response<Body>, ctx: Option<&RequestContext>, path: &str) -> Response<Body> {
     let headers = response.headers();
-    let Some(code) = headers.get("grpc-status").and_then(|v| v.to_str().ok()?.parse::<i32>().ok()) else {
+    let Some(code) = headers.get(&GRPC_STATUS).and_then(|v| v.to_str().ok()?.parse::<i32>().ok()) else {
         return response;
     };
     if code == 0 {
         return response;
     }
     let message = headers
-        .get("grpc-message")
+        .get(&GRPC_MESSAGE)
         .map(|v| percent_encoding::percent_decode(v.as_bytes()).decode_utf8_lossy().into_owned())
         .unwrap_or_default();
     if code == tonic::Code::Internal as i32 && message.starts_with(DECODE_FAILURE) {
         let e = Error::invalid("body", format!("the request is not a valid message of {}: {}", echo(path), cut(&message, 200)));
         return to_status(&e, ctx).into_http();
     }
-    let details = headers.get("grpc-status-details-bin").and_then(|v| decode_details(v.as_bytes()));
+    let details = headers.get(&GRPC_STATUS_DETAILS).and_then(|v| decode_details(v.as_bytes()));
     if details.as_ref().is_some_and(has_request_info) {
         return response;
     }
