@@ -15,4 +15,3 @@ pub const SERVER_REQUEST_ID: HeaderName = HeaderName::from_static("x-server-requ
 pub const SERVER_TRACE_ID: HeaderName = HeaderName::from_static("x-server-trace-id");
 pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
 pub const CLIENT_TRACE_ID: HeaderName = HeaderName::from_static("x-client-trace-id");
-
