@@ -28,6 +28,12 @@ impl AddressRefusal {
 /// each (callgrind), most of it padding support an address never uses.
 pub fn text(address: Ipv4Addr) -> String {
     let mut text = String::with_capacity(15);
+    push_text(&mut text, address);
+    text
+}
+
+/// `text`, appended to `text`: a search over many addresses reuses one buffer.
+pub fn push_text(text: &mut String, address: Ipv4Addr) {
     for (i, octet) in address.octets().into_iter().enumerate() {
         if i > 0 {
             text.push('.');
@@ -40,7 +46,6 @@ pub fn text(address: Ipv4Addr) -> String {
         }
         text.push(char::from(b'0' + octet % 10));
     }
-    text
 }
 
 /// The network address, the gateway (first host), the DNS server (second host) and the broadcast

@@ -50,7 +50,12 @@ fn take(tx: &mut dyn Tx, scope: &str, address: &str, owner: &str) -> Result<bool
 fn lowest_free(tx: &mut dyn Tx, scope: &str, blocks: &[Ipv4Net]) -> Result<Option<Ipv4Addr>> {
     let mark_scope = claims::low_water_mark(scope);
     let mark = low_water_mark(tx, &mark_scope)?;
-    let found = ipam::first_free(blocks, mark, |a| Ok::<_, Error>(tx.holder(scope, &ipam::text(a))?.is_some()))?;
+    let mut key = String::with_capacity(15);
+    let found = ipam::first_free(blocks, mark, |a| {
+        key.clear();
+        ipam::push_text(&mut key, a);
+        Ok::<_, Error>(tx.is_held(scope, &key)?)
+    })?;
     if let Some(address) = found {
         set_mark(tx, &mark_scope, address)?;
     }
@@ -62,9 +67,7 @@ fn low_water_mark(tx: &mut dyn Tx, mark_scope: &str) -> Result<Option<Ipv4Addr>>
 }
 
 fn set_mark(tx: &mut dyn Tx, mark_scope: &str, address: Ipv4Addr) -> Result<()> {
-    tx.release(mark_scope, "")?;
-    tx.claim(&Claim::new(mark_scope, "", claims::ALLOCATOR).with_detail(ipam::text(address)))?
-        .map_err(|holder| Error::Internal(format!("low-water mark held by {holder}")))
+    Ok(tx.put_claim(&Claim::new(mark_scope, "", claims::ALLOCATOR).with_detail(ipam::text(address)))?)
 }
 
 /// Releases one claim; an address given back below its scope's low-water mark lowers the mark,
@@ -111,7 +114,7 @@ pub fn allocate_in_subnet(
     };
     // Any holder, the caller included, means the address is taken: one address, one interface.
     let text = ipam::text(address);
-    if tx.holder(&scope, &text)?.is_some() || !take(tx, &scope, &text, owner)? {
+    if tx.is_held(&scope, &text)? || !take(tx, &scope, &text, owner)? {
         return Err(Error::AddressInUse { address: text, subnet_id: subnet_id.to_string() });
     }
     Ok(address)

@@ -373,6 +373,20 @@ impl Tx for MemTx<'_> {
         Ok(self.state().claims.get(scope, key).map(|h| h.owner.clone()))
     }
 
+    fn is_held(&mut self, scope: &str, key: &str) -> StoreResult<bool> {
+        Ok(self.state().claims.get(scope, key).is_some())
+    }
+
+    /// One change of the claim in place (the default releases and claims again, which for the
+    /// same owner took its key out of the owner index and put it back).
+    fn put_claim(&mut self, claim: &Claim) -> StoreResult<()> {
+        let (state, undo) = self.write()?;
+        let held = Held { owner: claim.owner.clone(), detail: claim.detail.clone(), expires_at: claim.expires_at };
+        let old = state.claims.set(&claim.scope, &claim.key, Some(held));
+        undo.push(Undo::Claim(claim.scope.clone(), claim.key.clone(), old));
+        Ok(())
+    }
+
     fn claim_at(&mut self, scope: &str, key: &str) -> StoreResult<Option<Claim>> {
         Ok(self.state().claims.get(scope, key).map(|h| h.claim(scope, key)))
     }

@@ -376,6 +376,11 @@ pub trait Tx {
     }
     /// Who holds `(scope, key)`, if anyone.
     fn holder(&mut self, scope: &str, key: &str) -> StoreResult<Option<String>>;
+    /// Whether anyone holds `(scope, key)` (`holder`, without a copy of the holder's name: the
+    /// search for a free address asks it of every address it passes).
+    fn is_held(&mut self, scope: &str, key: &str) -> StoreResult<bool> {
+        Ok(self.holder(scope, key)?.is_some())
+    }
     /// The claim on `(scope, key)`, whole, if anyone holds it.
     fn claim_at(&mut self, scope: &str, key: &str) -> StoreResult<Option<Claim>>;
     /// Claims in a scope, ordered by key.

@@ -207,6 +207,8 @@ fn claims_are_unique(store: Store) {
     assert_eq!(other, Err("i1".to_string()));
     assert_eq!(store.read_now(|tx| Ok(tx.holder("subnet:s1", "10.0.0.3")?)).unwrap(), Some("i1".to_string()));
     assert_eq!(store.read_now(|tx| Ok(tx.holder("subnet:s1", "10.0.0.99")?)).unwrap(), None);
+    let held = store.read_now(|tx| Ok((tx.is_held("subnet:s1", "10.0.0.3")?, tx.is_held("subnet:s1", "10.0.0.99")?))).unwrap();
+    assert_eq!(held, (true, false));
     store
         .write_now(|tx| {
             tx.claim(&Claim::new("subnet:s1", "10.0.0.4", "i2"))?.map_err(Error::Internal)?;
@@ -241,7 +243,20 @@ fn put_claim_sets_a_claim_whoever_held_it(store: Store) {
     let taken_over = Claim::new("names", "web", "i2").with_detail("d2").expiring_at(7);
     store.write_now(|tx| Ok(tx.put_claim(&taken_over)?)).unwrap();
     let (at, of_first) = store.read_now(|tx| Ok((tx.claim_at("names", "web")?, tx.claims_of("i1")?))).unwrap();
-    assert_eq!((at, of_first), (Some(taken_over), vec![]));
+    assert_eq!((at, of_first), (Some(taken_over.clone()), vec![]));
+    // The same owner again, with another detail: still its claim.
+    let redone = Claim::new("names", "web", "i2").with_detail("d3");
+    store.write_now(|tx| Ok(tx.put_claim(&redone)?)).unwrap();
+    let (at, of_second) = store.read_now(|tx| Ok((tx.claim_at("names", "web")?, tx.claims_of("i2")?))).unwrap();
+    assert_eq!((at, of_second), (Some(redone.clone()), vec![redone.clone()]));
+    // A failed transaction gives the claim back as it was.
+    let failed: Result<()> = store.write_now(|tx| {
+        tx.put_claim(&Claim::new("names", "web", "i3"))?;
+        Err(Error::Internal("boom".into()))
+    });
+    assert!(failed.is_err());
+    let (at, of_third) = store.read_now(|tx| Ok((tx.claim_at("names", "web")?, tx.claims_of("i3")?))).unwrap();
+    assert_eq!((at, of_third), (Some(redone), vec![]));
 }
 
 fn lists_filter_order_and_page(store: Store) {
