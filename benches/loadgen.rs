@@ -205,8 +205,11 @@ where
 
 /// The jobs and the group commits of the default store's log writer so far, from the server's
 /// `/metrics` (`None` for a server without one, such as the bare tonic server or another store).
+/// Bounded in time: a run once waited a quarter of an hour here with one HTTP/1.1 connection
+/// open to the bare server (HTTP/2 only; 79 bytes sent, 49 received) and no call made.
 async fn log_commits(server: &Process) -> Option<(f64, f64)> {
-    let text = reqwest::get(format!("http://{}/metrics", server.addr)).await.ok()?.error_for_status().ok()?.text().await.ok()?;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
+    let text = client.get(format!("http://{}/metrics", server.addr)).send().await.ok()?.error_for_status().ok()?.text().await.ok()?;
     let value = |series: &str| text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse::<f64>().ok());
     Some((value("netplane_store_commit_group_jobs_sum{writer=\"log\"}")?, value("netplane_store_commit_group_jobs_count{writer=\"log\"}")?))
 }

@@ -2,6 +2,7 @@
 //! keeps (its index, MAC, internal address, security group uses, NAT address), the security groups
 //! it may use, and a reserved address taken as its static one-to-one NAT.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -14,31 +15,59 @@ use crate::error::{Error, ResourceKind, Result};
 use crate::ops::ClaimKey;
 use crate::store::{Claim, Tx, TxExt};
 
-/// What an interface holds in the claims table.
-pub fn interface_claims(instance_id: &str, nic: &NetworkInterface) -> BTreeSet<ClaimKey> {
-    let mut held = BTreeSet::from([
-        (ClaimScope::InstanceNics(instance_id).stored(), nic.index.clone()),
-        (ClaimScope::Macs.stored(), nic.mac_address.clone()),
-    ]);
+/// A claim an interface holds, borrowed from it: only a security group's key (`<instance>/<index>`)
+/// is put together.
+type HeldClaim<'a> = (ClaimScope<'a>, Cow<'a, str>);
+
+/// What an interface holds in the claims table, as `held`.
+fn held_claims<'a>(instance_id: &'a str, nic: &'a NetworkInterface) -> Vec<HeldClaim<'a>> {
+    let mut held: Vec<HeldClaim<'a>> =
+        vec![(ClaimScope::InstanceNics(instance_id), Cow::Borrowed(&nic.index)), (ClaimScope::Macs, Cow::Borrowed(&nic.mac_address))];
     if let Some(p) = &nic.primary_v4_address {
         if p.address_id.is_empty() {
-            held.insert((ClaimScope::SubnetIps(&nic.subnet_id).stored(), p.address.clone()));
+            held.push((ClaimScope::SubnetIps(&nic.subnet_id), Cow::Borrowed(&p.address)));
         } else {
             // The internal Address holds the address; the interface holds the Address.
-            held.insert((ClaimScope::AddressUser(&p.address_id).stored(), claims::ADDRESS_USER_KEY.to_string()));
+            held.push((ClaimScope::AddressUser(&p.address_id), Cow::Borrowed(claims::ADDRESS_USER_KEY)));
         }
     }
     for group in &nic.security_group_ids {
-        held.insert((ClaimScope::SecurityGroupUsers(group).stored(), [instance_id, "/", &nic.index].concat()));
+        held.push((ClaimScope::SecurityGroupUsers(group), Cow::Owned([instance_id, "/", &nic.index].concat())));
     }
     if let Some(nat) = nic.nat() {
         if !nat.address_id.is_empty() {
-            held.insert((ClaimScope::AddressUser(&nat.address_id).stored(), claims::ADDRESS_USER_KEY.to_string()));
+            held.push((ClaimScope::AddressUser(&nat.address_id), Cow::Borrowed(claims::ADDRESS_USER_KEY)));
         } else if !nat.address.is_empty() {
-            held.insert((ClaimScope::PublicIps.stored(), nat.address.clone()));
+            held.push((ClaimScope::PublicIps, Cow::Borrowed(&nat.address)));
         }
     }
     held
+}
+
+fn stored<'a>(claims: impl Iterator<Item = HeldClaim<'a>>) -> BTreeSet<ClaimKey> {
+    claims.map(|(scope, key)| (scope.stored(), key.into_owned())).collect()
+}
+
+/// What an interface holds in the claims table.
+pub fn interface_claims(instance_id: &str, nic: &NetworkInterface) -> BTreeSet<ClaimKey> {
+    stored(held_claims(instance_id, nic).into_iter())
+}
+
+/// What changing interface `before` into `after` (either may be no interface) gives back: the
+/// claims only `before` holds, once the change is applied, and those only `after` holds, if it is
+/// undone. Compared borrowed, so only what is given back is put together as stored names (a change
+/// of one interface keeps all its claims but one or two).
+pub fn claims_given_up(
+    instance_id: &str,
+    before: Option<&NetworkInterface>,
+    after: Option<&NetworkInterface>,
+) -> (Vec<ClaimKey>, Vec<ClaimKey>) {
+    let old = before.map(|nic| held_claims(instance_id, nic)).unwrap_or_default();
+    let new = after.map(|nic| held_claims(instance_id, nic)).unwrap_or_default();
+    let only = |these: &[HeldClaim<'_>], those: &[HeldClaim<'_>]| -> Vec<ClaimKey> {
+        stored(these.iter().filter(|claim| !those.contains(claim)).cloned()).into_iter().collect()
+    };
+    (only(&old, &new), only(&new, &old))
 }
 
 /// Takes every claim of `keys` for `owner` (those it holds already are kept).
@@ -104,5 +133,51 @@ pub fn take_static(tx: &mut dyn Tx, instance: &Instance, ip: Ipv4Addr, owner: &s
     match tx.claim(&Claim::new(ClaimScope::AddressUser(&address.id).stored(), claims::ADDRESS_USER_KEY, owner))? {
         Ok(()) => Ok(address.id),
         Err(user) => Err(Error::AddressTaken { address: ip.to_string(), user: claims::parse_owner(&user).1.to_string() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::instance::{OneToOneNat, PrimaryAddress};
+
+    fn nic(subnet: &str, address: &str, groups: &[&str], nat: Option<(&str, &str)>) -> NetworkInterface {
+        NetworkInterface {
+            index: "1".into(),
+            mac_address: "d0:0d:00:00:00:01".into(),
+            subnet_id: subnet.into(),
+            primary_v4_address: Some(PrimaryAddress {
+                address: address.into(),
+                address_id: String::new(),
+                one_to_one_nat: nat.map(|(address, address_id)| OneToOneNat {
+                    address: address.into(),
+                    ephemeral: address_id.is_empty(),
+                    address_id: address_id.into(),
+                    dns_records: vec![],
+                }),
+                dns_records: vec![],
+            }),
+            security_group_ids: groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    /// `claims_given_up` is the difference of the two interfaces' stored claims, both ways, in
+    /// their order.
+    #[test]
+    fn claims_given_up_are_the_difference_of_the_stored_claims() {
+        let plain = nic("s1", "10.0.0.3", &["g1", "g2"], None);
+        let nats = [nic("s1", "10.0.0.3", &["g1", "g2"], Some(("203.0.113.7", ""))), nic("s1", "10.0.0.3", &["g1"], Some(("", "addr1")))];
+        let moved = nic("s2", "10.1.0.3", &["g2", "g3", "g3"], None);
+        let interfaces = [Some(&plain), Some(&nats[0]), Some(&nats[1]), Some(&moved), None];
+        let all = |n: Option<&NetworkInterface>| n.map(|n| interface_claims("i1", n)).unwrap_or_default();
+        for before in interfaces {
+            for after in interfaces {
+                let expected = |a, b| -> Vec<ClaimKey> { all(a).difference(&all(b)).cloned().collect() };
+                let given_up = claims_given_up("i1", before, after);
+                assert_eq!(given_up, (expected(before, after), expected(after, before)), "{before:?} -> {after:?}");
+            }
+        }
+        let nat = vec![(ClaimScope::PublicIps.stored(), "203.0.113.7".to_string())];
+        assert_eq!(claims_given_up("i1", Some(&plain), Some(&nats[0])), (vec![], nat), "adding NAT gives nothing back once applied");
     }
 }

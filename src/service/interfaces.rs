@@ -2,11 +2,10 @@
 //! updates. Every call is checked and everything the new interface needs is claimed when it is
 //! accepted; the operation then swaps the interface in (`InterfaceAction::Change`).
 
-use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use super::claims::{self, INSTANCE};
-use super::interface_claims::{self, claim_all, interface_claims};
+use super::interface_claims::{self, claim_all, claims_given_up, interface_claims};
 use super::lifecycle;
 use super::plumbing::{self, InterfaceSpec, NatSpec};
 
@@ -16,10 +15,6 @@ use crate::domain::instance::{DnsRecord, Instance, NetworkInterface, Transition}
 use crate::error::{Error, Result};
 use crate::ops::{Action, ClaimKey, InterfaceAction, Metadata, Operation, Response};
 use crate::store::{Tx, TxExt};
-
-fn diff(a: &BTreeSet<ClaimKey>, b: &BTreeSet<ClaimKey>) -> Vec<ClaimKey> {
-    a.difference(b).cloned().collect()
-}
 
 fn load(tx: &mut dyn Tx, id: &str) -> Result<Instance> {
     super::lifecycle::load(tx, id)
@@ -33,15 +28,14 @@ fn change(
     before: Option<&NetworkInterface>,
     after: Option<NetworkInterface>,
 ) -> Action {
-    let old = before.map(|n| interface_claims(&instance.id, n)).unwrap_or_default();
-    let new = after.as_ref().map(|n| interface_claims(&instance.id, n)).unwrap_or_default();
+    let (release_on_apply, release_on_undo) = claims_given_up(&instance.id, before, after.as_ref());
     Action::Interface(InterfaceAction::Change {
         instance_id: instance.id.clone(),
         from,
         index: index.to_string(),
         after,
-        release_on_apply: diff(&old, &new),
-        release_on_undo: diff(&new, &old),
+        release_on_apply,
+        release_on_undo,
     })
 }
 
