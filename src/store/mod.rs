@@ -28,8 +28,7 @@ mod tests;
 
 use std::sync::Arc;
 
-pub use codec::Body;
-use codec::Stored;
+pub use codec::{Body, Stored};
 pub use resource::{Resource, TxExt};
 
 use crate::domain::filter::{Column, Condition, Order};
@@ -342,10 +341,11 @@ pub trait Tx {
     }
     fn delete(&mut self, kind: Kind, id: &str) -> StoreResult<bool>;
     /// Changes in place the value of a row this transaction already wrote, when the backend
-    /// holds it as a value nothing else shares (the memory backend, after a `save_shared` whose
-    /// answer was dropped): `change` changes the value and answers the row's new columns (their
-    /// body is ignored), or `None` to leave it as it is. `false` when there is no such value;
-    /// nothing changed then, and the caller loads and saves instead (`TxExt::change`).
+    /// holds it as a value nothing else shares (the memory backend, after a `save_owned`, or a
+    /// `save_shared` whose answer was dropped): `change` changes the value and answers the row's
+    /// new columns (their body is ignored), or `None` to leave it as it is. `false` when there is
+    /// no such value; nothing changed then, and the caller loads and saves instead
+    /// (`TxExt::change`).
     fn change_written(&mut self, _kind: Kind, _id: &str, _change: &mut dyn FnMut(&mut dyn Stored) -> Option<Record>) -> StoreResult<bool> {
         Ok(false)
     }
