@@ -109,6 +109,8 @@ struct Figures {
     seconds: f64,
     latencies: Vec<u32>,
     cpu_per_call_us: f64,
+    /// Of `cpu_per_call_us`, the kernel's (system time).
+    system_per_call_us: f64,
     peak_rss_mib: f64,
     /// Jobs per group commit of the default store's log writer over the row, when it has one.
     jobs_per_log_commit: Option<f64>,
@@ -129,7 +131,7 @@ impl Figures {
     fn print(&self, ceiling: Option<f64>) {
         let ratio = ceiling.map_or(String::from("-"), |c| format!("{:.0}%", 100.0 * self.rate() / c));
         println!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.1} | {} | {} |",
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.1} | {} | {} |",
             self.label,
             self.concurrency,
             self.rate(),
@@ -137,6 +139,7 @@ impl Figures {
             self.percentile(0.99),
             self.percentile(0.999),
             self.cpu_per_call_us,
+            self.system_per_call_us,
             self.peak_rss_mib,
             ratio,
             self.jobs_per_log_commit.map_or(String::from("-"), |jobs| format!("{jobs:.1}"))
@@ -156,7 +159,7 @@ where
     if server.callgrind {
         callgrind::zero(server.child.id());
     }
-    let cpu_before = server.cpu_seconds();
+    let (cpu_before, system_before) = (server.cpu_seconds(), server.system_seconds());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let workers: Vec<_> = (0..concurrency)
@@ -183,7 +186,7 @@ where
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let instructions_per_call = server.callgrind.then(|| callgrind::instructions(server.child.id()) as f64 / calls.max(1) as f64);
-    let cpu = server.cpu_seconds() - cpu_before;
+    let (cpu, system) = (server.cpu_seconds() - cpu_before, server.system_seconds() - system_before);
     let jobs_per_log_commit = match (log_before, log_commits(server).await) {
         (Some((jobs_before, groups_before)), Some((jobs, groups))) if groups > groups_before => {
             Some((jobs - jobs_before) / (groups - groups_before))
@@ -197,6 +200,7 @@ where
         seconds,
         latencies,
         cpu_per_call_us: cpu * 1e6 / calls.max(1) as f64,
+        system_per_call_us: system * 1e6 / calls.max(1) as f64,
         peak_rss_mib: server.peak_rss_mib(),
         jobs_per_log_commit,
         instructions_per_call,
@@ -804,9 +808,9 @@ async fn run(o: Options) {
 
     println!("\nstore: {}, operations: inline, {} s per row, server and generator pinned to separate cores\n", o.store, o.seconds);
     println!(
-        "| workload | in flight | calls/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/call | peak RSS MiB | of bare | jobs per log commit |"
+        "| workload | in flight | calls/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/call | of it system µs | peak RSS MiB | of bare | jobs per log commit |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for figures in &ceilings_before {
         figures.print(None);
     }

@@ -33,10 +33,20 @@ impl Process {
     /// User + system CPU seconds so far, from /proc.
     #[allow(dead_code)]
     pub fn cpu_seconds(&self) -> f64 {
+        self.cpu_ticks(11..13) / 100.0
+    }
+
+    /// System CPU seconds so far (the kernel's work for the process), from /proc.
+    #[allow(dead_code)]
+    pub fn system_seconds(&self) -> f64 {
+        self.cpu_ticks(12..13) / 100.0
+    }
+
+    /// The sum of `fields` of /proc/<pid>/stat counted after the command's name (11: utime, 12: stime).
+    fn cpu_ticks(&self, fields: std::ops::Range<usize>) -> f64 {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-        let ticks: f64 = fields.get(11..13).map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()).unwrap_or(0.0);
-        ticks / 100.0
+        let all: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        all.get(fields).map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()).unwrap_or(0.0)
     }
 
     /// Peak resident set, MiB.
