@@ -19,7 +19,7 @@ use crate::store::{Claim, Tx, TxExt};
 /// is put together.
 type HeldClaim<'a> = (ClaimScope<'a>, Cow<'a, str>);
 
-/// What an interface holds in the claims table, as `held`.
+/// What an interface holds in the claims table, borrowed from it and `instance_id`.
 fn held_claims<'a>(instance_id: &'a str, nic: &'a NetworkInterface) -> Vec<HeldClaim<'a>> {
     let mut held: Vec<HeldClaim<'a>> =
         vec![(ClaimScope::InstanceNics(instance_id), Cow::Borrowed(&nic.index)), (ClaimScope::Macs, Cow::Borrowed(&nic.mac_address))];

@@ -105,7 +105,7 @@ fn release_rule(tx: &mut dyn Tx, rule: &DnatRule) -> Result<()> {
     if let Some(port_id) = rule.port_id() {
         tx.release(&ClaimScope::PortUsers(port_id).stored(), &rule.id)?;
     }
-    if tx.holder(&mode_scope, "")?.is_none()
+    if !tx.is_held(&mode_scope, "")?
         && let Some(mut transit_ip) = tx.load::<TransitIp>(&rule.transit_ip_id)?
     {
         transit_ip.gateway_id.clear();

@@ -193,7 +193,7 @@ impl HuaweiArea {
         self.store
             .write(move |tx| {
                 let ip = transit_ip_in(tx, &project_id, &id)?;
-                if tx.holder(&ClaimScope::DnatMode(&ip.id).stored(), "")?.is_some() {
+                if tx.is_held(&ClaimScope::DnatMode(&ip.id).stored(), "")? {
                     return Err(Error::TransitIpInUse(ip.id.clone()));
                 }
                 plumbing::release_claim(tx, &ClaimScope::SubnetIps(&ip.virsubnet_id).stored(), &ip.ip_address.to_string())?;
