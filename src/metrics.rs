@@ -5,8 +5,10 @@
 //! One registry per process, as Prometheus clients keep it: recording is a few atomic adds, so the
 //! layers that record need no handle.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 use std::time::Duration;
+
+use parking_lot::RwLock;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -56,13 +58,39 @@ pub struct Metrics {
     registry: Registry,
     calls: Family<CallLabels, Counter>,
     call_seconds: Family<MethodLabels, Histogram>,
+    /// The series a call records, found in the families once per set of labels (see `call`).
+    call_series: RwLock<foldhash::HashMap<LabelAddresses, (Counter, Histogram)>>,
     operations_started: Counter,
     operations_finished: Family<ResultLabels, Counter>,
+    operations_ok: OnceLock<Counter>,
+    operations_failed: OnceLock<Counter>,
     operations_pending: Gauge,
     transaction_seconds: Family<TransactionLabels, Histogram>,
+    write_seconds: OnceLock<Histogram>,
+    read_seconds: OnceLock<Histogram>,
     transaction_retries: Counter,
     commit_groups: Family<WriterLabels, Histogram>,
     resources: Family<KindLabels, Gauge>,
+}
+
+/// A call's labels by where their text is and how long it is. Every label is a `&'static str`, so
+/// the set of these is as bounded as the labels' texts; two addresses of the same text are two
+/// keys for the one series the family holds for that text.
+type LabelAddresses = [usize; 6];
+
+fn addresses(protocol: &'static str, method: &'static str, code: &'static str) -> LabelAddresses {
+    [protocol.as_ptr() as usize, protocol.len(), method.as_ptr() as usize, method.len(), code.as_ptr() as usize, code.len()]
+}
+
+/// The series of `family` for `labels`, looked up the first time only: a family hashes its labels
+/// with SipHash on every lookup, about 300 instructions for a method's name.
+fn series<'a, S, M, C>(slot: &'a OnceLock<M>, family: &Family<S, M, C>, labels: S) -> &'a M
+where
+    S: Clone + std::hash::Hash + Eq,
+    M: Clone,
+    C: prometheus_client::metrics::family::MetricConstructor<M>,
+{
+    slot.get_or_init(|| family.get_or_create(&labels).clone())
 }
 
 /// 1 to 64 jobs, doubling (a writer's groups hold at most 64).
@@ -110,10 +138,15 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         registry,
         calls,
         call_seconds,
+        call_series: RwLock::new(foldhash::HashMap::default()),
         operations_started,
         operations_finished,
+        operations_ok: OnceLock::new(),
+        operations_failed: OnceLock::new(),
         operations_pending,
         transaction_seconds,
+        write_seconds: OnceLock::new(),
+        read_seconds: OnceLock::new(),
         transaction_retries,
         commit_groups,
         resources,
@@ -126,10 +159,20 @@ pub fn metrics() -> &'static Metrics {
 
 impl Metrics {
     /// One answered call. Every label is one of a fixed set, so recording allocates nothing and the
-    /// families stay bounded whatever clients send.
+    /// families stay bounded whatever clients send. The call's two series are found by the labels'
+    /// addresses: the families' own lookups hashed every label's text with SipHash, twice a call.
     pub fn call(&self, protocol: &'static str, method: &'static str, code: &'static str, took: Duration) {
-        self.calls.get_or_create(&CallLabels { protocol, method, code }).inc();
-        self.call_seconds.get_or_create(&MethodLabels { method }).observe(took.as_secs_f64());
+        let key = addresses(protocol, method, code);
+        let known = self.call_series.read().get(&key).cloned();
+        let (count, seconds) = known.unwrap_or_else(|| {
+            let found = (
+                self.calls.get_or_create(&CallLabels { protocol, method, code }).clone(),
+                self.call_seconds.get_or_create(&MethodLabels { method }).clone(),
+            );
+            self.call_series.write().entry(key).or_insert(found).clone()
+        });
+        count.inc();
+        seconds.observe(took.as_secs_f64());
     }
 
     pub fn operation_started(&self) {
@@ -137,13 +180,13 @@ impl Metrics {
     }
 
     pub fn operation_finished(&self, ok: bool) {
-        self.operations_finished.get_or_create(&ResultLabels { result: if ok { "ok" } else { "error" } }).inc();
+        let (slot, result) = if ok { (&self.operations_ok, "ok") } else { (&self.operations_failed, "error") };
+        series(slot, &self.operations_finished, ResultLabels { result }).inc();
     }
 
     pub fn transaction(&self, write: bool, took: Duration) {
-        self.transaction_seconds
-            .get_or_create(&TransactionLabels { kind: if write { "write" } else { "read" } })
-            .observe(took.as_secs_f64());
+        let (slot, kind) = if write { (&self.write_seconds, "write") } else { (&self.read_seconds, "read") };
+        series(slot, &self.transaction_seconds, TransactionLabels { kind }).observe(took.as_secs_f64());
     }
 
     pub fn transaction_retried(&self) {
@@ -197,5 +240,18 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn one_text_at_two_addresses_is_one_series() {
+        let m = metrics();
+        let copy: &'static str = String::from("yandex.cloud.vpc.v1.SubnetService/Move").leak();
+        m.call("grpc", "yandex.cloud.vpc.v1.SubnetService/Move", "NOT_FOUND", Duration::from_micros(10));
+        m.call("grpc", copy, "NOT_FOUND", Duration::from_micros(10));
+        m.call("grpc", copy, "NOT_FOUND", Duration::from_micros(10));
+        let text = m.render(0, &[]);
+        let series = "netplane_calls_total{protocol=\"grpc\",method=\"yandex.cloud.vpc.v1.SubnetService/Move\",code=\"NOT_FOUND\"} 3";
+        assert!(text.contains(series), "{series} missing from\n{text}");
+        assert_eq!(text.matches("method=\"yandex.cloud.vpc.v1.SubnetService/Move\",code=").count(), 1);
     }
 }

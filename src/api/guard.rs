@@ -9,7 +9,6 @@
 //! when a principal's folders must be checked (so a server whose callers see every folder never
 //! decodes them).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -66,8 +65,9 @@ const ID_FIELDS: [(&str, ResourceKind); 9] = [
 
 /// What the guard knows: the methods it protects, and how to check callers and targets.
 pub struct Guard {
-    /// Path → whether the method starts an operation.
-    methods: HashMap<&'static str, bool>,
+    /// Path → whether the method starts an operation. Hashed with foldhash, not SipHash: every
+    /// call looks its path up two or three times, and callers can only look paths up, never add.
+    methods: foldhash::HashMap<&'static str, bool>,
     iam: Iam,
     services: Core,
     bodies: BodyReader,
@@ -75,7 +75,7 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(services_served: &[&str], iam: Iam, services: Core, bodies: BodyReader) -> std::result::Result<Guard, String> {
-        let mut methods = HashMap::new();
+        let mut methods = foldhash::HashMap::default();
         for name in services_served.iter().filter(|s| !UNAUTHENTICATED_SERVICES.contains(s)) {
             let prefix = format!("/{name}/");
             let before = methods.len();

@@ -235,6 +235,27 @@ fn claims_keep_their_detail_and_expiry(store: Store) {
     assert_eq!((at, of, bare), (Some(claim.clone()), vec![claim], None));
 }
 
+/// `put` (how a fold writes a resource) inserts a new row and replaces one that is there, indexed
+/// columns included: the lists by name and folder find it where it now is.
+fn put_inserts_a_row_or_replaces_it(store: Store) {
+    let first = rec(Kind::Network, "n1", "f", "a", 10, "");
+    let f = first.clone();
+    store.write_now(move |tx| Ok(tx.put(f.clone())?)).unwrap();
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap(), Some(first.clone()));
+    let by_name = |folder: &str, name: &str| {
+        let mut q = Query::new(Kind::Network);
+        q.folder_id = Some(folder.into());
+        q.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec![name.into()] }];
+        store.read_now(move |tx| Ok(tx.list(&q)?.into_iter().map(|r| r.id).collect::<Vec<_>>())).unwrap()
+    };
+    let mut moved = rec(Kind::Network, "n1", "g", "b", 10, "READY");
+    moved.body = b"{\"id\":\"n1\",\"moved\":true}".to_vec().into();
+    let m = moved.clone();
+    store.write_now(move |tx| Ok(tx.put(m.clone())?)).unwrap();
+    assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap(), Some(moved));
+    assert_eq!((by_name("f", "a"), by_name("g", "b")), (vec![], vec!["n1".to_string()]));
+}
+
 /// `put_claim` (how a fold writes a claim) sets it whoever held it, detail and expiry included.
 fn put_claim_sets_a_claim_whoever_held_it(store: Store) {
     let new = Claim::new("names", "web", "i1").with_detail("d1");
@@ -594,6 +615,7 @@ backends!(
     claims_are_unique,
     claims_keep_their_detail_and_expiry,
     put_claim_sets_a_claim_whoever_held_it,
+    put_inserts_a_row_or_replaces_it,
     lists_filter_order_and_page,
     operations_by_resource_and_pending,
     pending_operations_are_taken_once,

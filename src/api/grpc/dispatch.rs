@@ -7,7 +7,6 @@
 //! its patterns, percent-decoded the wildcard into a request extension, and wrapped the body in
 //! axum's body type and then in tonic's again: about 3% of a served call's CPU time.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -25,10 +24,11 @@ use super::encoded;
 
 type Served = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
 
-/// Every served gRPC service, by its full name.
+/// Every served gRPC service, by its full name (hashed with foldhash: looked up by every call,
+/// and a fixed set).
 #[derive(Clone, Default)]
 pub struct GrpcServices {
-    by_name: Arc<HashMap<&'static str, Served>>,
+    by_name: Arc<foldhash::HashMap<&'static str, Served>>,
 }
 
 impl GrpcServices {
