@@ -76,6 +76,20 @@ impl Serialize for Timestamp {
         if !TIMESTAMP_SECONDS.contains(&t.seconds) {
             return Err(S::Error::custom(format!("timestamp {}s is outside years 1 to 9999", t.seconds)));
         }
+        // From 1970 on (every time netplane writes), humantime puts the digits into a buffer one
+        // by one: prost_types formats each field through `write!`, about 2,000 instructions a
+        // timestamp, 5% of a REST answer's. Both write 0, 3, 6 or 9 fractional digits (unit test).
+        if let Ok(seconds) = u64::try_from(t.seconds) {
+            let nanos = t.nanos.unsigned_abs();
+            let time = std::time::UNIX_EPOCH + std::time::Duration::new(seconds, nanos);
+            let text = match nanos {
+                0 => humantime::format_rfc3339_seconds(time),
+                n if n % 1_000_000 == 0 => humantime::format_rfc3339_millis(time),
+                n if n % 1_000 == 0 => humantime::format_rfc3339_micros(time),
+                _ => humantime::format_rfc3339_nanos(time),
+            };
+            return serializer.collect_str(&text);
+        }
         serializer.collect_str(&t)
     }
 }
@@ -151,6 +165,26 @@ mod tests {
         assert_eq!(serde_json::to_value(d).unwrap(), "1.500s");
         assert_eq!(serde_json::from_value::<Duration>("1.500s".into()).unwrap(), d);
         assert!(serde_json::to_value(Timestamp { seconds: i64::MAX, nanos: 0 }).is_err());
+    }
+
+    /// The text is prost_types' (and so prost-reflect's) for every time in the mapping's range:
+    /// days across leap years and centuries, the range's ends, and each count of fractional digits.
+    #[test]
+    fn timestamps_are_written_as_prost_types_writes_them() {
+        let mut seconds =
+            vec![-62_135_596_800, -1, 0, 1, 59, 86_399, 86_400, 951_782_399, 951_782_400, 951_868_800, 4_107_542_400, 253_402_300_799];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..2_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            seconds.push((state >> 1) as i64 % 253_402_300_800);
+        }
+        for &s in &seconds {
+            for nanos in [0, 1, 7, 120_000_000, 500_000_000, 123_000, 123_456_789, 999_999_999] {
+                let t = Timestamp { seconds: s, nanos };
+                let expected = prost_types::Timestamp::from(t).to_string();
+                assert_eq!(serde_json::to_value(t).unwrap(), expected, "{s}s {nanos}ns");
+            }
+        }
     }
 
     #[test]
