@@ -4,7 +4,6 @@
 //! writes a message's fields into an enclosing JSON object (an `Any` beside its `@type`); and
 //! `Any`'s own JSON form, which dispatches through this table.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde::de::DeserializeOwned;
@@ -80,7 +79,8 @@ fn encoded_from_json<M: prost::Message + DeserializeOwned>(json: &serde_json::Va
 /// Every message of the `yandex.*` and `google.rpc` packages, by full name.
 static MESSAGES: &[(&str, Typed)] = include!(concat!(env!("OUT_DIR"), "/json_messages.rs"));
 
-static TYPED: LazyLock<HashMap<&'static str, Typed>> = LazyLock::new(|| MESSAGES.iter().copied().collect());
+/// Looked up for every REST request and answer, and for every `Any` in one: hashed with foldhash.
+static TYPED: LazyLock<foldhash::HashMap<&'static str, Typed>> = LazyLock::new(|| MESSAGES.iter().copied().collect());
 
 /// Decodes `bytes` as the message `full_name`.
 pub fn decode(full_name: &str, bytes: &[u8]) -> Result<Decoded, String> {

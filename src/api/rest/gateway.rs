@@ -108,7 +108,7 @@ impl Gateway {
         let message = json::request_encoded(route, &vars, parts.uri.query().unwrap_or(""), &body.bytes)?;
 
         let mut call = Request::new(Body::new(Full::new(framing::frame(&message))));
-        *call.uri_mut() = route.grpc_path.parse().map_err(|e| Error::Internal(format!("gRPC path {}: {e}", route.grpc_path)))?;
+        *call.uri_mut() = route.grpc_uri.clone();
         *call.method_mut() = Method::POST;
         // A gRPC call is HTTP/2 whatever the REST call came over (gRPC-Web refuses others).
         *call.version_mut() = Version::HTTP_2;
