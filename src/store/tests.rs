@@ -36,6 +36,14 @@ fn insert_rows(store: &Store, rows: Vec<Record>) {
         .unwrap();
 }
 
+/// The ids a folder's list of `kind` filtered by `name` finds.
+fn ids_named(store: &Store, kind: Kind, folder: &str, name: &str) -> Vec<String> {
+    let mut q = Query::new(kind);
+    q.folder_id = Some(folder.into());
+    q.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec![name.into()] }];
+    store.read_now(move |tx| Ok(tx.list(&q)?.into_iter().map(|r| r.id).collect::<Vec<_>>())).unwrap()
+}
+
 fn crud(store: Store) {
     let r = rec(Kind::Instance, "i1", "f", "a", 10, "RUNNING");
     insert_rows(&store, vec![r.clone()]);
@@ -51,12 +59,7 @@ fn crud(store: Store) {
     assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Instance, "i1")?)).unwrap(), Some(changed.clone()));
     // An update of an indexed column (the name, then the folder) moves the row in the lists that
     // use it.
-    let by_name = |folder: &str, name: &str| {
-        let mut q = Query::new(Kind::Instance);
-        q.folder_id = Some(folder.into());
-        q.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec![name.into()] }];
-        store.read_now(move |tx| Ok(tx.list(&q)?.into_iter().map(|r| r.id).collect::<Vec<_>>())).unwrap()
-    };
+    let by_name = |folder: &str, name: &str| ids_named(&store, Kind::Instance, folder, name);
     let mut moved = changed;
     for (name, folder) in [("renamed", "f"), ("renamed", "g")] {
         (moved.name, moved.folder_id) = (name.into(), folder.into());
@@ -242,12 +245,7 @@ fn put_inserts_a_row_or_replaces_it(store: Store) {
     let f = first.clone();
     store.write_now(move |tx| Ok(tx.put(f.clone())?)).unwrap();
     assert_eq!(store.read_now(|tx| Ok(tx.get(Kind::Network, "n1")?)).unwrap(), Some(first.clone()));
-    let by_name = |folder: &str, name: &str| {
-        let mut q = Query::new(Kind::Network);
-        q.folder_id = Some(folder.into());
-        q.conditions = vec![Condition { column: Column::Name, op: Op::Eq, values: vec![name.into()] }];
-        store.read_now(move |tx| Ok(tx.list(&q)?.into_iter().map(|r| r.id).collect::<Vec<_>>())).unwrap()
-    };
+    let by_name = |folder: &str, name: &str| ids_named(&store, Kind::Network, folder, name);
     let mut moved = rec(Kind::Network, "n1", "g", "b", 10, "READY");
     moved.body = b"{\"id\":\"n1\",\"moved\":true}".to_vec().into();
     let m = moved.clone();
