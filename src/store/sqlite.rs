@@ -385,10 +385,10 @@ impl Backend for SqliteBackend {
 
 struct SqlTx<'a> {
     conn: &'a Connection,
-    /// The statements a fold writes nearly all its rows with (and the log's append), held from
-    /// their first use to the end of the job (for the log's jobs, of the group). Taken from the statement cache and put back for every row, they cost a
-    /// fold about a tenth of its time (hashing the SQL twice, moving the statement in and out of
-    /// the cache's list).
+    /// The statements a fold writes nearly all its rows with, and the log's append, held from
+    /// their first use to the end of the job (for the log's jobs, of the group). Taken from the
+    /// statement cache and put back for every row, they cost a fold about a tenth of its time
+    /// (hashing the SQL twice, moving the statement in and out of the cache's list).
     held: HeldStatements<'a>,
 }
 
@@ -452,8 +452,9 @@ const OPERATION_COLUMNS: &str = "id, resource_id, created_at, done, due_at, body
 /// A resource row as it now is, new or not, in one statement: a fold writes new rows (every
 /// create) and changed ones (every other write) alike, and the log does not say which. It tried
 /// inserting first and then, for a row that was there, the narrow update of `update`: two
-/// statements for every changed row. The file a fold writes keeps no secondary indexes
-/// (`sql_indexes`), so setting every column costs no index entry.
+/// statements for every changed row. The resident store's file keeps no secondary indexes
+/// (`sql_indexes`), so there setting every column costs no index entry; a `sqlite-direct:` open
+/// folding a leftover log updates its indexes as any update of those columns does.
 const PUT_RESOURCE: &str = "INSERT INTO resources (kind, id, folder_id, parent_id, name, created_at, status, zone_id, platform_id, body) \
                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (kind, id) DO UPDATE SET \
                             folder_id = excluded.folder_id, parent_id = excluded.parent_id, name = excluded.name, \
