@@ -3,6 +3,7 @@
 //! the real REST gateways) refuse such a body, and netplane does the same, naming the key, on
 //! Yandex REST and Huawei REST alike.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -18,37 +19,114 @@ pub fn first_duplicate_key(body: &[u8]) -> Option<String> {
     found
 }
 
-struct Walk<'a> {
-    path: &'a mut Vec<String>,
-    found: &'a mut Option<String>,
+/// One step of the path to a value: a key (borrowed from the body unless it holds an escape) or
+/// an array index. Spelled out as text only for the key found twice: every REST and Huawei body
+/// is walked, and a string per key and per array element was most of the walk.
+enum Step<'de> {
+    Key(Cow<'de, str>),
+    Index(usize),
 }
 
-impl Walk<'_> {
-    fn at(&mut self, segment: String) -> Walk<'_> {
-        self.path.push(segment);
+struct Walk<'p, 'de> {
+    path: &'p mut Vec<Step<'de>>,
+    found: &'p mut Option<String>,
+}
+
+impl<'de> Walk<'_, 'de> {
+    fn at(&mut self, step: Step<'de>) -> Walk<'_, 'de> {
+        self.path.push(step);
         Walk { path: self.path, found: self.found }
     }
 }
 
-fn joined(path: &[String], key: &str) -> String {
+fn joined(path: &[Step<'_>], key: &str) -> String {
     let mut text = String::new();
-    for segment in path.iter().map(String::as_str).chain(std::iter::once(key)) {
-        if !text.is_empty() && !segment.starts_with('[') {
-            text.push('.');
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(k);
+            }
+            Step::Index(i) => text.push_str(&format!("[{i}]")),
         }
-        text.push_str(segment);
     }
+    if !text.is_empty() {
+        text.push('.');
+    }
+    text.push_str(key);
     text
 }
 
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
+/// The keys of one object so far. A handful (nearly every object) are searched in a list; past
+/// `LISTED_KEYS` they move to a set, so that a body of many keys costs no quadratic search. The
+/// set hashes with SipHash: the keys are the client's.
+enum Seen<'de> {
+    Listed(Vec<Cow<'de, str>>),
+    Hashed(HashSet<Cow<'de, str>>),
+}
+
+const LISTED_KEYS: usize = 16;
+
+impl<'de> Seen<'de> {
+    fn contains(&self, key: &str) -> bool {
+        match self {
+            Seen::Listed(keys) => keys.iter().any(|k| k == key),
+            Seen::Hashed(keys) => keys.contains(key),
+        }
+    }
+
+    fn insert(&mut self, key: Cow<'de, str>) {
+        match self {
+            Seen::Listed(keys) if keys.len() < LISTED_KEYS => keys.push(key),
+            Seen::Listed(keys) => {
+                let mut hashed: HashSet<Cow<'de, str>> = keys.drain(..).collect();
+                hashed.insert(key);
+                *self = Seen::Hashed(hashed);
+            }
+            Seen::Hashed(keys) => {
+                keys.insert(key);
+            }
+        }
+    }
+}
+
+/// An object's key, borrowed from the body where the text holds no escape.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(key))
+    }
+    fn visit_str<E>(self, key: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(key.to_string()))
+    }
+    fn visit_string<E>(self, key: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(key))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Walk<'_> {
+impl<'de> Visitor<'de> for Walk<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -56,15 +134,15 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
+        let mut seen = Seen::Listed(Vec::new());
+        while let Some(key) = map.next_key_seed(Key)? {
             if self.found.is_some() {
                 map.next_value::<IgnoredAny>()?;
             } else if seen.contains(&key) {
                 *self.found = Some(joined(self.path, &key));
                 map.next_value::<IgnoredAny>()?;
             } else {
-                map.next_value_seed(self.at(key.clone()))?;
+                map.next_value_seed(self.at(Step::Key(key.clone())))?;
                 self.path.pop();
                 seen.insert(key);
             }
@@ -74,7 +152,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0usize;
-        while seq.next_element_seed(self.at(format!("[{index}]")))?.is_some() {
+        while seq.next_element_seed(self.at(Step::Index(index)))?.is_some() {
             self.path.pop();
             index += 1;
         }
@@ -114,6 +192,18 @@ mod tests {
         assert_eq!(first_duplicate_key(br#"{"rule":{"port":1,"port":2}}"#).as_deref(), Some("rule.port"));
         assert_eq!(first_duplicate_key(br#"{"items":[{"a":1},{"b":1,"b":2}]}"#).as_deref(), Some("items[1].b"));
         assert_eq!(first_duplicate_key(br#"[[{"x":1,"x":1}]]"#).as_deref(), Some("[0][0].x"));
+    }
+
+    /// Past the keys searched in a list, the set finds the repeat; a key spelled with an escape is
+    /// the same key as its plain spelling.
+    #[test]
+    fn a_repeat_is_found_among_many_keys_and_through_escapes() {
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let body = format!("{{{},\"k3\":0}}", many.join(","));
+        assert_eq!(first_duplicate_key(body.as_bytes()).as_deref(), Some("k3"));
+        assert_eq!(first_duplicate_key(format!("{{{}}}", many.join(",")).as_bytes()), None);
+        assert_eq!(first_duplicate_key(br#"{"ab":1,"a\u0062":2}"#).as_deref(), Some("ab"));
+        assert_eq!(first_duplicate_key(br#"{"o":{"x\n":1,"x\n":2}}"#).as_deref(), Some("o.x\n"));
     }
 
     #[test]
