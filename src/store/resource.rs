@@ -275,9 +275,9 @@ impl TxExt for dyn Tx + '_ {
         Ok(self.update(value.to_record())?)
     }
     fn save_owned<R: Resource>(&mut self, value: R) -> Result<()> {
-        let mut record = value.columns();
-        record.body = Body::value(value);
-        Ok(self.update(record)?)
+        // The handle `save_shared` answers is dropped at once, so the row's value is left
+        // unshared, as `Tx::change_written` needs it.
+        self.save_shared(value).map(drop)
     }
     fn save_shared<R: Resource>(&mut self, value: R) -> Result<Arc<R>> {
         let mut record = value.columns();
