@@ -2,8 +2,10 @@
 //! the same rows (about the size of a mixed call's log row) appended in groups as the log's writer
 //! groups them, to a SQLite file set up as `src/store/log_file.rs` sets up its log (WAL,
 //! `synchronous = NORMAL`, a 16 MiB page cache, passive checkpoints every 500 ms on a thread of
-//! their own, folded rows trimmed 256 at a time a fold interval later), to a plain file in one
-//! `write` per group, and to nothing (the cost of making the rows, which the others include).
+//! their own, folded rows trimmed a fold interval later) both as the log writes them now (a
+//! group's transactions in one row, trimmed 16 rows at a time) and as it did before (a row per
+//! transaction, trimmed 256 at a time), to a plain file in one `write` per group, and to nothing
+//! (the cost of making the rows, which the others include).
 //! Each prints the process's CPU time per group; run it pinned to one core, as the server runs.
 //!
 //! `taskset -c 0 cargo bench --bench log_append -- [--groups 20000]`
@@ -20,8 +22,24 @@ const ROW_BYTES: usize = 2250;
 const GROUP: usize = 12;
 /// Groups per fold interval at full load (250 ms at about 500 group commits a second).
 const GROUPS_PER_FOLD: usize = 125;
-/// The log's trim: rows dropped per turn of its writer (`TRIM_ROWS` in `src/store/resident.rs`).
-const TRIM_ROWS: i64 = 256;
+/// How a group's transactions go into the log file.
+#[derive(Clone, Copy, PartialEq)]
+enum Rows {
+    /// One row per group, the transactions one after another in it (the log as it is).
+    PerGroup,
+    /// One row per transaction (the log before the twenty-first session).
+    PerTransaction,
+}
+
+impl Rows {
+    /// Rows dropped per turn of the log's writer (`TRIM_ROWS` in `src/store/resident.rs`).
+    fn trimmed_per_turn(self) -> i64 {
+        match self {
+            Rows::PerGroup => 16,
+            Rows::PerTransaction => 256,
+        }
+    }
+}
 
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -47,8 +65,11 @@ fn measure(label: &str, groups: usize, mut commit: impl FnMut(u64, u64)) {
     println!("| {label} | {:.0} | {:.1} | {:.0} |", per_group(cpu), per_group(cpu) / GROUP as f64, per_group(wall));
 }
 
-fn sqlite_log(dir: &std::path::Path, groups: usize) {
-    let path = dir.join("log.db");
+fn sqlite_log(dir: &std::path::Path, groups: usize, rows: Rows) {
+    let path = dir.join(match rows {
+        Rows::PerGroup => "group-rows.db",
+        Rows::PerTransaction => "transaction-rows.db",
+    });
     let setup = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
                  PRAGMA journal_size_limit = 67108864;";
     let conn = rusqlite::Connection::open(&path).expect("open");
@@ -72,16 +93,33 @@ fn sqlite_log(dir: &std::path::Path, groups: usize) {
     };
     // Rows up to `trim_to` are folded; trimming lags one fold interval behind the appends.
     let (mut trim_to, mut trimmed_to) = (0i64, 0i64);
-    measure("SQLite, as the log file is set up", groups, |first, last| {
+    let label = match rows {
+        Rows::PerGroup => "SQLite, as the log file is set up: a row per group",
+        Rows::PerTransaction => "SQLite, as the log file is set up: a row per transaction (before)",
+    };
+    let mut group_row = Vec::with_capacity(GROUP * ROW_BYTES);
+    measure(label, groups, |first, last| {
         conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
         let mut append = conn.prepare_cached("INSERT INTO change_log (seq, changes) VALUES (?1, ?2)").expect("prepare");
-        for seq in first..=last {
-            append.execute(rusqlite::params![seq as i64, row(seq)]).expect("append");
+        match rows {
+            Rows::PerGroup => {
+                group_row.clear();
+                for seq in first..=last {
+                    group_row.extend_from_slice(&row(seq));
+                }
+                append.execute(rusqlite::params![last as i64, group_row]).expect("append");
+            }
+            Rows::PerTransaction => {
+                for seq in first..=last {
+                    append.execute(rusqlite::params![seq as i64, row(seq)]).expect("append");
+                }
+            }
         }
         if trim_to > trimmed_to {
             let sql = "DELETE FROM change_log WHERE seq IN (SELECT seq FROM change_log WHERE seq <= ?1 ORDER BY seq LIMIT ?2)";
             let mut trim = conn.prepare_cached(sql).expect("prepare");
-            if trim.execute([trim_to, TRIM_ROWS]).expect("trim") < TRIM_ROWS as usize {
+            let per_turn = rows.trimmed_per_turn();
+            if trim.execute([trim_to, per_turn]).expect("trim") < per_turn as usize {
                 trimmed_to = trim_to;
             }
         }
@@ -128,5 +166,6 @@ fn main() {
     println!("|---|---|---|---|");
     rows_only(groups);
     one_write_per_group(dir.path(), groups);
-    sqlite_log(dir.path(), groups);
+    sqlite_log(dir.path(), groups, Rows::PerGroup);
+    sqlite_log(dir.path(), groups, Rows::PerTransaction);
 }

@@ -1,9 +1,10 @@
-//! The resident store's log: what one write transaction changed, as one appended row of the
-//! SQLite file's `change_log` table, and folding logged changes into the tables.
+//! The resident store's log: what the write transactions of one group commit changed, as one
+//! appended row of the log file's `change_log` table, and folding logged changes into the tables.
 //!
-//! A write is durable once its row is committed: one appended statement of about a kilobyte,
-//! where writing the rows themselves took several statements, each dirtying a page of a table or
-//! an index somewhere in the file. The tables catch up in the background (`Unfolded`: the
+//! A write is durable once its group's row is committed: one appended statement of about a
+//! kilobyte per transaction, where writing the rows themselves took several statements, each
+//! dirtying a page of a table or an index somewhere in the file. A row written by a release that
+//! logged one row per transaction reads the same way: it is a group of one. The tables catch up in the background (`Unfolded`: the
 //! changes of many transactions merged, so that a row changed a hundred times is written once)
 //! and at every open, before anything reads them.
 
@@ -60,8 +61,7 @@ struct Logged<'a> {
     operations: Vec<(Cow<'a, str>, Option<LoggedOperation<'a>>)>,
 }
 
-/// Encodes a body still held as a value, in place: the log row and then the fold into the tables
-/// write the same bytes, encoded once.
+/// Encodes a body still held as a value, in place.
 fn encode_in_place(body: &mut Body) -> StoreResult<()> {
     if let Body::Value(_) = body {
         *body = Body::Encoded(encoded(body)?.into_owned());
@@ -74,9 +74,9 @@ fn encoded(body: &Body) -> StoreResult<Cow<'_, [u8]>> {
     body.bytes().map_err(|e| StoreError::Backend(e.to_string()))
 }
 
-/// The bytes of a log row. Every body is left encoded, so that folding the changes into the
-/// tables encodes nothing again.
-pub fn encode(changes: &mut Changes) -> StoreResult<Vec<u8>> {
+/// Encodes every body of `changes` still held as a value, in place: the log row and then the fold
+/// into the tables write the same bytes, encoded once.
+pub fn encode_bodies(changes: &mut Changes) -> StoreResult<()> {
     for (_, _, now) in &mut changes.resources {
         if let Some(record) = now {
             encode_in_place(&mut record.body)?;
@@ -87,45 +87,62 @@ pub fn encode(changes: &mut Changes) -> StoreResult<Vec<u8>> {
             encode_in_place(&mut op.body)?;
         }
     }
+    Ok(())
+}
+
+/// The bytes of a log row. Every body is left encoded, so that folding the changes into the
+/// tables encodes nothing again.
+pub fn encode(changes: &mut Changes) -> StoreResult<Vec<u8>> {
+    encode_bodies(changes)?;
+    encode_row([&*changes])
+}
+
+/// The bytes of one log row holding the changes of several transactions, oldest first (bodies
+/// encoded by `encode_bodies`). The row is the same as one transaction's: each list holds every
+/// transaction's rows in order, so a row changed twice is there twice and the newer comes later,
+/// which is what both applying it and merging it keep.
+pub fn encode_row<'a>(transactions: impl IntoIterator<Item = &'a Changes>) -> StoreResult<Vec<u8>> {
     let mut logged = Logged::default();
-    for (kind, id, now) in &changes.resources {
-        let row = match now {
-            Some(r) => Some(LoggedRecord {
-                kind: r.kind.as_str().into(),
-                id: r.id.as_str().into(),
-                folder_id: r.folder_id.as_str().into(),
-                parent_id: r.parent_id.as_str().into(),
-                name: r.name.as_str().into(),
-                created_at: r.created_at,
-                status: r.status.as_str().into(),
-                zone_id: r.zone_id.as_str().into(),
-                platform_id: r.platform_id.as_str().into(),
-                body: encoded(&r.body)?,
-            }),
-            None => None,
-        };
-        logged.resources.push((kind.as_str().into(), id.as_str().into(), row));
-    }
-    for (scope, key, now) in &changes.claims {
-        let held = now.as_ref().map(|c| LoggedClaim {
-            owner: c.owner.as_str().into(),
-            detail: c.detail.as_str().into(),
-            expires_at: c.expires_at,
-        });
-        logged.claims.push((scope.as_str().into(), key.as_str().into(), held));
-    }
-    for (id, now) in &changes.operations {
-        let row = match now {
-            Some(op) => Some(LoggedOperation {
-                resource_id: op.resource_id.as_str().into(),
-                created_at: op.created_at,
-                done: op.done,
-                due_at: op.due_at,
-                body: encoded(&op.body)?,
-            }),
-            None => None,
-        };
-        logged.operations.push((id.as_str().into(), row));
+    for changes in transactions {
+        for (kind, id, now) in &changes.resources {
+            let row = match now {
+                Some(r) => Some(LoggedRecord {
+                    kind: r.kind.as_str().into(),
+                    id: r.id.as_str().into(),
+                    folder_id: r.folder_id.as_str().into(),
+                    parent_id: r.parent_id.as_str().into(),
+                    name: r.name.as_str().into(),
+                    created_at: r.created_at,
+                    status: r.status.as_str().into(),
+                    zone_id: r.zone_id.as_str().into(),
+                    platform_id: r.platform_id.as_str().into(),
+                    body: encoded(&r.body)?,
+                }),
+                None => None,
+            };
+            logged.resources.push((kind.as_str().into(), id.as_str().into(), row));
+        }
+        for (scope, key, now) in &changes.claims {
+            let held = now.as_ref().map(|c| LoggedClaim {
+                owner: c.owner.as_str().into(),
+                detail: c.detail.as_str().into(),
+                expires_at: c.expires_at,
+            });
+            logged.claims.push((scope.as_str().into(), key.as_str().into(), held));
+        }
+        for (id, now) in &changes.operations {
+            let row = match now {
+                Some(op) => Some(LoggedOperation {
+                    resource_id: op.resource_id.as_str().into(),
+                    created_at: op.created_at,
+                    done: op.done,
+                    due_at: op.due_at,
+                    body: encoded(&op.body)?,
+                }),
+                None => None,
+            };
+            logged.operations.push((id.as_str().into(), row));
+        }
     }
     // Positional, as the bodies are (`codec`): the rules and the guard on their layouts apply here too.
     rmp_serde::to_vec(&logged).map_err(|e| StoreError::Backend(format!("encoding a change log row: {e}")))
@@ -342,6 +359,45 @@ mod tests {
         assert_eq!(n1.2.as_ref().unwrap().name, "b", "the newest version wins");
         assert_eq!(merged.claims, vec![("names".to_string(), "a".to_string(), None)]);
         assert_eq!(merged.operations.len(), 2);
+    }
+
+    /// One row holds a group's transactions in order: it decodes to their rows one after another,
+    /// so that merging it or applying it leaves each row as the newest transaction left it.
+    #[test]
+    fn a_row_of_several_transactions_keeps_them_in_order() {
+        let network = |name: &str| Record {
+            kind: Kind::Network,
+            id: "n1".into(),
+            folder_id: "f".into(),
+            parent_id: String::new(),
+            name: name.into(),
+            created_at: 1,
+            status: String::new(),
+            zone_id: String::new(),
+            platform_id: String::new(),
+            body: Body::Encoded(vec![9]),
+        };
+        let named = |name: &str| Changes {
+            resources: vec![(Kind::Network, "n1".into(), Some(network(name)))],
+            claims: vec![("names".into(), name.into(), Some(Claim::new("names", name, "n1")))],
+            ..Default::default()
+        };
+        let (first, second) = (named("a"), named("b"));
+        let deleted =
+            Changes { claims: vec![("names".into(), "a".into(), None)], operations: vec![("o1".into(), None)], ..Default::default() };
+        let row = decode(&encode_row([&first, &second, &deleted]).unwrap()).unwrap();
+        let names: Vec<_> = row.resources.iter().map(|(_, _, now)| now.as_ref().unwrap().name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(row.claims, [first.claims.clone(), second.claims.clone(), deleted.claims.clone()].concat());
+        assert_eq!(row.operations, deleted.operations);
+
+        let mut merged = Unfolded::default();
+        merged.merge(3, row);
+        let merged = merged.into_changes();
+        assert_eq!(merged.resources[0].2.as_ref().unwrap().name, "b", "the newer transaction wins");
+        let mut claims = merged.claims;
+        claims.sort_by(|x, y| x.1.cmp(&y.1));
+        assert_eq!(claims, [deleted.claims[0].clone(), second.claims[0].clone()]);
     }
 
     /// Encoding a log row leaves every body encoded, as the row holds it: the fold into the

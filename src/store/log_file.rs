@@ -1,6 +1,6 @@
 //! The resident store's log file: a SQLite file of its own beside the store (`<path>-changes`),
-//! holding one row per committed write transaction (`store::change_log`) until the tables have
-//! folded it.
+//! holding one row per group commit of write transactions (`store::change_log`) until the tables
+//! have folded it.
 //!
 //! The log has a writer thread, a WAL and a checkpointer of its own, apart from the store file's:
 //! appending a change (what every call waits for) never queues behind a fold of the tables, nor
@@ -13,14 +13,14 @@
 //! folded into the wrong state.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Synchronous;
-use super::queue::WriteQueue;
+use super::queue::{GroupEnd, WriteJob};
 use super::sqlite::{checkpoint_in_background, open_err, write_groups};
 use crate::error::{Error, Result};
 
@@ -96,9 +96,9 @@ fn connect(path: &str) -> Result<Connection> {
     Ok(conn)
 }
 
-/// The open log file: its writer thread's queue, and the checkpointer's stop flag.
+/// The open log file: its checkpointer's stop flag (its writer stops when the log's queue is
+/// dropped).
 pub struct LogFile {
-    queue: WriteQueue,
     checkpointer: Arc<AtomicBool>,
 }
 
@@ -110,9 +110,15 @@ impl Drop for LogFile {
 
 impl LogFile {
     /// Opens (or creates) the log file of the store file at `store_path`, whose id is `store_id`,
-    /// for appending. Its commits are as durable as `synchronous` says; its writer calls
-    /// `group_finished` after each group commit, once every job of the group has finished.
-    pub fn open(store_path: &str, store_id: &str, synchronous: Synchronous, group_finished: Box<dyn Fn() + Send>) -> Result<LogFile> {
+    /// for appending, and starts its writer on `jobs` (the receiving end of the log's queue),
+    /// with `group_end` around each group. Its commits are as durable as `synchronous` says.
+    pub fn open(
+        store_path: &str,
+        store_id: &str,
+        synchronous: Synchronous,
+        jobs: mpsc::Receiver<Box<dyn WriteJob>>,
+        group_end: Arc<dyn GroupEnd>,
+    ) -> Result<LogFile> {
         let path = path_of(store_path);
         let conn = appender(&path, store_id, synchronous)?;
         // Commits never checkpoint; the background thread does.
@@ -123,18 +129,12 @@ impl LogFile {
         conn.execute_batch(&format!("PRAGMA cache_size = -{};", LOG_CACHE_KIB)).map_err(|e| open_err(&path, e))?;
         let checkpointer = Arc::new(AtomicBool::new(false));
         checkpoint_in_background(&path, checkpointer.clone())?;
-        let (queue, jobs) = WriteQueue::new();
         let conn = Mutex::new(conn);
         std::thread::Builder::new()
             .name("sqlite-log-writer".into())
-            .spawn(move || write_groups("log", &conn, &jobs, &*group_finished))
+            .spawn(move || write_groups("log", &conn, &jobs, &*group_end))
             .map_err(|e| open_err(&path, e))?;
-        Ok(LogFile { queue, checkpointer })
-    }
-
-    /// The log writer's queue: appends and trims, each group in one commit.
-    pub fn queue(&self) -> &WriteQueue {
-        &self.queue
+        Ok(LogFile { checkpointer })
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::Tx;
+use super::{StoreResult, Tx};
 use crate::error::{Error, Result};
 
 /// One queued write.
@@ -26,6 +26,22 @@ pub trait WriteJob: Send {
         true
     }
 }
+
+/// What a writer does once per group around its jobs. The resident store's log writes a group's
+/// transactions as one row (`before_commit`) and publishes them once committed (`finished`);
+/// the store file's writer does nothing (`()`).
+pub trait GroupEnd: Send + Sync {
+    /// Runs in the group's transaction after its jobs, when some of them are to be kept. A
+    /// failure rolls the whole group back.
+    fn before_commit(&self, _tx: &mut dyn Tx) -> StoreResult<()> {
+        Ok(())
+    }
+    /// Called once every job of the group has finished; `committed` says whether the group's
+    /// transaction was committed.
+    fn finished(&self, _committed: bool) {}
+}
+
+impl GroupEnd for () {}
 
 /// A closure and the caller waiting for what it returns.
 struct Job<F, T> {

@@ -27,7 +27,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, Statement, params, params_from_iter, types::Value};
 
 use super::list_sql::{Arg, ListSql, list_sql};
-use super::queue::{WriteJob, WriteQueue};
+use super::queue::{GroupEnd, WriteJob, WriteQueue};
 use super::sql_indexes::{self, Indexes};
 use super::{Backend, Body, Claim, Kind, OperationRow, Query, Record, StoreError, StoreResult, Synchronous, Tx, TxFn};
 use crate::domain::filter::{Column, Op};
@@ -122,7 +122,7 @@ pub(super) fn checkpoint_in_background(path: &str, stop: Arc<AtomicBool>) -> Res
 }
 
 /// A group commits at this size even if more writers wait, so none waits without bound.
-const MAX_GROUP: usize = 64;
+pub(super) const MAX_GROUP: usize = 64;
 
 fn backend_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -182,7 +182,7 @@ impl SqliteBackend {
         let connection = writer.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_groups("store", &connection, &jobs, &|| {}))
+            .spawn(move || write_groups("store", &connection, &jobs, &()))
             .map_err(|e| open_err(path, e))?;
         Ok(SqliteBackend { path: path.to_string(), writer, queue, readers, checkpointer })
     }
@@ -251,14 +251,14 @@ fn fold_log_file(conn: &mut Connection, path: &str) -> Result<()> {
 
 /// The writer thread: takes the first queued job, then every job queued while the group runs (up
 /// to `MAX_GROUP`), and commits them together, counting each group's size under `writer` in the
-/// metrics. Once every job of a group has finished, calls `group_finished` (the resident store's
-/// log wakes its waiters there, once a group rather than once a job). Returns when the backend is
-/// dropped.
+/// metrics. `group_end` runs in the group's transaction after its jobs and is told once every job
+/// has finished (the resident store's log writes the group's row and wakes its waiters there,
+/// once a group rather than once a job). Returns when the backend is dropped.
 pub(super) fn write_groups(
     writer: &'static str,
     connection: &Mutex<Connection>,
     jobs: &mpsc::Receiver<Box<dyn WriteJob>>,
-    group_finished: &dyn Fn(),
+    group_end: &dyn GroupEnd,
 ) {
     while let Ok(first) = jobs.recv() {
         // The first job's sender has just woken this thread and, on a busy core, been preempted
@@ -285,9 +285,13 @@ pub(super) fn write_groups(
                 group.extend(jobs.try_recv().ok());
             }
         }
+        let keep = outcomes.iter().any(Result::is_ok);
+        if broken.is_none() && keep {
+            broken = group_end.before_commit(&mut shared).err();
+        }
         drop(shared);
         let ended = match broken {
-            None => end(&conn, outcomes.iter().any(Result::is_ok)),
+            None => end(&conn, keep),
             Some(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
                 Err(e)
@@ -304,7 +308,7 @@ pub(super) fn write_groups(
             };
             job.finish(outcome);
         }
-        group_finished();
+        group_end.finished(ended.is_ok() && keep);
     }
 }
 

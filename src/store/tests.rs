@@ -868,6 +868,62 @@ fn the_resident_store_answers_nothing_before_its_commit() {
     reader.join().unwrap();
 }
 
+/// The transactions one group commit takes are one row of the log file, numbered as the newest
+/// of them, and every one of them is in the tables once the file is opened again. (Writes queued
+/// while the log file's write lock is held elsewhere all join the group that waits for it; the
+/// store file is held too, so that no fold trims the row before it is read.)
+#[test]
+fn a_group_of_transactions_is_one_row_of_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db").display().to_string();
+    let store = Store::open(&format!("sqlite:{path}")).unwrap();
+    let log = rusqlite::Connection::open(log_file::path_of(&path)).unwrap();
+    let file = rusqlite::Connection::open(&path).unwrap();
+    log.execute_batch("BEGIN IMMEDIATE").unwrap();
+    file.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || store.write_now(move |tx| Ok(tx.insert(rec(Kind::Network, &format!("n{i}"), "f", "", i, ""))?)))
+        })
+        .collect();
+    while store.0.progress().unwrap().applied() < 8 {
+        std::thread::yield_now();
+    }
+    // A write queues its change before it lets go of the memory lock: once a read holds that lock,
+    // the last of the eight is queued as well.
+    let (inside, entered) = std::sync::mpsc::channel();
+    let reader = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store.read_now(move |_| {
+                inside.send(()).unwrap();
+                Ok(())
+            })
+        })
+    };
+    entered.recv().unwrap();
+    log.execute_batch("ROLLBACK").unwrap();
+    reader.join().unwrap().unwrap();
+    for writer in writers {
+        writer.join().unwrap().unwrap();
+    }
+    let rows: Vec<(i64, Vec<u8>)> = {
+        let mut st = log.prepare("SELECT seq, changes FROM change_log ORDER BY seq").unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    file.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(rows.len(), 1, "one row for the group");
+    assert_eq!(rows[0].0, 8, "numbered as the newest transaction");
+    let mut ids: Vec<String> = change_log::decode(&rows[0].1).unwrap().resources.into_iter().map(|(_, id, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, (0..8).map(|i| format!("n{i}")).collect::<Vec<_>>());
+    drop(store);
+    let reopened = Store::open(&format!("{}{path}", super::SQLITE_DIRECT)).unwrap();
+    let folded = reopened.read_now(|tx| Ok(tx.list(&Query::new(Kind::Network))?)).unwrap();
+    assert_eq!(folded.len(), 8);
+}
+
 /// When the log cannot take a change the memory already holds, the store stops: nothing more is
 /// answered from a state the file does not have, and a restart reads the file again.
 #[test]
