@@ -225,15 +225,23 @@ pub enum OperationFault {
 }
 
 impl Operation {
-    pub fn to_row(&self) -> OperationRow {
-        OperationRow {
+    /// The operation as a store row. A done one's body is encoded here, from the operation as it
+    /// is: every store holds a done operation encoded (the memory store too, for its size), and
+    /// encoding it from a clone first copied the operation and the resource in its response.
+    pub fn to_row(&self) -> Result<OperationRow> {
+        let body = if self.done {
+            crate::store::Body::Encoded(crate::store::codec::encode(self, "operation")?)
+        } else {
+            crate::store::Body::value(self.clone())
+        };
+        Ok(OperationRow {
             id: self.id.clone(),
             resource_id: self.metadata.resource_id().to_string(),
             created_at: self.created_at.0,
             done: self.done,
             due_at: self.due_at.map(|t| t.0),
-            body: crate::store::Body::value(self.clone()),
-        }
+            body,
+        })
     }
 
     pub fn from_row(row: &OperationRow) -> Result<Operation> {
@@ -367,14 +375,15 @@ mod tests {
             polls_left: None,
             fault: None,
         };
-        let mut row = op.to_row();
+        let mut row = op.to_row().unwrap();
         assert_eq!((row.resource_id.as_str(), row.done, row.due_at), ("fhm1", false, Some(9)));
         assert_eq!(Operation::from_row(&row).unwrap(), op);
         row.body = crate::store::Body::from(row.body.bytes().unwrap().into_owned());
         assert_eq!(Operation::from_row(&row).unwrap(), op, "as a persistent store reads it back");
         op.finish(Ok(Response::Empty), Timestamp(10));
-        let row = op.to_row();
+        let row = op.to_row().unwrap();
         assert!(row.done);
+        assert!(matches!(row.body, crate::store::Body::Encoded(_)), "a done operation is stored encoded");
         assert_eq!(row.due_at, None);
         assert_eq!(Operation::from_row(&row).unwrap().result, Some(Ok(Response::Empty)));
     }

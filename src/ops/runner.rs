@@ -72,7 +72,7 @@ impl Runner {
                     if after != before {
                         op.due_at = after.due_at;
                         op.polls_left = after.polls_left;
-                        tx.put_operation(op.to_row())?;
+                        tx.put_operation(op.to_row()?)?;
                         rescheduled += 1;
                     }
                 }
@@ -116,7 +116,7 @@ impl Runner {
                     let response = executor.apply(tx, &action, now)?;
                     op.finish(Ok(response), now);
                 }
-                tx.put_operation(op.to_row())?;
+                tx.put_operation(op.to_row()?)?;
                 Ok((op, true))
             })
             .await;
@@ -148,7 +148,7 @@ impl Runner {
                 let now = clock.now();
                 executor.undo(tx, &action, now)?;
                 op.finish(Err(Error::Cancelled(op.id.clone())), now);
-                tx.put_operation(op.to_row())?;
+                tx.put_operation(op.to_row()?)?;
                 Ok(op)
             })
             .await
@@ -178,7 +178,7 @@ impl Runner {
                     let schedule = progression.reschedule(now, Schedule { due_at: Some(now), polls_left: None });
                     op.due_at = schedule.due_at;
                     op.polls_left = schedule.polls_left;
-                    tx.put_operation(op.to_row())?;
+                    tx.put_operation(op.to_row()?)?;
                     released += 1;
                 }
                 Ok(released)
@@ -202,7 +202,7 @@ impl Runner {
                 let now = clock.now();
                 executor.undo(tx, &action, now)?;
                 op.finish(Err(cause.clone()), now);
-                tx.put_operation(op.to_row())?;
+                tx.put_operation(op.to_row()?)?;
                 Ok((op, true))
             })
             .await;

@@ -66,7 +66,7 @@ mod tests {
             polls_left: None,
             fault: None,
         };
-        Ok(tx.put_operation(op.to_row())?)
+        Ok(tx.put_operation(op.to_row()?)?)
     }
 
     #[test]

@@ -240,7 +240,7 @@ impl Core {
                     apply_failed.store(true, Ordering::Relaxed);
                     return Err(e);
                 }
-                tx.put_operation(op.to_row())?;
+                tx.put_operation(op.to_row()?)?;
                 if let Some(key) = &caller.idempotency {
                     idempotency::record(tx, &caller.subject, key, &op.id, now)?;
                 }

@@ -20,7 +20,7 @@ impl OperationArea {
                 let mut op = runner::load(tx, &op_id)?;
                 if let Some(left) = op.polls_left.filter(|_| !op.done) {
                     op.polls_left = Some(left.saturating_sub(1));
-                    tx.put_operation(op.to_row())?;
+                    tx.put_operation(op.to_row()?)?;
                 }
                 Ok(op)
             })

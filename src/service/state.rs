@@ -194,7 +194,7 @@ pub fn check(snapshot: &Snapshot) -> Result<Checked> {
         if !ids.insert(op.id.clone()) {
             return Err(bad(format!("{place}.id"), format!("operation {:?} is given twice", op.id)));
         }
-        operations.push(op.to_row());
+        operations.push(op.to_row()?);
     }
     let mut keys = BTreeSet::new();
     let mut claims = Vec::with_capacity(snapshot.claims.len());
