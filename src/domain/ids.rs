@@ -89,22 +89,49 @@ const TIME_CHARS: usize = 9;
 /// Base-36 digits in byte order, so that the time part sorts as the time does.
 const SORTED_DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 
-/// A suffix minted at `millis` (since the Unix epoch), its random part drawn from `rng`.
-fn suffix_at(millis: u128, rng: &mut impl Rng) -> String {
-    let mut time = [0u8; TIME_CHARS];
-    let mut rest = millis;
-    for digit in time.iter_mut().rev() {
-        *digit = SORTED_DIGITS[(rest % 36) as usize];
-        rest /= 36;
+/// Random ids per millisecond: every value of the random characters.
+const RANDOM_SPACE: u64 = 36u64.pow((ID_LEN - 3 - TIME_CHARS) as u32);
+
+/// Appends `value`'s last `digits` base-36 digits, most significant first, spelled with `alphabet`.
+fn push_base36(id: &mut String, mut value: u64, digits: usize, alphabet: &[u8]) {
+    let mut spelled = [0u8; ID_LEN];
+    for digit in spelled[..digits].iter_mut().rev() {
+        *digit = alphabet[(value % 36) as usize];
+        value /= 36;
     }
-    let random = (TIME_CHARS..ID_LEN - 3).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())]);
-    time.into_iter().chain(random).map(char::from).collect()
+    id.extend(spelled[..digits].iter().map(|&c| char::from(c)));
+}
+
+/// Appends a suffix minted at `millis` (since the Unix epoch), its random part drawn from `rng`:
+/// the time in 64-bit arithmetic (the 128-bit divisions it took cost more than the rest of an id)
+/// and the random characters from one draw, uniform over every spelling, where each character
+/// was a draw of its own.
+fn push_suffix(id: &mut String, millis: u64, rng: &mut impl Rng) {
+    push_base36(id, millis, TIME_CHARS, SORTED_DIGITS);
+    push_base36(id, rng.random_range(0..RANDOM_SPACE), ID_LEN - 3 - TIME_CHARS, ALPHABET);
+}
+
+/// A suffix minted at `millis`.
+fn suffix_at(millis: u64, rng: &mut impl Rng) -> String {
+    let mut suffix = String::with_capacity(ID_LEN - 3);
+    push_suffix(&mut suffix, millis, rng);
+    suffix
+}
+
+fn now_millis() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl IdGenerator for TimeOrderedIds {
     fn suffix(&self) -> String {
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-        suffix_at(millis, &mut rand::rng())
+        suffix_at(now_millis(), &mut rand::rng())
+    }
+    fn id(&self, kind: IdKind, zone_id: &str) -> String {
+        // Prefix and suffix written into one string: an id is minted on every write.
+        let mut id = String::with_capacity(ID_LEN);
+        id.push_str(prefix(kind, zone_id));
+        push_suffix(&mut id, now_millis(), &mut rand::rng());
+        id
     }
     fn mac_bytes(&self) -> [u8; 6] {
         rand::rng().random()
@@ -131,7 +158,7 @@ mod tests {
     #[test]
     fn ids_sort_as_they_were_minted() {
         let mut rng = rand::rng();
-        let minted: Vec<String> = [0u128, 35, 36, 1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000]
+        let minted: Vec<String> = [0u64, 35, 36, 1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000]
             .into_iter()
             .map(|millis| suffix_at(millis, &mut rng))
             .collect();
@@ -139,6 +166,26 @@ mod tests {
         assert!(minted.iter().all(|s| s.len() == ID_LEN - 3));
         assert_eq!(&minted[0][..TIME_CHARS], "000000000");
         assert_eq!(&minted[2][..TIME_CHARS], "000000010");
+    }
+
+    /// The random characters are one draw spelled in base 36: its least and greatest values are
+    /// the alphabet's first and last character throughout, and an id minted now carries the
+    /// time it was minted at.
+    #[test]
+    fn the_random_part_spans_its_alphabet_and_the_time_part_is_now() {
+        let spell = |value| {
+            let mut spelled = String::new();
+            push_base36(&mut spelled, value, ID_LEN - 3 - TIME_CHARS, ALPHABET);
+            spelled
+        };
+        assert_eq!(spell(0), "aaaaaaaa");
+        assert_eq!(spell(RANDOM_SPACE - 1), "99999999");
+        assert_eq!(spell(37), "aaaaaabb");
+        let before = suffix_at(now_millis(), &mut rand::rng());
+        let id = TimeOrderedIds.id(IdKind::Network, "");
+        let after = suffix_at(now_millis(), &mut rand::rng());
+        assert!(before[..TIME_CHARS] <= id[3..3 + TIME_CHARS] && id[3..3 + TIME_CHARS] <= after[..TIME_CHARS], "{before} {id} {after}");
+        assert!(id[3 + TIME_CHARS..].bytes().all(|c| ALPHABET.contains(&c)), "{id}");
     }
 
     #[test]
