@@ -6,10 +6,10 @@
 //! its own beside the store) while it still holds the memory lock, so the log receives changes in
 //! the order they were made; the writer group-commits them, appending each group's transactions
 //! as one row (`store::change_log`), and the caller is answered only once its changes are
-//! committed. Every
-//! `FOLD_EVERY` the changes committed meanwhile, merged, are folded into the store file's tables
-//! by that file's own writer, in one transaction recording how far the tables reach, and their
-//! log rows are then trimmed. Appends never wait for a fold or for the store file's checkpoints.
+//! committed. Every `FOLD_EVERY` the changes committed meanwhile, merged, are folded into the
+//! store file's tables by that file's own writer, in one transaction recording how far the
+//! tables reach, and their log rows are then trimmed. Appends never wait for a fold or for the
+//! store file's checkpoints.
 //! Every open of the store file (this one, `sqlite-direct:`, the state commands) first folds what
 //! is left in the log file, and this one reads the whole state back.
 //! SQLite stays the file format: a store written by a release before this one opens as it is, and
@@ -185,8 +185,8 @@ impl Log {
 
     /// Appends the running group's transactions as one row, numbered as its newest: a row and a
     /// trim per group instead of per transaction (about a tenth of the statements at full load).
-    /// A row's number is never above what the fold has recorded unless every transaction in it
-    /// is past it too, since folds start only between groups (`group_committed`).
+    /// Folds start only between groups (`group_committed`), so how far a fold reaches is always
+    /// some row's number, and a trim after it drops whole rows.
     fn append_group(&self, tx: &mut dyn Tx) -> StoreResult<()> {
         let group = self.group.lock();
         match group.last() {
