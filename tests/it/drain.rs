@@ -50,6 +50,9 @@ async fn replicas_drained_in_turn_behind_nginx_lose_no_call() {
     // another test's listener before the replica binds it.
     let mut replicas = [Some(start("127.0.0.1:0")), Some(start("127.0.0.1:0"))];
     let addresses = replicas.each_ref().map(|r| r.as_ref().expect("started").addr.clone());
+    // Every replica's log, the drained ones' too: a failed call's cause is in the warnings of the
+    // replica that answered it.
+    let mut logs: Vec<_> = replicas.iter().flatten().map(Server::log).collect();
     let proxy = nginx(&addresses);
 
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", proxy.addr)).unwrap().connect().await.expect("nginx");
@@ -101,7 +104,9 @@ async fn replicas_drained_in_turn_behind_nginx_lose_no_call() {
         let draining = replicas[i].take().expect("running");
         let (exited, ()) = tokio::join!(draining.stop(), progress(100));
         assert!(exited.success(), "replica {i} drained and exited 0");
-        replicas[i] = Some(start(&addresses[i]));
+        let restarted = start(&addresses[i]);
+        logs.push(restarted.log());
+        replicas[i] = Some(restarted);
         progress(200).await;
     }
     stop.store(true, Ordering::Relaxed);
@@ -109,13 +114,18 @@ async fn replicas_drained_in_turn_behind_nginx_lose_no_call() {
     for client in clients {
         failures.extend(client.await.expect("client"));
     }
+    let warnings = || -> Vec<String> {
+        let lines = logs.iter().flat_map(|log| log.lock().unwrap().clone());
+        lines.filter(|line| line.contains(" WARN ") || line.contains(" ERROR ")).collect()
+    };
     assert!(
         failures.is_empty(),
-        "{} of {} calls failed through nginx:\n{}\nnginx's error log:\n{}",
+        "{} of {} calls failed through nginx:\n{}\nnginx's error log:\n{}\nthe replicas' warnings and errors:\n{}",
         failures.len(),
         acknowledged.load(Ordering::Relaxed) + failures.len(),
         failures.join("\n"),
-        proxy.error_log()
+        proxy.error_log(),
+        warnings().join("\n")
     );
 
     // Every acknowledged create is there, once.

@@ -121,6 +121,11 @@ impl Server {
         Duration::from_millis(ticks * 10)
     }
 
+    /// The server's log as it grows, kept after the server is gone (for a failure's message).
+    pub fn log(&self) -> Arc<Mutex<Vec<String>>> {
+        self._log.clone()
+    }
+
     /// Whether the server has logged a line containing `needle`.
     pub fn logged(&self, needle: &str) -> bool {
         self._log.lock().unwrap().iter().any(|line| line.contains(needle))
