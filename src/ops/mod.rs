@@ -226,8 +226,10 @@ pub enum OperationFault {
 
 impl Operation {
     /// The operation as a store row. A done one's body is encoded here, from the operation as it
-    /// is: every store holds a done operation encoded (the memory store too, for its size), and
-    /// encoding it from a clone first copied the operation and the resource in its response.
+    /// is: every store holds a done operation encoded (the memory store too: a done operation
+    /// seldom changes or is read again, and encoded it takes a fraction of the memory of the
+    /// `Operation` and the resource in its response), and encoding it from a clone first copied
+    /// both.
     pub fn to_row(&self) -> Result<OperationRow> {
         let body = if self.done {
             crate::store::Body::Encoded(crate::store::codec::encode(self, "operation")?)

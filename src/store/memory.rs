@@ -437,16 +437,10 @@ impl Tx for MemTx<'_> {
         Ok(existed)
     }
 
-    fn put_operation(&mut self, mut row: OperationRow) -> StoreResult<()> {
+    fn put_operation(&mut self, row: OperationRow) -> StoreResult<()> {
         let (state, undo) = self.write()?;
         let id = row.id.clone();
-        // A done operation seldom changes or is read again; held encoded, it takes a fraction of the
-        // memory of the `Operation` (and the resource in its response) it decodes to.
-        if row.done
-            && let Body::Value(_) = row.body
-        {
-            row.body = Body::Encoded(row.body.bytes().map_err(|e| StoreError::Backend(e.to_string()))?.into_owned());
-        }
+        // A done operation arrives encoded (`Operation::to_row`), and is held so.
         let old = state.set_operation(id.clone(), Some(row));
         undo.push(Undo::Operation(id, old));
         Ok(())
