@@ -96,6 +96,20 @@ fn backend_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// A PostgreSQL error as a message: the driver's own says only "db error" for an error the
+/// server sent (its cause is left to `source()`), so the server's message and SQLSTATE are added.
+/// A store failure a client or a log sees then says what PostgreSQL refused.
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{e}: {} (SQLSTATE {})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+fn pg_err(e: &postgres::Error) -> StoreError {
+    StoreError::Backend(describe(e))
+}
+
 fn open_err(e: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("cannot open the PostgreSQL store: {e}"))
 }
@@ -131,7 +145,10 @@ impl PostgresBackend {
         let mut conn = pool.get().map_err(|e| Error::Storage(format!("PostgreSQL: {e}")))?;
         let isolation = if write { IsolationLevel::Serializable } else { IsolationLevel::RepeatableRead };
         for attempt in 1.. {
-            let mut tx = conn.build_transaction().isolation_level(isolation).read_only(!write).start().map_err(backend_err)?;
+            let mut tx = conn.build_transaction().isolation_level(isolation).read_only(!write).start().map_err(|e| {
+                tracing::warn!(error = %describe(&e), "PostgreSQL transaction could not begin");
+                pg_err(&e)
+            })?;
             let mut pg = PgTx { tx: &mut tx, conflict: false, failed: false };
             let outcome = f(&mut pg);
             let (conflict, failed) = (pg.conflict, pg.failed);
@@ -144,7 +161,7 @@ impl PostgresBackend {
                     if let Some(db) = e.as_db_error().filter(|_| !retryable(&e)) {
                         tracing::warn!(code = %db.code().code(), message = %db.message(), "PostgreSQL commit failed");
                     }
-                    (retryable(&e), backend_err(e).into())
+                    (retryable(&e), pg_err(&e).into())
                 }),
                 Ok(()) => Ok(()),
                 Err(e) => Err((conflict, e)),
@@ -296,7 +313,7 @@ impl PgTx<'_, '_> {
                 // The client sees only that the store failed; the log says how.
                 tracing::warn!(code = %db.code().code(), message = %db.message(), detail = ?db.detail(), "PostgreSQL statement failed");
             }
-            if e.code() == Some(&SqlState::UNIQUE_VIOLATION) { StoreError::Duplicate(e.to_string()) } else { backend_err(e) }
+            if e.code() == Some(&SqlState::UNIQUE_VIOLATION) { StoreError::Duplicate(describe(&e)) } else { pg_err(&e) }
         })
     }
 

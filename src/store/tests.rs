@@ -589,13 +589,16 @@ fn postgres_store(name: &str) -> Store {
 /// PostgreSQL ends a transaction at its first failed statement, and answers the COMMIT that
 /// follows by rolling it back, without an error. A write whose closure went on past a failure
 /// (here a name PostgreSQL's text cannot hold) fails instead of reporting a commit that did not
-/// happen, and leaves nothing behind.
+/// happen, and leaves nothing behind. The failed statement's error carries the server's message
+/// and SQLSTATE.
 #[test]
 fn postgres_reports_no_commit_past_a_failed_statement() {
     let store = postgres_store("past_a_failed_statement");
     let outcome = store.write_now(|tx| {
         let refused = tx.insert(rec(Kind::Network, "n0", "f", "nul\0byte", 1, ""));
-        assert!(refused.is_err(), "PostgreSQL took a NUL in a text column");
+        // The refusal says what the server said, not only the driver's "db error".
+        let refusal = refused.expect_err("PostgreSQL took a NUL in a text column").to_string();
+        assert!(refusal.contains("invalid byte sequence") && refusal.contains("(SQLSTATE 22021)"), "{refusal}");
         let _after = tx.insert(rec(Kind::Network, "n1", "f", "after", 1, ""));
         Ok(())
     });
