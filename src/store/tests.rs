@@ -526,6 +526,55 @@ fn concurrent_writes_keep_successes_and_drop_failures(store: Store) {
         .unwrap();
 }
 
+/// Applying logged changes (how a fold and an open write them) writes every row as the changes
+/// list it, in their order (a group's row lists several transactions' rows, the same key among
+/// them): a key put twice, a delete between puts, more rows than a fold writes between pauses.
+fn applying_changes_writes_every_row_in_order(store: Store) {
+    use super::change_log::apply;
+    use super::memory::Changes;
+    let rows = 70;
+    let network = |n: usize, name: &str| rec(Kind::Network, &format!("n{n}"), "f", name, n as i64, "");
+    let mut changes = Changes::default();
+    for n in 0..rows {
+        changes.resources.push((Kind::Network, format!("n{n}"), Some(network(n, "first"))));
+        if n == 1 {
+            changes.resources.push((Kind::Network, "n0".into(), Some(network(0, "again"))));
+        }
+    }
+    changes.resources.push((Kind::Network, "n7".into(), None));
+    changes.resources.push((Kind::Network, "n5".into(), Some(network(5, "second"))));
+    let claim = |n: usize, owner: &str| Claim::new("c", &format!("k{n:02}"), owner);
+    for n in 0..rows {
+        changes.claims.push(("c".into(), format!("k{n:02}"), Some(claim(n, "o1"))));
+    }
+    changes.claims.push(("c".into(), "k03".into(), None));
+    changes.claims.push(("c".into(), "k04".into(), Some(claim(4, "o2"))));
+    for n in 0..rows {
+        changes.operations.push((format!("op{n:02}"), Some(op(&format!("op{n:02}"), "r", n as i64, false, None))));
+    }
+    changes.operations.push(("op09".into(), None));
+    changes.operations.push(("op02".into(), Some(op("op02", "r", 2, true, None))));
+    let mut changes = Some(changes);
+    store.write_now(|tx| apply(changes.take().ok_or_else(|| Error::Internal("applied twice".into()))?, tx)).unwrap();
+
+    let (networks, claims, operations) =
+        store.read_now(|tx| Ok((tx.list(&Query::new(Kind::Network))?, tx.claims_in("c")?, tx.all_operations()?))).unwrap();
+    let mut expected: Vec<Record> = (0..rows).filter(|&n| n != 7).map(|n| network(n, "first")).collect();
+    expected[0] = network(0, "again");
+    expected[5] = network(5, "second");
+    let by_id = |rows: &[Record]| {
+        let mut rows = rows.to_vec();
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        rows
+    };
+    assert_eq!(by_id(&networks), by_id(&expected));
+    let expected: Vec<Claim> = (0..rows).filter(|&n| n != 3).map(|n| claim(n, if n == 4 { "o2" } else { "o1" })).collect();
+    assert_eq!(claims, expected);
+    let done: Vec<(String, bool)> = operations.into_iter().map(|o| (o.id, o.done)).collect();
+    let expected: Vec<(String, bool)> = (0..rows).filter(|&n| n != 9).map(|n| (format!("op{n:02}"), n == 2)).collect();
+    assert_eq!(done, expected);
+}
+
 fn read_transactions_refuse_writes_or_discard_them(store: Store) {
     // A read transaction may not change anything that a later reader sees.
     let _ = store.read_now(|tx| Ok(tx.insert(rec(Kind::Network, "ghost", "f", "", 1, ""))?));
@@ -624,6 +673,7 @@ backends!(
     concurrent_writes_keep_successes_and_drop_failures,
     everything_is_listed_and_operations_deleted,
     pruning_finds_done_operations_and_expired_claims,
+    applying_changes_writes_every_row_in_order,
 );
 
 /// On PostgreSQL, where replicas write at once, a runner passes by an operation another holds
