@@ -543,7 +543,7 @@ fn applying_changes_writes_every_row_in_order(store: Store) {
     }
     changes.resources.push((Kind::Network, "n7".into(), None));
     changes.resources.push((Kind::Network, "n5".into(), Some(network(5, "second"))));
-    let claim = |n: usize, owner: &str| Claim::new("c", &format!("k{n:02}"), owner);
+    let claim = |n: usize, owner: &str| Claim::new("c", format!("k{n:02}"), owner);
     for n in 0..rows {
         changes.claims.push(("c".into(), format!("k{n:02}"), Some(claim(n, "o1"))));
     }
