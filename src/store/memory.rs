@@ -484,23 +484,32 @@ impl Changes {
 
     fn of(state: &State, undo: Vec<Undo>) -> Changes {
         let mut changes = Changes::default();
-        let (mut resources, mut claims, mut operations) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let (mut resources, mut claims, mut operations) = (None, None, None);
         for step in undo {
             match step {
                 Undo::Resource(kind, id, _) => {
-                    if resources.insert((kind, id.clone())) {
+                    let listed = &changes.resources;
+                    if first_listing(
+                        listed,
+                        &mut resources,
+                        |(k, i, _)| *k == kind && *i == id,
+                        |(k, i, _)| (*k, i.clone()),
+                        || (kind, id.clone()),
+                    ) {
                         let now = state.resources(kind).and_then(|rows| rows.get(&id)).cloned();
                         changes.resources.push((kind, id, now));
                     }
                 }
                 Undo::Claim(scope, key, _) => {
-                    if claims.insert((scope.clone(), key.clone())) {
+                    let listed = &changes.claims;
+                    let same = |(s, k, _): &(String, String, Option<Claim>)| *s == scope && *k == key;
+                    if first_listing(listed, &mut claims, same, |(s, k, _)| (s.clone(), k.clone()), || (scope.clone(), key.clone())) {
                         let now = state.claims.get(&scope, &key).map(|held| held.claim(&scope, &key));
                         changes.claims.push((scope, key, now));
                     }
                 }
                 Undo::Operation(id, _) => {
-                    if operations.insert(id.clone()) {
+                    if first_listing(&changes.operations, &mut operations, |(i, _)| *i == id, |(i, _)| i.clone(), || id.clone()) {
                         let now = state.operations.get(&id).cloned();
                         changes.operations.push((id, now));
                     }
@@ -509,6 +518,36 @@ impl Changes {
         }
         changes
     }
+}
+
+/// How many rows of one kind a transaction's changes list before `Changes::of` keeps a set of
+/// their keys. A write touches a handful (an instance, its operation, a few claims), and for so
+/// few, scanning the list cost less than copying every key into a set (two strings and a tree
+/// node for a claim); an import touches thousands.
+const SCANNED_ROWS: usize = 16;
+
+/// Whether a row is not yet in `listed` (`is_it` tells it among them): scanned while the list is
+/// short, then looked up in `set`, the listed rows' keys (`key_of`), made when the list grows past
+/// `SCANNED_ROWS`; `key` is the row's own.
+fn first_listing<T, K: Eq + std::hash::Hash>(
+    listed: &[T],
+    set: &mut Option<foldhash::HashSet<K>>,
+    is_it: impl Fn(&T) -> bool,
+    key_of: impl Fn(&T) -> K,
+    key: impl FnOnce() -> K,
+) -> bool {
+    if let Some(set) = set {
+        return set.insert(key());
+    }
+    if listed.iter().any(is_it) {
+        return false;
+    }
+    if listed.len() >= SCANNED_ROWS {
+        let mut keys: foldhash::HashSet<K> = listed.iter().map(key_of).collect();
+        keys.insert(key());
+        *set = Some(keys);
+    }
+    true
 }
 
 impl MemoryBackend {

@@ -921,6 +921,56 @@ fn the_resident_store_answers_nothing_before_its_commit() {
     reader.join().unwrap();
 }
 
+/// A transaction that touches many rows, each more than once, logs each row once, as the
+/// transaction left it, and the tables hold that once the file is opened again. (The store file
+/// is held while the log row is read, so that no fold trims it first.)
+#[test]
+fn a_large_transaction_logs_each_row_once_as_it_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db").display().to_string();
+    let store = Store::open(&format!("sqlite:{path}")).unwrap();
+    let file = rusqlite::Connection::open(&path).unwrap();
+    file.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let rows = 40;
+    store
+        .write_now(|tx| {
+            for i in 0..rows {
+                tx.insert(rec(Kind::Network, &format!("n{i:02}"), "f", "first", i, ""))?;
+                tx.claim(&Claim::new("c", format!("k{i:02}"), "o"))?.map_err(Error::Internal)?;
+                tx.put_operation(op(&format!("op{i:02}"), "r", i, false, None))?;
+            }
+            for i in 0..rows {
+                tx.update(rec(Kind::Network, &format!("n{i:02}"), "f", "second", i, ""))?;
+                if i % 2 == 0 {
+                    tx.release("c", &format!("k{i:02}"))?;
+                }
+                tx.put_operation(op(&format!("op{i:02}"), "r", i, true, None))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let log = rusqlite::Connection::open(log_file::path_of(&path)).unwrap();
+    let logged: Vec<Vec<u8>> = {
+        let mut st = log.prepare("SELECT changes FROM change_log ORDER BY seq").unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(logged.len(), 1);
+    let changes = change_log::decode(&logged[0]).unwrap();
+    let names: Vec<(String, String)> =
+        changes.resources.into_iter().map(|(_, id, now)| (id, now.map(|r| r.name).unwrap_or_default())).collect();
+    assert_eq!(names, (0..rows).map(|i| (format!("n{i:02}"), "second".to_string())).collect::<Vec<_>>());
+    let claims: Vec<(String, bool)> = changes.claims.into_iter().map(|(_, key, now)| (key, now.is_some())).collect();
+    assert_eq!(claims, (0..rows).map(|i| (format!("k{i:02}"), i % 2 == 1)).collect::<Vec<_>>());
+    let done: Vec<(String, bool)> = changes.operations.into_iter().map(|(id, now)| (id, now.is_some_and(|o| o.done))).collect();
+    assert_eq!(done, (0..rows).map(|i| (format!("op{i:02}"), true)).collect::<Vec<_>>());
+    file.execute_batch("ROLLBACK").unwrap();
+    drop(store);
+    let reopened = Store::open(&format!("{}{path}", super::SQLITE_DIRECT)).unwrap();
+    let (networks, held) = reopened.read_now(|tx| Ok((tx.list(&Query::new(Kind::Network))?, tx.claims_in("c")?))).unwrap();
+    assert!(networks.len() == rows as usize && networks.iter().all(|r| r.name == "second"), "{networks:?}");
+    assert_eq!(held.len(), rows as usize / 2);
+}
+
 /// The transactions one group commit takes are one row of the log file, numbered as the newest
 /// of them, and every one of them is in the tables once the file is opened again. (Writes queued
 /// while the log file's write lock is held elsewhere all join the group that waits for it; the
