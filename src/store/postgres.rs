@@ -310,7 +310,8 @@ impl PgTx<'_, '_> {
             if retryable(&e) {
                 self.conflict = true;
             } else if let Some(db) = e.as_db_error() {
-                // The client sees only that the store failed; the log says how.
+                // The client sees the server's message and SQLSTATE (`describe`); the log adds
+                // the detail, which may quote the row's values.
                 tracing::warn!(code = %db.code().code(), message = %db.message(), detail = ?db.detail(), "PostgreSQL statement failed");
             }
             if e.code() == Some(&SqlState::UNIQUE_VIOLATION) { StoreError::Duplicate(describe(&e)) } else { pg_err(&e) }
