@@ -683,10 +683,18 @@ impl Tx for SqlTx<'_> {
         Ok(())
     }
 
+    /// Two statements over the rowid: the newest row the trim may drop (the `limit`-th oldest up
+    /// to `upto`, if there are that many), then every row up to it. One `DELETE … WHERE seq IN
+    /// (SELECT … LIMIT …)` built a temporary table of the keys on every trim.
     fn trim_changes(&mut self, upto: u64, limit: usize) -> StoreResult<usize> {
-        let sql = "DELETE FROM change_log WHERE seq IN (SELECT seq FROM change_log WHERE seq <= ?1 ORDER BY seq LIMIT ?2)";
-        let mut st = self.conn.prepare_cached(sql).map_err(backend_err)?;
-        st.execute(params![upto as i64, i64::try_from(limit).unwrap_or(i64::MAX)]).map_err(backend_err)
+        let Some(skipped) = limit.checked_sub(1) else { return Ok(0) };
+        let newest: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT seq FROM change_log WHERE seq <= ?1 ORDER BY seq LIMIT 1 OFFSET ?2")
+            .and_then(|mut st| st.query_row(params![upto as i64, i64::try_from(skipped).unwrap_or(i64::MAX)], |r| r.get(0)).optional())
+            .map_err(backend_err)?;
+        let mut st = self.conn.prepare_cached("DELETE FROM change_log WHERE seq <= ?1").map_err(backend_err)?;
+        st.execute(params![newest.unwrap_or(upto as i64)]).map_err(backend_err)
     }
 
     fn record_folded(&mut self, upto: u64) -> StoreResult<()> {
@@ -795,5 +803,8 @@ mod log_tests {
         assert_eq!(tx.trim_changes(4, 3).unwrap(), 1);
         assert_eq!(tx.trim_changes(4, 3).unwrap(), 0);
         assert_eq!(left(&tx), [5]);
+        assert_eq!(tx.trim_changes(5, 0).unwrap(), 0, "a trim of no rows drops none");
+        assert_eq!(tx.trim_changes(5, 1).unwrap(), 1);
+        assert!(left(&tx).is_empty());
     }
 }
