@@ -686,8 +686,8 @@ impl Tx for SqlTx<'_> {
     /// Two statements over the rowid: the newest row the trim may drop (the `limit`-th oldest up
     /// to `upto`, if there are that many), then every row up to it. One `DELETE … WHERE seq IN
     /// (SELECT … LIMIT …)` built a temporary table of the keys on every trim, and SQLite prepared
-    /// it again each time: about half of a trim's instructions (BENCHMARKS.md, twenty-third
-    /// session).
+    /// it again each time; without them a trim takes about half the instructions (BENCHMARKS.md,
+    /// twenty-third session).
     fn trim_changes(&mut self, upto: u64, limit: usize) -> StoreResult<usize> {
         let Some(skipped) = limit.checked_sub(1) else { return Ok(0) };
         let newest: Option<i64> = self
