@@ -471,11 +471,16 @@ fn main() {
     }
 }
 
+/// The server's log filter: the level it runs at unless told otherwise (info), so that the figures
+/// are those of the server as started; `NETPLANE_BENCH_LOG` sets another (until the twenty-fourth
+/// session the rows ran at `warn`, which hid a line per write and a span per call).
+fn server_log_filter() -> String {
+    std::env::var("NETPLANE_BENCH_LOG").unwrap_or_else(|_| "info".into())
+}
+
 fn netplane_command(store: &str) -> Command {
     let mut command = pinned(std::path::Path::new(env!("CARGO_BIN_EXE_netplane")), "0");
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", "inline"])
-        .env("RUST_LOG", "warn,netplane::server=info");
+    command.args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", "inline"]).env("RUST_LOG", server_log_filter());
     command
 }
 
@@ -656,7 +661,7 @@ async fn soak(o: Options, minutes: u64) {
     if let Some(retention) = &o.retention {
         command.args(["--operation-retention", retention]);
     }
-    command.env("RUST_LOG", "warn,netplane::server=info");
+    command.env("RUST_LOG", server_log_filter());
     let server = Process::start(command, "netplane listening on ");
     let concurrency = o.concurrency.iter().copied().max().unwrap_or(16);
     let ch = channel(&server.addr).await;
@@ -703,9 +708,7 @@ async fn run(o: Options) {
     } else {
         pinned(std::path::Path::new(netplane), "0")
     };
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", &store, "--operations", "inline"])
-        .env("RUST_LOG", "warn,netplane::server=info");
+    command.args(["serve", "--listen", "127.0.0.1:0", "--store", &store, "--operations", "inline"]).env("RUST_LOG", server_log_filter());
     let mut server = Process::start(command, "netplane listening on ");
     server.callgrind = o.instructions;
     let max = o.concurrency.iter().copied().max().unwrap_or(1);

@@ -1,6 +1,9 @@
 //! Request identity for every call, whatever the protocol: the client's `x-request-id` is echoed
 //! (or a new one minted), a server request id and trace id are added, all go into the response headers and into
-//! a tracing span that every log line of the call carries.
+//! a debug-level tracing span that every log line of the call carries when debug is on. At the
+//! default level (info) the span is not made: formatting its eight fields cost a mixed call about
+//! 8,000 instructions (BENCHMARKS.md, "The default log level"), so the error lines a call can write
+//! at that level name its request id themselves.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -75,7 +78,7 @@ where
             server_trace_id: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
             answer_typed: false,
         };
-        let span = tracing::info_span!(
+        let span = tracing::debug_span!(
             "request",
             method = %req.method(),
             path = %req.uri().path(),

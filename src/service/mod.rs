@@ -259,10 +259,12 @@ impl Core {
             if let Some(slot) = &started {
                 let _ = slot.set(op.id.clone());
             }
-            tracing::info!(operation_id = %op.id, "idempotent repeat: answering the operation the key started");
+            tracing::debug!(operation_id = %op.id, "idempotent repeat: answering the operation the key started");
             return Ok(op);
         }
-        tracing::info!(operation_id = %op.id, description = %op.description, resource_id = %op.metadata.resource_id(), "operation accepted");
+        // Debug, as every per-call line: at info a line per write cost a system call and a tenth of
+        // the call's instructions (BENCHMARKS.md, "The default log level").
+        tracing::debug!(operation_id = %op.id, description = %op.description, resource_id = %op.metadata.resource_id(), "operation accepted");
         crate::metrics::metrics().operation_started();
         if op.done {
             crate::metrics::metrics().operation_finished(matches!(op.result, Some(Ok(_))));

@@ -45,6 +45,13 @@ impl Server {
         Server::start_with_args(dir, store, operations, &[])
     }
 
+    /// A memory-store server logging at `filter` (`RUST_LOG`) instead of the tests' own level.
+    pub fn start_logging(filter: &str) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_netplane"));
+        command.env("RUST_LOG", filter);
+        Server::spawn(command, data_dir(), "memory", "inline", &[])
+    }
+
     /// REST on an address of its own.
     pub fn start_split(operations: &str) -> Server {
         Server::start_with_args(data_dir(), "memory", operations, &["--rest-listen", "127.0.0.1:0"])
@@ -65,13 +72,16 @@ impl Server {
     fn spawn(mut command: Command, dir: Arc<tempfile::TempDir>, store: &str, operations: &str, extra: &[&str]) -> Server {
         let split = extra.contains(&"--rest-listen");
         let secure = extra.contains(&"--tls") || extra.contains(&"--tls-cert");
+        // The tests' log level, unless the caller's command sets its own (`start_logging`).
+        if !command.get_envs().any(|(name, _)| name == "RUST_LOG") {
+            command.env("RUST_LOG", "info,netplane=debug");
+        }
         let mut child = command
             .arg("serve")
             // An ephemeral port unless the test names one (a restart on the same address).
             .args(if extra.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
             .args(["--store", store, "--operations", operations])
             .args(extra)
-            .env("RUST_LOG", "info,netplane=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -16,6 +16,7 @@ mod huawei_tags_ports;
 mod hw;
 mod instances;
 mod limits;
+mod logging;
 mod networking;
 mod official_sdk;
 mod operations;

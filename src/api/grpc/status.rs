@@ -50,7 +50,8 @@ pub fn wire_message(err: &Error) -> String {
 pub fn to_status(err: &Error, ctx: Option<&RequestContext>) -> Status {
     let code = Code::from_i32(err.code() as i32);
     if code == Code::Internal {
-        tracing::error!(error = %err, "internal error");
+        // Named by the request id: at the default level no span carries it (`api::request_id`).
+        tracing::error!(error = %err, request_id = ctx.map_or("", |c| &*c.request_id), "internal error");
     } else {
         tracing::debug!(error = %err, "refused");
     }

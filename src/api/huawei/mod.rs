@@ -190,7 +190,7 @@ async fn admit(State((auth, bodies, services)): State<(HuaweiAuth, BodyReader, H
     let principal = match auth.admit(&parts, &body.bytes, &ctx.project_id) {
         Ok(principal) => principal,
         Err(e) => {
-            tracing::info!(error = %e, project_id = %ctx.project_id, "Huawei call refused");
+            tracing::info!(error = %e, project_id = %ctx.project_id, request_id = %ctx.request_id, "Huawei call refused");
             return ctx.fail(&e);
         }
     };

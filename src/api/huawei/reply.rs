@@ -47,7 +47,7 @@ impl Ctx {
     pub fn fail(&self, error: &Error) -> Response {
         let answer = error.huawei(self.api);
         if answer.status >= 500 {
-            tracing::error!(error = %error, code = answer.code, "Huawei call failed");
+            tracing::error!(error = %error, code = answer.code, request_id = %self.request_id, "Huawei call failed");
         } else {
             tracing::debug!(error = %error, code = answer.code, "Huawei call refused");
         }
