@@ -89,8 +89,9 @@ impl Runner {
     /// Applies a pending operation's action inside the caller's transaction and finishes it (the
     /// inline fast path). On error nothing is finished; the caller drops the transaction.
     pub fn apply(&self, tx: &mut dyn Tx, op: &mut Operation, now: Timestamp) -> Result<()> {
-        let Some(action) = op.action.clone().filter(|_| !op.done) else { return Ok(()) };
-        let response = self.executor.apply(tx, &action, now)?;
+        // Borrowed, not cloned: `finish` drops the action once the response is in hand.
+        let Some(action) = op.action.as_ref().filter(|_| !op.done) else { return Ok(()) };
+        let response = self.executor.apply(tx, action, now)?;
         op.finish(Ok(response), now);
         Ok(())
     }
