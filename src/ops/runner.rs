@@ -17,8 +17,9 @@ use crate::store::{Store, Tx};
 
 /// Applies and undoes actions; implemented by the service layer.
 pub trait Executor: Send + Sync + 'static {
-    /// Performs the action. If it fails, the store rolls back everything it wrote.
-    fn apply(&self, tx: &mut dyn Tx, action: &Action, now: Timestamp) -> Result<Response>;
+    /// Performs the action, taking it (a done operation keeps none, so what it holds moves into
+    /// the resources). If it fails, the store rolls back everything it wrote.
+    fn apply(&self, tx: &mut dyn Tx, action: Action, now: Timestamp) -> Result<Response>;
     /// Gives back what the accepting call reserved (after a failure, or on cancel).
     fn undo(&self, tx: &mut dyn Tx, action: &Action, now: Timestamp) -> Result<()>;
 }
@@ -89,8 +90,11 @@ impl Runner {
     /// Applies a pending operation's action inside the caller's transaction and finishes it (the
     /// inline fast path). On error nothing is finished; the caller drops the transaction.
     pub fn apply(&self, tx: &mut dyn Tx, op: &mut Operation, now: Timestamp) -> Result<()> {
-        // Borrowed, not cloned: `finish` drops the action once the response is in hand.
-        let Some(action) = op.action.as_ref().filter(|_| !op.done) else { return Ok(()) };
+        if op.done {
+            return Ok(());
+        }
+        // Taken, not cloned: `finish` clears it anyway, and on an error the caller drops `op`.
+        let Some(action) = op.action.take() else { return Ok(()) };
         let response = self.executor.apply(tx, action, now)?;
         op.finish(Ok(response), now);
         Ok(())
@@ -106,7 +110,7 @@ impl Runner {
                 let Some(mut op) = take(tx, &op_id)? else {
                     return Ok((load(tx, &op_id)?, false));
                 };
-                let Some(action) = op.action.clone() else {
+                let Some(action) = op.action.take() else {
                     return Ok((op, false));
                 };
                 let now = clock.now();
@@ -114,7 +118,7 @@ impl Runner {
                     executor.undo(tx, &action, now)?;
                     op.finish(Err(cause), now);
                 } else {
-                    let response = executor.apply(tx, &action, now)?;
+                    let response = executor.apply(tx, action, now)?;
                     op.finish(Ok(response), now);
                 }
                 tx.put_operation(op.to_row()?)?;

@@ -15,19 +15,20 @@ pub struct ServiceExecutor {
 }
 
 impl Executor for ServiceExecutor {
-    fn apply(&self, tx: &mut dyn Tx, action: &Action, _now: Timestamp) -> Result<Response> {
+    fn apply(&self, tx: &mut dyn Tx, action: Action, _now: Timestamp) -> Result<Response> {
         match action {
+            // By value: the interface it holds moves into the instance.
             Action::Interface(a) => interfaces::apply(tx, a),
-            Action::Instance(a) => compute::apply(tx, self.public_pool, a),
-            Action::Network(a) => vpc::apply_network(tx, a),
-            Action::Subnet(a) => vpc::apply_subnet(tx, a),
-            Action::Address(a) => addresses::apply(tx, a),
-            Action::SecurityGroup(a) => security_groups::apply(tx, a),
-            Action::Disk(a) => disks::apply(tx, a),
-            Action::Image(a) => images::apply(tx, a),
-            Action::RouteTable(a) => routing::apply_route_table(tx, a),
-            Action::Gateway(a) => routing::apply_gateway(tx, a),
-            Action::Move(a) => moves::apply(tx, a),
+            Action::Instance(a) => compute::apply(tx, self.public_pool, &a),
+            Action::Network(a) => vpc::apply_network(tx, &a),
+            Action::Subnet(a) => vpc::apply_subnet(tx, &a),
+            Action::Address(a) => addresses::apply(tx, &a),
+            Action::SecurityGroup(a) => security_groups::apply(tx, &a),
+            Action::Disk(a) => disks::apply(tx, &a),
+            Action::Image(a) => images::apply(tx, &a),
+            Action::RouteTable(a) => routing::apply_route_table(tx, &a),
+            Action::Gateway(a) => routing::apply_gateway(tx, &a),
+            Action::Move(a) => moves::apply(tx, &a),
         }
     }
 

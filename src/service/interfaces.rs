@@ -168,12 +168,12 @@ fn release(tx: &mut dyn Tx, keys: &[ClaimKey]) -> Result<()> {
 
 /// Completes an interface change. Applied inline, it changes the instance its acceptance saved in
 /// the same transaction, without a copy (`lifecycle::change`).
-pub(super) fn apply(tx: &mut dyn Tx, action: &InterfaceAction) -> Result<Response> {
+pub(super) fn apply(tx: &mut dyn Tx, action: InterfaceAction) -> Result<Response> {
     let InterfaceAction::Change { instance_id, from, index, after, release_on_apply, .. } = action;
-    release(tx, release_on_apply)?;
-    let instance = lifecycle::change(tx, instance_id, |instance: &mut Instance| {
-        instance.replace_interface(index, after.clone());
-        instance.finish(Transition::Change, *from);
+    release(tx, &release_on_apply)?;
+    let instance = lifecycle::change(tx, &instance_id, |instance: &mut Instance| {
+        instance.replace_interface(&index, after);
+        instance.finish(Transition::Change, from);
     })?;
     Ok(Response::Instance(instance))
 }
