@@ -1,5 +1,5 @@
-//! What the server logs around calls. At the default level (info) a call writes no line: a line
-//! per write cost a system call and a tenth of the call's instructions. An error line names the
+//! What the server logs around calls. At the default level (info) a write that succeeds writes
+//! no line: a line per write cost a system call and a tenth of the call's instructions. An error line names the
 //! call's request id at any level, and at debug every call and accepted operation is logged with
 //! its ids.
 
