@@ -16,11 +16,13 @@ struct State {
     /// By kind, then id: lookups by `&str`, and lists walk one kind.
     resources: BTreeMap<Kind, BTreeMap<String, Record>>,
     claims: ClaimTable,
-    /// By id, in a B-tree: ids begin with the time they were minted (`TimeOrderedIds`), so a new
-    /// operation lands on the tree's right edge and pruning takes from its left, both paths in
-    /// the cache. Hashed, each insert was three cache misses in a table of a hundred thousand
-    /// rows (a probe, a key compared, a slot written: 3% of a memory-store mixed call's cycles),
-    /// and the removals' tombstones made it rehash every row in place now and then.
+    /// By id, in a B-tree: ids begin with their prefix and the time they were minted
+    /// (`TimeOrderedIds`), so a new operation lands at the right end of its prefix's range and
+    /// pruning takes the oldest from the left of it, paths that stay in the cache. Hashed, each
+    /// insert was three cache misses in a table of a hundred thousand rows (a probe, a key
+    /// compared, a slot written: 3% of a memory-store mixed call's cycles, BENCHMARKS.md "Cycles,
+    /// not instructions"), and pruning's removals leave tombstones that make a hashed table
+    /// rehash in place from time to time.
     operations: BTreeMap<String, OperationRow>,
     /// Done operations by `(created_at, id)`: what pruning takes, oldest first, without walking
     /// every operation (it runs every few seconds over a store holding up to the cap).
