@@ -479,7 +479,12 @@ fn server_log_filter() -> String {
 }
 
 fn netplane_command(store: &str) -> Command {
-    let mut command = pinned(std::path::Path::new(env!("CARGO_BIN_EXE_netplane")), "0");
+    serving(pinned(std::path::Path::new(env!("CARGO_BIN_EXE_netplane")), "0"), store)
+}
+
+/// `command` (netplane, or valgrind running it) told to serve `store` on an ephemeral port with
+/// operations inline, at the benchmark's log filter: every row and soak starts the server so.
+fn serving(mut command: Command, store: &str) -> Command {
     command.args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--operations", "inline"]).env("RUST_LOG", server_log_filter());
     command
 }
@@ -656,12 +661,11 @@ async fn soak(o: Options, minutes: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("soak.db");
     let store = store_spec(&o.store, &db);
-    let mut command = pinned(std::path::Path::new(env!("CARGO_BIN_EXE_netplane")), "0");
-    command.args(["serve", "--listen", "127.0.0.1:0", "--store", &store, "--operations", "inline", "--journal-size", "1000"]);
+    let mut command = netplane_command(&store);
+    command.args(["--journal-size", "1000"]);
     if let Some(retention) = &o.retention {
         command.args(["--operation-retention", retention]);
     }
-    command.env("RUST_LOG", server_log_filter());
     let server = Process::start(command, "netplane listening on ");
     let concurrency = o.concurrency.iter().copied().max().unwrap_or(16);
     let ch = channel(&server.addr).await;
@@ -699,7 +703,7 @@ async fn run(o: Options) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store_spec(&o.store, &dir.path().join("bench.db"));
     let netplane = env!("CARGO_BIN_EXE_netplane");
-    let mut command = if o.instructions {
+    let command = if o.instructions {
         // Counting stays off until the first row: start-up and the fixtures are not measured.
         let mut valgrind = pinned(std::path::Path::new("valgrind"), "0");
         let out = dir.path().join("callgrind.out");
@@ -708,8 +712,7 @@ async fn run(o: Options) {
     } else {
         pinned(std::path::Path::new(netplane), "0")
     };
-    command.args(["serve", "--listen", "127.0.0.1:0", "--store", &store, "--operations", "inline"]).env("RUST_LOG", server_log_filter());
-    let mut server = Process::start(command, "netplane listening on ");
+    let mut server = Process::start(serving(command, &store), "netplane listening on ");
     server.callgrind = o.instructions;
     let max = o.concurrency.iter().copied().max().unwrap_or(1);
     let ch = channel(&server.addr).await;
