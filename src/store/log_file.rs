@@ -123,9 +123,10 @@ impl LogFile {
         let conn = appender(&path, store_id, synchronous)?;
         // Commits never checkpoint; the background thread does.
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(|e| open_err(&path, e))?;
-        // Rows are trimmed a fold interval after they were appended, 5 MB later at full load: in
-        // the default 2 MB page cache they were gone by then, and each trim read its pages back
-        // from the WAL.
+        // Rows are trimmed once a fold has taken them, a fold interval and the fold's own run
+        // after they were appended, megabytes later at full load: in the default 2 MB page cache
+        // they were gone by then, and each trim read its pages back from the WAL. (With folds
+        // every 50 ms, 4 MiB made durable creates about 4% slower and RSS no lower.)
         conn.execute_batch(&format!("PRAGMA cache_size = -{};", LOG_CACHE_KIB)).map_err(|e| open_err(&path, e))?;
         let checkpointer = Arc::new(AtomicBool::new(false));
         checkpoint_in_background(&path, checkpointer.clone())?;
