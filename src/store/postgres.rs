@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
@@ -58,8 +58,11 @@ pub(super) fn migrate_to(client: &mut postgres::Client, version: i32) {
     embedded::migrations::runner().set_target(refinery::Target::Version(version)).run(client).expect("migrate");
 }
 
-/// How often a write is tried again after a serialization failure before giving up.
-const MAX_ATTEMPTS: usize = 20;
+/// How long a write is tried again after serialization failures before giving up: as long as
+/// SQLite waits for its lock (`busy_timeout`). Twenty attempts, about a second of pauses, were
+/// once used up while replicas behind nginx were drained in turn, and the client was told
+/// UNAVAILABLE (the drain test, twenty-first and twenty-sixth sessions).
+const RETRY_FOR: Duration = Duration::from_secs(5);
 
 /// Any fixed number: the advisory lock replicas take while migrating.
 const MIGRATION_LOCK: i64 = 0x6e65_7470_6c61_6e65;
@@ -144,6 +147,7 @@ impl PostgresBackend {
         let pool = self.pool.as_ref().ok_or_else(|| Error::Unavailable("PostgreSQL: the store is closed".into()))?;
         let mut conn = pool.get().map_err(|e| Error::Storage(format!("PostgreSQL: {e}")))?;
         let isolation = if write { IsolationLevel::Serializable } else { IsolationLevel::RepeatableRead };
+        let started = Instant::now();
         for attempt in 1.. {
             let mut tx = conn.build_transaction().isolation_level(isolation).read_only(!write).start().map_err(|e| {
                 tracing::warn!(error = %describe(&e), "PostgreSQL transaction could not begin");
@@ -168,7 +172,7 @@ impl PostgresBackend {
             };
             match outcome {
                 Ok(()) => return Ok(()),
-                Err((true, _)) if attempt < MAX_ATTEMPTS => {
+                Err((true, _)) if started.elapsed() < RETRY_FOR => {
                     crate::metrics::metrics().transaction_retried();
                     // Transactions that collided and retry at once collide again (serializable
                     // isolation locks index pages, not rows): wait a random while, doubling its
