@@ -60,8 +60,9 @@ pub(super) fn migrate_to(client: &mut postgres::Client, version: i32) {
 
 /// How long a write is tried again after serialization failures before giving up: as long as
 /// SQLite waits for its lock (`busy_timeout`). Twenty attempts, about a second of pauses, were
-/// once used up while replicas behind nginx were drained in turn, and the client was told
-/// UNAVAILABLE (the drain test, twenty-first and twenty-sixth sessions).
+/// used up once while replicas behind nginx were drained in turn, and the client was told
+/// UNAVAILABLE (the drain test in the twenty-sixth session's CI; a failure of the same test in
+/// the twenty-first session said only "db error").
 const RETRY_FOR: Duration = Duration::from_secs(5);
 
 /// Any fixed number: the advisory lock replicas take while migrating.
